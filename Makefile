@@ -1,0 +1,75 @@
+# fenxiao — everything a newcomer needs is `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS_STAMP := $(VENV)/.deps-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+VENDOR := fenxiao/web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.stamp-$(shell sha1sum package-lock.json | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help demo test deps static env migrate seed run browser lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "fenxiao needs Python 3.11+"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(DEPS_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	rm -f $(VENV)/.deps-* && touch $@
+
+deps: $(DEPS_STAMP) ## create .venv and install the pinned Python packages
+
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/weui $(VENDOR)/htmx
+	cp node_modules/weui/dist/style/weui.min.css $(VENDOR)/weui/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	touch $@
+
+static: $(VENDOR_STAMP) ## install WeUI and htmx from npm and place them as static files
+
+env: ## write .env with a generated secret key and demo password (kept if it exists)
+	@$(BIN)/python scripts/make_env.py
+
+migrate: deps env ## apply database migrations
+	$(BIN)/python manage.py migrate --no-input
+
+seed: migrate ## load the demo data (safe to repeat)
+	$(BIN)/python manage.py seed_demo
+
+demo: deps static env migrate seed ## fresh clone → running demo on SQLite, with sample data
+	@$(BIN)/python scripts/demo_banner.py $(HOST) $(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+run: deps static env ## start the server without reseeding
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+browser: ## install Debian's Chromium and CJK fonts for the browser tests, when missing
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then exit 0; fi; \
+	 SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	 $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+
+test: deps static browser ## install what is needed, lint, run the whole suite
+	$(BIN)/ruff check .
+	FENXIAO_TESTING=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: deps ## ruff
+	$(BIN)/ruff check .
+
+format: deps ## ruff format
+	$(BIN)/ruff format .
+
+bench: deps ## performance figures (selectors on a 100,000-node tree)
+	FENXIAO_TESTING=1 $(BIN)/python bench/bench_selectors.py
+
+clean: ## remove the virtualenv, node_modules, vendor files and var/
+	rm -rf $(VENV) node_modules $(VENDOR) var

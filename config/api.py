@@ -1,0 +1,63 @@
+"""The REST API: /api/v1/…, OpenAPI docs at /api/docs.
+
+Every error leaves as `{code, message, detail}` with a 4xx status: domain errors carry their own code,
+validation errors become 422 `invalid_input`, missing objects 404 `not_found`.
+"""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from fenxiao.accounts.api import router as accounts_router
+from fenxiao.catalog.api import router as catalog_router
+from fenxiao.common.errors import DomainError
+from fenxiao.distribution.api import operator_router as distribution_operator_router
+from fenxiao.distribution.api import router as distribution_router
+
+api = NinjaAPI(
+    title="fenxiao API",
+    version="1",
+    description="社交分销商城 API。认证：`Authorization: Bearer <token>`（POST /api/v1/auth/login 获取）或浏览器会话。",
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def _error(request, status: int, code: str, message: str, detail=None):
+    return api.create_response(request, {"code": code, "message": message, "detail": detail or {}}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    return _error(request, 422, "invalid_input", "请求参数不正确", {"errors": exc.errors})
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "not_authenticated", "请先登录")
+
+
+@api.exception_handler(AuthorizationError)
+def on_forbidden(request, exc):
+    return _error(request, 403, "forbidden", str(exc) or "没有权限")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, "not_found", "对象不存在")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "http_error", str(exc))
+
+
+api.add_router("/v1/auth", accounts_router)
+api.add_router("/v1/catalog", catalog_router)
+api.add_router("/v1/distribution", distribution_router)
+api.add_router("/v1/operator/distribution", distribution_operator_router)

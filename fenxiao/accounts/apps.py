@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class AccountsConfig(AppConfig):
+    name = "fenxiao.accounts"
+    label = "accounts"
+    verbose_name = "账户与角色"
+
+    def ready(self) -> None:
+        from . import services
+
+        post_migrate.connect(services.ensure_staff_groups_handler, dispatch_uid="fenxiao.accounts.staff_groups")

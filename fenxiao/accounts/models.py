@@ -1,0 +1,68 @@
+"""One user model for everyone: operators, distributors, consumers and supplier staff.
+
+A consumer's member profile (phone, nickname) lives on the user itself; the distributor profile and
+the supplier account hang off it in their own apps.
+"""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common.phone import mask_phone
+
+
+class FenxiaoUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        # Lets phone numbers log in wherever Django looks users up by username.
+        return self.get(models.Q(username=username) | models.Q(phone=username))
+
+
+class User(AbstractUser):
+    phone = models.CharField(_("手机号"), max_length=11, unique=True, null=True, blank=True)
+    nickname = models.CharField(_("昵称"), max_length=32, blank=True)
+
+    objects = FenxiaoUserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def display_name(self) -> str:
+        return self.nickname or self.masked_phone or self.username
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the raw token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def new_raw_key() -> str:
+        return secrets.token_urlsafe(32)

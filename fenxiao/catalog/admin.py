@@ -1,0 +1,302 @@
+"""Operator admin for the catalog. Prices and stock are read-only on the change forms: they move
+only through the services, from the 调价 (prices) and 库存调整 (stock) pages of each SKU."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common.money import parse_yuan, yuan
+
+from . import services
+from .errors import CatalogError
+from .models import Category, CommissionOverride, Product, ProductImage, Sku
+
+PRICE_FIELDS = ("cost_fen", "retail_fen", "suggested_retail_fen", "control_fen")
+
+
+class YuanField(forms.CharField):
+    """Entered in yuan ('150' or '150.50'), cleaned to integer fen."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in (None, ""):
+            return None
+        try:
+            return parse_yuan(value)
+        except ValueError as exc:
+            raise ValidationError(_("请输入金额，最多两位小数，例如 150 或 149.90")) from exc
+
+
+class CommissionOverrideForm(forms.ModelForm):
+    class Meta:
+        model = CommissionOverride
+        fields = ("category", "product", "depth", "mode", "rate_bp", "fixed_fen")
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("category") is None) == (data.get("product") is None):
+            raise ValidationError(_("佣金覆盖必须且只能指定类目或商品之一"))
+        try:
+            services.validate_override(
+                depth=data.get("depth"), mode=data.get("mode"), rate_bp=data.get("rate_bp"), fixed_fen=data.get("fixed_fen")
+            )
+        except CatalogError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+        return data
+
+
+class CategoryOverrideInline(admin.TabularInline):
+    model = CommissionOverride
+    form = CommissionOverrideForm
+    fk_name = "category"
+    fields = ("depth", "mode", "rate_bp", "fixed_fen")
+    extra = 0
+    max_num = 2
+
+
+class ProductOverrideInline(CategoryOverrideInline):
+    fk_name = "product"
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "sort_order", "is_active")
+    list_editable = ("sort_order", "is_active")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [CategoryOverrideInline]
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 1
+
+
+class SkuInline(admin.TabularInline):
+    model = Sku
+    fields = ("code", "spec", "price_summary", "stock_on_hand", "is_active", "manage_link")
+    readonly_fields = ("code", "price_summary", "stock_on_hand", "manage_link")
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # SKUs are added from the SKU page, where prices are validated
+
+    @admin.display(description=_("价格"))
+    def price_summary(self, obj):
+        return f"成本 ¥{yuan(obj.cost_fen)} / 零售 ¥{yuan(obj.retail_fen)} / 控价 ¥{yuan(obj.control_fen)}"
+
+    @admin.display(description=_("操作"))
+    def manage_link(self, obj):
+        if not obj.pk:
+            return ""
+        return format_html(
+            '<a href="{}">调价</a> · <a href="{}">库存调整</a>',
+            reverse("admin:catalog_sku_prices", args=[obj.pk]),
+            reverse("admin:catalog_sku_stock", args=[obj.pk]),
+        )
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "category", "role", "is_on_shelf", "sku_count", "updated_at")
+    list_filter = ("category", "role", "is_on_shelf")
+    search_fields = ("name", "subtitle")
+    inlines = [SkuInline, ProductImageInline, ProductOverrideInline]
+    actions = ["put_on_shelf", "take_off_shelf"]
+
+    @admin.display(description=_("SKU 数"))
+    def sku_count(self, obj):
+        return obj.skus.count()
+
+    @admin.action(description=_("上架所选商品"))
+    def put_on_shelf(self, request, queryset):
+        done = 0
+        for product in queryset:
+            try:
+                services.set_shelf(product=product, on_shelf=True)
+                done += 1
+            except CatalogError as exc:
+                self.message_user(request, f"{product.name}：{exc.message}", messages.ERROR)
+        self.message_user(request, f"已上架 {done} 个商品")
+
+    @admin.action(description=_("下架所选商品"))
+    def take_off_shelf(self, request, queryset):
+        for product in queryset:
+            services.set_shelf(product=product, on_shelf=False)
+        self.message_user(request, f"已下架 {queryset.count()} 个商品")
+
+
+class SkuAddForm(forms.ModelForm):
+    cost = YuanField(label=_("成本（元）"))
+    retail = YuanField(label=_("零售价（元）"))
+    suggested_retail = YuanField(label=_("建议零售价（元）"), required=False, help_text=_("不填则等于零售价"))
+    control = YuanField(label=_("控价（元）"), required=False, help_text=_("分销商可展示的最低价；不填则等于建议零售价"))
+    initial_stock = forms.IntegerField(label=_("初始库存"), min_value=0, initial=0)
+
+    class Meta:
+        model = Sku
+        fields = ("product", "code", "spec", "is_active")
+
+    def clean(self):
+        data = super().clean()
+        if any(self.errors):
+            return data
+        suggested = data.get("suggested_retail") or data.get("retail")
+        control = data.get("control") or suggested
+        try:
+            services.validate_prices(
+                cost_fen=data["cost"], retail_fen=data["retail"], suggested_retail_fen=suggested, control_fen=control
+            )
+        except CatalogError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+        data["suggested_retail"], data["control"] = suggested, control
+        return data
+
+
+class PriceForm(forms.Form):
+    cost = YuanField(label=_("成本（元）"))
+    retail = YuanField(label=_("零售价（元）"))
+    suggested_retail = YuanField(label=_("建议零售价（元）"))
+    control = YuanField(label=_("控价（元）"))
+
+
+class StockForm(forms.Form):
+    delta = forms.IntegerField(label=_("增减数量"), help_text=_("正数入库，负数出库；库存不会低于 0"))
+    note = forms.CharField(label=_("备注"), max_length=100, required=False)
+
+
+@admin.register(Sku)
+class SkuAdmin(admin.ModelAdmin):
+    list_display = ("code", "product", "spec", "cost", "retail", "suggested_retail", "control", "stock_on_hand", "is_active")
+    list_filter = ("is_active", "product__category")
+    search_fields = ("code", "product__name", "spec")
+    list_select_related = ("product",)
+    readonly_fields = (*PRICE_FIELDS, "stock_on_hand", "manage_link")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = SkuAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("product", "code", "spec", "cost", "retail", "suggested_retail", "control", "initial_stock", "is_active")
+        return ("product", "code", "spec", "is_active", *PRICE_FIELDS, "stock_on_hand", "manage_link")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else (*self.readonly_fields, "product", "code")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["spec", "is_active"])
+            return
+        data = form.cleaned_data
+        created = services.create_sku(
+            product=data["product"],
+            code=data["code"],
+            spec=data.get("spec", ""),
+            cost_fen=data["cost"],
+            retail_fen=data["retail"],
+            suggested_retail_fen=data["suggested_retail"],
+            control_fen=data["control"],
+            stock_on_hand=data["initial_stock"],
+        )
+        obj.pk = created.pk
+        if not data.get("is_active", True):
+            Sku.objects.filter(pk=created.pk).update(is_active=False)
+
+    @admin.display(description=_("成本"), ordering="cost_fen")
+    def cost(self, obj):
+        return f"¥{yuan(obj.cost_fen)}"
+
+    @admin.display(description=_("零售价"), ordering="retail_fen")
+    def retail(self, obj):
+        return f"¥{yuan(obj.retail_fen)}"
+
+    @admin.display(description=_("建议零售价"))
+    def suggested_retail(self, obj):
+        return f"¥{yuan(obj.suggested_retail_fen)}"
+
+    @admin.display(description=_("控价"))
+    def control(self, obj):
+        return f"¥{yuan(obj.control_fen)}"
+
+    @admin.display(description=_("操作"))
+    def manage_link(self, obj):
+        return format_html(
+            '<a href="{}">调价</a> · <a href="{}">库存调整</a>',
+            reverse("admin:catalog_sku_prices", args=[obj.pk]),
+            reverse("admin:catalog_sku_stock", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        own = [
+            path("<int:sku_id>/prices/", self.admin_site.admin_view(self.prices_view), name="catalog_sku_prices"),
+            path("<int:sku_id>/stock/", self.admin_site.admin_view(self.stock_view), name="catalog_sku_stock"),
+        ]
+        return own + super().get_urls()
+
+    def _page(self, request, sku, form, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": sku,
+            "title": title,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/catalog/sku/service_form.html", context)
+
+    def prices_view(self, request, sku_id):
+        sku = get_object_or_404(Sku, pk=sku_id)
+        if not self.has_change_permission(request, sku):
+            return redirect("admin:index")
+        initial = {
+            "cost": yuan(sku.cost_fen).replace(",", ""),
+            "retail": yuan(sku.retail_fen).replace(",", ""),
+            "suggested_retail": yuan(sku.suggested_retail_fen).replace(",", ""),
+            "control": yuan(sku.control_fen).replace(",", ""),
+        }
+        form = PriceForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.change_sku_prices(
+                    sku=sku, cost_fen=d["cost"], retail_fen=d["retail"], suggested_retail_fen=d["suggested_retail"], control_fen=d["control"]
+                )
+            except CatalogError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.log_change(request, sku, f"调价：零售 ¥{yuan(d['retail'])}，控价 ¥{yuan(d['control'])}，成本 ¥{yuan(d['cost'])}")
+                self.message_user(request, "价格已更新")
+                return redirect("admin:catalog_sku_change", sku.pk)
+        return self._page(request, sku, form, f"调价：{sku}")
+
+    def stock_view(self, request, sku_id):
+        sku = get_object_or_404(Sku, pk=sku_id)
+        if not self.has_change_permission(request, sku):
+            return redirect("admin:index")
+        form = StockForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            delta = form.cleaned_data["delta"]
+            try:
+                now = services.adjust_stock(sku_id=sku.pk, delta=delta)
+            except CatalogError as exc:
+                form.add_error("delta", exc.message)
+            else:
+                self.log_change(request, sku, f"库存调整 {delta:+d}，现有 {now}。{form.cleaned_data['note']}")
+                self.message_user(request, f"库存已调整，现有 {now}")
+                return redirect("admin:catalog_sku_change", sku.pk)
+        return self._page(request, sku, form, f"库存调整：{sku}（现有 {sku.stock_on_hand}）")
+
+
+@admin.register(CommissionOverride)
+class CommissionOverrideAdmin(admin.ModelAdmin):
+    form = CommissionOverrideForm
+    list_display = ("__str__", "category", "product", "depth", "mode", "rate_bp", "fixed_fen")
+    list_filter = ("depth", "mode")
+    raw_id_fields = ("product",)

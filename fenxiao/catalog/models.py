@@ -1,0 +1,145 @@
+"""Catalog: categories, products, SKUs with their prices in fen, stock on hand, images, and the
+commission overrides a category or a product may set for each commission level."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+MAX_COMMISSION_DEPTH = 2  # direct + indirect; the legal line, see DOMAIN.md
+
+
+class Category(models.Model):
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    slug = models.SlugField(_("标识"), max_length=40, unique=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("类目")
+        verbose_name_plural = _("类目")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    class Role(models.TextChoices):
+        NORMAL = "normal", _("常规款")
+        TRAFFIC = "traffic", _("引流款")
+        PROFIT = "profit", _("利润款")
+        BUNDLE = "bundle", _("场景套装")
+
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("类目"))
+    name = models.CharField(_("名称"), max_length=80)
+    subtitle = models.CharField(_("卖点"), max_length=120, blank=True)
+    description = models.TextField(_("详情"), blank=True)
+    role = models.CharField(_("商品定位"), max_length=10, choices=Role.choices, default=Role.NORMAL)
+    is_on_shelf = models.BooleanField(_("上架"), default=False, db_index=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("商品")
+        verbose_name_plural = _("商品")
+        indexes = [models.Index(fields=["is_on_shelf", "category"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("商品"))
+    image = models.ImageField(_("图片"), upload_to="products/%Y/%m/")
+    alt = models.CharField(_("说明"), max_length=80, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("商品图片")
+        verbose_name_plural = _("商品图片")
+
+    def __str__(self) -> str:
+        return self.alt or self.image.name
+
+
+class Sku(models.Model):
+    """One sellable variant. Prices in fen; stock changes only through catalog.services."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品"))
+    code = models.CharField(_("SKU 编码"), max_length=40, unique=True)
+    spec = models.CharField(_("规格"), max_length=60, blank=True)
+    cost_fen = models.BigIntegerField(_("成本（分）"))
+    retail_fen = models.BigIntegerField(_("零售价（分）"))
+    suggested_retail_fen = models.BigIntegerField(_("建议零售价（分）"))
+    control_fen = models.BigIntegerField(_("控价（分）"), help_text=_("分销商可展示的最低价"))
+    stock_on_hand = models.BigIntegerField(_("库存"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["product_id", "id"]
+        verbose_name = "SKU"
+        verbose_name_plural = "SKU"
+        constraints = [
+            models.CheckConstraint(condition=Q(stock_on_hand__gte=0), name="sku_stock_not_negative"),
+            models.CheckConstraint(
+                condition=Q(cost_fen__gte=0, retail_fen__gt=0, suggested_retail_fen__gt=0, control_fen__gt=0),
+                name="sku_prices_positive",
+            ),
+            models.CheckConstraint(condition=Q(control_fen__lte=models.F("suggested_retail_fen")), name="sku_control_le_suggested"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} {self.spec}".strip()
+
+
+class CommissionOverride(models.Model):
+    """A category's or a product's own commission for one commission level (1 direct, 2 indirect):
+    a rate in basis points of the amount paid, or a fixed amount in fen per unit. A product's override
+    wins over its category's, which wins over the earner's level rate."""
+
+    class Mode(models.TextChoices):
+        RATE = "rate", _("按比例")
+        FIXED = "fixed", _("固定金额")
+
+    class Depth(models.IntegerChoices):
+        DIRECT = 1, _("一级（直推）")
+        INDIRECT = 2, _("二级（间推）")
+
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="commission_overrides", verbose_name=_("类目")
+    )
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="commission_overrides", verbose_name=_("商品")
+    )
+    depth = models.PositiveSmallIntegerField(_("佣金层级"), choices=Depth.choices)
+    mode = models.CharField(_("方式"), max_length=5, choices=Mode.choices)
+    rate_bp = models.PositiveIntegerField(_("比例（基点）"), null=True, blank=True, help_text=_("1% = 100 基点"))
+    fixed_fen = models.BigIntegerField(_("固定金额（分/件）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("佣金覆盖")
+        verbose_name_plural = _("佣金覆盖")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(category__isnull=False, product__isnull=True) | Q(category__isnull=True, product__isnull=False)),
+                name="override_exactly_one_scope",
+            ),
+            models.CheckConstraint(condition=Q(depth__gte=1, depth__lte=MAX_COMMISSION_DEPTH), name="override_depth_at_most_two"),
+            models.CheckConstraint(
+                condition=(
+                    Q(mode="rate", rate_bp__isnull=False, rate_bp__lte=10000, fixed_fen__isnull=True)
+                    | Q(mode="fixed", fixed_fen__isnull=False, fixed_fen__gte=0, rate_bp__isnull=True)
+                ),
+                name="override_value_matches_mode",
+            ),
+            models.UniqueConstraint(fields=["category", "depth"], condition=Q(category__isnull=False), name="uniq_category_override_depth"),
+            models.UniqueConstraint(fields=["product", "depth"], condition=Q(product__isnull=False), name="uniq_product_override_depth"),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.product or self.category
+        value = f"{self.rate_bp}bp" if self.mode == self.Mode.RATE else f"{self.fixed_fen}fen"
+        return f"{scope} L{self.depth} {value}"

@@ -1,0 +1,52 @@
+"""Money is integer fen; rates are integer basis points (1 bp = 0.01%).
+
+This module holds the project's one rounding rule: an amount times a rate is rounded DOWN to the
+whole fen (floor toward zero for positive amounts). Nothing else in the code base multiplies money by
+a rate on its own.
+"""
+
+from __future__ import annotations
+
+BASIS_POINTS = 10_000
+MAX_RATE_BP = BASIS_POINTS
+
+
+def apply_rate(amount_fen: int, rate_bp: int) -> int:
+    """`amount_fen * rate_bp / 10000`, rounded down to the fen."""
+    if not isinstance(amount_fen, int) or not isinstance(rate_bp, int):
+        raise TypeError("money and rates are integers (fen, basis points)")
+    if amount_fen < 0 or rate_bp < 0:
+        raise ValueError("amount and rate must not be negative")
+    return amount_fen * rate_bp // BASIS_POINTS
+
+
+def yuan(amount_fen: int | None) -> str:
+    """Display form: 15000 → '150.00'."""
+    if amount_fen is None:
+        return ""
+    sign = "-" if amount_fen < 0 else ""
+    whole, fen = divmod(abs(int(amount_fen)), 100)
+    return f"{sign}{whole:,}.{fen:02d}"
+
+
+def parse_yuan(text: str) -> int:
+    """'150' / '150.5' / '150.50' → fen. Refuses more than two decimals and anything not a number."""
+    cleaned = str(text).strip().replace(",", "").replace("¥", "").replace("￥", "")
+    if not cleaned:
+        raise ValueError("empty amount")
+    negative = cleaned.startswith("-")
+    if negative:
+        cleaned = cleaned[1:]
+    whole, _, frac = cleaned.partition(".")
+    if not whole.isdigit() and not (whole == "" and frac):
+        raise ValueError(f"not an amount: {text!r}")
+    if frac and (not frac.isdigit() or len(frac) > 2):
+        raise ValueError(f"at most two decimals: {text!r}")
+    fen = int(whole or "0") * 100 + int((frac + "00")[:2])
+    return -fen if negative else fen
+
+
+def format_rate(rate_bp: int) -> str:
+    """1550 → '15.5%'."""
+    whole, rest = divmod(int(rate_bp), 100)
+    return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"

@@ -1,0 +1,264 @@
+"""Operator admin for the distributor network. Every write goes through distribution.services, so
+the admin refuses exactly what the API refuses (a third commission level above all)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common.money import format_rate
+
+from . import services
+from .errors import DistributionError
+from .models import Binding, BindingEvent, DistributionSettings, Distributor, DistributorEvent, Level, Visit
+
+
+def _as_validation_error(exc: DistributionError) -> ValidationError:
+    return ValidationError(exc.message, code=exc.code)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit trails: visible, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DistributionSettingsForm(forms.ModelForm):
+    class Meta:
+        model = DistributionSettings
+        fields = (
+            "admission_mode",
+            "threshold_fen",
+            "binding_policy",
+            "binding_days",
+            "commission_levels",
+            "self_purchase_commission",
+        )
+
+    def clean_commission_levels(self):
+        try:
+            return services.validate_commission_levels(self.cleaned_data.get("commission_levels"))
+        except DistributionError as exc:
+            raise _as_validation_error(exc) from exc
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.validate_settings_changes({k: data[k] for k in self.Meta.fields if k in data})
+        except DistributionError as exc:
+            raise _as_validation_error(exc) from exc
+        return data
+
+
+@admin.register(DistributionSettings)
+class DistributionSettingsAdmin(admin.ModelAdmin):
+    form = DistributionSettingsForm
+    list_display = ("__str__", "admission_mode", "binding_policy", "binding_days", "commission_levels", "updated_at")
+    readonly_fields = ("updated_at", "updated_by")
+
+    def has_add_permission(self, request):
+        return not DistributionSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        services.get_settings()
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        changes = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        saved = services.update_settings(actor=request.user, **changes)
+        obj.pk = saved.pk
+
+
+class LevelForm(forms.ModelForm):
+    class Meta:
+        model = Level
+        fields = ("name", "rank", "direct_rate_bp", "indirect_rate_bp", "team_bonus_bp", "description")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.validate_level_values(
+                name=data["name"],
+                rank=data["rank"],
+                direct_rate_bp=data["direct_rate_bp"],
+                indirect_rate_bp=data["indirect_rate_bp"],
+                team_bonus_bp=data.get("team_bonus_bp") or 0,
+            )
+        except DistributionError as exc:
+            raise _as_validation_error(exc) from exc
+        return data
+
+
+@admin.register(Level)
+class LevelAdmin(admin.ModelAdmin):
+    form = LevelForm
+    list_display = ("name", "rank", "direct_rate", "indirect_rate", "team_bonus", "description")
+    ordering = ("rank",)
+
+    @admin.display(description=_("直推佣金"), ordering="direct_rate_bp")
+    def direct_rate(self, obj):
+        return format_rate(obj.direct_rate_bp)
+
+    @admin.display(description=_("间推佣金"), ordering="indirect_rate_bp")
+    def indirect_rate(self, obj):
+        return format_rate(obj.indirect_rate_bp)
+
+    @admin.display(description=_("团队奖励"))
+    def team_bonus(self, obj):
+        return format_rate(obj.team_bonus_bp)
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        try:
+            saved = services.save_level(level=obj if change else None, **data)
+        except DistributionError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        obj.pk = saved.pk
+
+
+class ReviewActionForm(admin.helpers.ActionForm):
+    reason = forms.CharField(label=_("原因"), required=False, max_length=200)
+
+
+class DistributorEventInline(admin.TabularInline):
+    model = DistributorEvent
+    fields = ("created_at", "from_status", "to_status", "actor", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DistributorForm(forms.ModelForm):
+    class Meta:
+        model = Distributor
+        fields = ("level",)
+
+
+@admin.register(Distributor)
+class DistributorAdmin(admin.ModelAdmin):
+    form = DistributorForm
+    action_form = ReviewActionForm
+    list_display = ("code", "member", "masked_phone", "level", "status", "inviter", "depth", "applied_at", "approved_at")
+    list_filter = ("status", "level")
+    search_fields = ("code", "user__phone", "user__nickname", "real_name")
+    list_select_related = ("user", "level", "inviter")
+    readonly_fields = (
+        "user",
+        "code",
+        "status",
+        "inviter",
+        "upline",
+        "depth",
+        "real_name",
+        "apply_note",
+        "reject_reason",
+        "applied_at",
+        "approved_at",
+        "status_changed_at",
+    )
+    fields = ("level", *readonly_fields)
+    inlines = [DistributorEventInline]
+    actions = ["approve", "reject", "suspend", "reinstate"]
+
+    def has_add_permission(self, request):
+        return False  # distributors apply from the pages or the API
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("会员"))
+    def member(self, obj):
+        return obj.user.nickname
+
+    @admin.display(description=_("手机号"))
+    def masked_phone(self, obj):
+        return obj.user.masked_phone
+
+    @admin.display(description=_("上级链"))
+    def upline(self, obj):
+        from .selectors import upline_chain
+
+        return " → ".join(d.code for d in upline_chain(obj)) or "—"
+
+    def save_model(self, request, obj, form, change):
+        level = form.cleaned_data["level"]
+        fresh = Distributor.objects.select_related("level").get(pk=obj.pk)
+        services.assign_level(distributor=fresh, level=level, actor=request.user)
+
+    def _run(self, request, queryset, func, label, needs_reason=False):
+        reason = request.POST.get("reason", "").strip()
+        if needs_reason and not reason:
+            self.message_user(request, f"{label}需要在“原因”中填写理由", messages.ERROR)
+            return
+        done = 0
+        for distributor in queryset:
+            try:
+                func(distributor_id=distributor.pk, actor=request.user, reason=reason)
+                done += 1
+            except DistributionError as exc:
+                self.message_user(request, f"{distributor.code}：{exc.message}", messages.WARNING)
+        if done:
+            self.message_user(request, f"{label} {done} 个分销商")
+
+    @admin.action(description=_("审核通过"))
+    def approve(self, request, queryset):
+        self._run(request, queryset, services.approve_distributor, "已通过")
+
+    @admin.action(description=_("审核拒绝（填写原因）"))
+    def reject(self, request, queryset):
+        self._run(request, queryset, services.reject_distributor, "已拒绝", needs_reason=True)
+
+    @admin.action(description=_("暂停（填写原因）"))
+    def suspend(self, request, queryset):
+        self._run(request, queryset, services.suspend_distributor, "已暂停", needs_reason=True)
+
+    @admin.action(description=_("恢复"))
+    def reinstate(self, request, queryset):
+        self._run(request, queryset, services.reinstate_distributor, "已恢复")
+
+
+@admin.register(Binding)
+class BindingAdmin(ReadOnlyAdmin):
+    list_display = ("customer", "distributor", "bound_at", "expires_at", "source")
+    search_fields = ("customer__phone", "customer__nickname", "distributor__code")
+    list_select_related = ("customer", "distributor__user")
+
+
+@admin.register(BindingEvent)
+class BindingEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "customer", "action", "old_distributor", "new_distributor", "source", "expires_at")
+    list_filter = ("action",)
+    search_fields = ("customer__phone", "customer__nickname", "new_distributor__code", "old_distributor__code")
+    list_select_related = ("customer", "old_distributor", "new_distributor")
+
+
+@admin.register(DistributorEvent)
+class DistributorEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "distributor", "from_status", "to_status", "actor", "reason")
+    list_filter = ("to_status",)
+    list_select_related = ("distributor__user", "actor")
+
+
+@admin.register(Visit)
+class VisitAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "distributor", "product_id", "visitor", "channel")
+    list_filter = ("channel",)
+    list_select_related = ("distributor", "visitor")

@@ -1,0 +1,114 @@
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class LevelOut(Schema):
+    id: int
+    name: str
+    rank: int
+    direct_rate_bp: int
+    indirect_rate_bp: int
+    team_bonus_bp: int
+    description: str
+
+
+class LevelIn(Schema):
+    """Only a direct and an indirect rate exist. Any third-level field is refused with
+    `commission_depth_exceeded` rather than silently dropped."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    rank: int
+    direct_rate_bp: int = Field(..., description="直推佣金，基点（1% = 100）")
+    indirect_rate_bp: int = Field(..., description="间推佣金，基点")
+    team_bonus_bp: int = 0
+    description: str = ""
+
+
+class ApplyIn(Schema):
+    real_name: str = ""
+    note: str = ""
+
+
+class DistributorOut(Schema):
+    id: int
+    code: str
+    status: str
+    status_label: str
+    level: LevelOut
+    inviter_code: str | None
+    applied_at: datetime
+    approved_at: datetime | None
+    reject_reason: str
+    share_url: str | None
+    direct_count: int
+    indirect_count: int
+
+
+class ShareLinkOut(Schema):
+    url: str
+    qr_png_url: str
+
+
+class DownlineMemberOut(Schema):
+    id: int
+    nickname: str
+    masked_phone: str
+    level: str
+    depth: int = Field(..., description="1 = 直推, 2 = 间推")
+    joined_at: datetime | None
+
+
+class DownlinePage(Schema):
+    depth: int
+    total: int
+    page: int
+    page_size: int
+    items: list[DownlineMemberOut]
+
+
+class BindIn(Schema):
+    code: str
+    product_id: int | None = None
+
+
+class BindOut(Schema):
+    distributor_code: str
+    outcome: str
+
+
+class ApplicationOut(Schema):
+    id: int
+    code: str
+    status: str
+    nickname: str
+    masked_phone: str
+    real_name: str
+    note: str
+    inviter_code: str | None
+    applied_at: datetime
+
+
+class ReviewIn(Schema):
+    reason: str = ""
+
+
+class SettingsOut(Schema):
+    admission_mode: str
+    threshold_fen: int
+    binding_policy: str
+    binding_days: int
+    commission_levels: int
+    self_purchase_commission: bool
+
+
+class SettingsIn(Schema):
+    admission_mode: str | None = None
+    threshold_fen: int | None = None
+    binding_policy: str | None = None
+    binding_days: int | None = None
+    commission_levels: int | None = Field(None, description="1 或 2；更大的值会被拒绝")
+    self_purchase_commission: bool | None = None

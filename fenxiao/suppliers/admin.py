@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from .models import Supplier
+
+
+@admin.register(Supplier)
+class SupplierAdmin(admin.ModelAdmin):
+    list_display = ("name", "contact_name", "contact_phone", "user", "is_active", "created_at")
+    search_fields = ("name", "contact_name", "contact_phone")
+    list_filter = ("is_active",)
+    raw_id_fields = ("user",)
