@@ -54,7 +54,9 @@ def on_not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, "http_error", str(exc))
+    code = {400: "bad_request", 405: "method_not_allowed", 429: "throttled"}.get(exc.status_code, "http_error")
+    message = "请求体无法解析，请发送 JSON" if "parse" in str(exc).lower() else str(exc)
+    return _error(request, exc.status_code, code, message)
 
 
 api.add_router("/v1/auth", accounts_router)

@@ -143,6 +143,7 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when serving from the apps
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("FENXIAO_MEDIA_ROOT", VAR_DIR / "media"))
 # Vendor files (WeUI, htmx) come from npm into fenxiao/web/static/vendor; serve straight from the

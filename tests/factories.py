@@ -51,6 +51,7 @@ class DistributorFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Distributor
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     code = factory.Sequence(lambda n: f"T{n:05d}")

@@ -1,4 +1,4 @@
-from django.db.models import Min, Prefetch, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 
 from .models import Category, Product, ProductImage, Sku
 
@@ -8,7 +8,7 @@ def shelf_products(*, category_slug: str | None = None) -> QuerySet[Product]:
     qs = (
         Product.objects.filter(is_on_shelf=True, category__is_active=True)
         .select_related("category")
-        .annotate(min_retail_fen=Min("skus__retail_fen"))
+        .annotate(min_retail_fen=Min("skus__retail_fen", filter=Q(skus__is_active=True)))
         .prefetch_related(
             Prefetch("skus", queryset=Sku.objects.filter(is_active=True)),
             Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),

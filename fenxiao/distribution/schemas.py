@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LevelOut(Schema):
@@ -14,9 +14,10 @@ class LevelOut(Schema):
     description: str
 
 
-class LevelIn(Schema):
+class LevelIn(BaseModel):
     """Only a direct and an indirect rate exist. Any third-level field is refused with
-    `commission_depth_exceeded` rather than silently dropped."""
+    `commission_depth_exceeded` rather than silently dropped (a plain pydantic model, because it
+    keeps unknown fields where ninja's Schema would drop them)."""
 
     model_config = ConfigDict(extra="allow")
 

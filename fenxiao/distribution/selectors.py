@@ -83,3 +83,18 @@ def pending_applications() -> QuerySet[Distributor]:
         .select_related("user", "level", "inviter__user")
         .order_by("applied_at", "id")
     )
+
+
+def approved_distributor_by_code(code: str) -> Distributor | None:
+    """An approved distributor by invite code, read without recording a visit."""
+    return Distributor.objects.select_related("user", "level").filter(code=(code or "").upper(), status=APPROVED).first()
+
+
+def active_binding(user) -> Binding | None:
+    """The customer's binding, if it points at an approved distributor."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    binding = (
+        Binding.objects.select_related("distributor__user", "distributor__level").filter(customer=user).first()
+    )
+    return binding if binding is not None and binding.distributor.is_approved else None

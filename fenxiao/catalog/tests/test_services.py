@@ -23,8 +23,14 @@ pytestmark = pytest.mark.django_db
 def test_create_sku_with_valid_prices():
     product = ProductFactory()
     sku = create_sku(
-        product=product, code="BEAUTY-01", spec="50ml", cost_fen=5000, retail_fen=15000,
-        suggested_retail_fen=16800, control_fen=12000, stock_on_hand=10,
+        product=product,
+        code="BEAUTY-01",
+        spec="50ml",
+        cost_fen=5000,
+        retail_fen=15000,
+        suggested_retail_fen=16800,
+        control_fen=12000,
+        stock_on_hand=10,
     )
     sku.refresh_from_db()
     assert (sku.cost_fen, sku.retail_fen, sku.suggested_retail_fen, sku.control_fen) == (5000, 15000, 16800, 12000)
@@ -40,9 +46,7 @@ def test_create_sku_defaults_suggested_and_control_to_retail():
 def test_control_price_above_suggested_is_price_order():
     product = ProductFactory()
     with pytest.raises(CatalogError) as exc:
-        create_sku(
-            product=product, code="X1", cost_fen=5000, retail_fen=15000, suggested_retail_fen=15000, control_fen=15001
-        )
+        create_sku(product=product, code="X1", cost_fen=5000, retail_fen=15000, suggested_retail_fen=15000, control_fen=15001)
     assert exc.value.code == "price_order"
     assert exc.value.detail == {"control_fen": 15001, "suggested_retail_fen": 15000}
     assert not Sku.objects.filter(code="X1").exists()

@@ -1,0 +1,128 @@
+"""The auth endpoints and the error shape every endpoint shares."""
+
+import pytest
+
+from fenxiao.accounts.models import ApiToken, User
+from tests.factories import StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+REGISTER = "/api/v1/auth/register"
+LOGIN = "/api/v1/auth/login"
+ME = "/api/v1/auth/me"
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"code", "message", "detail"}
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+def test_register_then_token_then_me(client):
+    response = client.post(
+        REGISTER, {"phone": "+86 138 0013 8000", "password": "s3cret-pass", "nickname": "小王"}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    user = User.objects.get(phone="13800138000")
+    assert body["user_id"] == user.pk
+    me = client.get(ME, headers=bearer(body["token"]))
+    assert me.status_code == 200
+    assert me.json() == {
+        "id": user.pk,
+        "phone": "13800138000",
+        "masked_phone": "138****8000",
+        "nickname": "小王",
+        "is_staff": False,
+        "is_distributor": False,
+        "distributor_status": None,
+    }
+
+
+def test_register_duplicate_phone_409(client):
+    UserFactory(phone="13800138000")
+    response = client.post(REGISTER, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json")
+    assert_error(response, 409, "phone_taken")
+
+
+def test_register_invalid_phone_and_weak_password_400(client):
+    response = client.post(REGISTER, {"phone": "12800138000", "password": "s3cret-pass"}, content_type="application/json")
+    assert_error(response, 400, "invalid_phone")
+    response = client.post(REGISTER, {"phone": "13800138000", "password": "12345678"}, content_type="application/json")
+    body = assert_error(response, 400, "weak_password")
+    assert body["detail"]["rules"]
+    assert not User.objects.filter(phone="13800138000").exists()
+
+
+@pytest.mark.parametrize("payload", [{}, {"phone": "13800138000"}, {"phone": ["13800138000"], "password": "s3cret-pass"}])
+def test_bad_body_is_422_invalid_input(client, payload):
+    response = client.post(REGISTER, payload, content_type="application/json")
+    body = assert_error(response, 422, "invalid_input")
+    assert isinstance(body["detail"]["errors"], list) and body["detail"]["errors"]
+    assert not User.objects.exists()
+
+
+def test_login_returns_token_and_session(client):
+    user = UserFactory(phone="13800138000")
+    response = client.post(LOGIN, {"phone": "13800138000", "password": "pass-1234"}, content_type="application/json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user_id"] == user.pk
+    assert client.get(ME, headers=bearer(body["token"])).json()["id"] == user.pk
+    # the login also opened a browser session
+    assert client.get(ME).json()["id"] == user.pk
+
+
+def test_login_by_operator_username(client):
+    staff = StaffFactory(username="ops")
+    response = client.post(LOGIN, {"phone": "ops", "password": "pass-1234"}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["user_id"] == staff.pk
+
+
+def test_login_wrong_password_401(client):
+    UserFactory(phone="13800138000")
+    response = client.post(LOGIN, {"phone": "13800138000", "password": "wrong-pass"}, content_type="application/json")
+    body = assert_error(response, 401, "invalid_credentials")
+    assert "token" not in body
+    assert not ApiToken.objects.exists()
+
+
+def test_me_without_credentials_401(client):
+    assert_error(client.get(ME), 401, "not_authenticated")
+    assert_error(client.get(ME, headers=bearer("made-up-token")), 401, "not_authenticated")
+
+
+def test_logout_revokes_the_token(client):
+    user = UserFactory()
+    token = client.post(LOGIN, {"phone": user.phone, "password": "pass-1234"}, content_type="application/json").json()["token"]
+    client.logout()
+    assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
+    assert_error(client.get(ME, headers=bearer(token)), 401, "not_authenticated")
+
+
+def test_patch_me_nickname(client):
+    user = UserFactory()
+    token = client.post(LOGIN, {"phone": user.phone, "password": "pass-1234"}, content_type="application/json").json()["token"]
+    client.logout()
+    response = client.patch(ME, {"nickname": "新名字"}, content_type="application/json", headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json()["nickname"] == "新名字"
+    response = client.patch(ME, {"nickname": "x" * 40}, content_type="application/json", headers=bearer(token))
+    assert_error(response, 400, "invalid_nickname")
+
+
+def test_api_docs_and_schema(client):
+    assert client.get("/api/docs").status_code == 200
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert "/api/v1/auth/register" in paths
+    assert "/api/v1/operator/distribution/settings" in paths
