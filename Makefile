@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help demo test deps static env migrate seed run browser lint format bench clean
+.PHONY: help demo test deps static messages env migrate seed run browser lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ $(VENDOR_STAMP): package.json package-lock.json
 
 static: $(VENDOR_STAMP) ## install WeUI and htmx from npm and place them as static files
 
+messages: deps ## compile the translations (English); needs GNU gettext's msgfmt
+	@if command -v msgfmt >/dev/null; then FENXIAO_TESTING=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0; \
+	 else echo "msgfmt not found (Debian package gettext): pages stay in Chinese only"; fi
+
 env: ## write .env with a generated secret key and demo password (kept if it exists)
 	@$(BIN)/python scripts/make_env.py
 
@@ -46,19 +50,19 @@ migrate: deps env ## apply database migrations
 seed: migrate ## load the demo data (safe to repeat)
 	$(BIN)/python manage.py seed_demo
 
-demo: deps static env migrate seed ## fresh clone → running demo on SQLite, with sample data
+demo: deps static messages env migrate seed ## fresh clone → running demo on SQLite, with sample data
 	@$(BIN)/python scripts/demo_banner.py $(HOST) $(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-run: deps static env ## start the server without reseeding
+run: deps static messages env ## start the server without reseeding
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-browser: ## install Debian's Chromium and CJK fonts for the browser tests, when missing
-	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then exit 0; fi; \
+browser: ## install Debian's Chromium, CJK fonts and gettext for the tests, when missing
+	@if command -v chromium >/dev/null && command -v msgfmt >/dev/null && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then exit 0; fi; \
 	 SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	 $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+	 $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk gettext >/dev/null
 
-test: deps static browser ## install what is needed, lint, run the whole suite
+test: deps static browser messages ## install what is needed, lint, run the whole suite
 	$(BIN)/ruff check .
 	FENXIAO_TESTING=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 

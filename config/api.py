@@ -5,6 +5,7 @@ validation errors become 422 `invalid_input`, missing objects 404 `not_found`.
 """
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
@@ -34,28 +35,28 @@ def on_domain_error(request, exc: DomainError):
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
-    return _error(request, 422, "invalid_input", "请求参数不正确", {"errors": exc.errors})
+    return _error(request, 422, "invalid_input", _("请求参数不正确"), {"errors": exc.errors})
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
-    return _error(request, 401, "not_authenticated", "请先登录")
+    return _error(request, 401, "not_authenticated", _("请先登录"))
 
 
 @api.exception_handler(AuthorizationError)
 def on_forbidden(request, exc):
-    return _error(request, 403, "forbidden", str(exc) or "没有权限")
+    return _error(request, 403, "forbidden", str(exc) or _("没有权限"))
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return _error(request, 404, "not_found", "对象不存在")
+    return _error(request, 404, "not_found", _("对象不存在"))
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     code = {400: "bad_request", 405: "method_not_allowed", 429: "throttled"}.get(exc.status_code, "http_error")
-    message = "请求体无法解析，请发送 JSON" if "parse" in str(exc).lower() else str(exc)
+    message = _("请求体无法解析，请发送 JSON") if "parse" in str(exc).lower() else str(exc)
     return _error(request, exc.status_code, code, message)
 
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import login as session_login
-from ninja import Router
+from ninja import Router, Status
 
 from fenxiao.common.api_auth import current_user, member_auth
 
@@ -25,7 +25,7 @@ def _me(user) -> dict:
 @router.post("/register", response={201: TokenOut}, auth=None, summary="手机号注册")
 def register(request, payload: RegisterIn):
     user = services.register_member(phone=payload.phone, password=payload.password, nickname=payload.nickname)
-    return 201, {"token": services.issue_token(user=user), "user_id": user.pk}
+    return Status(201, {"token": services.issue_token(user=user), "user_id": user.pk})
 
 
 @router.post("/login", response=TokenOut, auth=None, summary="手机号 + 密码登录，返回 Bearer 令牌")
@@ -40,7 +40,7 @@ def logout(request):
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         services.revoke_token(raw_key=header.split(" ", 1)[1].strip())
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, auth=member_auth, summary="我的资料")

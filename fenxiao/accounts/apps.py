@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import pgettext_lazy
 
 
 class AccountsConfig(AppConfig):
     name = "fenxiao.accounts"
     label = "accounts"
-    verbose_name = "账户与角色"
+    verbose_name = pgettext_lazy("app name", "账户与角色")
 
     def ready(self) -> None:
         from . import services

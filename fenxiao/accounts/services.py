@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from fenxiao.common.phone import is_mainland_mobile, normalize_phone
 
@@ -72,16 +73,16 @@ def ensure_staff_groups_handler(sender, **kwargs) -> None:
 def clean_phone(raw: str) -> str:
     phone = normalize_phone(raw)
     if not is_mainland_mobile(phone):
-        raise AccountError("invalid_phone", "手机号格式不正确，应为 11 位中国大陆手机号", {"phone": raw})
+        raise AccountError("invalid_phone", gettext("手机号格式不正确，应为 11 位中国大陆手机号"), {"phone": raw})
     return phone
 
 
 def clean_nickname(raw: str) -> str:
     nickname = (raw or "").strip()
     if len(nickname) > 32:
-        raise AccountError("invalid_nickname", "昵称最多 32 个字符", {"length": len(nickname)})
+        raise AccountError("invalid_nickname", gettext("昵称最多 32 个字符"), {"length": len(nickname)})
     if any(ord(ch) < 32 for ch in nickname):
-        raise AccountError("invalid_nickname", "昵称含有不可见字符")
+        raise AccountError("invalid_nickname", gettext("昵称含有不可见字符"))
     return nickname
 
 
@@ -92,23 +93,27 @@ def register_member(*, phone: str, password: str, nickname: str = "") -> User:
     try:
         validate_password(password)
     except ValidationError as exc:
-        raise AccountError("weak_password", "密码太简单：" + "；".join(exc.messages), {"rules": exc.messages}) from exc
+        raise AccountError(
+            "weak_password",
+            gettext("密码太简单：%(rules)s") % {"rules": pgettext("list separator", "；").join(exc.messages)},
+            {"rules": exc.messages},
+        ) from exc
     if User.objects.filter(phone=phone).exists():
-        raise AccountError("phone_taken", "该手机号已注册，请直接登录", {"phone": phone}, status=409)
+        raise AccountError("phone_taken", gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409)
     try:
         with transaction.atomic():
             user = User(username=f"m{phone}", phone=phone, nickname=nickname or f"用户{phone[-4:]}")
             user.set_password(password)
             user.save()
     except IntegrityError as exc:
-        raise AccountError("phone_taken", "该手机号已注册，请直接登录", {"phone": phone}, status=409) from exc
+        raise AccountError("phone_taken", gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409) from exc
     return user
 
 
 def login_member(*, request, phone: str, password: str) -> User:
     user = authenticate(request, username=(phone or "").strip(), password=password)
     if user is None:
-        raise AccountError("invalid_credentials", "手机号或密码错误", status=401)
+        raise AccountError("invalid_credentials", gettext("手机号或密码错误"), status=401)
     return user
 
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.common.money import parse_yuan, yuan
@@ -88,16 +89,22 @@ class SkuInline(admin.TabularInline):
 
     @admin.display(description=_("价格"))
     def price_summary(self, obj):
-        return f"成本 ¥{yuan(obj.cost_fen)} / 零售 ¥{yuan(obj.retail_fen)} / 控价 ¥{yuan(obj.control_fen)}"
+        return gettext("成本 ¥%(cost)s / 零售 ¥%(retail)s / 控价 ¥%(control)s") % {
+            "cost": yuan(obj.cost_fen),
+            "retail": yuan(obj.retail_fen),
+            "control": yuan(obj.control_fen),
+        }
 
     @admin.display(description=_("操作"))
     def manage_link(self, obj):
         if not obj.pk:
             return ""
         return format_html(
-            '<a href="{}">调价</a> · <a href="{}">库存调整</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:catalog_sku_prices", args=[obj.pk]),
+            gettext("调价"),
             reverse("admin:catalog_sku_stock", args=[obj.pk]),
+            gettext("库存调整"),
         )
 
 
@@ -121,14 +128,15 @@ class ProductAdmin(admin.ModelAdmin):
                 services.set_shelf(product=product, on_shelf=True)
                 done += 1
             except CatalogError as exc:
-                self.message_user(request, f"{product.name}：{exc.message}", messages.ERROR)
-        self.message_user(request, f"已上架 {done} 个商品")
+                self.message_user(request, gettext("%(name)s：%(message)s") % {"name": product.name, "message": exc.message}, messages.ERROR)
+        self.message_user(request, ngettext("已上架 %(count)d 个商品", "已上架 %(count)d 个商品", done) % {"count": done})
 
     @admin.action(description=_("下架所选商品"))
     def take_off_shelf(self, request, queryset):
         for product in queryset:
             services.set_shelf(product=product, on_shelf=False)
-        self.message_user(request, f"已下架 {queryset.count()} 个商品")
+        count = queryset.count()
+        self.message_user(request, ngettext("已下架 %(count)d 个商品", "已下架 %(count)d 个商品", count) % {"count": count})
 
 
 class SkuAddForm(forms.ModelForm):
@@ -229,9 +237,11 @@ class SkuAdmin(admin.ModelAdmin):
     @admin.display(description=_("操作"))
     def manage_link(self, obj):
         return format_html(
-            '<a href="{}">调价</a> · <a href="{}">库存调整</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:catalog_sku_prices", args=[obj.pk]),
+            gettext("调价"),
             reverse("admin:catalog_sku_stock", args=[obj.pk]),
+            gettext("库存调整"),
         )
 
     def get_urls(self):
@@ -272,9 +282,9 @@ class SkuAdmin(admin.ModelAdmin):
                 form.add_error(None, exc.message)
             else:
                 self.log_change(request, sku, f"调价：零售 ¥{yuan(d['retail'])}，控价 ¥{yuan(d['control'])}，成本 ¥{yuan(d['cost'])}")
-                self.message_user(request, "价格已更新")
+                self.message_user(request, gettext("价格已更新"))
                 return redirect("admin:catalog_sku_change", sku.pk)
-        return self._page(request, sku, form, f"调价：{sku}")
+        return self._page(request, sku, form, gettext("调价：%(sku)s") % {"sku": sku})
 
     def stock_view(self, request, sku_id):
         sku = get_object_or_404(Sku, pk=sku_id)
@@ -289,9 +299,9 @@ class SkuAdmin(admin.ModelAdmin):
                 form.add_error("delta", exc.message)
             else:
                 self.log_change(request, sku, f"库存调整 {delta:+d}，现有 {now}。{form.cleaned_data['note']}")
-                self.message_user(request, f"库存已调整，现有 {now}")
+                self.message_user(request, gettext("库存已调整，现有 %(stock)s") % {"stock": now})
                 return redirect("admin:catalog_sku_change", sku.pk)
-        return self._page(request, sku, form, f"库存调整：{sku}（现有 {sku.stock_on_hand}）")
+        return self._page(request, sku, form, gettext("库存调整：%(sku)s（现有 %(stock)s）") % {"sku": sku, "stock": sku.stock_on_hand})
 
 
 @admin.register(CommissionOverride)

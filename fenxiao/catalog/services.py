@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from fenxiao.common.money import MAX_RATE_BP
 
@@ -16,16 +17,16 @@ def validate_prices(*, cost_fen: int, retail_fen: int, suggested_retail_fen: int
     values = {"cost_fen": cost_fen, "retail_fen": retail_fen, "suggested_retail_fen": suggested_retail_fen, "control_fen": control_fen}
     for name, value in values.items():
         if not isinstance(value, int) or isinstance(value, bool):
-            raise CatalogError("invalid_price", f"{name} 必须是整数（分）", {"field": name})
+            raise CatalogError("invalid_price", gettext("%(field)s 必须是整数（分）") % {"field": name}, {"field": name})
     if cost_fen < 0:
-        raise CatalogError("invalid_price", "成本不能为负", {"field": "cost_fen"})
+        raise CatalogError("invalid_price", gettext("成本不能为负"), {"field": "cost_fen"})
     for name in ("retail_fen", "suggested_retail_fen", "control_fen"):
         if values[name] <= 0:
-            raise CatalogError("invalid_price", "价格必须大于 0", {"field": name})
+            raise CatalogError("invalid_price", gettext("价格必须大于 0"), {"field": name})
     if control_fen > suggested_retail_fen:
         raise CatalogError(
             "price_order",
-            "控价不能高于建议零售价",
+            gettext("控价不能高于建议零售价"),
             {"control_fen": control_fen, "suggested_retail_fen": suggested_retail_fen},
         )
 
@@ -48,7 +49,7 @@ def create_sku(
         cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen
     )
     if stock_on_hand < 0:
-        raise CatalogError("insufficient_stock", "库存不能为负", {"stock_on_hand": stock_on_hand})
+        raise CatalogError("insufficient_stock", gettext("库存不能为负"), {"stock_on_hand": stock_on_hand})
     return Sku.objects.create(
         product=product,
         code=code,
@@ -77,7 +78,7 @@ def adjust_stock(*, sku_id: int, delta: int) -> int:
     """Add (positive) or take (negative) stock in one conditional UPDATE, so that concurrent takers
     can never drive it below zero. Returns the new quantity."""
     if not isinstance(delta, int) or delta == 0:
-        raise CatalogError("invalid_quantity", "数量必须是非零整数", {"delta": delta})
+        raise CatalogError("invalid_quantity", gettext("数量必须是非零整数"), {"delta": delta})
     qs = Sku.objects.filter(pk=sku_id)
     if delta < 0:
         qs = qs.filter(stock_on_hand__gte=-delta)
@@ -85,17 +86,17 @@ def adjust_stock(*, sku_id: int, delta: int) -> int:
         updated = qs.update(stock_on_hand=F("stock_on_hand") + delta)
         if not updated:
             if not Sku.objects.filter(pk=sku_id).exists():
-                raise CatalogError("sku_not_found", "SKU 不存在", {"sku_id": sku_id}, status=404)
+                raise CatalogError("sku_not_found", gettext("SKU 不存在"), {"sku_id": sku_id}, status=404)
             available = Sku.objects.values_list("stock_on_hand", flat=True).get(pk=sku_id)
             raise CatalogError(
-                "insufficient_stock", "库存不足", {"sku_id": sku_id, "requested": -delta, "available": available}, status=409
+                "insufficient_stock", gettext("库存不足"), {"sku_id": sku_id, "requested": -delta, "available": available}, status=409
             )
         return Sku.objects.values_list("stock_on_hand", flat=True).get(pk=sku_id)
 
 
 def set_shelf(*, product: Product, on_shelf: bool) -> Product:
     if on_shelf and not product.skus.filter(is_active=True).exists():
-        raise CatalogError("no_active_sku", "没有可售 SKU 的商品不能上架", {"product_id": product.pk})
+        raise CatalogError("no_active_sku", gettext("没有可售 SKU 的商品不能上架"), {"product_id": product.pk})
     product.is_on_shelf = on_shelf
     product.save(update_fields=["is_on_shelf", "updated_at"])
     return product
@@ -103,21 +104,21 @@ def set_shelf(*, product: Product, on_shelf: bool) -> Product:
 
 def validate_override(*, depth: int, mode: str, rate_bp: int | None, fixed_fen: int | None) -> None:
     if not isinstance(depth, int) or depth < 1:
-        raise CatalogError("invalid_override", "佣金层级必须是 1（直推）或 2（间推）", {"depth": depth})
+        raise CatalogError("invalid_override", gettext("佣金层级必须是 1（直推）或 2（间推）"), {"depth": depth})
     if depth > MAX_COMMISSION_DEPTH:
         raise CatalogError(
             "commission_depth_exceeded",
-            f"佣金最多两级（直推 + 间推），不能设置第 {depth} 级",
+            gettext("佣金最多两级（直推 + 间推），不能设置第 %(depth)s 级") % {"depth": depth},
             {"depth": depth, "max_depth": MAX_COMMISSION_DEPTH},
         )
     if mode == CommissionOverride.Mode.RATE:
         if rate_bp is None or fixed_fen is not None or not 0 <= rate_bp <= MAX_RATE_BP:
-            raise CatalogError("invalid_override", "按比例时须填写 0–10000 基点的比例，且不填固定金额", {"rate_bp": rate_bp})
+            raise CatalogError("invalid_override", gettext("按比例时须填写 0–10000 基点的比例，且不填固定金额"), {"rate_bp": rate_bp})
     elif mode == CommissionOverride.Mode.FIXED:
         if fixed_fen is None or rate_bp is not None or fixed_fen < 0:
-            raise CatalogError("invalid_override", "固定金额时须填写不小于 0 的金额（分），且不填比例", {"fixed_fen": fixed_fen})
+            raise CatalogError("invalid_override", gettext("固定金额时须填写不小于 0 的金额（分），且不填比例"), {"fixed_fen": fixed_fen})
     else:
-        raise CatalogError("invalid_override", "方式只能是 rate 或 fixed", {"mode": mode})
+        raise CatalogError("invalid_override", gettext("方式只能是 rate 或 fixed"), {"mode": mode})
 
 
 @transaction.atomic
@@ -132,7 +133,7 @@ def set_commission_override(
 ) -> CommissionOverride:
     """Create or replace the override of one scope (a category or a product) for one level."""
     if (category is None) == (product is None):
-        raise CatalogError("invalid_override", "佣金覆盖必须且只能指定类目或商品之一")
+        raise CatalogError("invalid_override", gettext("佣金覆盖必须且只能指定类目或商品之一"))
     validate_override(depth=depth, mode=mode, rate_bp=rate_bp, fixed_fen=fixed_fen)
     override, _ = CommissionOverride.objects.update_or_create(
         category=category, product=product, depth=depth, defaults={"mode": mode, "rate_bp": rate_bp, "fixed_fen": fixed_fen}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from .errors import DomainError
@@ -28,7 +29,7 @@ member_auth = [TokenAuth(), BrowserSession()]
 def require_staff_perm(request, perm: str) -> None:
     user = request.auth if isinstance(request.auth, get_user_model()) else request.user
     if not (user and user.is_active and user.is_staff and user.has_perm(perm)):
-        raise DomainError("forbidden", "需要运营权限", {"permission": perm}, status=403)
+        raise DomainError("forbidden", _("需要运营权限"), {"permission": perm}, status=403)
 
 
 def current_user(request):

@@ -4,6 +4,7 @@ the admin refuses exactly what the API refuses (a third commission level above a
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.common.money import format_rate
@@ -76,7 +77,7 @@ class DistributionSettingsAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
-        changes = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        changes = {k: form.cleaned_data[k] for k in DistributionSettingsForm.Meta.fields}
         saved = services.update_settings(actor=request.user, **changes)
         obj.pk = saved.pk
 
@@ -122,7 +123,7 @@ class LevelAdmin(admin.ModelAdmin):
         return format_rate(obj.team_bonus_bp)
 
     def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in form.Meta.fields}
+        data = {k: form.cleaned_data[k] for k in LevelForm.Meta.fields}
         try:
             saved = services.save_level(level=obj if change else None, **data)
         except DistributionError as exc:
@@ -206,7 +207,7 @@ class DistributorAdmin(admin.ModelAdmin):
     def _run(self, request, queryset, func, label, needs_reason=False):
         reason = request.POST.get("reason", "").strip()
         if needs_reason and not reason:
-            self.message_user(request, f"{label}需要在“原因”中填写理由", messages.ERROR)
+            self.message_user(request, gettext("%(action)s需要在“原因”中填写理由") % {"action": label}, messages.ERROR)
             return
         done = 0
         for distributor in queryset:
@@ -214,25 +215,25 @@ class DistributorAdmin(admin.ModelAdmin):
                 func(distributor_id=distributor.pk, actor=request.user, reason=reason)
                 done += 1
             except DistributionError as exc:
-                self.message_user(request, f"{distributor.code}：{exc.message}", messages.WARNING)
+                self.message_user(request, gettext("%(code)s：%(message)s") % {"code": distributor.code, "message": exc.message}, messages.WARNING)
         if done:
-            self.message_user(request, f"{label} {done} 个分销商")
+            self.message_user(request, ngettext("%(action)s %(count)d 个分销商", "%(action)s %(count)d 个分销商", done) % {"action": label, "count": done})
 
     @admin.action(description=_("审核通过"))
     def approve(self, request, queryset):
-        self._run(request, queryset, services.approve_distributor, "已通过")
+        self._run(request, queryset, services.approve_distributor, gettext("已通过"))
 
     @admin.action(description=_("审核拒绝（填写原因）"))
     def reject(self, request, queryset):
-        self._run(request, queryset, services.reject_distributor, "已拒绝", needs_reason=True)
+        self._run(request, queryset, services.reject_distributor, gettext("已拒绝"), needs_reason=True)
 
     @admin.action(description=_("暂停（填写原因）"))
     def suspend(self, request, queryset):
-        self._run(request, queryset, services.suspend_distributor, "已暂停", needs_reason=True)
+        self._run(request, queryset, services.suspend_distributor, gettext("已暂停"), needs_reason=True)
 
     @admin.action(description=_("恢复"))
     def reinstate(self, request, queryset):
-        self._run(request, queryset, services.reinstate_distributor, "已恢复")
+        self._run(request, queryset, services.reinstate_distributor, gettext("已恢复"))
 
 
 @admin.register(Binding)

@@ -1,5 +1,6 @@
 from django.urls import reverse
-from ninja import Query, Router, Schema
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
 
 from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
 from fenxiao.common.errors import DomainError
@@ -56,21 +57,21 @@ def _distributor(request, d: Distributor) -> dict:
 def _my_distributor(request) -> Distributor:
     d = selectors.distributor_for_user(current_user(request))
     if d is None:
-        raise DistributionError("not_distributor", "你还不是分销商", status=404)
+        raise DistributionError("not_distributor", _("你还不是分销商"), status=404)
     return d
 
 
 def _approved(request) -> Distributor:
     d = _my_distributor(request)
     if not d.is_approved:
-        raise DistributionError("not_distributor", "你的分销商资格尚未生效", {"status": d.status}, status=403)
+        raise DistributionError("not_distributor", _("你的分销商资格尚未生效"), {"status": d.status}, status=403)
     return d
 
 
 @router.post("/apply", response={201: DistributorOut}, summary="申请成为分销商")
 def apply(request, payload: ApplyIn):
     d = services.apply_for_distributor(user=current_user(request), real_name=payload.real_name, note=payload.note)
-    return 201, _distributor(request, selectors.distributor_for_user(d.user))
+    return Status(201, _distributor(request, selectors.distributor_for_user(d.user)))
 
 
 @router.get("/me", response=DistributorOut, summary="我的分销商资料")
@@ -97,7 +98,7 @@ class DownlineQuery(Schema):
 def my_downline(request, q: Query[DownlineQuery]):
     d = _approved(request)
     if q.depth not in (1, 2):
-        raise DistributionError("invalid_depth", "只能查看直推（1）或间推（2）下级", {"depth": q.depth})
+        raise DistributionError("invalid_depth", _("只能查看直推（1）或间推（2）下级"), {"depth": q.depth})
     page_size = max(1, min(q.page_size, 100))
     page = max(1, q.page)
     qs = selectors.direct_downline(d) if q.depth == 1 else selectors.indirect_downline(d)
@@ -127,7 +128,7 @@ def bind(request, payload: BindIn):
     d, outcome = services.open_share_link(code=payload.code, visitor=current_user(request), product_id=payload.product_id)
     if outcome in ("binding_self", "binding_loop"):
         raise DistributionError(
-            outcome, "不能绑定到自己" if outcome == "binding_self" else "对方是你的下级，不能绑定（会形成循环）", status=409
+            outcome, _("不能绑定到自己") if outcome == "binding_self" else _("对方是你的下级，不能绑定（会形成循环）"), status=409
         )
     return {"distributor_code": d.code, "outcome": outcome}
 
@@ -178,7 +179,7 @@ def levels(request):
 def create_level(request, payload: LevelIn):
     require_staff_perm(request, "distribution.add_level")
     data = payload.model_dump()
-    return 201, services.save_level(**data)
+    return Status(201, services.save_level(**data))
 
 
 @operator_router.put("/levels/{level_id}", response=LevelOut, summary="修改等级")
@@ -186,7 +187,7 @@ def update_level(request, level_id: int, payload: LevelIn):
     require_staff_perm(request, "distribution.change_level")
     level = Level.objects.filter(pk=level_id).first()
     if level is None:
-        raise DomainError("not_found", "等级不存在", {"level_id": level_id}, status=404)
+        raise DomainError("not_found", _("等级不存在"), {"level_id": level_id}, status=404)
     return services.save_level(level=level, **payload.model_dump())
 
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class DistributionConfig(AppConfig):
     name = "fenxiao.distribution"
     label = "distribution"
-    verbose_name = "分销网络"
+    verbose_name = pgettext_lazy("app name", "分销网络")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from fenxiao.common.money import MAX_RATE_BP
 
@@ -55,15 +56,15 @@ def get_settings() -> DistributionSettings:
 def validate_commission_levels(value: Any) -> int:
     """1 or 2; anything above is refused with the same error from the API, the admin and imports."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DistributionError("invalid_setting", "佣金层级数必须是整数 1 或 2", {"commission_levels": value})
+        raise DistributionError("invalid_setting", gettext("佣金层级数必须是整数 1 或 2"), {"commission_levels": value})
     if value > MAX_COMMISSION_LEVELS:
         raise DistributionError(
             "commission_depth_exceeded",
-            f"佣金最多两级（直推 + 间推），不能设置为 {value} 级：超过两级的分佣属于传销风险，法律不允许",
+            gettext("佣金最多两级（直推 + 间推），不能设置为 %(value)s 级：超过两级的分佣属于传销风险，法律不允许") % {"value": value},
             {"requested": value, "max": MAX_COMMISSION_LEVELS},
         )
     if value < 1:
-        raise DistributionError("invalid_setting", "佣金层级数至少为 1", {"commission_levels": value})
+        raise DistributionError("invalid_setting", gettext("佣金层级数至少为 1"), {"commission_levels": value})
     return value
 
 
@@ -80,30 +81,30 @@ SETTING_FIELDS = {
 def validate_settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - SETTING_FIELDS
     if unknown:
-        raise DistributionError("invalid_setting", "未知的设置项", {"fields": sorted(unknown)})
+        raise DistributionError("invalid_setting", gettext("未知的设置项"), {"fields": sorted(unknown)})
     clean: dict[str, Any] = {}
     for key, value in changes.items():
         if key == "commission_levels":
             clean[key] = validate_commission_levels(value)
         elif key == "admission_mode":
             if value not in DistributionSettings.Admission.values:
-                raise DistributionError("invalid_setting", "加入方式只能是 open、review 或 threshold", {key: value})
+                raise DistributionError("invalid_setting", gettext("加入方式只能是 open、review 或 threshold"), {key: value})
             clean[key] = value
         elif key == "binding_policy":
             if value not in DistributionSettings.BindingPolicy.values:
-                raise DistributionError("invalid_setting", "绑定规则只能是 permanent 或 expiring", {key: value})
+                raise DistributionError("invalid_setting", gettext("绑定规则只能是 permanent 或 expiring"), {key: value})
             clean[key] = value
         elif key == "binding_days":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
-                raise DistributionError("invalid_setting", "绑定有效天数须在 1 到 3650 之间", {key: value})
+                raise DistributionError("invalid_setting", gettext("绑定有效天数须在 1 到 3650 之间"), {key: value})
             clean[key] = value
         elif key == "threshold_fen":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise DistributionError("invalid_setting", "首单门槛必须是不小于 0 的整数（分）", {key: value})
+                raise DistributionError("invalid_setting", gettext("首单门槛必须是不小于 0 的整数（分）"), {key: value})
             clean[key] = value
         elif key == "self_purchase_commission":
             if not isinstance(value, bool):
-                raise DistributionError("invalid_setting", "自购返佣只能是 true 或 false", {key: value})
+                raise DistributionError("invalid_setting", gettext("自购返佣只能是 true 或 false"), {key: value})
             clean[key] = value
     return clean
 
@@ -122,18 +123,18 @@ def update_settings(*, actor=None, **changes: Any) -> DistributionSettings:
 def validate_level_values(*, name: str, rank: int, direct_rate_bp: int, indirect_rate_bp: int, team_bonus_bp: int = 0) -> None:
     name = (name or "").strip()
     if not name or len(name) > 20:
-        raise DistributionError("invalid_level", "等级名称须为 1–20 个字符", {"name": name})
+        raise DistributionError("invalid_level", gettext("等级名称须为 1–20 个字符"), {"name": name})
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-        raise DistributionError("invalid_level", "等级序号必须是正整数", {"rank": rank})
+        raise DistributionError("invalid_level", gettext("等级序号必须是正整数"), {"rank": rank})
     for field, value in (
         ("direct_rate_bp", direct_rate_bp),
         ("indirect_rate_bp", indirect_rate_bp),
         ("team_bonus_bp", team_bonus_bp),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RATE_BP:
-            raise DistributionError("invalid_rate", "比例必须是 0–10000 之间的整数基点（1% = 100）", {field: value})
+            raise DistributionError("invalid_rate", gettext("比例必须是 0–10000 之间的整数基点（1% = 100）"), {field: value})
     if direct_rate_bp + indirect_rate_bp > MAX_RATE_BP:
-        raise DistributionError("invalid_rate", "直推与间推比例之和不能超过 100%", {"sum_bp": direct_rate_bp + indirect_rate_bp})
+        raise DistributionError("invalid_rate", gettext("直推与间推比例之和不能超过 100%"), {"sum_bp": direct_rate_bp + indirect_rate_bp})
 
 
 @transaction.atomic
@@ -155,18 +156,18 @@ def save_level(
         if third:
             raise DistributionError(
                 "commission_depth_exceeded",
-                "佣金最多两级（直推 + 间推），不能设置第三级佣金",
+                gettext("佣金最多两级（直推 + 间推），不能设置第三级佣金"),
                 {"fields": sorted(third), "max": MAX_COMMISSION_LEVELS},
             )
-        raise DistributionError("invalid_level", "未知的等级字段", {"fields": sorted(extra)})
+        raise DistributionError("invalid_level", gettext("未知的等级字段"), {"fields": sorted(extra)})
     validate_level_values(
         name=name, rank=rank, direct_rate_bp=direct_rate_bp, indirect_rate_bp=indirect_rate_bp, team_bonus_bp=team_bonus_bp
     )
     clash = Level.objects.filter(rank=rank).exclude(pk=getattr(level, "pk", None)).exists()
     if clash:
-        raise DistributionError("invalid_level", "已有相同序号的等级", {"rank": rank}, status=409)
+        raise DistributionError("invalid_level", gettext("已有相同序号的等级"), {"rank": rank}, status=409)
     if Level.objects.filter(name=name.strip()).exclude(pk=getattr(level, "pk", None)).exists():
-        raise DistributionError("invalid_level", "已有同名等级", {"name": name}, status=409)
+        raise DistributionError("invalid_level", gettext("已有同名等级"), {"name": name}, status=409)
     level = level or Level()
     level.name, level.rank = name.strip(), rank
     level.direct_rate_bp, level.indirect_rate_bp, level.team_bonus_bp = direct_rate_bp, indirect_rate_bp, team_bonus_bp
@@ -178,7 +179,7 @@ def save_level(
 def default_level() -> Level:
     level = Level.objects.order_by("rank").first()
     if level is None:
-        raise DistributionError("invalid_level", "尚未设置任何分销等级，请运营先在后台创建等级", status=409)
+        raise DistributionError("invalid_level", gettext("尚未设置任何分销等级，请运营先在后台创建等级"), status=409)
     return level
 
 
@@ -210,7 +211,8 @@ def _transition(distributor: Distributor, to_status: str, *, actor=None, reason:
     if to_status not in TRANSITIONS.get(from_status, set()):
         raise DistributionError(
             "invalid_transition",
-            f"当前状态（{S(from_status).label if from_status else '无'}）不能变为 {S(to_status).label}",
+            gettext("当前状态（%(current)s）不能变为 %(target)s")
+            % {"current": S(from_status).label if from_status else gettext("无"), "target": S(to_status).label},
             {"from": from_status, "to": to_status},
             status=409,
         )
@@ -248,22 +250,22 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
     real_name = (real_name or "").strip()
     note = (note or "").strip()
     if len(real_name) > 32 or len(note) > 200:
-        raise DistributionError("invalid_application", "姓名最多 32 个字符，申请说明最多 200 个字符")
+        raise DistributionError("invalid_application", gettext("姓名最多 32 个字符，申请说明最多 200 个字符"))
     if code is not None:
         code = code.strip().upper()
         if not (4 <= len(code) <= 12 and code.isascii() and code.isalnum()):
-            raise DistributionError("invalid_code", "邀请码须为 4–12 位字母或数字", {"code": code})
+            raise DistributionError("invalid_code", gettext("邀请码须为 4–12 位字母或数字"), {"code": code})
         if Distributor.objects.filter(code=code).exists():
-            raise DistributionError("code_taken", "该邀请码已被使用", {"code": code}, status=409)
+            raise DistributionError("code_taken", gettext("该邀请码已被使用"), {"code": code}, status=409)
     conf = get_settings()
     target = _status_for_new_application(conf)
     existing = Distributor.objects.select_for_update().filter(user=user).first()
     if existing is not None:
         if existing.status in (S.APPROVED, S.SUSPENDED):
-            raise DistributionError("already_distributor", "你已经是分销商了", {"status": existing.status}, status=409)
+            raise DistributionError("already_distributor", gettext("你已经是分销商了"), {"status": existing.status}, status=409)
         if existing.status in (S.PENDING, S.AWAITING_PURCHASE):
             raise DistributionError(
-                "application_pending", "你的申请正在处理中", {"status": existing.status}, status=409
+                "application_pending", gettext("你的申请正在处理中"), {"status": existing.status}, status=409
             )
         existing.real_name, existing.apply_note, existing.applied_at = real_name, note, timezone.now()
         existing.reject_reason = ""
@@ -296,9 +298,9 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
             break
         except IntegrityError as exc:
             if Distributor.objects.filter(user=user).exists():
-                raise DistributionError("application_pending", "你的申请正在处理中", status=409) from exc
+                raise DistributionError("application_pending", gettext("你的申请正在处理中"), status=409) from exc
     else:  # pragma: no cover - 32^6 codes make eight collisions in a row practically impossible
-        raise DistributionError("code_exhausted", "邀请码生成失败，请重试", status=503)
+        raise DistributionError("code_exhausted", gettext("邀请码生成失败，请重试"), status=503)
     distributor.path = f"{inviter.path if inviter else '/'}{distributor.pk}/"
     distributor.save(update_fields=["path"])
     DistributorEvent.objects.create(
@@ -314,7 +316,7 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
 def _locked(distributor_id: int) -> Distributor:
     distributor = Distributor.objects.select_for_update().select_related("user", "level").filter(pk=distributor_id).first()
     if distributor is None:
-        raise DistributionError("distributor_not_found", "分销商不存在", {"distributor_id": distributor_id}, status=404)
+        raise DistributionError("distributor_not_found", gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404)
     return distributor
 
 
@@ -328,7 +330,7 @@ def approve_distributor(*, distributor_id: int, actor, reason: str = "") -> Dist
 def reject_distributor(*, distributor_id: int, actor, reason: str) -> Distributor:
     reason = (reason or "").strip()
     if not reason:
-        raise DistributionError("reason_required", "拒绝时必须填写原因", status=400)
+        raise DistributionError("reason_required", gettext("拒绝时必须填写原因"), status=400)
     distributor = _locked(distributor_id)
     return _transition(distributor, S.REJECTED, actor=actor, reason=reason)
 
@@ -337,7 +339,7 @@ def reject_distributor(*, distributor_id: int, actor, reason: str) -> Distributo
 def suspend_distributor(*, distributor_id: int, actor, reason: str) -> Distributor:
     reason = (reason or "").strip()
     if not reason:
-        raise DistributionError("reason_required", "暂停时必须填写原因", status=400)
+        raise DistributionError("reason_required", gettext("暂停时必须填写原因"), status=400)
     return _transition(_locked(distributor_id), S.SUSPENDED, actor=actor, reason=reason)
 
 
@@ -351,7 +353,7 @@ def record_qualifying_purchase(*, user, amount_fen: int) -> Distributor | None:
     """Called when a user's order is paid: under threshold admission, an application waiting for a
     first purchase of at least the threshold is approved. Returns the distributor if it changed."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen < 0:
-        raise DistributionError("invalid_amount", "金额必须是不小于 0 的整数（分）", {"amount_fen": amount_fen})
+        raise DistributionError("invalid_amount", gettext("金额必须是不小于 0 的整数（分）"), {"amount_fen": amount_fen})
     distributor = Distributor.objects.select_for_update().filter(user=user, status=S.AWAITING_PURCHASE).first()
     if distributor is None:
         return None
@@ -387,17 +389,17 @@ def bind_customer(*, customer, distributor: Distributor, source: str = "link", n
     """
     now = now or timezone.now()
     if not distributor.is_approved:
-        raise DistributionError("not_distributor", "该分销商不可用", {"distributor_code": distributor.code}, status=404)
+        raise DistributionError("not_distributor", gettext("该分销商不可用"), {"distributor_code": distributor.code}, status=404)
     with transaction.atomic():
         if distributor.user_id == customer.pk:
-            error = _refuse(customer, distributor, BindingEvent.Action.REFUSED_SELF, source, "binding_self", "不能绑定到自己")
+            error = _refuse(customer, distributor, BindingEvent.Action.REFUSED_SELF, source, "binding_self", gettext("不能绑定到自己"))
         else:
             own = Distributor.objects.filter(user=customer).only("pk", "status").first()
             error = None
             if own is not None and own.pk in set(distributor.ancestor_ids()):
                 error = _refuse(
                     customer, distributor, BindingEvent.Action.REFUSED_LOOP, source, "binding_loop",
-                    "对方是你的下级，不能绑定到下级（会形成循环）",
+                    gettext("对方是你的下级，不能绑定到下级（会形成循环）"),
                 )
     if error is not None:
         raise error  # raised after the refusal row is committed, so the audit keeps it
@@ -458,7 +460,7 @@ def open_share_link(*, code: str, visitor=None, product_id: int | None = None, s
     Returns the distributor and the binding outcome (None for anonymous visitors)."""
     distributor = Distributor.objects.select_related("user", "level").filter(code=code.upper(), status=S.APPROVED).first()
     if distributor is None:
-        raise DistributionError("distributor_not_found", "分享链接无效或分销商已停用", {"code": code}, status=404)
+        raise DistributionError("distributor_not_found", gettext("分享链接无效或分销商已停用"), {"code": code}, status=404)
     record_visit(distributor=distributor, visitor=visitor, product_id=product_id, session_key=session_key, channel=channel)
     outcome = None
     if visitor is not None and getattr(visitor, "is_authenticated", False):

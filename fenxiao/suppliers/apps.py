@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class SuppliersConfig(AppConfig):
     name = "fenxiao.suppliers"
     label = "suppliers"
-    verbose_name = "供应商"
+    verbose_name = pgettext_lazy("app name", "供应商")

@@ -4,12 +4,6 @@ from fenxiao.distribution.services import update_settings
 from tests.factories import LevelFactory, StaffFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Factories hash a password per user; a cheap hasher keeps the suite fast."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def level(db):
     return LevelFactory(rank=1, name="普通分销商", direct_rate_bp=1000, indirect_rate_bp=500)

@@ -1,0 +1,107 @@
+"""Every admin page an operator can reach renders: the changelist, the add form where adding is
+allowed, and the change form of a real object."""
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.urls import reverse
+
+from tests.factories import StaffFactory
+
+
+@pytest.fixture
+def seeded(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", password="seed-pass-1", verbosity=0)
+
+
+@pytest.fixture
+def operator_client(client):
+    client.force_login(StaffFactory())
+    return client
+
+
+def _models():
+    return sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+@pytest.mark.django_db
+def test_every_admin_page_renders(seeded, operator_client):
+    seen = 0
+    for model, _model_admin in _models():
+        info = (model._meta.app_label, model._meta.model_name)
+        response = operator_client.get(reverse("admin:{}_{}_changelist".format(*info)))
+        assert response.status_code == 200, model._meta.label
+        obj = model._default_manager.first()
+        if obj is not None:
+            response = operator_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
+            assert response.status_code == 200, model._meta.label
+        seen += 1
+    assert seen >= 12
+
+
+@pytest.mark.django_db
+def test_sku_price_and_stock_pages_go_through_services(seeded, operator_client):
+    from fenxiao.catalog.models import Sku
+
+    sku = Sku.objects.order_by("pk").first()
+    url = reverse("admin:catalog_sku_prices", args=[sku.pk])
+    assert operator_client.get(url).status_code == 200
+    # control above the suggested retail price is refused with the service's message
+    response = operator_client.post(url, {"cost": "50", "retail": "150", "suggested_retail": "150", "control": "160"})
+    assert response.status_code == 200
+    assert "控价" in response.content.decode()
+    sku.refresh_from_db()
+    assert sku.control_fen != 16000
+    response = operator_client.post(url, {"cost": "50", "retail": "149.90", "suggested_retail": "150", "control": "120"})
+    assert response.status_code == 302
+    sku.refresh_from_db()
+    assert (sku.retail_fen, sku.control_fen) == (14990, 12000)
+
+    stock_url = reverse("admin:catalog_sku_stock", args=[sku.pk])
+    before = sku.stock_on_hand
+    response = operator_client.post(stock_url, {"delta": str(-(before + 1)), "note": ""})
+    assert response.status_code == 200  # refused: would go below zero
+    sku.refresh_from_db()
+    assert sku.stock_on_hand == before
+    response = operator_client.post(stock_url, {"delta": "5", "note": "补货"})
+    assert response.status_code == 302
+    sku.refresh_from_db()
+    assert sku.stock_on_hand == before + 5
+
+
+@pytest.mark.django_db
+def test_sku_change_form_keeps_money_and_stock_read_only(seeded, operator_client):
+    from fenxiao.catalog.models import Sku
+
+    sku = Sku.objects.order_by("pk").first()
+    url = reverse("admin:catalog_sku_change", args=[sku.pk])
+    response = operator_client.post(url, {"spec": "新规格", "is_active": "on", "retail_fen": "1", "stock_on_hand": "99999"})
+    assert response.status_code == 302
+    sku.refresh_from_db()
+    assert sku.spec == "新规格"
+    assert sku.retail_fen != 1 and sku.stock_on_hand != 99999
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent(seeded):
+    from fenxiao.accounts.models import User
+    from fenxiao.catalog.models import Product, Sku
+    from fenxiao.distribution.models import Binding, BindingEvent, Distributor
+
+    def counts():
+        return (
+            User.objects.count(),
+            Distributor.objects.count(),
+            Product.objects.count(),
+            Sku.objects.count(),
+            Binding.objects.count(),
+            BindingEvent.objects.count(),
+        )
+
+    first = counts()
+    call_command("seed_demo", password="seed-pass-1", verbosity=0)
+    assert counts() == first
+    assert Distributor.objects.filter(status="approved").count() == 30
+    assert Product.objects.filter(is_on_shelf=True).count() == 20
+    assert set(Distributor.objects.filter(status="approved").values_list("depth", flat=True)) == {0, 1, 2}
