@@ -103,7 +103,10 @@ WSGI_APPLICATION = "config.wsgi.application"
 # --- Database -------------------------------------------------------------------------------
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    # Persistent connections in production; none under tests, where the live-server thread's
+    # connection would otherwise keep the test database open at teardown.
+    _conn_max_age = 0 if "pytest" in sys.modules else int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=_conn_max_age)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -226,7 +226,7 @@ class Command(BaseCommand):
         for r in range(3):
             serial += 1
             phone = DEMO_DISTRIBUTOR_PHONE if r == 0 else f"138000000{serial:02d}"
-            root = ensure(phone, f"{surnames[serial - 1]}姐的小店" if r == 0 else f"{surnames[serial - 1]}老师", f"DEMO{serial:02d}", None)
+            root = ensure(phone, f"{surnames[serial - 1]}姐" if r == 0 else f"{surnames[serial - 1]}老师", f"DEMO{serial:02d}", None)
             made.append(root)
             for _c in range(3):
                 serial += 1
