@@ -20,6 +20,19 @@ from .models import Category, CommissionOverride, Product, ProductImage, Sku
 PRICE_FIELDS = ("cost_fen", "retail_fen", "suggested_retail_fen", "control_fen")
 
 
+def sku_service_links(sku: Sku) -> str:
+    """Links to the two pages through which a SKU's prices and stock change."""
+    if not sku.pk:
+        return ""
+    return format_html(
+        '<a href="{}">{}</a> · <a href="{}">{}</a>',
+        reverse("admin:catalog_sku_prices", args=[sku.pk]),
+        gettext("调价"),
+        reverse("admin:catalog_sku_stock", args=[sku.pk]),
+        gettext("库存调整"),
+    )
+
+
 class YuanField(forms.CharField):
     """Entered in yuan ('150' or '150.50'), cleaned to integer fen."""
 
@@ -97,15 +110,7 @@ class SkuInline(admin.TabularInline):
 
     @admin.display(description=_("操作"))
     def manage_link(self, obj):
-        if not obj.pk:
-            return ""
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("admin:catalog_sku_prices", args=[obj.pk]),
-            gettext("调价"),
-            reverse("admin:catalog_sku_stock", args=[obj.pk]),
-            gettext("库存调整"),
-        )
+        return sku_service_links(obj)
 
 
 @admin.register(Product)
@@ -236,13 +241,7 @@ class SkuAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("操作"))
     def manage_link(self, obj):
-        return format_html(
-            '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("admin:catalog_sku_prices", args=[obj.pk]),
-            gettext("调价"),
-            reverse("admin:catalog_sku_stock", args=[obj.pk]),
-            gettext("库存调整"),
-        )
+        return sku_service_links(obj)
 
     def get_urls(self):
         own = [

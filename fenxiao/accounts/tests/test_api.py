@@ -3,6 +3,7 @@
 import pytest
 
 from fenxiao.accounts.models import ApiToken, User
+from tests.api_helpers import assert_error
 from tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,13 +17,6 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def assert_error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "detail"}
-    assert body["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    return body
 
 
 def test_register_then_token_then_me(client):

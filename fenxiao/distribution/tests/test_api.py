@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from fenxiao.accounts.services import issue_token
 from fenxiao.distribution.models import Distributor, DistributorEvent, Level
 from fenxiao.distribution.services import get_settings
+from tests.api_helpers import assert_error
 from tests.factories import DistributorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,13 +21,6 @@ def bearer(user):
     return {"Authorization": f"Bearer {issue_token(user=user)}"}
 
 
-def assert_error(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"code", "message", "detail"}
-    assert body["code"] == code
-    assert body["message"]
-    return body
 
 
 @pytest.fixture
