@@ -16,16 +16,13 @@ import json
 import os
 import platform
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "fenxiao_bench"
+from benchlib import ROOT, BenchDatabase, percentile
+
 PAGE = 20
 
 
@@ -43,64 +40,6 @@ def parse_args() -> argparse.Namespace:
         help="where to write the figures; the database vendor is added to the name; '' writes none",
     )
     return parser.parse_args()
-
-
-# --- a database of its own -----------------------------------------------------------------------
-
-
-class BenchDatabase:
-    """Points the settings at a throwaway database before Django is set up."""
-
-    def __init__(self, keep: bool):
-        self.keep = keep
-        self.url = os.environ.get("DATABASE_URL", "").strip()
-        self.tmpdir: str | None = None
-        self.admin_url: str | None = None
-
-    @property
-    def is_postgres(self) -> bool:
-        return self.url.startswith(("postgres://", "postgresql://"))
-
-    def create(self) -> str:
-        if self.is_postgres:
-            parts = urlsplit(self.url)
-            self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-            self._admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}"', f'CREATE DATABASE "{BENCH_DB}"')
-            os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-            return f"PostgreSQL database {BENCH_DB} on {parts.hostname}"
-        if self.url:
-            raise SystemExit(f"bench: unsupported DATABASE_URL {self.url.split(':', 1)[0]}://, use PostgreSQL or none for SQLite")
-        self.tmpdir = tempfile.mkdtemp(prefix="fenxiao-bench-")
-        path = Path(self.tmpdir) / "bench.sqlite3"
-        os.environ["FENXIAO_SQLITE_PATH"] = str(path)
-        return f"SQLite file {path}"
-
-    def drop(self) -> None:
-        if self.keep:
-            return
-        if self.is_postgres:
-            from django.db import connections
-
-            connections.close_all()
-            self._admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        elif self.tmpdir:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-    def _admin(self, *statements: str) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            for sql in statements:
-                conn.execute(sql)
-
-
-# --- timing --------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
 
 
 def time_operations(nodes, operations, rounds: int) -> dict[str, list[float]]:

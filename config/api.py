@@ -14,6 +14,10 @@ from fenxiao.catalog.api import router as catalog_router
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution.api import operator_router as distribution_operator_router
 from fenxiao.distribution.api import router as distribution_router
+from fenxiao.orders.api import cart_router as orders_cart_router
+from fenxiao.orders.api import operator_router as orders_operator_router
+from fenxiao.orders.api import router as orders_router
+from fenxiao.payments.api import router as payments_router
 
 api = NinjaAPI(
     title="fenxiao API",
@@ -64,3 +68,7 @@ api.add_router("/v1/auth", accounts_router)
 api.add_router("/v1/catalog", catalog_router)
 api.add_router("/v1/distribution", distribution_router)
 api.add_router("/v1/operator/distribution", distribution_operator_router)
+api.add_router("/v1/cart", orders_cart_router)
+api.add_router("/v1/orders", orders_router)
+api.add_router("/v1/operator", orders_operator_router)
+api.add_router("/v1/payments", payments_router)

@@ -63,8 +63,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "fenxiao.accounts",
     "fenxiao.catalog",
+    "fenxiao.inventory",
     "fenxiao.suppliers",
     "fenxiao.distribution",
+    "fenxiao.payments",
+    "fenxiao.orders",
     "fenxiao.web",
 ]
 
@@ -122,6 +125,13 @@ else:
             },
         }
     }
+    if "pytest" in sys.modules:
+        # Tests run on a file, not Django's shared-cache memory database: there a second writer is
+        # refused at once ("table is locked") instead of waiting its turn, so the concurrency tests
+        # could not show how the real database behaves.
+        import tempfile
+
+        DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"fenxiao-test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -161,6 +171,22 @@ STORAGES = {
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 
+# --- WeChat Pay (API v3) -------------------------------------------------------------------
+# All optional: the wechatpay payment provider is available only when these are set. The platform's
+# signatures are checked with the certificates in WECHATPAY_PLATFORM_CERTS_DIR (PEM files) and/or
+# the WeChat Pay public key in WECHATPAY_PLATFORM_PUBLIC_KEY_PATH with its id WECHATPAY_PLATFORM_SERIAL.
+WECHATPAY_MCHID = os.environ.get("WECHATPAY_MCHID", "").strip()
+WECHATPAY_APPID = os.environ.get("WECHATPAY_APPID", "").strip()
+WECHATPAY_MERCHANT_SERIAL_NO = os.environ.get("WECHATPAY_MERCHANT_SERIAL_NO", "").strip()
+WECHATPAY_PRIVATE_KEY_PATH = os.environ.get("WECHATPAY_PRIVATE_KEY_PATH", "").strip()
+WECHATPAY_APIV3_KEY = os.environ.get("WECHATPAY_APIV3_KEY", "").strip()
+WECHATPAY_PLATFORM_CERTS_DIR = os.environ.get("WECHATPAY_PLATFORM_CERTS_DIR", "").strip()
+WECHATPAY_PLATFORM_PUBLIC_KEY_PATH = os.environ.get("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", "").strip()
+WECHATPAY_PLATFORM_SERIAL = os.environ.get("WECHATPAY_PLATFORM_SERIAL", "").strip()
+WECHATPAY_NOTIFY_URL = os.environ.get("WECHATPAY_NOTIFY_URL", "").strip()
+WECHATPAY_REFUND_NOTIFY_URL = os.environ.get("WECHATPAY_REFUND_NOTIFY_URL", "").strip()  # defaults to WECHATPAY_NOTIFY_URL
+WECHATPAY_API_BASE = os.environ.get("WECHATPAY_API_BASE", "").strip().rstrip("/") or "https://api.mch.weixin.qq.com"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -168,3 +194,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("FENXIAO_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Orders (defaults from the domain reference; all overridable from the environment) -------------
+FENXIAO_UNPAID_TIMEOUT_MINUTES = int(os.environ.get("FENXIAO_UNPAID_TIMEOUT_MINUTES", "30"))
+FENXIAO_AUTO_RECEIVE_DAYS = int(os.environ.get("FENXIAO_AUTO_RECEIVE_DAYS", "10"))
+FENXIAO_AFTERSALE_WINDOW_DAYS = int(os.environ.get("FENXIAO_AFTERSALE_WINDOW_DAYS", "7"))
+FENXIAO_SHIPPING_FEE_FEN = int(os.environ.get("FENXIAO_SHIPPING_FEE_FEN", "1000"))
+FENXIAO_FREE_SHIPPING_FROM_FEN = int(os.environ.get("FENXIAO_FREE_SHIPPING_FROM_FEN", "9900"))
+# The development payment provider pays at once without money: on for the demo (DEBUG) and tests,
+# off in production unless asked for.
+FENXIAO_DEV_PAYMENTS = env_bool("FENXIAO_DEV_PAYMENTS", DEBUG or "pytest" in sys.modules)

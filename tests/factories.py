@@ -8,6 +8,7 @@ from django.utils import timezone
 from fenxiao.accounts.models import User
 from fenxiao.catalog.models import Category, Product, Sku
 from fenxiao.distribution.models import Distributor, Level
+from fenxiao.inventory.models import MAIN_LOCATION, StockRecord
 
 _phones = itertools.count(13900000000)
 
@@ -89,8 +90,11 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
 
 class SkuFactory(factory.django.DjangoModelFactory):
+    """A SKU with `stock` units (default 100) in the platform warehouse."""
+
     class Meta:
         model = Sku
+        skip_postgeneration_save = True
 
     product = factory.SubFactory(ProductFactory)
     code = factory.Sequence(lambda n: f"SKU{n:06d}")
@@ -99,4 +103,8 @@ class SkuFactory(factory.django.DjangoModelFactory):
     retail_fen = 15000
     suggested_retail_fen = 15000
     control_fen = 12000
-    stock_on_hand = 100
+
+    @factory.post_generation
+    def stock(obj, create, extracted, **kwargs):
+        if create:
+            StockRecord.objects.create(sku=obj, location=MAIN_LOCATION, on_hand=100 if extracted is None else extracted)

@@ -58,29 +58,52 @@ def test_sku_price_and_stock_pages_go_through_services(seeded, operator_client):
     sku.refresh_from_db()
     assert (sku.retail_fen, sku.control_fen) == (14990, 12000)
 
-    stock_url = reverse("admin:catalog_sku_stock", args=[sku.pk])
-    before = sku.stock_on_hand
-    response = operator_client.post(stock_url, {"delta": str(-(before + 1)), "note": ""})
+    # the SKU page links to the inventory admin's stock page, which writes through inventory.services
+    from fenxiao.inventory.models import StockMovement, StockRecord
+
+    stock_url = reverse("admin:inventory_stockrecord_sku", args=[sku.pk])
+    assert stock_url in operator_client.get(reverse("admin:catalog_sku_change", args=[sku.pk])).content.decode()
+    record = StockRecord.objects.get(sku=sku, location="main")
+    before = record.on_hand
+    assert operator_client.get(stock_url).status_code == 200
+    response = operator_client.post(stock_url, {"action": "adjust", "quantity": str(-(before + 1)), "note": ""})
     assert response.status_code == 200  # refused: would go below zero
-    sku.refresh_from_db()
-    assert sku.stock_on_hand == before
-    response = operator_client.post(stock_url, {"delta": "5", "note": "补货"})
+    assert "不能低于" in response.content.decode()
+    record.refresh_from_db()
+    assert record.on_hand == before
+    response = operator_client.post(stock_url, {"action": "receive", "quantity": "5", "note": "补货"})
     assert response.status_code == 302
-    sku.refresh_from_db()
-    assert sku.stock_on_hand == before + 5
+    record.refresh_from_db()
+    assert record.on_hand == before + 5
+    record_url = reverse("admin:inventory_stockrecord_adjust", args=[record.pk])
+    response = operator_client.post(record_url, {"action": "adjust", "quantity": "-2", "note": "盘亏"})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.on_hand == before + 3
+    movement = StockMovement.objects.filter(stock_record=record).first()
+    assert (movement.kind, movement.on_hand_delta, movement.note) == ("adjust", -2, "盘亏")
+    assert movement.actor is not None
 
 
 @pytest.mark.django_db
 def test_sku_change_form_keeps_money_and_stock_read_only(seeded, operator_client):
     from fenxiao.catalog.models import Sku
+    from fenxiao.inventory.models import StockRecord
 
     sku = Sku.objects.order_by("pk").first()
+    record = StockRecord.objects.get(sku=sku)
     url = reverse("admin:catalog_sku_change", args=[sku.pk])
     response = operator_client.post(url, {"spec": "新规格", "is_active": "on", "retail_fen": "1", "stock_on_hand": "99999"})
     assert response.status_code == 302
     sku.refresh_from_db()
     assert sku.spec == "新规格"
-    assert sku.retail_fen != 1 and sku.stock_on_hand != 99999
+    assert sku.retail_fen != 1
+    record_url = reverse("admin:inventory_stockrecord_change", args=[record.pk])
+    response = operator_client.post(record_url, {"on_hand": "99999", "reserved": "0", "safety_stock": "20"})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.on_hand != 99999
+    assert record.safety_stock == 20
 
 
 @pytest.mark.django_db

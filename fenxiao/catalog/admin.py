@@ -1,5 +1,6 @@
-"""Operator admin for the catalog. Prices and stock are read-only on the change forms: they move
-only through the services, from the 调价 (prices) and 库存调整 (stock) pages of each SKU."""
+"""Operator admin for the catalog. Prices are read-only on the change forms: they move only
+through the services, from each SKU's 调价 page. Stock belongs to the inventory app; its 库存调整
+page is linked by URL name only, so the catalog never imports inventory."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -21,14 +22,15 @@ PRICE_FIELDS = ("cost_fen", "retail_fen", "suggested_retail_fen", "control_fen")
 
 
 def sku_service_links(sku: Sku) -> str:
-    """Links to the two pages through which a SKU's prices and stock change."""
+    """Links to the two pages through which a SKU's prices and stock change (the second one is
+    the inventory admin's page for the SKU's platform-warehouse stock)."""
     if not sku.pk:
         return ""
     return format_html(
         '<a href="{}">{}</a> · <a href="{}">{}</a>',
         reverse("admin:catalog_sku_prices", args=[sku.pk]),
         gettext("调价"),
-        reverse("admin:catalog_sku_stock", args=[sku.pk]),
+        reverse("admin:inventory_stockrecord_sku", args=[sku.pk]),
         gettext("库存调整"),
     )
 
@@ -92,8 +94,8 @@ class ProductImageInline(admin.TabularInline):
 
 class SkuInline(admin.TabularInline):
     model = Sku
-    fields = ("code", "spec", "price_summary", "stock_on_hand", "is_active", "manage_link")
-    readonly_fields = ("code", "price_summary", "stock_on_hand", "manage_link")
+    fields = ("code", "spec", "price_summary", "is_active", "manage_link")
+    readonly_fields = ("code", "price_summary", "manage_link")
     extra = 0
     show_change_link = True
 
@@ -149,7 +151,6 @@ class SkuAddForm(forms.ModelForm):
     retail = YuanField(label=_("零售价（元）"))
     suggested_retail = YuanField(label=_("建议零售价（元）"), required=False, help_text=_("不填则等于零售价"))
     control = YuanField(label=_("控价（元）"), required=False, help_text=_("分销商可展示的最低价；不填则等于建议零售价"))
-    initial_stock = forms.IntegerField(label=_("初始库存"), min_value=0, initial=0)
 
     class Meta:
         model = Sku
@@ -178,18 +179,13 @@ class PriceForm(forms.Form):
     control = YuanField(label=_("控价（元）"))
 
 
-class StockForm(forms.Form):
-    delta = forms.IntegerField(label=_("增减数量"), help_text=_("正数入库，负数出库；库存不会低于 0"))
-    note = forms.CharField(label=_("备注"), max_length=100, required=False)
-
-
 @admin.register(Sku)
 class SkuAdmin(admin.ModelAdmin):
-    list_display = ("code", "product", "spec", "cost", "retail", "suggested_retail", "control", "stock_on_hand", "is_active")
+    list_display = ("code", "product", "spec", "cost", "retail", "suggested_retail", "control", "is_active")
     list_filter = ("is_active", "product__category")
     search_fields = ("code", "product__name", "spec")
     list_select_related = ("product",)
-    readonly_fields = (*PRICE_FIELDS, "stock_on_hand", "manage_link")
+    readonly_fields = (*PRICE_FIELDS, "manage_link")
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -198,8 +194,8 @@ class SkuAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("product", "code", "spec", "cost", "retail", "suggested_retail", "control", "initial_stock", "is_active")
-        return ("product", "code", "spec", "is_active", *PRICE_FIELDS, "stock_on_hand", "manage_link")
+            return ("product", "code", "spec", "cost", "retail", "suggested_retail", "control", "is_active")
+        return ("product", "code", "spec", "is_active", *PRICE_FIELDS, "manage_link")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else (*self.readonly_fields, "product", "code")
@@ -217,7 +213,6 @@ class SkuAdmin(admin.ModelAdmin):
             retail_fen=data["retail"],
             suggested_retail_fen=data["suggested_retail"],
             control_fen=data["control"],
-            stock_on_hand=data["initial_stock"],
         )
         obj.pk = created.pk
         if not data.get("is_active", True):
@@ -246,7 +241,6 @@ class SkuAdmin(admin.ModelAdmin):
     def get_urls(self):
         own = [
             path("<int:sku_id>/prices/", self.admin_site.admin_view(self.prices_view), name="catalog_sku_prices"),
-            path("<int:sku_id>/stock/", self.admin_site.admin_view(self.stock_view), name="catalog_sku_stock"),
         ]
         return own + super().get_urls()
 
@@ -284,23 +278,6 @@ class SkuAdmin(admin.ModelAdmin):
                 self.message_user(request, gettext("价格已更新"))
                 return redirect("admin:catalog_sku_change", sku.pk)
         return self._page(request, sku, form, gettext("调价：%(sku)s") % {"sku": sku})
-
-    def stock_view(self, request, sku_id):
-        sku = get_object_or_404(Sku, pk=sku_id)
-        if not self.has_change_permission(request, sku):
-            return redirect("admin:index")
-        form = StockForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            delta = form.cleaned_data["delta"]
-            try:
-                now = services.adjust_stock(sku_id=sku.pk, delta=delta)
-            except CatalogError as exc:
-                form.add_error("delta", exc.message)
-            else:
-                self.log_change(request, sku, f"库存调整 {delta:+d}，现有 {now}。{form.cleaned_data['note']}")
-                self.message_user(request, gettext("库存已调整，现有 %(stock)s") % {"stock": now})
-                return redirect("admin:catalog_sku_change", sku.pk)
-        return self._page(request, sku, form, gettext("库存调整：%(sku)s（现有 %(stock)s）") % {"sku": sku, "stock": sku.stock_on_hand})
 
 
 @admin.register(CommissionOverride)

@@ -1,6 +1,8 @@
 from django.http import Http404
 from ninja import Router
 
+from fenxiao.inventory.selectors import available_by_sku
+
 from . import selectors
 from .schemas import CategoryOut, ProductDetailOut, ProductOut
 
@@ -19,6 +21,8 @@ def _product(product, *, detail: bool = False) -> dict:
     }
     if detail:
         data["description"] = product.description
+        skus = list(product.skus.all())
+        available = available_by_sku(sku.pk for sku in skus)
         data["skus"] = [
             {
                 "id": sku.pk,
@@ -27,9 +31,9 @@ def _product(product, *, detail: bool = False) -> dict:
                 "retail_fen": sku.retail_fen,
                 "suggested_retail_fen": sku.suggested_retail_fen,
                 "control_fen": sku.control_fen,
-                "in_stock": sku.stock_on_hand > 0,
+                "in_stock": available[sku.pk] > 0,
             }
-            for sku in product.skus.all()
+            for sku in skus
         ]
     return data
 

@@ -1,5 +1,6 @@
-"""Catalog: categories, products, SKUs with their prices in fen, stock on hand, images, and the
-commission overrides a category or a product may set for each commission level."""
+"""Catalog: categories, products, SKUs with their prices in fen, images, and the commission
+overrides a category or a product may set for each commission level. Stock lives in the inventory
+app, which depends on this one (never the other way round)."""
 
 from django.db import models
 from django.db.models import Q
@@ -66,7 +67,7 @@ class ProductImage(models.Model):
 
 
 class Sku(models.Model):
-    """One sellable variant. Prices in fen; stock changes only through catalog.services."""
+    """One sellable variant. Prices in fen, changed only through catalog.services."""
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品"))
     code = models.CharField(_("SKU 编码"), max_length=40, unique=True)
@@ -75,7 +76,6 @@ class Sku(models.Model):
     retail_fen = models.BigIntegerField(_("零售价（分）"))
     suggested_retail_fen = models.BigIntegerField(_("建议零售价（分）"))
     control_fen = models.BigIntegerField(_("控价（分）"), help_text=_("分销商可展示的最低价"))
-    stock_on_hand = models.BigIntegerField(_("库存"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -83,7 +83,6 @@ class Sku(models.Model):
         verbose_name = "SKU"
         verbose_name_plural = "SKU"
         constraints = [
-            models.CheckConstraint(condition=Q(stock_on_hand__gte=0), name="sku_stock_not_negative"),
             models.CheckConstraint(
                 condition=Q(cost_fen__gte=0, retail_fen__gt=0, suggested_retail_fen__gt=0, control_fen__gt=0),
                 name="sku_prices_positive",

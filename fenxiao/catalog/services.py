@@ -1,9 +1,9 @@
-"""The only code that writes the catalog: products, SKUs and their prices, stock, overrides."""
+"""The only code that writes the catalog: products, SKUs and their prices, overrides. Stock is
+written by inventory.services."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext
 
 from fenxiao.common.money import MAX_RATE_BP
@@ -41,15 +41,12 @@ def create_sku(
     retail_fen: int,
     suggested_retail_fen: int | None = None,
     control_fen: int | None = None,
-    stock_on_hand: int = 0,
 ) -> Sku:
     suggested_retail_fen = retail_fen if suggested_retail_fen is None else suggested_retail_fen
     control_fen = suggested_retail_fen if control_fen is None else control_fen
     validate_prices(
         cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen
     )
-    if stock_on_hand < 0:
-        raise CatalogError("insufficient_stock", gettext("库存不能为负"), {"stock_on_hand": stock_on_hand})
     return Sku.objects.create(
         product=product,
         code=code,
@@ -58,7 +55,6 @@ def create_sku(
         retail_fen=retail_fen,
         suggested_retail_fen=suggested_retail_fen,
         control_fen=control_fen,
-        stock_on_hand=stock_on_hand,
     )
 
 
@@ -72,26 +68,6 @@ def change_sku_prices(
     sku.suggested_retail_fen, sku.control_fen = suggested_retail_fen, control_fen
     sku.save(update_fields=["cost_fen", "retail_fen", "suggested_retail_fen", "control_fen"])
     return sku
-
-
-def adjust_stock(*, sku_id: int, delta: int) -> int:
-    """Add (positive) or take (negative) stock in one conditional UPDATE, so that concurrent takers
-    can never drive it below zero. Returns the new quantity."""
-    if not isinstance(delta, int) or delta == 0:
-        raise CatalogError("invalid_quantity", gettext("数量必须是非零整数"), {"delta": delta})
-    qs = Sku.objects.filter(pk=sku_id)
-    if delta < 0:
-        qs = qs.filter(stock_on_hand__gte=-delta)
-    with transaction.atomic():
-        updated = qs.update(stock_on_hand=F("stock_on_hand") + delta)
-        if not updated:
-            if not Sku.objects.filter(pk=sku_id).exists():
-                raise CatalogError("sku_not_found", gettext("SKU 不存在"), {"sku_id": sku_id}, status=404)
-            available = Sku.objects.values_list("stock_on_hand", flat=True).get(pk=sku_id)
-            raise CatalogError(
-                "insufficient_stock", gettext("库存不足"), {"sku_id": sku_id, "requested": -delta, "available": available}, status=409
-            )
-        return Sku.objects.values_list("stock_on_hand", flat=True).get(pk=sku_id)
 
 
 def set_shelf(*, product: Product, on_shelf: bool) -> Product:

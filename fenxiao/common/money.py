@@ -50,3 +50,22 @@ def format_rate(rate_bp: int) -> str:
     """1550 → '15.5%'."""
     whole, rest = divmod(int(rate_bp), 100)
     return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+def allocate(total_fen: int, weights: list[int]) -> list[int]:
+    """Split `total_fen` across parts in proportion to `weights`, each share rounded down to the fen,
+    the leftover fen going one each to the parts with the largest remainders (ties: earlier part).
+    The shares always add up to `total_fen` exactly; used to spread an order discount over lines."""
+    if total_fen < 0 or any(w < 0 for w in weights):
+        raise ValueError("amounts and weights must not be negative")
+    whole = sum(weights)
+    if not weights:
+        return []
+    if whole == 0:
+        raise ValueError("cannot allocate over zero weights")
+    shares = [total_fen * w // whole for w in weights]
+    remainders = [(total_fen * w % whole, -i) for i, w in enumerate(weights)]
+    leftover = total_fen - sum(shares)
+    for _rem, neg_index in sorted(remainders, reverse=True)[:leftover]:
+        shares[-neg_index] += 1
+    return shares

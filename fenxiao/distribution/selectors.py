@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Binding, DistributionSettings, Distributor
 
@@ -98,3 +98,13 @@ def active_binding(user) -> Binding | None:
         Binding.objects.select_related("distributor__user", "distributor__level").filter(customer=user).first()
     )
     return binding if binding is not None and binding.distributor.is_approved else None
+
+
+def sale_attribution(user) -> tuple[Distributor | None, bool]:
+    """Who a sale to `user` is credited to, in one query: the user's own approved distributor
+    profile (a self-purchase), else the approved distributor the user is bound to, else nobody."""
+    rows = list(Distributor.objects.filter(Q(user=user) | Q(bindings__customer=user), status=APPROVED)[:2])
+    own = next((d for d in rows if d.user_id == user.pk), None)
+    if own is not None:
+        return own, True
+    return (rows[0] if rows else None), False

@@ -349,12 +349,13 @@ def reinstate_distributor(*, distributor_id: int, actor, reason: str = "") -> Di
 
 
 @transaction.atomic
-def record_qualifying_purchase(*, user, amount_fen: int) -> Distributor | None:
+def record_qualifying_purchase(*, user=None, user_id: int | None = None, amount_fen: int) -> Distributor | None:
     """Called when a user's order is paid: under threshold admission, an application waiting for a
     first purchase of at least the threshold is approved. Returns the distributor if it changed."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen < 0:
         raise DistributionError("invalid_amount", gettext("金额必须是不小于 0 的整数（分）"), {"amount_fen": amount_fen})
-    distributor = Distributor.objects.select_for_update().filter(user=user, status=S.AWAITING_PURCHASE).first()
+    user_id = user_id if user_id is not None else user.pk
+    distributor = Distributor.objects.select_for_update().filter(user_id=user_id, status=S.AWAITING_PURCHASE).first()
     if distributor is None:
         return None
     threshold = get_settings().threshold_fen

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_orders
 
 app_name = "web"
 
@@ -16,4 +16,17 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("apply/", views.apply, name="apply"),
     path("dc/", views.distributor_center, name="distributor_center"),
+    path("dc/orders/", views_orders.shop_orders, name="shop_orders"),
+    path("cart/", views_orders.cart, name="cart"),
+    path("cart/add/", views_orders.cart_add, name="cart_add"),
+    path("cart/<int:sku_id>/", views_orders.cart_line, name="cart_line"),
+    path("checkout/", views_orders.checkout, name="checkout"),
+    path("orders/", views_orders.order_list, name="orders"),
+    path("orders/<int:order_id>/", views_orders.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/pay/", views_orders.order_pay, name="order_pay"),
+    path("orders/<int:order_id>/cancel/", views_orders.order_cancel, name="order_cancel"),
+    path("orders/<int:order_id>/receive/", views_orders.order_receive, name="order_receive"),
+    path("orders/<int:order_id>/aftersales/<int:aftersale_id>/return/", views_orders.aftersale_return, name="aftersale_return"),
+    path("orders/<int:order_id>/aftersales/<int:aftersale_id>/withdraw/", views_orders.aftersale_withdraw, name="aftersale_withdraw"),
+    path("orders/lines/<int:line_id>/aftersale/", views_orders.aftersale_new, name="aftersale_new"),
 ]

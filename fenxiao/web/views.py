@@ -1,5 +1,6 @@
 """Server-rendered mobile pages: the platform shop, a distributor's shared shop and products, sign-in,
-the distributor application and the distributor center.
+the distributor application and the distributor center. The shopping pages (cart, checkout, orders)
+are in views_orders.py.
 
 Views only read through selectors and write through services; every DomainError a service raises is
 shown to the visitor as its message, never as a server error.
@@ -28,6 +29,8 @@ from fenxiao.catalog.selectors import active_categories, shelf_product, shelf_pr
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution import selectors, services
 from fenxiao.distribution.models import DistributionSettings, Distributor
+from fenxiao.inventory.selectors import available_by_sku
+from fenxiao.orders.services import MAX_QUANTITY
 
 REF_CODE = "ref_code"
 REF_SOURCE = "ref_source"
@@ -155,6 +158,9 @@ def share_shop(request: HttpRequest, code: str) -> HttpResponse:
 def _product_page(request: HttpRequest, product, shop: Distributor | None) -> HttpResponse:
     skus = list(product.skus.all())
     prices = [sku.retail_fen for sku in skus]
+    available = available_by_sku(sku.pk for sku in skus)
+    for sku in skus:
+        sku.available = available[sku.pk]
     viewer = _viewer_distributor(request)
     context = {
         "tab": "home",
@@ -163,7 +169,9 @@ def _product_page(request: HttpRequest, product, shop: Distributor | None) -> Ht
         "skus": skus,
         "price_min": min(prices) if prices else None,
         "price_max": max(prices) if prices else None,
-        "in_stock": any(sku.stock_on_hand > 0 for sku in skus),
+        "in_stock": any(sku.available > 0 for sku in skus),
+        "default_sku_id": next((sku.pk for sku in skus if sku.available > 0), None),
+        "max_quantity": MAX_QUANTITY,
         "shop": shop,
         "viewer_distributor": viewer,
     }
@@ -262,10 +270,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
+    from .views_orders import order_shortcuts  # views_orders builds on this module's helpers
+
     context = {
         "tab": "me",
         "binding": selectors.active_binding(request.user),
         "own": selectors.distributor_for_user(request.user),
+        "order_shortcuts": order_shortcuts(request.user),
     }
     return render(request, "web/me.html", context)
 
@@ -312,6 +323,8 @@ def apply(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def distributor_center(request: HttpRequest) -> HttpResponse:
+    from .views_orders import shop_order_count  # views_orders builds on this module's helpers
+
     distributor = _viewer_distributor(request)
     if distributor is None:
         return redirect("web:apply")
@@ -322,6 +335,7 @@ def distributor_center(request: HttpRequest) -> HttpResponse:
         "customers": selectors.bound_customer_count(distributor),
         "downline": list(selectors.direct_downline(distributor)[:DOWNLINE_SHOWN]),
         "downline_shown": DOWNLINE_SHOWN,
+        "shop_order_count": shop_order_count(distributor),
         **_share_urls(request, distributor),
     }
     return render(request, "web/distributor_center.html", context)

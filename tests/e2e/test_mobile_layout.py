@@ -38,9 +38,9 @@ def _catalog():
     )
     SkuFactory(product=serum, spec="30ml", retail_fen=15000, suggested_retail_fen=16800, control_fen=12000)
     SkuFactory(
-        product=serum, spec="50ml 家庭装", retail_fen=23900, suggested_retail_fen=25900, control_fen=20000, stock_on_hand=3
+        product=serum, spec="50ml 家庭装", retail_fen=23900, suggested_retail_fen=25900, control_fen=20000, stock=3
     )
-    SkuFactory(product=serum, spec="100ml 限量", retail_fen=39900, suggested_retail_fen=42900, control_fen=35000, stock_on_hand=0)
+    SkuFactory(product=serum, spec="100ml 限量", retail_fen=39900, suggested_retail_fen=42900, control_fen=35000, stock=0)
     nuts = ProductFactory(name="每日坚果礼盒", subtitle="7 种坚果科学配比", category=food)
     SkuFactory(product=nuts, retail_fen=5000, suggested_retail_fen=5900, control_fen=4500)
     ProductImage.objects.create(product=nuts, image=_png((214, 170, 120)), alt="每日坚果礼盒")

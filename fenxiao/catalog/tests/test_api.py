@@ -34,7 +34,7 @@ def test_product_list_shows_shelf_only_with_lowest_price(client):
 
 def test_product_detail(client):
     product = ProductFactory(description="详情")
-    sku = SkuFactory(product=product, stock_on_hand=0)
+    sku = SkuFactory(product=product, stock=0)
     SkuFactory(product=product, is_active=False)
     response = client.get(f"/api/v1/catalog/products/{product.pk}")
     assert response.status_code == 200

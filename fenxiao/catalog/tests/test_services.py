@@ -1,4 +1,4 @@
-"""Catalog writes: SKU prices, stock that never goes below zero, commission overrides."""
+"""Catalog writes: SKU prices, the shelf, commission overrides (stock is tested in inventory)."""
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -6,7 +6,6 @@ from django.db import IntegrityError, transaction
 from fenxiao.catalog.errors import CatalogError
 from fenxiao.catalog.models import CommissionOverride, Sku
 from fenxiao.catalog.services import (
-    adjust_stock,
     change_sku_prices,
     create_sku,
     set_commission_override,
@@ -30,11 +29,9 @@ def test_create_sku_with_valid_prices():
         retail_fen=15000,
         suggested_retail_fen=16800,
         control_fen=12000,
-        stock_on_hand=10,
     )
     sku.refresh_from_db()
     assert (sku.cost_fen, sku.retail_fen, sku.suggested_retail_fen, sku.control_fen) == (5000, 15000, 16800, 12000)
-    assert sku.stock_on_hand == 10
 
 
 def test_create_sku_defaults_suggested_and_control_to_retail():
@@ -70,13 +67,6 @@ def test_invalid_prices_refused(prices):
     assert not Sku.objects.filter(code="BAD").exists()
 
 
-def test_create_sku_negative_stock_refused():
-    with pytest.raises(CatalogError) as exc:
-        create_sku(product=ProductFactory(), code="NEG", cost_fen=1, retail_fen=2, stock_on_hand=-1)
-    assert exc.value.code == "insufficient_stock"
-    assert not Sku.objects.filter(code="NEG").exists()
-
-
 def test_change_prices_checks_order_and_keeps_old_values():
     sku = SkuFactory()
     with pytest.raises(CatalogError) as exc:
@@ -93,66 +83,6 @@ def test_db_refuses_control_above_suggested():
     sku = SkuFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         Sku.objects.filter(pk=sku.pk).update(control_fen=sku.suggested_retail_fen + 1)
-
-
-# --- stock ---------------------------------------------------------------------------------------
-
-
-def test_adjust_stock_adds_and_takes():
-    sku = SkuFactory(stock_on_hand=5)
-    assert adjust_stock(sku_id=sku.pk, delta=3) == 8
-    assert adjust_stock(sku_id=sku.pk, delta=-8) == 0
-    sku.refresh_from_db()
-    assert sku.stock_on_hand == 0
-
-
-def test_adjust_stock_never_goes_negative():
-    sku = SkuFactory(stock_on_hand=5)
-    with pytest.raises(CatalogError) as exc:
-        adjust_stock(sku_id=sku.pk, delta=-6)
-    assert exc.value.code == "insufficient_stock"
-    assert exc.value.status == 409
-    assert exc.value.detail == {"sku_id": sku.pk, "requested": 6, "available": 5}
-    sku.refresh_from_db()
-    assert sku.stock_on_hand == 5
-
-
-def test_adjust_stock_repeated_takes_stop_at_zero():
-    sku = SkuFactory(stock_on_hand=3)
-    results = []
-    for _ in range(5):
-        try:
-            results.append(adjust_stock(sku_id=sku.pk, delta=-1))
-        except CatalogError as exc:
-            results.append(exc.code)
-    assert results == [2, 1, 0, "insufficient_stock", "insufficient_stock"]
-    sku.refresh_from_db()
-    assert sku.stock_on_hand == 0
-
-
-@pytest.mark.parametrize("delta", [0, 1.0, "1", None])
-def test_adjust_stock_needs_nonzero_integer(delta):
-    sku = SkuFactory(stock_on_hand=5)
-    with pytest.raises(CatalogError) as exc:
-        adjust_stock(sku_id=sku.pk, delta=delta)
-    assert exc.value.code == "invalid_quantity"
-    sku.refresh_from_db()
-    assert sku.stock_on_hand == 5
-
-
-def test_adjust_stock_unknown_sku():
-    with pytest.raises(CatalogError) as exc:
-        adjust_stock(sku_id=987654, delta=-1)
-    assert exc.value.code == "sku_not_found"
-    assert exc.value.status == 404
-
-
-def test_db_check_constraint_refuses_negative_stock():
-    sku = SkuFactory(stock_on_hand=2)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Sku.objects.filter(pk=sku.pk).update(stock_on_hand=-1)
-    sku.refresh_from_db()
-    assert sku.stock_on_hand == 2
 
 
 # --- shelf ---------------------------------------------------------------------------------------

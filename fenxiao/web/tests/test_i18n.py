@@ -143,7 +143,7 @@ def english_catalog(settings, compiled_locale):
 @pytest.fixture
 def item():
     product = ProductFactory(name="玻尿酸精华", category=CategoryFactory(name="美妆", slug="beauty"))
-    SkuFactory(product=product, spec="30ml", retail_fen=15000, suggested_retail_fen=16800, control_fen=12000, stock_on_hand=3)
+    SkuFactory(product=product, spec="30ml", retail_fen=15000, suggested_retail_fen=16800, control_fen=12000, stock=3)
     return product
 
 

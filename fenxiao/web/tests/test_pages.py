@@ -118,8 +118,8 @@ def test_product_page_404_for_unknown_or_off_shelf(client):
 
 
 def test_product_page_shows_stock_states(client, item):
-    SkuFactory(product=item, spec="50ml", stock_on_hand=0)
-    SkuFactory(product=item, spec="100ml", stock_on_hand=3)
+    SkuFactory(product=item, spec="50ml", stock=0)
+    SkuFactory(product=item, spec="100ml", stock=3)
     html = client.get(reverse("web:product", args=[item.pk])).content.decode()
     assert "已售罄" in html
     assert "仅剩 3 件" in html

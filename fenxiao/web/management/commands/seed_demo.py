@@ -22,6 +22,8 @@ from fenxiao.catalog import services as catalog
 from fenxiao.catalog.models import Category, CommissionOverride, Product, ProductImage, Sku
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import DistributionSettings, Distributor, Level
+from fenxiao.inventory.models import StockRecord
+from fenxiao.inventory.services import receive_stock
 from fenxiao.suppliers.models import Supplier
 from fenxiao.suppliers.services import create_supplier
 
@@ -196,11 +198,14 @@ class Command(BaseCommand):
                 )
             for n, (spec, retail, cost, control, stock) in enumerate(skus, start=1):
                 code = f"{slug[:2].upper()}{index:03d}-{n}"
-                if not Sku.objects.filter(code=code).exists():
-                    catalog.create_sku(
+                sku = Sku.objects.filter(code=code).first()
+                if sku is None:
+                    sku = catalog.create_sku(
                         product=product, code=code, spec=spec, cost_fen=cost * 100, retail_fen=retail * 100,
-                        suggested_retail_fen=retail * 100, control_fen=control * 100, stock_on_hand=stock,
+                        suggested_retail_fen=retail * 100, control_fen=control * 100,
                     )
+                if not StockRecord.objects.filter(sku=sku).exists():
+                    receive_stock(sku_id=sku.pk, quantity=stock, note="演示数据")
             if not product.images.exists():
                 image = ProductImage(product=product, alt=name)
                 image.image.save(f"demo-{slug}-{index}.png", ContentFile(product_picture(name, colors[slug])), save=True)

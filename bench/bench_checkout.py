@@ -1,0 +1,148 @@
+"""Hot-SKU checkout throughput: orders per second placed and paid on one SKU through the service
+layer, next to the bare SQL of the same essential work (the conditional stock update plus the order
+insert in one transaction), measured in the same run on the same database.
+
+    FENXIAO_TESTING=1 .venv/bin/python bench/bench_checkout.py [--orders 2000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres FENXIAO_TESTING=1 .venv/bin/python bench/bench_checkout.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from benchlib import ROOT, BenchDatabase
+
+ADDRESS = {
+    "receiver": "压测用户",
+    "phone": "13800000000",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "detail": "文三路 1 号",
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orders", type=int, default=2000, help="orders per path (default 2000)")
+    parser.add_argument("--buyers", type=int, default=200)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "checkout.json"))
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("FENXIAO_TESTING", "1")
+    sys.path.insert(0, str(ROOT))
+    bench_db = BenchDatabase(keep=args.keep)
+    where = bench_db.create()
+
+    import django
+
+    django.setup()
+    try:
+        return run(args, where)
+    finally:
+        bench_db.drop()
+
+
+def run(args: argparse.Namespace, where: str) -> int:
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from fenxiao.accounts.models import User
+    from fenxiao.catalog.models import Category, Product
+    from fenxiao.catalog.services import create_sku
+    from fenxiao.inventory.models import StockRecord
+    from fenxiao.inventory.services import receive_stock
+    from fenxiao.orders import services
+    from fenxiao.orders.models import Order
+
+    print(f"fenxiao checkout benchmark · {where}")
+    call_command("migrate", verbosity=0)
+    category = Category.objects.create(name="压测", slug="bench")
+    product = Product.objects.create(category=category, name="热卖单品", is_on_shelf=True)
+    sku = create_sku(product=product, code="HOT-1", cost_fen=5000, retail_fen=15000)
+    receive_stock(sku_id=sku.pk, quantity=args.orders * 3)
+    User.objects.bulk_create(
+        [User(username=f"bench{i}", phone=f"137{i:08d}", password="!") for i in range(args.buyers)]
+    )
+    buyers = list(User.objects.filter(username__startswith="bench").order_by("pk"))
+
+    def service_path(i: int) -> None:
+        user = buyers[i % len(buyers)]
+        order = services.place_order(user=user, items=[(sku.pk, 1)], address=ADDRESS)
+        services.pay_with_dev_provider(user=user, order_id=order.pk)
+
+    stock_table = connection.ops.quote_name(StockRecord._meta.db_table)
+    order_table = connection.ops.quote_name(Order._meta.db_table)
+    reserve_sql = (
+        f"UPDATE {stock_table} SET reserved = reserved + 1 "
+        f"WHERE sku_id = %s AND location = 'main' AND on_hand - reserved >= 1"
+    )
+    columns = (
+        "number, user_id, is_self_purchase, status, receiver, receiver_phone, province, city, district, "
+        "address_detail, note, goods_fen, discount_fen, shipping_fen, total_fen, paid_fen, refunded_fen, "
+        "price_breakdown, payment_provider, tracking_company, tracking_number, created_at, cancel_reason"
+    )
+    insert_sql = f"INSERT INTO {order_table} ({columns}) VALUES ({', '.join(['%s'] * 23)})"
+
+    def bare_path(i: int) -> None:
+        user = buyers[i % len(buyers)]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(reserve_sql, [sku.pk])
+            if cursor.rowcount != 1:
+                raise RuntimeError("sold out in the baseline")
+            cursor.execute(
+                insert_sql,
+                [f"B{i:019d}", user.pk, False, "paid", "压测用户", "13800000000", "浙江省", "杭州市", "西湖区", "文三路 1 号", "",
+                 15000, 0, 0, 15000, 15000, 0, "{}", "dev", "", "", timezone.now(), ""],
+            )
+
+    def rate(fn, n: int) -> tuple[float, float]:
+        for i in range(min(50, n)):  # warm up
+            fn(10_000_000 + i)
+        start = time.perf_counter()
+        for i in range(n):
+            fn(i)
+        elapsed = time.perf_counter() - start
+        return n / elapsed, elapsed
+
+    bare_rate, bare_s = rate(bare_path, args.orders)
+    service_rate, service_s = rate(service_path, args.orders)
+    record = StockRecord.objects.get(sku=sku)
+    paid = Order.objects.filter(status="paid", payment_id__isnull=False).count()
+    print(f"\n{args.orders:,} orders on one hot SKU, one connection")
+    print(f"  {'path':<44}{'orders/s':>10}{'seconds':>10}")
+    print(f"  {'bare SQL (conditional UPDATE + INSERT, 1 tx)':<44}{bare_rate:>10.1f}{bare_s:>10.2f}")
+    print(f"  {'service layer (place_order + dev payment)':<44}{service_rate:>10.1f}{service_s:>10.2f}")
+    print(f"  ratio bare / service: {bare_rate / service_rate:.1f}×")
+    print(f"  check: {paid:,} paid orders through the services, stock reserved {record.reserved:,} of {record.on_hand:,}")
+    results = {
+        "vendor": connection.vendor,
+        "database": where,
+        "python": platform.python_version(),
+        "orders": args.orders,
+        "bare_sql_orders_per_s": round(bare_rate, 1),
+        "service_orders_per_s": round(service_rate, 1),
+        "ratio": round(bare_rate / service_rate, 2),
+    }
+    if args.json:
+        target = Path(args.json)
+        target = target.with_name(f"{target.stem}-{connection.vendor}{target.suffix or '.json'}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""Operator admin for orders and after-sales. Nothing here edits money or status directly: shipping,
+cancelling and after-sales decisions call the services, which write the event rows."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common.errors import DomainError
+from fenxiao.common.money import yuan
+
+from . import services
+from .models import AfterSale, AfterSaleEvent, Order, OrderEvent, OrderLine
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("product_name", "sku_spec", "quantity", "unit_price_fen", "line_total_fen", "discount_fen", "paid_fen", "refunded_fen")
+    readonly_fields = fields
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ("created_at", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+
+
+class ShipForm(forms.Form):
+    tracking_company = forms.CharField(label=_("快递公司"), max_length=32)
+    tracking_number = forms.CharField(label=_("快递单号"), max_length=40)
+
+
+class ReasonActionForm(admin.helpers.ActionForm):
+    reason = forms.CharField(label=_("原因"), required=False, max_length=200)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    action_form = ReasonActionForm
+    list_display = ("number", "status", "total", "paid", "refunded", "buyer_phone", "distributor", "created_at", "paid_at", "ship_link")
+    list_filter = ("status", "payment_provider", "created_at")
+    search_fields = ("number", "receiver", "receiver_phone", "tracking_number", "distributor__code")
+    list_select_related = ("distributor",)
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, OrderEventInline]
+    actions = ["cancel_orders"]
+    exclude = ("price_breakdown",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Order._meta.fields if f.name != "price_breakdown"] + ["breakdown"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("应付"), ordering="total_fen")
+    def total(self, obj):
+        return f"¥{yuan(obj.total_fen)}"
+
+    @admin.display(description=_("实付"))
+    def paid(self, obj):
+        return f"¥{yuan(obj.paid_fen)}"
+
+    @admin.display(description=_("已退款"))
+    def refunded(self, obj):
+        return f"¥{yuan(obj.refunded_fen)}" if obj.refunded_fen else "—"
+
+    @admin.display(description=_("收货手机"))
+    def buyer_phone(self, obj):
+        return obj.masked_receiver_phone
+
+    @admin.display(description=_("价格明细"))
+    def breakdown(self, obj):
+        b = obj.price_breakdown or {}
+        parts = [gettext("商品 ¥%(v)s") % {"v": yuan(b.get("goods_fen", 0))}]
+        parts += [f"{d['label']} -¥{yuan(d['amount_fen'])}" for d in b.get("discounts", [])]
+        parts.append(gettext("运费 ¥%(v)s") % {"v": yuan(b.get("shipping_fen", 0))})
+        parts.append(gettext("应付 ¥%(v)s") % {"v": yuan(b.get("total_fen", 0))})
+        return " · ".join(parts)
+
+    @admin.display(description=_("操作"))
+    def ship_link(self, obj):
+        if obj.status != Order.Status.PAID:
+            return ""
+        return format_html('<a class="button" href="{}">{}</a>', reverse("admin:orders_order_ship", args=[obj.pk]), gettext("发货"))
+
+    def get_urls(self):
+        return [path("<int:order_id>/ship/", self.admin_site.admin_view(self.ship_view), name="orders_order_ship"), *super().get_urls()]
+
+    def ship_view(self, request, order_id):
+        order = get_object_or_404(Order, pk=order_id)
+        if not self.has_change_permission(request, order):
+            return redirect("admin:index")
+        form = ShipForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.ship_order(order_id=order.pk, actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, gettext("订单 %(n)s 已发货") % {"n": order.number})
+                return redirect("admin:orders_order_change", order.pk)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": order,
+                   "title": gettext("发货：%(n)s") % {"n": order.number}, "form": form}
+        return TemplateResponse(request, "admin/catalog/sku/service_form.html", context)
+
+    @admin.action(description=_("取消所选订单（未发货；已付款的全额退款）"))
+    def cancel_orders(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        for order in queryset:
+            try:
+                services.cancel_order(order_id=order.pk, actor=request.user, reason=reason, as_buyer=False)
+            except DomainError as exc:
+                self.message_user(request, f"{order.number}: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, gettext("订单 %(n)s 已取消") % {"n": order.number})
+
+
+class AfterSaleEventInline(ReadOnlyInline):
+    model = AfterSaleEvent
+    fields = ("created_at", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+
+
+@admin.register(AfterSale)
+class AfterSaleAdmin(admin.ModelAdmin):
+    action_form = ReasonActionForm
+    list_display = ("id", "order", "kind", "status", "amount", "quantity", "reason", "created_at")
+    list_filter = ("status", "kind")
+    search_fields = ("order__number", "reason")
+    list_select_related = ("order",)
+    inlines = [AfterSaleEventInline]
+    actions = ["approve", "reject", "receive_return"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in AfterSale._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("金额"), ordering="amount_fen")
+    def amount(self, obj):
+        return f"¥{yuan(obj.amount_fen)}"
+
+    def _each(self, request, queryset, func, **kwargs):
+        for aftersale in queryset:
+            try:
+                func(aftersale_id=aftersale.pk, actor=request.user, **kwargs)
+            except DomainError as exc:
+                self.message_user(request, f"#{aftersale.pk}: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, gettext("售后 #%(id)s 已处理") % {"id": aftersale.pk})
+
+    @admin.action(description=_("同意"))
+    def approve(self, request, queryset):
+        self._each(request, queryset, services.review_aftersale, approve=True)
+
+    @admin.action(description=_("拒绝（填写原因）"))
+    def reject(self, request, queryset):
+        self._each(request, queryset, services.review_aftersale, approve=False, reason=request.POST.get("reason", ""))
+
+    @admin.action(description=_("已收到退货，退款"))
+    def receive_return(self, request, queryset):
+        self._each(request, queryset, services.receive_return_and_refund)

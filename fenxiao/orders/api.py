@@ -1,0 +1,341 @@
+from django.http import JsonResponse
+from ninja import Query, Router, Schema, Status
+
+from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
+from fenxiao.common.phone import mask_name, mask_phone
+from fenxiao.distribution.selectors import distributor_for_user
+from fenxiao.payments import services as payments
+
+from . import selectors, services
+from .errors import OrderError
+from .idempotency import run_once
+from .schemas import (
+    AfterSaleIn,
+    AfterSaleOut,
+    CartItemIn,
+    CartOut,
+    OperatorOrderOut,
+    OrderOut,
+    PayIn,
+    PayOut,
+    PlaceOrderIn,
+    QuantityIn,
+    QuoteIn,
+    QuoteOut,
+    ReasonIn,
+    ReturnIn,
+    ShipIn,
+    ShopOrderOut,
+)
+
+router = Router(tags=["订单 orders"], auth=member_auth)
+cart_router = Router(tags=["购物车 cart"], auth=member_auth)
+operator_router = Router(tags=["运营：订单 operator"], auth=member_auth)
+
+
+def order_dict(order, *, detail: bool = True) -> dict:
+    data = {
+        "id": order.pk,
+        "number": order.number,
+        "status": order.status,
+        "status_label": order.get_status_display(),
+        "distributor_code": order.distributor.code if order.distributor_id else None,
+        "is_self_purchase": order.is_self_purchase,
+        "goods_fen": order.goods_fen,
+        "discount_fen": order.discount_fen,
+        "shipping_fen": order.shipping_fen,
+        "total_fen": order.total_fen,
+        "paid_fen": order.paid_fen,
+        "refunded_fen": order.refunded_fen,
+        "price_breakdown": order.price_breakdown,
+        "receiver": order.receiver,
+        "receiver_phone": order.receiver_phone,
+        "address": f"{order.province}{order.city}{order.district}{order.address_detail}",
+        "note": order.note,
+        "payment_provider": order.payment_provider,
+        "tracking_company": order.tracking_company,
+        "tracking_number": order.tracking_number,
+        "created_at": order.created_at,
+        "expires_at": order.expires_at,
+        "paid_at": order.paid_at,
+        "shipped_at": order.shipped_at,
+        "received_at": order.received_at,
+        "completed_at": order.completed_at,
+        "cancelled_at": order.cancelled_at,
+        "cancel_reason": order.cancel_reason,
+        "lines": list(order.lines.all()),
+        "events": list(order.events.all()) if detail else [],
+        "aftersales": [aftersale_dict(a) for a in order.aftersales.all()] if detail else [],
+    }
+    return data
+
+
+def aftersale_dict(a) -> dict:
+    return {
+        "id": a.pk,
+        "line_id": a.line_id,
+        "kind": a.kind,
+        "status": a.status,
+        "status_label": a.get_status_display(),
+        "amount_fen": a.amount_fen,
+        "quantity": a.quantity,
+        "reason": a.reason,
+        "reject_reason": a.reject_reason,
+        "return_tracking_number": a.return_tracking_number,
+        "created_at": a.created_at,
+    }
+
+
+def _detail(order_id: int, user=None):
+    order = selectors.order_detail(order_id, user=user)
+    if order is None:
+        raise OrderError("order_not_found", "订单不存在", {"order_id": order_id}, status=404)
+    return order
+
+
+# --- cart -------------------------------------------------------------------------------------
+
+
+def _cart(user) -> dict:
+    lines = list(selectors.cart_lines(user))
+    quote = None
+    if lines:
+        _skus, q = services.quote_items(user=user, items=[(line.sku_id, line.quantity) for line in lines])
+        quote = q.breakdown()
+    return {
+        "lines": [
+            {
+                "sku_id": line.sku_id,
+                "product_id": line.sku.product_id,
+                "product_name": line.sku.product.name,
+                "spec": line.sku.spec,
+                "unit_price_fen": line.sku.retail_fen,
+                "quantity": line.quantity,
+                "line_total_fen": line.sku.retail_fen * line.quantity,
+            }
+            for line in lines
+        ],
+        "quote": quote,
+    }
+
+
+@cart_router.get("", response=CartOut, summary="我的购物车")
+def get_cart(request):
+    return _cart(current_user(request))
+
+
+@cart_router.post("/items", response=CartOut, summary="加入购物车")
+def add_item(request, payload: CartItemIn):
+    user = current_user(request)
+    services.add_to_cart(user=user, sku_id=payload.sku_id, quantity=payload.quantity)
+    return _cart(user)
+
+
+@cart_router.put("/items/{sku_id}", response=CartOut, summary="修改数量（0 为删除）")
+def set_item(request, sku_id: int, payload: QuantityIn):
+    user = current_user(request)
+    services.set_cart_quantity(user=user, sku_id=sku_id, quantity=payload.quantity)
+    return _cart(user)
+
+
+@cart_router.delete("/items/{sku_id}", response=CartOut, summary="删除购物车商品")
+def delete_item(request, sku_id: int):
+    user = current_user(request)
+    services.set_cart_quantity(user=user, sku_id=sku_id, quantity=0)
+    return _cart(user)
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+@router.post("/quote", response=QuoteOut, summary="试算价格")
+def quote(request, payload: QuoteIn):
+    _skus, q = services.quote_items(user=current_user(request), items=[(i.sku_id, i.quantity) for i in payload.items])
+    return q.breakdown()
+
+
+@router.post("", response={201: OrderOut}, summary="下单（支持 Idempotency-Key 请求头）")
+def place_order(request, payload: PlaceOrderIn):
+    user = current_user(request)
+
+    def create() -> tuple[int, dict]:
+        items = [(i.sku_id, i.quantity) for i in payload.items]
+        if not items and payload.from_cart:
+            items = [(line.sku_id, line.quantity) for line in selectors.cart_lines(user)]
+        order = services.place_order(
+            user=user, items=items, address=payload.address.dict(), note=payload.note, from_cart=payload.from_cart
+        )
+        return 201, OrderOut.model_validate(order_dict(_detail(order.pk))).model_dump(mode="json")
+
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        status, body = create()
+    else:
+        status, body = run_once(user=user, scope="orders.create", key=key, payload=payload.dict(), handler=create)
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+class OrderFilter(Schema):
+    status: str | None = None
+    page: int = 1
+    page_size: int = 20
+
+
+@router.get("", response=list[OrderOut], summary="我的订单")
+def my_orders(request, q: Query[OrderFilter]):
+    size = max(1, min(q.page_size, 50))
+    start = (max(1, q.page) - 1) * size
+    orders = selectors.orders_for_user(current_user(request), status=q.status)[start : start + size]
+    return [order_dict(o, detail=False) for o in orders]
+
+
+@router.get("/shop", response=list[ShopOrderOut], summary="我的小店订单（分销商；买家脱敏）")
+def shop_orders(request, q: Query[OrderFilter]):
+    distributor = distributor_for_user(current_user(request))
+    if distributor is None or not distributor.is_approved:
+        raise OrderError("not_distributor", "你还不是分销商", status=403)
+    size = max(1, min(q.page_size, 50))
+    start = (max(1, q.page) - 1) * size
+    return [
+        {
+            "id": o.pk,
+            "number": o.number,
+            "status": o.status,
+            "status_label": o.get_status_display(),
+            "buyer": mask_name(o.user.nickname),
+            "buyer_phone": mask_phone(o.user.phone),
+            "total_fen": o.total_fen,
+            "paid_fen": o.paid_fen,
+            "refunded_fen": o.refunded_fen,
+            "item_count": sum(line.quantity for line in o.lines.all()),
+            "is_self_purchase": o.is_self_purchase,
+            "created_at": o.created_at,
+        }
+        for o in selectors.orders_for_distributor(distributor, status=q.status)[start : start + size]
+    ]
+
+
+@router.get("/{order_id}", response=OrderOut, summary="订单详情（含时间线）")
+def order_detail(request, order_id: int):
+    return order_dict(_detail(order_id, user=current_user(request)))
+
+
+@router.post("/{order_id}/pay", response=PayOut, summary="付款：dev 即时支付；wechatpay 返回 JSAPI 调起参数")
+def pay(request, order_id: int, payload: PayIn):
+    user = current_user(request)
+    if payload.provider == "dev":
+        order = services.pay_with_dev_provider(user=user, order_id=order_id)
+        return {"order": order_dict(_detail(order.pk)), "provider": "dev", "payment_id": order.payment_id, "jsapi": None}
+    payment = services.start_payment(user=user, order_id=order_id, provider=payload.provider, payer_openid=payload.openid)
+    return {
+        "order": order_dict(_detail(order_id)),
+        "provider": payment.provider,
+        "payment_id": payment.pk,
+        "jsapi": payments.jsapi_params(payment),
+    }
+
+
+@router.post("/{order_id}/cancel", response=OrderOut, summary="取消订单（未发货；已付款则全额退款）")
+def cancel(request, order_id: int, payload: ReasonIn):
+    services.cancel_order(order_id=order_id, actor=current_user(request), reason=payload.reason)
+    return order_dict(_detail(order_id))
+
+
+@router.post("/{order_id}/confirm-receipt", response=OrderOut, summary="确认收货")
+def confirm_receipt(request, order_id: int):
+    services.confirm_receipt(order_id=order_id, user=current_user(request))
+    return order_dict(_detail(order_id))
+
+
+@router.post("/lines/{line_id}/aftersales", response={201: AfterSaleOut}, summary="申请售后（仅退款 / 退货退款）")
+def request_aftersale(request, line_id: int, payload: AfterSaleIn):
+    a = services.request_aftersale(
+        user=current_user(request), line_id=line_id, kind=payload.kind, amount_fen=payload.amount_fen,
+        quantity=payload.quantity, reason=payload.reason,
+    )
+    return Status(201, aftersale_dict(a))
+
+
+@router.post("/aftersales/{aftersale_id}/return", response=AfterSaleOut, summary="填写退货单号")
+def submit_return(request, aftersale_id: int, payload: ReturnIn):
+    return aftersale_dict(services.submit_return(aftersale_id=aftersale_id, user=current_user(request), tracking_number=payload.tracking_number))
+
+
+@router.post("/aftersales/{aftersale_id}/withdraw", response=AfterSaleOut, summary="撤销售后")
+def withdraw(request, aftersale_id: int):
+    return aftersale_dict(services.withdraw_aftersale(aftersale_id=aftersale_id, user=current_user(request)))
+
+
+# --- operator ---------------------------------------------------------------------------------
+
+
+@operator_router.get("/orders", response=list[OperatorOrderOut], summary="订单列表")
+def operator_orders(request, q: Query[OrderFilter]):
+    require_staff_perm(request, "orders.view_order")
+    from .models import Order
+
+    size = max(1, min(q.page_size, 100))
+    start = (max(1, q.page) - 1) * size
+    qs = Order.objects.select_related("distributor").order_by("-created_at", "-id")
+    if q.status:
+        qs = qs.filter(status=q.status)
+    return [
+        {
+            "id": o.pk,
+            "number": o.number,
+            "status": o.status,
+            "status_label": o.get_status_display(),
+            "buyer_phone": mask_phone(o.receiver_phone),
+            "distributor_code": o.distributor.code if o.distributor_id else None,
+            "total_fen": o.total_fen,
+            "paid_fen": o.paid_fen,
+            "refunded_fen": o.refunded_fen,
+            "created_at": o.created_at,
+            "paid_at": o.paid_at,
+        }
+        for o in qs[start : start + size]
+    ]
+
+
+@operator_router.post("/orders/{order_id}/ship", response=OrderOut, summary="发货")
+def ship(request, order_id: int, payload: ShipIn):
+    require_staff_perm(request, "orders.change_order")
+    services.ship_order(
+        order_id=order_id, actor=current_user(request), tracking_company=payload.tracking_company, tracking_number=payload.tracking_number
+    )
+    return order_dict(_detail(order_id))
+
+
+@operator_router.post("/orders/{order_id}/cancel", response=OrderOut, summary="运营取消（未发货）")
+def operator_cancel(request, order_id: int, payload: ReasonIn):
+    require_staff_perm(request, "orders.change_order")
+    services.cancel_order(order_id=order_id, actor=current_user(request), reason=payload.reason, as_buyer=False)
+    return order_dict(_detail(order_id))
+
+
+class AfterSaleFilter(Schema):
+    status: str | None = None
+
+
+@operator_router.get("/aftersales", response=list[AfterSaleOut], summary="售后列表")
+def operator_aftersales(request, q: Query[AfterSaleFilter]):
+    require_staff_perm(request, "orders.view_aftersale")
+    return [aftersale_dict(a) for a in selectors.aftersales_for_review(status=q.status)[:200]]
+
+
+@operator_router.post("/aftersales/{aftersale_id}/approve", response=AfterSaleOut, summary="同意售后")
+def approve_aftersale(request, aftersale_id: int, payload: ReasonIn):
+    require_staff_perm(request, "orders.change_aftersale")
+    return aftersale_dict(services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=True, reason=payload.reason))
+
+
+@operator_router.post("/aftersales/{aftersale_id}/reject", response=AfterSaleOut, summary="拒绝售后（须填原因）")
+def reject_aftersale(request, aftersale_id: int, payload: ReasonIn):
+    require_staff_perm(request, "orders.change_aftersale")
+    return aftersale_dict(services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=False, reason=payload.reason))
+
+
+@operator_router.post("/aftersales/{aftersale_id}/receive-return", response=AfterSaleOut, summary="确认收到退货并退款")
+def receive_return(request, aftersale_id: int):
+    require_staff_perm(request, "orders.change_aftersale")
+    return aftersale_dict(services.receive_return_and_refund(aftersale_id=aftersale_id, actor=current_user(request)))

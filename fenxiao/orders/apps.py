@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
+
+
+class OrdersConfig(AppConfig):
+    name = "fenxiao.orders"
+    label = "orders"
+    verbose_name = pgettext_lazy("app name", "订单")
+
+    def ready(self) -> None:
+        from fenxiao.payments.registry import register_handler
+
+        from . import services
+
+        register_handler(services.PAYMENT_PURPOSE, on_paid=services.on_payment_succeeded, on_refunded=services.on_refund_succeeded)

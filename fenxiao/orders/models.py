@@ -1,0 +1,259 @@
+"""Orders: carts, addresses, orders whose lines snapshot price, cost and the attributed distributor at
+purchase time, an event row for every status change, after-sales per line, and the idempotency
+records that make order creation safe to retry."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common.phone import mask_phone
+
+
+class Address(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("用户"))
+    receiver = models.CharField(_("收货人"), max_length=32)
+    phone = models.CharField(_("手机号"), max_length=11)
+    province = models.CharField(_("省"), max_length=20)
+    city = models.CharField(_("市"), max_length=20)
+    district = models.CharField(_("区/县"), max_length=20)
+    detail = models.CharField(_("详细地址"), max_length=120)
+    is_default = models.BooleanField(_("默认地址"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "-id"]
+        verbose_name = _("收货地址")
+        verbose_name_plural = _("收货地址")
+
+    def __str__(self) -> str:
+        return f"{self.receiver} {mask_phone(self.phone)} {self.province}{self.city}{self.district}"
+
+
+class CartLine(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines", verbose_name=_("用户"))
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+", verbose_name="SKU")
+    quantity = models.PositiveIntegerField(_("数量"))
+    added_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        verbose_name = _("购物车")
+        verbose_name_plural = _("购物车")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "sku"], name="cart_one_line_per_sku"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} × {self.quantity}"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("待付款")
+        PAID = "paid", _("待发货")
+        SHIPPED = "shipped", _("已发货")
+        RECEIVED = "received", _("已收货")
+        COMPLETED = "completed", _("已完成")
+        CANCELLED = "cancelled", _("已取消")
+
+    number = models.CharField(_("订单号"), max_length=32, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("买家"))
+    distributor = models.ForeignKey(
+        "distribution.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="orders",
+        verbose_name=_("归属分销商"), help_text=_("下单时绑定的分销商（快照）"),
+    )
+    is_self_purchase = models.BooleanField(_("自购"), default=False)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True)
+    receiver = models.CharField(_("收货人"), max_length=32)
+    receiver_phone = models.CharField(_("收货手机号"), max_length=11)
+    province = models.CharField(_("省"), max_length=20)
+    city = models.CharField(_("市"), max_length=20)
+    district = models.CharField(_("区/县"), max_length=20)
+    address_detail = models.CharField(_("详细地址"), max_length=120)
+    note = models.CharField(_("买家留言"), max_length=200, blank=True)
+    goods_fen = models.BigIntegerField(_("商品金额（分）"))
+    discount_fen = models.BigIntegerField(_("优惠（分）"), default=0)
+    shipping_fen = models.BigIntegerField(_("运费（分）"), default=0)
+    total_fen = models.BigIntegerField(_("应付（分）"))
+    paid_fen = models.BigIntegerField(_("实付（分）"), default=0)
+    refunded_fen = models.BigIntegerField(_("已退款（分）"), default=0)
+    price_breakdown = models.JSONField(_("价格明细"), default=dict)
+    payment_provider = models.CharField(_("支付方式"), max_length=16, blank=True)
+    payment_id = models.BigIntegerField(_("支付单"), null=True, blank=True)
+    tracking_company = models.CharField(_("快递公司"), max_length=32, blank=True)
+    tracking_number = models.CharField(_("快递单号"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("下单时间"), auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField(_("支付截止"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
+    received_at = models.DateTimeField(_("收货时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="order_user_recent"),
+            models.Index(fields=["distributor", "-created_at"], name="order_distributor_recent"),
+            models.Index(fields=["status", "expires_at"], name="order_status_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(goods_fen__gte=0, discount_fen__gte=0, shipping_fen__gte=0, total_fen__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(total_fen=F("goods_fen") - F("discount_fen") + F("shipping_fen")), name="order_total_adds_up"),
+            models.CheckConstraint(condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("paid_fen")), name="order_refund_within_paid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def masked_receiver_phone(self) -> str:
+        return mask_phone(self.receiver_phone)
+
+
+class OrderLine(models.Model):
+    """One SKU of an order, priced at purchase time. `paid_fen` is this line's share of what the buyer
+    paid for goods (after discounts, before shipping): the base for commission and the refund ceiling."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("订单"))
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+", verbose_name="SKU")
+    product_id = models.BigIntegerField(_("商品"))
+    category_id = models.BigIntegerField(_("类目"))
+    product_name = models.CharField(_("商品名称"), max_length=80)
+    sku_spec = models.CharField(_("规格"), max_length=60, blank=True)
+    unit_price_fen = models.BigIntegerField(_("单价（分）"))
+    unit_cost_fen = models.BigIntegerField(_("单位成本（分）"))
+    quantity = models.PositiveIntegerField(_("数量"))
+    line_total_fen = models.BigIntegerField(_("小计（分）"))
+    discount_fen = models.BigIntegerField(_("优惠分摊（分）"), default=0)
+    paid_fen = models.BigIntegerField(_("实付（分）"))
+    refunded_fen = models.BigIntegerField(_("已退款（分）"), default=0)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        verbose_name = _("订单行")
+        verbose_name_plural = _("订单行")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(paid_fen=F("line_total_fen") - F("discount_fen")), name="order_line_paid_adds_up"),
+            models.CheckConstraint(condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("paid_fen")), name="order_line_refund_within_paid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_name} {self.sku_spec} × {self.quantity}"
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.paid_fen - self.refunded_fen
+
+
+class OrderEvent(models.Model):
+    """One row per status change (and per notable action) of an order: who, when, what and why."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单"))
+    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("订单记录")
+        verbose_name_plural = _("订单记录")
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class AfterSale(models.Model):
+    """A buyer's request about one line after payment: refund only, or return and refund."""
+
+    class Kind(models.TextChoices):
+        REFUND_ONLY = "refund_only", _("仅退款")
+        RETURN_REFUND = "return_refund", _("退货退款")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审核")
+        AWAITING_RETURN = "awaiting_return", _("待买家退货")
+        RETURNED = "returned", _("买家已退货")
+        REFUNDING = "refunding", _("退款中")
+        REFUNDED = "refunded", _("已退款")
+        REJECTED = "rejected", _("已拒绝")
+        WITHDRAWN = "withdrawn", _("已撤销")
+
+    line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="aftersales", verbose_name=_("订单行"))
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="aftersales", verbose_name=_("订单"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    amount_fen = models.BigIntegerField(_("退款金额（分）"))
+    quantity = models.PositiveIntegerField(_("退货数量"), default=0)
+    reason = models.CharField(_("原因"), max_length=200)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.REQUESTED, db_index=True)
+    reject_reason = models.CharField(_("拒绝原因"), max_length=200, blank=True)
+    return_tracking_number = models.CharField(_("退货单号"), max_length=40, blank=True)
+    refund_id = models.BigIntegerField(_("退款单"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("售后")
+        verbose_name_plural = _("售后")
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="aftersale_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_fen}"
+
+
+class AfterSaleEvent(models.Model):
+    aftersale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="events", verbose_name=_("售后"))
+    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("售后记录")
+        verbose_name_plural = _("售后记录")
+
+    def __str__(self) -> str:
+        return f"{self.aftersale_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to a request carrying an Idempotency-Key, replayed for its retries."""
+
+    class State(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("处理中")
+        DONE = "done", _("已完成")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=80)
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+        constraints = [models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -1,0 +1,198 @@
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ItemIn(Schema):
+    sku_id: int
+    quantity: int = Field(1, ge=1, le=999)
+
+
+class AddressIn(Schema):
+    receiver: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
+class PlaceOrderIn(Schema):
+    items: list[ItemIn] = Field(default_factory=list, description="要购买的 SKU；为空且 from_cart 为真时取购物车")
+    from_cart: bool = False
+    address: AddressIn
+    note: str = ""
+
+
+class QuoteIn(Schema):
+    items: list[ItemIn]
+
+
+class CartItemIn(Schema):
+    sku_id: int
+    quantity: int = Field(1, ge=1, le=999)
+
+
+class QuantityIn(Schema):
+    quantity: int = Field(..., ge=0, le=999)
+
+
+class CartLineOut(Schema):
+    sku_id: int
+    product_id: int
+    product_name: str
+    spec: str
+    unit_price_fen: int
+    quantity: int
+    line_total_fen: int
+
+
+class DiscountOut(Schema):
+    code: str
+    label: str
+    amount_fen: int
+
+
+class QuoteOut(Schema):
+    goods_fen: int
+    discounts: list[DiscountOut]
+    shipping_fen: int
+    total_fen: int
+
+
+class CartOut(Schema):
+    lines: list[CartLineOut]
+    quote: QuoteOut | None
+
+
+class OrderLineOut(Schema):
+    id: int
+    sku_id: int
+    product_id: int
+    product_name: str
+    sku_spec: str
+    unit_price_fen: int
+    quantity: int
+    line_total_fen: int
+    discount_fen: int
+    paid_fen: int
+    refunded_fen: int
+
+
+class OrderEventOut(Schema):
+    from_status: str
+    to_status: str
+    note: str
+    created_at: datetime
+
+
+class AfterSaleOut(Schema):
+    id: int
+    line_id: int
+    kind: str
+    status: str
+    status_label: str
+    amount_fen: int
+    quantity: int
+    reason: str
+    reject_reason: str
+    return_tracking_number: str
+    created_at: datetime
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    status: str
+    status_label: str
+    distributor_code: str | None
+    is_self_purchase: bool
+    goods_fen: int
+    discount_fen: int
+    shipping_fen: int
+    total_fen: int
+    paid_fen: int
+    refunded_fen: int
+    price_breakdown: dict
+    receiver: str
+    receiver_phone: str
+    address: str
+    note: str
+    payment_provider: str
+    tracking_company: str
+    tracking_number: str
+    created_at: datetime
+    expires_at: datetime | None
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    received_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+    lines: list[OrderLineOut]
+    events: list[OrderEventOut] = []
+    aftersales: list[AfterSaleOut] = []
+
+
+class ShopOrderOut(Schema):
+    """An order of a distributor's shop, as the distributor sees it: the buyer masked."""
+
+    id: int
+    number: str
+    status: str
+    status_label: str
+    buyer: str
+    buyer_phone: str
+    total_fen: int
+    paid_fen: int
+    refunded_fen: int
+    item_count: int
+    is_self_purchase: bool
+    created_at: datetime
+
+
+class PayIn(Schema):
+    provider: str = Field("dev", description="dev（开发环境即时支付）或 wechatpay")
+    openid: str = ""
+
+
+class PayOut(Schema):
+    order: OrderOut
+    provider: str
+    payment_id: int
+    jsapi: dict | None = None
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class ShipIn(Schema):
+    tracking_company: str
+    tracking_number: str
+
+
+class AfterSaleIn(Schema):
+    kind: str = Field(..., description="refund_only 仅退款 / return_refund 退货退款")
+    amount_fen: int
+    quantity: int = 0
+    reason: str
+
+
+class ReturnIn(Schema):
+    tracking_number: str
+
+
+class OperatorOrderOut(Schema):
+    id: int
+    number: str
+    status: str
+    status_label: str
+    buyer_phone: str
+    distributor_code: str | None
+    total_fen: int
+    paid_fen: int
+    refunded_fen: int
+    created_at: datetime
+    paid_at: datetime | None

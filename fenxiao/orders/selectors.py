@@ -1,0 +1,44 @@
+from django.db.models import Prefetch, QuerySet
+
+from .models import AfterSale, CartLine, Order, OrderEvent, OrderLine
+
+
+def cart_lines(user) -> QuerySet[CartLine]:
+    return CartLine.objects.filter(user=user).select_related("sku__product")
+
+
+def orders_for_user(user, *, status: str | None = None) -> QuerySet[Order]:
+    qs = Order.objects.filter(user=user).prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def order_detail(order_id: int, *, user=None) -> Order | None:
+    qs = Order.objects.select_related("distributor__user", "user").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
+        Prefetch("aftersales", queryset=AfterSale.objects.order_by("-created_at")),
+    )
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs.filter(pk=order_id).first()
+
+
+def orders_for_distributor(distributor, *, status: str | None = None) -> QuerySet[Order]:
+    """The orders of a distributor's shop; callers show the buyer masked."""
+    qs = (
+        Order.objects.filter(distributor=distributor)
+        .select_related("user")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def aftersales_for_review(*, status: str | None = None) -> QuerySet[AfterSale]:
+    qs = AfterSale.objects.select_related("line", "order__user")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("created_at", "id")

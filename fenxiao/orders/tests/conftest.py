@@ -1,0 +1,43 @@
+import pytest
+
+from tests.factories import DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
+
+ADDRESS = {
+    "receiver": "王小明",
+    "phone": "13812345678",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "detail": "文三路 100 号 3 幢 501",
+}
+
+
+@pytest.fixture
+def address():
+    return dict(ADDRESS)
+
+
+@pytest.fixture
+def level(db):
+    return LevelFactory(rank=1, name="普通分销商", direct_rate_bp=1000, indirect_rate_bp=500)
+
+
+@pytest.fixture
+def distributor(level):
+    return DistributorFactory(level=level)
+
+
+@pytest.fixture
+def buyer(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def operator(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def sku(db):
+    """Beauty serum: ¥150 retail, ¥50 cost, 100 in stock."""
+    return SkuFactory(retail_fen=15000, suggested_retail_fen=15000, control_fen=12900, cost_fen=5000, stock=100)

@@ -1,0 +1,30 @@
+"""Placing and paying an order costs a fixed number of queries, however many lines it has.
+
+Counted are the statements that read or write data; SAVEPOINT / RELEASE markers of nested
+transactions are left out of the budget (they are listed separately when the test fails)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fenxiao.orders import services
+from tests.factories import SkuFactory
+
+pytestmark = pytest.mark.django_db
+QUERY_BUDGET = 26  # place 10 + pay 16, including the audit rows of order, payment and stock
+
+
+def place_and_pay(buyer, address, skus):
+    with CaptureQueriesContext(connection) as ctx:
+        order = services.place_order(user=buyer, items=[(s.pk, 1) for s in skus], address=address)
+        services.pay_with_dev_provider(user=buyer, order_id=order.pk)
+    return len([q for q in ctx.captured_queries if not q["sql"].lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))])
+
+
+def test_query_count_does_not_grow_with_lines(buyer, address, distributor):
+    from fenxiao.distribution.services import bind_customer
+
+    bind_customer(customer=buyer, distributor=distributor)
+    counts = {n: place_and_pay(buyer, address, [SkuFactory(stock=10) for _ in range(n)]) for n in (1, 10, 50)}
+    assert counts[1] == counts[10] == counts[50], counts
+    assert counts[1] <= QUERY_BUDGET, counts

@@ -1,0 +1,164 @@
+"""Payments, refunds and the notifications that report on them.
+
+The app knows no domain: what was paid for is named by (purpose, reference), e.g. ("order", "123"),
+and the app that owns the purpose hears about success and refunds through `registry`. Money is
+integer fen. Status changes are written only by `services`, each with a PaymentEvent row.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Provider(models.TextChoices):
+    DEV = "dev", _("开发环境模拟支付")
+    WECHATPAY = "wechatpay", _("微信支付")
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待支付")
+        SUCCEEDED = "succeeded", _("支付成功")
+        CLOSED = "closed", _("已关闭")
+        FAILED = "failed", _("下单失败")
+
+    purpose = models.CharField(_("用途"), max_length=32)
+    reference = models.CharField(_("业务编号"), max_length=64)
+    provider = models.CharField(_("支付渠道"), max_length=16, choices=Provider.choices)
+    out_trade_no = models.CharField(_("商户订单号"), max_length=32, unique=True)
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    refunded_fen = models.BigIntegerField(_("已退款（分）"), default=0)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    description = models.CharField(_("商品描述"), max_length=127, blank=True)
+    provider_txn_id = models.CharField(_("渠道交易号"), max_length=64, blank=True)
+    payer_openid = models.CharField(_("付款人 openid"), max_length=128, blank=True)
+    prepay_id = models.CharField(_("预支付交易会话标识"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    succeeded_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("支付单")
+        verbose_name_plural = _("支付单")
+        indexes = [models.Index(fields=["purpose", "reference"], name="payments_payment_purpose_ref")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payments_payment_amount_positive"),
+            models.CheckConstraint(condition=Q(refunded_fen__gte=0), name="payments_payment_refunded_not_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__lte=F("amount_fen")), name="payments_payment_refunded_at_most_amount"
+            ),
+            models.UniqueConstraint(
+                fields=["purpose", "reference"],
+                condition=Q(status__in=["pending", "succeeded"]),
+                name="payments_payment_one_open_per_reference",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.out_trade_no} {self.purpose}:{self.reference}"
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen
+
+
+class Refund(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("退款中")
+        SUCCEEDED = "succeeded", _("退款成功")
+        FAILED = "failed", _("退款失败")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("支付单"))
+    out_refund_no = models.CharField(_("商户退款单号"), max_length=64, unique=True)
+    amount_fen = models.BigIntegerField(_("退款金额（分）"))
+    reason = models.CharField(_("退款原因"), max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    provider_refund_id = models.CharField(_("渠道退款单号"), max_length=64, blank=True)
+    idempotency_key = models.CharField(_("幂等键"), max_length=128, unique=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("发起人")
+    )
+    failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("退款申请时间"), auto_now_add=True)
+    succeeded_at = models.DateTimeField(_("退款成功时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("退款单")
+        verbose_name_plural = _("退款单")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payments_refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.out_refund_no
+
+
+class PaymentEvent(models.Model):
+    """One row per status change of a payment: from what to what, who did it, and why."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events", verbose_name=_("支付单"))
+    from_status = models.CharField(_("原状态"), max_length=16, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("支付状态记录")
+        verbose_name_plural = _("支付状态记录")
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class Notification(models.Model):
+    """Every notification a provider sent us, refused ones included, with what became of it.
+
+    `notification_id` is the provider's event id, kept on the row that applied the event; later copies
+    of the same event (retries, duplicates) are logged with outcome "duplicate" and the id only in
+    their body, so the id stays unique per provider."""
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", _("已处理")
+        DUPLICATE = "duplicate", _("重复通知")
+        FORGED = "forged", _("签名无效")
+        STALE = "stale", _("时间戳过期")
+        TAMPERED = "tampered", _("内容被篡改或无法解密")
+        UNKNOWN_PAYMENT = "unknown_payment", _("找不到对应支付/退款单")
+        AMOUNT_MISMATCH = "amount_mismatch", _("金额不符")
+        NOT_PENDING = "not_pending", _("单据已关闭或失败，需人工处理")
+        IGNORED = "ignored", _("无需处理的通知类型")
+        ERROR = "error", _("业务处理出错，等待重试")
+
+    provider = models.CharField(_("支付渠道"), max_length=16, choices=Provider.choices)
+    notification_id = models.CharField(_("通知 ID"), max_length=64, blank=True)
+    event_type = models.CharField(_("通知类型"), max_length=32, blank=True)
+    verified = models.BooleanField(_("验签通过"), default=False)
+    outcome = models.CharField(_("处理结果"), max_length=20, choices=Outcome.choices, db_index=True)
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications", verbose_name=_("支付单")
+    )
+    headers = models.JSONField(_("请求头"), default=dict, blank=True)
+    body = models.TextField(_("请求体"), blank=True)
+    created_at = models.DateTimeField(_("收到时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("支付通知")
+        verbose_name_plural = _("支付通知")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "notification_id"],
+                condition=~Q(notification_id=""),
+                name="payments_notification_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type or '—'} {self.outcome}"
