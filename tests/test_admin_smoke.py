@@ -111,6 +111,7 @@ def test_seed_demo_is_idempotent(seeded):
     from fenxiao.accounts.models import User
     from fenxiao.catalog.models import Product, Sku
     from fenxiao.distribution.models import Binding, BindingEvent, Distributor
+    from fenxiao.orders.models import Order
 
     def counts():
         return (
@@ -120,6 +121,7 @@ def test_seed_demo_is_idempotent(seeded):
             Sku.objects.count(),
             Binding.objects.count(),
             BindingEvent.objects.count(),
+            Order.objects.count(),
         )
 
     first = counts()
@@ -128,3 +130,5 @@ def test_seed_demo_is_idempotent(seeded):
     assert Distributor.objects.filter(status="approved").count() == 30
     assert Product.objects.filter(is_on_shelf=True).count() == 20
     assert set(Distributor.objects.filter(status="approved").values_list("depth", flat=True)) == {0, 1, 2}
+    assert Order.objects.count() >= 190
+    assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)

@@ -22,6 +22,8 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     "运营": {  # operations
         "catalog": ("add", "change", "view", "delete"),
         "distribution": ("add", "change", "view"),
+        "orders": ("change", "view"),
+        "inventory": ("view",),
         "accounts": ("view",),
         "suppliers": ("view",),
     },
@@ -29,14 +31,19 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "distribution": ("view",),
         "accounts": ("view",),
         "catalog": ("view",),
+        "orders": ("view",),
+        "payments": ("view",),
     },
-    "客服": {  # service
+    "客服": {  # service: after-sales and buyers' questions
         "accounts": ("view",),
         "distribution": ("view",),
         "catalog": ("view",),
+        "orders": ("change", "view"),
     },
-    "供应链": {  # supply chain
+    "供应链": {  # supply chain: stock and shipping
         "catalog": ("add", "change", "view"),
+        "inventory": ("add", "change", "view"),
+        "orders": ("change", "view"),
         "suppliers": ("add", "change", "view"),
     },
 }

@@ -107,6 +107,17 @@ def adjust_stock(*, sku_id: int, delta: int, location: str = MAIN_LOCATION, acto
     return _change_on_hand(sku_id=sku_id, delta=delta, location=location, kind=StockMovement.Kind.ADJUST, actor=actor, note=note)
 
 
+def set_safety_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATION) -> StockRecord:
+    """The alert line for reordering; a setting, not a stock change, so it leaves no movement."""
+    if not _is_int(quantity) or quantity < 0:
+        raise InventoryError("invalid_quantity", gettext("安全库存必须是不小于 0 的整数"), {"quantity": quantity})
+    if not StockRecord.objects.filter(sku_id=sku_id, location=location).update(safety_stock=quantity):
+        if not Sku.objects.filter(pk=sku_id).exists():
+            raise _unknown_sku([sku_id])
+        StockRecord.objects.update_or_create(sku_id=sku_id, location=location, defaults={"safety_stock": quantity})
+    return StockRecord.objects.get(sku_id=sku_id, location=location)
+
+
 # --- reservations ---------------------------------------------------------------------------------
 
 
@@ -286,14 +297,3 @@ def expired_references(now: datetime) -> list[str]:
         .values_list("reference", flat=True)
         .distinct()
     )
-
-
-def set_safety_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATION) -> StockRecord:
-    """The alert line for reordering; a setting, not a stock change, so it leaves no movement."""
-    if not _is_int(quantity) or quantity < 0:
-        raise InventoryError("invalid_quantity", gettext("安全库存必须是不小于 0 的整数"), {"quantity": quantity})
-    if not StockRecord.objects.filter(sku_id=sku_id, location=location).update(safety_stock=quantity):
-        if not Sku.objects.filter(pk=sku_id).exists():
-            raise _unknown_sku([sku_id])
-        StockRecord.objects.update_or_create(sku_id=sku_id, location=location, defaults={"safety_stock": quantity})
-    return StockRecord.objects.get(sku_id=sku_id, location=location)

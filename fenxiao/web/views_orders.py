@@ -60,16 +60,22 @@ EVENT_TITLES = {
     S.CANCELLED: gettext_lazy("订单已取消"),
 }
 
-AFTERSALE_OPEN = {AfterSale.Status.REQUESTED, AfterSale.Status.AWAITING_RETURN, AfterSale.Status.RETURNED, AfterSale.Status.REFUNDING}
+AFTERSALE_OPEN = set(services.OPEN_AFTERSALE)
 AFTERSALE_WITHDRAWABLE = {AfterSale.Status.REQUESTED, AfterSale.Status.AWAITING_RETURN}
 
 
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _positive_int(raw) -> int | None:
+def _digits(raw) -> str | None:
+    """The ASCII digits of a form value ('²' and other Unicode digits are not numbers here)."""
     text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > 9:
+    return text if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def _positive_int(raw) -> int | None:
+    text = _digits(raw)
+    if text is None:
         return None
     value = int(text)
     return value if value > 0 else None
@@ -187,8 +193,8 @@ def cart_line(request: HttpRequest, sku_id: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("web:cart")
     error = ""
-    raw = str(request.POST.get("qty", "")).strip()
-    if not raw.isdigit() or len(raw) > 9:
+    raw = _digits(request.POST.get("qty"))
+    if raw is None:
         error = _("数量须为 1 到 %(max)s 之间的整数") % {"max": services.MAX_QUANTITY}
     else:
         try:
@@ -257,7 +263,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
     else:
         breakdown = quote.breakdown()
         prefetch_related_objects(list(skus.values()), "product__images")
-        lines = [{"sku": skus[priced.sku_id], "priced": priced} for priced in quote.lines]
+        available = available_by_sku(skus)
+        lines = [
+            {"sku": skus[priced.sku_id], "priced": priced, "available": available[priced.sku_id]}
+            for priced in quote.lines
+        ]
 
     saved = _saved_address(request.user)
     if is_post:

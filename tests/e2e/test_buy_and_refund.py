@@ -125,6 +125,7 @@ def test_consumer_buys_through_a_share_link_and_asks_for_a_refund(live_server, p
     expect(page).to_have_url(re.compile(r"/orders/\d+/$"))
     expect(page.locator("#order-status")).to_have_text("待发货")
     expect(page.locator("#timeline")).to_contain_text("付款成功")
+    expect(page.get_by_role("status")).to_have_count(0, timeout=8_000)
     page.screenshot(path=str(artifacts / "e2e-buy-5-paid.png"), full_page=True)
 
     order = Order.objects.get(user=consumer)
@@ -155,6 +156,7 @@ def test_consumer_buys_through_a_share_link_and_asks_for_a_refund(live_server, p
     expect(aftersale_card).to_contain_text("待审核")
     expect(aftersale_card).to_contain_text("一盒包装破损")
     expect(nuts_line.get_by_text("售后中")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_count(0, timeout=8_000)  # the notice fades out before the picture
     page.screenshot(path=str(artifacts / "e2e-buy-7-aftersale-listed.png"), full_page=True)
 
     aftersale = AfterSale.objects.get(order=order)

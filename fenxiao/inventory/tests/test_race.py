@@ -14,7 +14,7 @@ from fenxiao.inventory.models import Reservation, StockMovement, StockRecord
 from fenxiao.inventory.services import release, reserve
 from tests.factories import SkuFactory
 
-pytestmark = pytest.mark.usefixtures("concurrent_db")
+pytestmark = pytest.mark.usefixtures("transactional_db")
 
 BUYERS = 200
 # Open connections at any one moment; PostgreSQL's default limit is 100 for the whole server.

@@ -369,5 +369,5 @@ def test_query_count_of_a_refused_reservation_does_not_grow_either(django_assert
     skus = make_skus(lines)
     adjust_stock(sku_id=skus[-1].pk, delta=-100)
     with django_assert_num_queries(EXPECTED_QUERIES["reserve"]), pytest.raises(InventoryError):
-        # lock, held check, update, product names for the message, savepoint rollback
+        # savepoint, lock, held check, update, product names for the message, rollback to and release of the savepoint
         reserve(reference="order:1", items=[(sku.pk, 1) for sku in skus])

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import string
 import threading
 import uuid
@@ -59,34 +58,6 @@ def handler():
     yield calls
     unregister_handler(TEST_PURPOSE)
 
-
-@pytest.fixture
-def threaded_db(transactional_db, tmp_path):
-    """For tests whose worker threads each open their own database connection.
-
-    On PostgreSQL that is the test database itself. SQLite's test database is in memory with a shared
-    cache, where a second writer fails at once ("database table is locked") instead of waiting for
-    the busy timeout the settings configure; so on SQLite the test runs on a file copy of the test
-    database, where writers queue exactly as they do in production (WAL, BEGIN IMMEDIATE, timeout)."""
-    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
-        yield
-        return
-    connection.ensure_connection()
-    memory_db = connection.connection
-    settings_dict = connection.settings_dict  # shared with the connections other threads open
-    original_name = settings_dict["NAME"]
-    path = tmp_path / "threads.sqlite3"
-    target = sqlite3.connect(path)
-    memory_db.backup(target)
-    target.close()
-    connection.connection = None  # the in-memory database stays open in `memory_db`
-    settings_dict["NAME"] = str(path)
-    try:
-        yield
-    finally:
-        connection.close()
-        settings_dict["NAME"] = original_name
-        connection.connection = memory_db
 
 
 def run_in_threads(count: int, work) -> list:

@@ -119,7 +119,7 @@ def test_refund_handler_is_optional(handler):
     assert [p.pk for p in paid_calls] == [payment.pk]
 
 
-def test_concurrent_refunds_never_exceed_the_payment(threaded_db, handler):
+def test_concurrent_refunds_never_exceed_the_payment(transactional_db, handler):
     payment = paid_payment(amount_fen=1000)
     results = run_in_threads(20, lambda i: refund(payment, 300, f"concurrent-{i}"))
     done = [r for r in results if isinstance(r, Refund)]
@@ -132,7 +132,7 @@ def test_concurrent_refunds_never_exceed_the_payment(threaded_db, handler):
     assert sorted(handler.refunded) == sorted(r.pk for r in done)
 
 
-def test_concurrent_replays_of_one_key_refund_once(threaded_db, handler):
+def test_concurrent_replays_of_one_key_refund_once(transactional_db, handler):
     payment = paid_payment(amount_fen=1000)
     results = run_in_threads(10, lambda i: refund(payment, 400, "one-key"))
     assert all(isinstance(r, Refund) for r in results), results
@@ -142,7 +142,7 @@ def test_concurrent_replays_of_one_key_refund_once(threaded_db, handler):
     assert Refund.objects.count() == 1 and len(handler.refunded) == 1
 
 
-def test_concurrent_dev_completion_calls_the_handler_once(threaded_db, handler):
+def test_concurrent_dev_completion_calls_the_handler_once(transactional_db, handler):
     payment = services.create_payment(purpose=TEST_PURPOSE, reference="race", amount_fen=100, description="测试")
     results = run_in_threads(12, lambda i: services.complete_dev_payment(payment_id=payment.pk))
     assert all(isinstance(r, Payment) and r.status == Payment.Status.SUCCEEDED for r in results), results

@@ -365,7 +365,7 @@ def test_notify_endpoint_needs_no_csrf_token_or_login(wechat, handler):
     assert handler.paid == [payment.pk]
 
 
-def test_twenty_concurrent_copies_succeed_the_payment_once(threaded_db, wechat, handler):
+def test_twenty_concurrent_copies_succeed_the_payment_once(transactional_db, wechat, handler):
     payment = wechat.pay()
     body = wechat.transaction_body(payment, event_id="EV-CONCURRENT-1")
     headers = wechat.headers(body)

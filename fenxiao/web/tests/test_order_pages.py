@@ -142,6 +142,18 @@ def test_add_to_cart_refusals_are_messages(client, buyer, serum):
     assert CartLine.objects.count() == 0
 
 
+def test_odd_numbers_in_forms_are_refused_not_crashing(client, buyer, serum):
+    for qty in ("²", "1.5", "-1", "99999999999", "0"):
+        response = client.post(reverse("web:cart_add"), {"sku": serum.pk, "qty": qty, "action": "cart"}, follow=True)
+        assert response.status_code == 200, qty
+        assert "数量须为 1 到 999 之间的整数" in html_of(response)
+    services.add_to_cart(user=buyer, sku_id=serum.pk, quantity=1)
+    response = client.post(reverse("web:cart_line", args=[serum.pk]), {"qty": "³"}, follow=True)
+    assert response.status_code == 200 and "数量须为 1 到 999 之间的整数" in html_of(response)
+    assert client.get(f"{reverse('web:checkout')}?sku={serum.pk}&qty=²").status_code == 404
+    assert CartLine.objects.get(user=buyer).quantity == 1
+
+
 def test_buy_now_goes_to_checkout_with_the_item(client, buyer, serum):
     response = client.post(reverse("web:cart_add"), {"sku": serum.pk, "qty": 2, "action": "buy"})
     assert response.status_code == 302
@@ -338,6 +350,7 @@ def test_missing_address_field_is_shown_inline(client, buyer, serum):
 
 def test_quantity_over_stock_is_refused_inline(client, buyer, nuts):
     services.add_to_cart(user=buyer, sku_id=nuts.pk, quantity=5)
+    assert "库存不足，仅剩 3 件" in html_of(client.get(reverse("web:checkout")))  # warned before submitting
     response = client.post(reverse("web:checkout"), checkout_form())
     html = html_of(response)
     assert response.status_code == 200

@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand
 
 from fenxiao.orders import services, tasks
@@ -14,8 +16,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("job", nargs="?", choices=[*JOBS, "all"], default="all")
+        parser.add_argument(
+            "--every", type=int, default=0, metavar="SECONDS", help="keep running, once every SECONDS (a simple worker)"
+        )
 
-    def handle(self, *args, job="all", **options):
-        results = tasks.run_all() if job == "all" else {job: JOBS[job]()}
-        for name, count in results.items():
-            self.stdout.write(f"{name}: {count}")
+    def handle(self, *args, job="all", every=0, **options):
+        while True:
+            results = tasks.run_all() if job == "all" else {job: JOBS[job]()}
+            self.stdout.write(" ".join(f"{name}={count}" for name, count in results.items()))
+            if every <= 0:
+                return
+            time.sleep(every)

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from fenxiao.accounts import services as accounts
 from fenxiao.accounts.models import User
@@ -24,8 +25,11 @@ from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import DistributionSettings, Distributor, Level
 from fenxiao.inventory.models import StockRecord
 from fenxiao.inventory.services import receive_stock
+from fenxiao.orders.models import Order
 from fenxiao.suppliers.models import Supplier
 from fenxiao.suppliers.services import create_supplier
+
+from ._demo_orders import make_demo_orders
 
 LEVELS = [
     # name, rank, direct bp, indirect bp, team bonus bp, description
@@ -133,9 +137,11 @@ class Command(BaseCommand):
                 actor=staff, admission_mode=DistributionSettings.Admission.REVIEW, commission_levels=2
             )
             self._pending_applications(password, tree)
+            orders_made = self._orders(consumers, tree, staff)
         self.stdout.write(self.style.SUCCESS(
             f"演示数据就绪：{Distributor.objects.filter(status='approved').count()} 个分销商，"
-            f"{Product.objects.count()} 个商品，{len(consumers)} 个消费者"
+            f"{Product.objects.count()} 个商品，{len(consumers)} 个消费者，"
+            f"{Order.objects.count()} 个订单（本次新建 {orders_made} 个）"
         ))
         demo = Distributor.objects.get(user__phone=DEMO_DISTRIBUTOR_PHONE)
         self.stdout.write(
@@ -259,6 +265,13 @@ class Command(BaseCommand):
         user = self._user(DEMO_SUPPLIER_PHONE, "优选供应链", password)
         if not Supplier.objects.filter(user=user).exists():
             create_supplier(name="杭州优选供应链有限公司", user=user, contact_name="陈经理", contact_phone=DEMO_SUPPLIER_PHONE)
+
+    def _orders(self, consumers: list[User], tree: list[Distributor], operator: User) -> int:
+        """About 200 orders in every state, paid with the development provider (demo money only)."""
+        buyers = consumers + [d.user for d in tree[:6]]  # a few distributors buy for themselves
+        skus = list(Sku.objects.filter(is_active=True, product__is_on_shelf=True).order_by("pk"))
+        with override_settings(FENXIAO_DEV_PAYMENTS=True):
+            return make_demo_orders(buyers=buyers, skus=skus, operator=operator)
 
     def _pending_applications(self, password: str, tree: list[Distributor]) -> None:
         """Two consumers who asked to join and wait for review, so the review queue is not empty."""
