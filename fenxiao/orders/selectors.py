@@ -1,6 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
-from .models import AfterSale, CartLine, Order, OrderEvent, OrderLine
+from .models import Address, AfterSale, CartLine, Order, OrderEvent, OrderLine
 
 
 def cart_lines(user) -> QuerySet[CartLine]:
@@ -42,3 +42,12 @@ def aftersales_for_review(*, status: str | None = None) -> QuerySet[AfterSale]:
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
+
+
+def default_address(user) -> Address | None:
+    """The address marked default, else the latest one."""
+    return Address.objects.filter(user=user).order_by("-is_default", "-id").first()
+
+
+def line_for_user(user, line_id: int) -> OrderLine | None:
+    return OrderLine.objects.select_related("order").filter(pk=line_id, order__user=user).first()

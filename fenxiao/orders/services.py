@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 
 from fenxiao.catalog.models import Sku
 from fenxiao.common.errors import DomainError
+from fenxiao.common.money import yuan
 from fenxiao.common.phone import is_mainland_mobile, normalize_phone
 from fenxiao.distribution import selectors as distribution_selectors
 from fenxiao.distribution import services as distribution_services
@@ -372,7 +373,7 @@ def on_refund_succeeded(refund) -> None:
     else:
         # A duplicate payment's refund: the order's own money is untouched.
         pass
-    _note(order, gettext("退款 %(amount)s 分已到账") % {"amount": refund.amount_fen})
+    _note(order, gettext("退款 ¥%(amount)s 已到账") % {"amount": yuan(refund.amount_fen)})
 
 
 # --- cancel, ship, receive, complete ------------------------------------------------------------
@@ -525,14 +526,14 @@ def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason:
     if not reason:
         raise OrderError("reason_required", gettext("请填写售后原因"))
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise OrderError("invalid_amount", gettext("退款金额必须是大于 0 的整数（分）"), {"amount_fen": amount_fen})
+        raise OrderError("invalid_amount", gettext("退款金额必须大于 0"), {"amount_fen": amount_fen})
     if AfterSale.objects.filter(line=line, status__in=OPEN_AFTERSALE).exists():
         raise OrderError("aftersale_open", gettext("该商品已有进行中的售后"), status=409)
     line.refresh_from_db(fields=["refunded_fen"])
     if amount_fen > line.refundable_fen:
         raise OrderError(
             "refund_exceeds_paid",
-            gettext("退款金额不能超过该商品实付金额（还可退 %(left)s 分）") % {"left": line.refundable_fen},
+            gettext("退款金额不能超过该商品实付金额（还可退 ¥%(left)s）") % {"left": yuan(line.refundable_fen)},
             {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen}, status=422,
         )
     if kind == AfterSale.Kind.RETURN_REFUND:

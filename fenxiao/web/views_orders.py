@@ -223,7 +223,7 @@ def _checkout_items(request: HttpRequest, source) -> tuple[list[tuple[int, int]]
 
 
 def _saved_address(user) -> dict:
-    address = user.addresses.first()  # the default one first, then the latest
+    address = selectors.default_address(user)
     if address is None:
         return {}
     return {name: getattr(address, name) for name in ADDRESS_FIELDS}
@@ -347,6 +347,7 @@ def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
         "minutes_left": seconds // 60,
         "remainder_seconds": seconds % 60,
         "expired": order.expires_at is not None and seconds == 0,
+        "dev_payments": settings.FENXIAO_DEV_PAYMENTS,
         "error": error,
     }
     return render(request, "web/order_pay.html", context)
@@ -532,7 +533,7 @@ def aftersale_withdraw(request: HttpRequest, order_id: int, aftersale_id: int) -
 
 
 def _own_line(user, line_id: int) -> OrderLine | None:
-    return OrderLine.objects.select_related("order").filter(pk=line_id, order__user=user).first()
+    return selectors.line_for_user(user, line_id)
 
 
 @login_required

@@ -388,6 +388,18 @@ def test_paying_with_the_dev_provider(client, buyer, serum):
     assert "支付成功" in html and "待发货" in html
 
 
+def test_without_dev_payments_the_page_offers_no_button(client, buyer, serum, settings):
+    settings.FENXIAO_DEV_PAYMENTS = False
+    order = place(buyer, serum)
+    html = html_of(client.get(reverse("web:order_pay", args=[order.pk])))
+    assert "开发环境模拟支付" not in html and "确认支付" not in html
+    assert "当前没有可用的支付方式" in html
+    response = client.post(reverse("web:order_pay", args=[order.pk]))
+    assert response.status_code == 200 and "开发环境模拟支付未启用" in html_of(response)
+    order.refresh_from_db()
+    assert order.status == S.PENDING_PAYMENT
+
+
 def test_pay_page_of_a_paid_order_goes_to_the_order(client, buyer, serum):
     order = paid_order(buyer, serum)
     response = client.get(reverse("web:order_pay", args=[order.pk]))
