@@ -155,10 +155,9 @@ class OrderLine(models.Model):
         return self.paid_fen - self.refunded_fen
 
 
-class OrderEvent(models.Model):
-    """One row per status change (and per notable action) of an order: who, when, what and why."""
+class TransitionEvent(models.Model):
+    """The shape of a timeline row: from what to what, who did it, when and why."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单"))
     from_status = models.CharField(_("原状态"), max_length=20, blank=True)
     to_status = models.CharField(_("新状态"), max_length=20)
     actor = models.ForeignKey(
@@ -168,12 +167,21 @@ class OrderEvent(models.Model):
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["created_at", "id"]
-        verbose_name = _("订单记录")
-        verbose_name_plural = _("订单记录")
 
     def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_status or '—'} → {self.to_status}"
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class OrderEvent(TransitionEvent):
+    """One row per status change (and per notable action) of an order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单"))
+
+    class Meta(TransitionEvent.Meta):
+        verbose_name = _("订单记录")
+        verbose_name_plural = _("订单记录")
 
 
 class AfterSale(models.Model):
@@ -215,23 +223,12 @@ class AfterSale(models.Model):
         return f"{self.get_kind_display()} {self.amount_fen}"
 
 
-class AfterSaleEvent(models.Model):
+class AfterSaleEvent(TransitionEvent):
     aftersale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="events", verbose_name=_("售后"))
-    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
-    )
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(TransitionEvent.Meta):
         verbose_name = _("售后记录")
         verbose_name_plural = _("售后记录")
-
-    def __str__(self) -> str:
-        return f"{self.aftersale_id}: {self.from_status or '—'} → {self.to_status}"
 
 
 class IdempotencyRecord(models.Model):
