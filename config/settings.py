@@ -67,7 +67,9 @@ INSTALLED_APPS = [
     "fenxiao.suppliers",
     "fenxiao.distribution",
     "fenxiao.payments",
+    "fenxiao.ledger",
     "fenxiao.orders",
+    "fenxiao.commissions",
     "fenxiao.web",
 ]
 

@@ -1,0 +1,258 @@
+"""The only code that writes the ledger.
+
+`post` writes one balanced transaction: it locks the accounts it touches in code order
+(`SELECT … FOR UPDATE ORDER BY code`, so two postings can never wait on each other in a cycle),
+refuses to take an account that does not allow a negative balance below zero, inserts the
+transaction and its entries and moves each account's cached balance with an `F()` expression, all in
+one database transaction: either everything is posted or nothing is.
+
+Every transaction carries an idempotency key, unique in the database. Posting the same key again
+returns the transaction already written (and refuses if the entries asked for differ); two
+concurrent postings of one key end with one transaction, the loser of the race reading the winner's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from .errors import LedgerError
+from .models import Account, AccountKind, Entry, Side, Transaction, signed_amount
+
+MAX_CODE = Account._meta.get_field("code").max_length
+MAX_KEY = Transaction._meta.get_field("idempotency_key").max_length
+MAX_KIND = Transaction._meta.get_field("kind").max_length
+MAX_MEMO = Transaction._meta.get_field("memo").max_length
+MAX_REFERENCE = Transaction._meta.get_field("reference").max_length
+MAX_ACCOUNT_NAME = Account._meta.get_field("name").max_length
+MAX_OWNER_TYPE = Account._meta.get_field("owner_type").max_length
+# The largest amount one entry may carry: far above any real payment, far below BIGINT overflow
+# even when many entries are summed.
+MAX_AMOUNT_FEN = 10**15
+
+REVERSAL_KIND = "reversal"
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+def get_or_create_account(
+    code: str,
+    *,
+    kind: str,
+    name: str = "",
+    allow_negative: bool = False,
+    owner_type: str = "",
+    owner_id: int | None = None,
+) -> Account:
+    """The account with this code, created with these settings if it does not exist yet. An existing
+    account keeps its settings, but asking for one under another kind is refused."""
+    code = _clean_code(code)
+    if kind not in AccountKind.values:
+        raise LedgerError("invalid_account_kind", gettext("账户类别无效：%(kind)s") % {"kind": kind})
+    if owner_id is not None and (isinstance(owner_id, bool) or not isinstance(owner_id, int)):
+        raise LedgerError("invalid_account_code", gettext("所属对象编号必须是整数"))
+    account, _created = Account.objects.get_or_create(
+        code=code,
+        defaults={
+            "kind": kind,
+            "name": (name or "")[:MAX_ACCOUNT_NAME],
+            "allow_negative": bool(allow_negative),
+            "owner_type": (owner_type or "")[:MAX_OWNER_TYPE],
+            "owner_id": owner_id,
+        },
+    )
+    if account.kind != kind:
+        raise LedgerError(
+            "account_kind_mismatch",
+            gettext("账户 %(code)s 已存在，类别为 %(kind)s") % {"code": code, "kind": account.kind},
+            {"code": code, "kind": account.kind},
+        )
+    return account
+
+
+# --- posting ------------------------------------------------------------------------------------
+
+
+def post(
+    *,
+    idempotency_key: str,
+    kind: str,
+    entries: Iterable[tuple[str | Account, str, int]],
+    memo: str = "",
+    reference: str = "",
+    actor=None,
+) -> Transaction:
+    """Post one balanced transaction; `entries` are (account code or Account, "debit"/"credit",
+    amount in fen). Returns the transaction, or the one already posted under this key."""
+    return _post(
+        idempotency_key=idempotency_key, kind=kind, entries=entries, memo=memo, reference=reference, actor=actor
+    )
+
+
+def reverse(*, transaction_id: int, idempotency_key: str, memo: str = "", actor=None) -> Transaction:
+    """Post the mirror image of a transaction (every debit becomes a credit and the other way round).
+    The original stays as it was; a transaction can be reversed once."""
+    original = Transaction.objects.filter(pk=transaction_id).first()
+    if original is None:
+        raise LedgerError("transaction_not_found", gettext("记账交易不存在"), status=404)
+    earlier = Transaction.objects.filter(reverses=original).first()
+    if earlier is not None and earlier.idempotency_key != idempotency_key:
+        raise LedgerError(
+            "already_reversed", gettext("该交易已冲正"), {"reversal_id": earlier.pk}, status=409
+        )
+    mirrored = [
+        (code, Side.CREDIT if side == Side.DEBIT else Side.DEBIT, amount)
+        for code, side, amount in original.entries.order_by("id").values_list("account__code", "side", "amount_fen")
+    ]
+    memo = memo or gettext("冲正交易 #%(id)s") % {"id": original.pk}
+    return _post(
+        idempotency_key=idempotency_key,
+        kind=REVERSAL_KIND,
+        entries=mirrored,
+        memo=memo,
+        reference=original.reference,
+        actor=actor,
+        reverses=original,
+    )
+
+
+def _post(*, idempotency_key, kind, entries, memo, reference, actor, reverses=None) -> Transaction:
+    key = _clean_text(idempotency_key, MAX_KEY, "invalid_idempotency_key", required=True)
+    kind = _clean_text(kind, MAX_KIND, "invalid_kind", required=True)
+    memo = _clean_text(memo, MAX_MEMO, "invalid_memo")
+    reference = _clean_text(reference, MAX_REFERENCE, "invalid_reference")
+    rows = _clean_entries(entries)
+
+    existing = Transaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _replayed(existing, kind, rows, reverses)
+    try:
+        with transaction.atomic():
+            return _post_locked(key, kind, rows, memo, reference, actor, reverses)
+    except IntegrityError:
+        # Another posting of this key (or another reversal of this transaction) committed between
+        # our check and our insert: the unique constraint refused ours.
+        existing = Transaction.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return _replayed(existing, kind, rows, reverses)
+        if reverses is not None and Transaction.objects.filter(reverses=reverses).exists():
+            raise LedgerError("already_reversed", gettext("该交易已冲正"), status=409) from None
+        raise
+
+
+def _post_locked(key, kind, rows, memo, reference, actor, reverses) -> Transaction:
+    codes = sorted({code for code, _side, _amount in rows})
+    accounts = {a.code: a for a in Account.objects.select_for_update().filter(code__in=codes).order_by("code")}
+    missing = [code for code in codes if code not in accounts]
+    if missing:
+        raise LedgerError(
+            "unknown_account", gettext("账户不存在：%(codes)s") % {"codes": ", ".join(missing)}, {"codes": missing}
+        )
+    # Re-read under the locks: a posting of the same key that held them before us has committed.
+    existing = Transaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _replayed(existing, kind, rows, reverses)
+
+    deltas: dict[str, int] = defaultdict(int)
+    for code, side, amount in rows:
+        deltas[code] += signed_amount(accounts[code].kind, side, amount)
+    for code in codes:
+        account = accounts[code]
+        if not account.allow_negative and account.balance_fen + deltas[code] < 0:
+            raise LedgerError(
+                "insufficient_balance",
+                gettext("账户 %(code)s 余额不足") % {"code": code},
+                {"code": code, "balance_fen": account.balance_fen, "change_fen": deltas[code]},
+                status=409,
+            )
+
+    now = timezone.now()
+    txn = Transaction(
+        idempotency_key=key,
+        kind=kind,
+        memo=memo,
+        reference=reference,
+        reverses=reverses,
+        created_at=now,
+        created_by=actor if getattr(actor, "pk", None) is not None else None,
+    )
+    txn.save()
+    Entry.objects.bulk_create(
+        Entry(transaction=txn, account=accounts[code], side=side, amount_fen=amount, created_at=now)
+        for code, side, amount in rows
+    )
+    for code in codes:
+        if deltas[code]:
+            Account.objects.filter(pk=accounts[code].pk).update(balance_fen=F("balance_fen") + deltas[code])
+    return txn
+
+
+def _replayed(existing: Transaction, kind: str, rows, reverses) -> Transaction:
+    """The transaction already posted under a key, if it is the one asked for again."""
+    posted = Counter(existing.entries.values_list("account__code", "side", "amount_fen"))
+    same_reversal = reverses is None or existing.reverses_id == reverses.pk
+    if existing.kind != kind or posted != Counter(rows) or not same_reversal:
+        raise LedgerError(
+            "idempotency_mismatch",
+            gettext("幂等键 %(key)s 已用于另一笔不同的记账") % {"key": existing.idempotency_key},
+            {"transaction_id": existing.pk},
+            status=409,
+        )
+    return existing
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _clean_code(code) -> str:
+    if not isinstance(code, str) or not code.strip() or len(code.strip()) > MAX_CODE:
+        raise LedgerError("invalid_account_code", gettext("账户代码必须是 1 到 %(max)d 个字符") % {"max": MAX_CODE})
+    return code.strip()
+
+
+def _clean_text(value, max_length: int, code: str, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise LedgerError(code, gettext("必须是文本"))
+    value = value.strip()
+    if required and not value:
+        raise LedgerError(code, gettext("不能为空"))
+    if len(value) > max_length:
+        raise LedgerError(code, gettext("不能超过 %(max)d 个字符") % {"max": max_length})
+    return value
+
+
+def _clean_entries(entries) -> list[tuple[str, str, int]]:
+    if entries is None or isinstance(entries, str | bytes):
+        raise LedgerError("invalid_entry", gettext("分录格式无效"))
+    rows: list[tuple[str, str, int]] = []
+    for entry in entries:
+        if not isinstance(entry, tuple | list) or len(entry) != 3:
+            raise LedgerError("invalid_entry", gettext("每条分录应为（账户，方向，金额）"))
+        account, side, amount = entry
+        code = _clean_code(account.code if isinstance(account, Account) else account)
+        if side not in Side.values:
+            raise LedgerError("invalid_side", gettext("分录方向必须是 debit 或 credit"))
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise LedgerError("invalid_amount", gettext("金额必须是整数（分）"))
+        if amount <= 0 or amount > MAX_AMOUNT_FEN:
+            raise LedgerError("invalid_amount", gettext("每条分录的金额必须大于 0 且不超过上限"))
+        rows.append((code, str(side), int(amount)))
+    if not rows:
+        raise LedgerError("empty_transaction", gettext("记账交易至少需要一条借方和一条贷方分录"))
+    debits = sum(amount for _code, side, amount in rows if side == Side.DEBIT)
+    credits = sum(amount for _code, side, amount in rows if side == Side.CREDIT)
+    if debits != credits:
+        raise LedgerError(
+            "unbalanced",
+            gettext("借贷不平衡：借方 %(debits)d 分，贷方 %(credits)d 分") % {"debits": debits, "credits": credits},
+            {"debits_fen": debits, "credits_fen": credits},
+        )
+    return rows
