@@ -20,6 +20,18 @@ def apply_rate(amount_fen: int, rate_bp: int) -> int:
     return amount_fen * rate_bp // BASIS_POINTS
 
 
+def prorate(amount_fen: int, part: int, whole: int) -> int:
+    """`amount_fen * part / whole`, rounded down to the fen: the same rule as `apply_rate`, for a
+    share given as a fraction (say, the refunded part of what was paid) instead of basis points.
+    `part` must lie within 0..`whole`, so the result never exceeds `amount_fen`."""
+    for value in (amount_fen, part, whole):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("money and shares are integers")
+    if amount_fen < 0 or whole <= 0 or not 0 <= part <= whole:
+        raise ValueError("need amount >= 0 and 0 <= part <= whole, whole > 0")
+    return amount_fen * part // whole
+
+
 def yuan(amount_fen: int | None) -> str:
     """Display form: 15000 → '150.00'."""
     if amount_fen is None:

@@ -28,6 +28,7 @@ from fenxiao.inventory import services as inventory
 from fenxiao.payments import selectors as payment_selectors
 from fenxiao.payments import services as payments
 
+from . import signals
 from .errors import OrderError
 from .models import Address, AfterSale, AfterSaleEvent, CartLine, Order, OrderEvent, OrderLine
 from .pricing import PricingStrategy
@@ -354,6 +355,7 @@ def on_payment_succeeded(payment) -> None:
         return
     if order.status == S.PAID:
         distribution_services.record_qualifying_purchase(user_id=order.user_id, amount_fen=order.paid_fen - order.shipping_fen)
+        signals.order_paid.send(sender=Order, order=order)
 
 
 def on_refund_succeeded(refund) -> None:
@@ -367,9 +369,12 @@ def on_refund_succeeded(refund) -> None:
         OrderLine.objects.filter(pk=aftersale.line_id).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
         Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
         _aftersale_transition(aftersale, A.REFUNDED, note=gettext("退款成功"))
+        line = OrderLine.objects.get(pk=aftersale.line_id)
+        signals.order_line_refunded.send(sender=Order, order=order, line=line, amount_fen=refund.amount_fen)
     elif kind in ("order-cancel", "order-late"):
         OrderLine.objects.filter(order=order).update(refunded_fen=F("paid_fen"))
         Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
+        signals.order_cancelled_refunded.send(sender=Order, order=order)
     else:
         # A duplicate payment's refund: the order's own money is untouched.
         pass
@@ -485,6 +490,7 @@ def complete_orders(*, now=None) -> int:
             if order.status != S.RECEIVED or order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
                 continue
             _transition(order, S.COMPLETED, note=gettext("售后期结束，订单完成"), at=now)
+            signals.order_completed.send(sender=Order, order=order)
             done += 1
     return done
 

@@ -1,0 +1,31 @@
+"""Order signals → commission steps. Connected in `CommissionsConfig.ready`; each receiver runs in
+the order's own transaction, so a failure here rolls the order change back with it."""
+
+from __future__ import annotations
+
+from . import services
+
+
+def on_order_paid(sender, order, **kwargs) -> None:
+    services.accrue_order(order)
+
+
+def on_order_completed(sender, order, **kwargs) -> None:
+    services.settle_order(order, now=order.completed_at)
+
+
+def on_order_line_refunded(sender, order, line, amount_fen, **kwargs) -> None:
+    services.refund_line(line.pk)
+
+
+def on_order_cancelled_refunded(sender, order, **kwargs) -> None:
+    services.refund_order(order)
+
+
+def connect() -> None:
+    from fenxiao.orders import signals
+
+    signals.order_paid.connect(on_order_paid, dispatch_uid="commissions.order_paid")
+    signals.order_completed.connect(on_order_completed, dispatch_uid="commissions.order_completed")
+    signals.order_line_refunded.connect(on_order_line_refunded, dispatch_uid="commissions.order_line_refunded")
+    signals.order_cancelled_refunded.connect(on_order_cancelled_refunded, dispatch_uid="commissions.order_cancelled_refunded")
