@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.models import TransitionEvent
 from fenxiao.common.phone import mask_phone
 
 
@@ -153,25 +154,6 @@ class OrderLine(models.Model):
     @property
     def refundable_fen(self) -> int:
         return self.paid_fen - self.refunded_fen
-
-
-class TransitionEvent(models.Model):
-    """The shape of a timeline row: from what to what, who did it, when and why."""
-
-    from_status = models.CharField(_("原状态"), max_length=20, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
-    )
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
 
 
 class OrderEvent(TransitionEvent):

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.models import TransitionEvent
+
 
 class Provider(models.TextChoices):
     DEV = "dev", _("开发环境模拟支付")
@@ -96,25 +98,15 @@ class Refund(models.Model):
         return self.out_refund_no
 
 
-class PaymentEvent(models.Model):
+class PaymentEvent(TransitionEvent):
     """One row per status change of a payment: from what to what, who did it, and why."""
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="events", verbose_name=_("支付单"))
-    from_status = models.CharField(_("原状态"), max_length=16, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=16)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
-    )
-    note = models.CharField(_("说明"), max_length=200, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(TransitionEvent.Meta):
         ordering = ["-created_at", "-id"]
         verbose_name = _("支付状态记录")
         verbose_name_plural = _("支付状态记录")
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
 
 
 class Notification(models.Model):
