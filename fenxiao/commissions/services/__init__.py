@@ -30,9 +30,9 @@ from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import Account, AccountKind, Side
 from fenxiao.orders.models import Order, OrderLine
 
-from .calculator import compute_order
-from .errors import CommissionError
-from .models import Commission
+from ..calculator import compute_order
+from ..errors import CommissionError
+from ..models import Commission
 
 S = Commission.Status
 
@@ -44,7 +44,15 @@ TRANSITIONS: dict[str, set[str]] = {
     S.CANCELLED: set(),
 }
 
+# Account codes. Every distributor has three liability accounts: pending (预估收益, paid orders not
+# yet settled), available (settled, withdrawable; below zero it is a debt that later earnings repay
+# first) and withdrawing (requested, not yet paid out). The platform side: commission and team-bonus
+# expense, cash paid out to distributors (an asset that only records outflows here, so it may go below
+# zero) and withdrawal-fee income.
 EXPENSE_ACCOUNT = "platform:commission_expense"
+TEAM_BONUS_EXPENSE_ACCOUNT = "platform:team_bonus_expense"
+CASH_ACCOUNT = "platform:cash"
+WITHDRAWAL_FEE_ACCOUNT = "platform:withdrawal_fee_income"
 
 KIND_ACCRUE = "commission_accrue"
 KIND_SETTLE = "commission_settle"
@@ -60,10 +68,25 @@ def available_account(distributor_id: int) -> str:
     return f"distributor:{distributor_id}:available"
 
 
+def withdrawing_account(distributor_id: int) -> str:
+    return f"distributor:{distributor_id}:withdrawing"
+
+
+def ensure_distributor_accounts(distributor_ids) -> None:
+    """Open the platform accounts and each distributor's pending, available and withdrawing accounts
+    that do not exist yet (one query when they all do). Any app that posts to them calls this first."""
+    _ensure_accounts(distributor_ids)
+
+
 def _ensure_accounts(distributor_ids) -> None:
     """Open the platform expense account and each earner's pending and available accounts, if they
     are not there yet (one query when they all are)."""
-    wanted = {EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("佣金费用")}}
+    wanted = {
+        EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("佣金费用")},
+        TEAM_BONUS_EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("团队奖励费用")},
+        CASH_ACCOUNT: {"kind": AccountKind.ASSET, "name": gettext("付款账户（提现支出）"), "allow_negative": True},
+        WITHDRAWAL_FEE_ACCOUNT: {"kind": AccountKind.INCOME, "name": gettext("提现手续费收入")},
+    }
     for distributor_id in distributor_ids:
         owner = {"owner_type": "distributor", "owner_id": distributor_id}
         wanted[pending_account(distributor_id)] = {"kind": AccountKind.LIABILITY, "name": gettext("待结算佣金"), **owner}
@@ -71,6 +94,7 @@ def _ensure_accounts(distributor_ids) -> None:
         wanted[available_account(distributor_id)] = {
             "kind": AccountKind.LIABILITY, "name": gettext("可提现佣金"), "allow_negative": True, **owner,
         }
+        wanted[withdrawing_account(distributor_id)] = {"kind": AccountKind.LIABILITY, "name": gettext("提现中"), **owner}
     existing = set(Account.objects.filter(code__in=list(wanted)).values_list("code", flat=True))
     for code, spec in wanted.items():
         if code not in existing:
