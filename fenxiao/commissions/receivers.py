@@ -4,6 +4,7 @@ the order's own transaction, so a failure here rolls the order change back with 
 from __future__ import annotations
 
 from . import services
+from .services import settlement
 
 
 def on_order_paid(sender, order, **kwargs) -> None:
@@ -11,7 +12,8 @@ def on_order_paid(sender, order, **kwargs) -> None:
 
 
 def on_order_completed(sender, order, **kwargs) -> None:
-    services.settle_order(order, now=order.completed_at)
+    # Settled later, by the settlement job on the operator's schedule (T+N, weekly or monthly).
+    settlement.mark_eligible(order)
 
 
 def on_order_line_refunded(sender, order, line, amount_fen, **kwargs) -> None:

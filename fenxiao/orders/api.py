@@ -15,6 +15,7 @@ from .schemas import (
     CartItemIn,
     CartOut,
     OperatorOrderOut,
+    OperatorRefundIn,
     OrderOut,
     PayIn,
     PayOut,
@@ -339,3 +340,15 @@ def reject_aftersale(request, aftersale_id: int, payload: ReasonIn):
 def receive_return(request, aftersale_id: int):
     require_staff_perm(request, "orders.change_aftersale")
     return aftersale_dict(services.receive_return_and_refund(aftersale_id=aftersale_id, actor=current_user(request)))
+
+
+@operator_router.post(
+    "/orders/lines/{line_id}/refund", response=AfterSaleOut, summary="客服退款（已发货、已收货或已完成的订单行）"
+)
+def operator_refund(request, line_id: int, payload: OperatorRefundIn):
+    require_staff_perm(request, "orders.change_aftersale")
+    return aftersale_dict(
+        services.operator_refund_line(
+            line_id=line_id, amount_fen=payload.amount_fen, actor=current_user(request), reason=payload.reason
+        )
+    )

@@ -180,6 +180,11 @@ class AfterSaleIn(Schema):
     reason: str
 
 
+class OperatorRefundIn(Schema):
+    amount_fen: int
+    reason: str
+
+
 class ReturnIn(Schema):
     tracking_number: str
 

@@ -592,6 +592,46 @@ def review_aftersale(*, aftersale_id: int, actor, approve: bool, reason: str = "
 
 
 @transaction.atomic
+def operator_refund_line(*, line_id: int, amount_fen: int, actor, reason: str) -> AfterSale:
+    """Customer service refunds part or all of a line on the operator's own initiative: after
+    shipping, and also after the order completed (a late complaint settled with money). It is an
+    after-sale like any other (refund only), opened and approved by the operator in one step; the
+    commissions follow through the refund signal: cancelled while pending, clawed back once settled."""
+    line = OrderLine.objects.select_related("order").filter(pk=line_id).first()
+    if line is None:
+        raise OrderError("order_not_found", gettext("订单行不存在"), {"line_id": line_id}, status=404)
+    order = _locked_order(line.order_id)
+    if order.status not in (S.SHIPPED, S.RECEIVED, S.COMPLETED):
+        raise OrderError(
+            "aftersale_not_allowed",
+            gettext("只有已发货、已收货或已完成的订单可以由客服退款；未发货的订单请取消"),
+            {"status": order.status}, status=409,
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError("reason_required", gettext("请填写退款原因"))
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise OrderError("invalid_amount", gettext("退款金额必须大于 0"), {"amount_fen": amount_fen})
+    if AfterSale.objects.filter(line=line, status__in=OPEN_AFTERSALE).exists():
+        raise OrderError("aftersale_open", gettext("该商品已有进行中的售后"), status=409)
+    line.refresh_from_db(fields=["refunded_fen"])
+    if amount_fen > line.refundable_fen:
+        raise OrderError(
+            "refund_exceeds_paid",
+            gettext("退款金额不能超过该商品实付金额（还可退 ¥%(left)s）") % {"left": yuan(line.refundable_fen)},
+            {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen}, status=422,
+        )
+    aftersale = AfterSale.objects.create(
+        line=line, order=order, kind=AfterSale.Kind.REFUND_ONLY, amount_fen=amount_fen, reason=reason[:200]
+    )
+    AfterSaleEvent.objects.create(
+        aftersale=aftersale, from_status="", to_status=aftersale.status, actor=actor,
+        note=(gettext("客服发起退款：%(reason)s") % {"reason": reason})[:200],
+    )
+    return _refund_aftersale(aftersale, actor=actor)
+
+
+@transaction.atomic
 def submit_return(*, aftersale_id: int, user, tracking_number: str) -> AfterSale:
     tracking_number = (tracking_number or "").strip()
     if not tracking_number or len(tracking_number) > 40:

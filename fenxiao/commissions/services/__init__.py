@@ -177,8 +177,8 @@ def accrue_order(order: Order) -> list[Commission]:
 
 @transaction.atomic
 def settle_order(order: Order, *, now=None) -> list[Commission]:
-    """Settle the pending commissions of a completed order: what refunds left of each moves from
-    pending to available. Safe to repeat."""
+    """Settle the pending commissions of one order at once, outside the schedule (an operator's
+    early settlement): what refunds left of each moves from pending to available. Safe to repeat."""
     now = now or timezone.now()
     rows = list(Commission.objects.select_for_update().filter(order_id=order.pk).order_by("id"))
     for row in rows:
@@ -187,8 +187,9 @@ def settle_order(order: Order, *, now=None) -> list[Commission]:
             row.save(update_fields=["status", "settled_at"])
     moves: dict[int, int] = defaultdict(int)
     for row in rows:
-        if row.status == S.SETTLED:
-            # Clawbacks come after settlement and are posted on their own; they do not change this.
+        # Rows a settlement batch settled were posted by that batch. Clawbacks come after settlement
+        # and are posted on their own; they do not change this.
+        if row.status == S.SETTLED and row.settlement_batch_id is None:
             moves[row.distributor_id] += row.amount_fen - row.cancelled_fen
     _post_moves(
         key=f"commission:settle:{order.pk}", kind=KIND_SETTLE, moves=moves,
@@ -203,7 +204,7 @@ def refund_line(line_id: int) -> list[Commission]:
     """Bring the commissions of a line in line with what has been refunded on it so far: cancel
     (pending) or claw back (settled) the newly due part. Safe to repeat, in any order of lines."""
     line = OrderLine.objects.select_related("order").get(pk=line_id)
-    rows = list(Commission.objects.select_for_update().filter(order_line_id=line.pk).order_by("depth"))
+    rows = list(Commission.objects.select_for_update().filter(order_line_id=line.pk).order_by("id"))
     if not rows or line.paid_fen <= 0:
         return rows
     cancels: dict[int, int] = defaultdict(int)

@@ -1,4 +1,5 @@
-"""Commissions through real orders: pending at payment, settled at completion, cancelled or clawed
+"""Commissions through real orders: pending at payment, settled by the settlement job after the order
+completes, cancelled or clawed
 back by refunds, every step posted once to the ledger and the books balanced after each flow."""
 
 from datetime import timedelta
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from fenxiao.commissions import services
 from fenxiao.commissions.models import Commission
 from fenxiao.commissions.selectors import earnings_summary
+from fenxiao.commissions.services import settlement
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Transaction
 from fenxiao.orders import services as orders
@@ -42,10 +44,17 @@ def received(order, buyer, operator):
     return orders.confirm_receipt(order_id=order.pk, user=buyer)
 
 
+def settle(order):
+    """Run the (default, daily T+3) settlement batch that is due three days after the order completed."""
+    order = Order.objects.get(pk=order.pk)
+    settlement.run_settlement(now=order.completed_at + timedelta(days=3))
+    return order
+
+
 def complete(order, buyer, operator):
     order = received(order, buyer, operator)
     assert orders.complete_orders(now=order.received_at + timedelta(days=8)) == 1
-    return Order.objects.get(pk=order.pk)
+    return settle(order)
 
 
 def refund(buyer, operator, line, amount_fen):
@@ -118,6 +127,8 @@ def test_partial_refunds_of_several_lines_in_any_order_before_settlement(
     assert earnings_summary(upline).pending_fen == 250
 
     orders.complete_orders(now=order.received_at + timedelta(days=8))
+
+    settle(order)
     assert (earnings_summary(distributor).available_fen, earnings_summary(distributor).pending_fen) == (1000, 0)
     assert earnings_summary(upline).available_fen == 250
     assert ledger_selectors.balance(services.EXPENSE_ACCOUNT) == 1250
@@ -190,6 +201,7 @@ def test_refund_before_and_after_settlement_add_up(distributor, bound_buyer, foo
     line = OrderLine.objects.get(order=order)  # paid 15000, direct 3000
     refund(bound_buyer, operator, line, 5000)
     orders.complete_orders(now=order.received_at + timedelta(days=8))
+    settle(order)
     assert earnings_summary(distributor).available_fen == 2000
     simulate_refund_after_completion(order, line, 5000)
     direct = Commission.objects.get(order=order, depth=1)
@@ -218,6 +230,7 @@ def test_every_step_replays_without_posting_twice(distributor, upline, bound_buy
 
     order = Order.objects.get(pk=order.pk)
     orders.complete_orders(now=order.received_at + timedelta(days=8))
+    settle(order)
     order = Order.objects.get(pk=order.pk)
     settled = snapshot()
     services.settle_order(order)

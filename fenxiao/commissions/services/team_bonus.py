@@ -1,0 +1,281 @@
+"""The monthly team bonus (团队奖励) of partners.
+
+A partner is an approved distributor whose current level has `team_bonus_bp > 0` (seed: 合伙人, 3%).
+Its team is its downline within the two commission levels: the approved distributors it invited
+(direct) and the approved distributors they invited (indirect), as the team pages count them; a
+member three levels down is nobody's team member at that distance. The partner's own shop sales are
+not team sales.
+
+Team sales of month M are the lines of the team members' orders completed within M (local time),
+what was paid for each line less what was refunded on it, shipping never included. The bonus is
+`apply_rate(team sales, rate)`.
+
+The figures come from three aggregate queries whatever the number of partners: the partners, the
+sales grouped by each member's inviter, and the sales grouped by each member's inviter's inviter.
+A run pays a month once: it locks the partner rows, finds the month already paid or pays it in one
+transaction (a `TeamBonus` row per partner with a bonus, and one ledger posting
+"team_bonus:<YYYY-MM>" from team-bonus expense to each partner's available account, where a debt is
+repaid first simply because the balance is net). The unique (distributor, month) rows and the
+posting's key stop a concurrent or repeated run from paying twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from fenxiao.common.money import apply_rate, format_rate, yuan
+from fenxiao.distribution.models import Distributor
+from fenxiao.ledger import services as ledger
+from fenxiao.ledger.models import Side
+from fenxiao.orders.models import Order, OrderLine
+
+from ..errors import CommissionError
+from ..models import TeamBonus
+from . import TEAM_BONUS_EXPENSE_ACCOUNT, available_account, ensure_distributor_accounts
+
+KIND_TEAM_BONUS = "team_bonus"
+APPROVED = Distributor.Status.APPROVED
+COMPLETED = Order.Status.COMPLETED
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def ledger_key(month: str) -> str:
+    return f"team_bonus:{month}"
+
+
+@dataclass(frozen=True)
+class MonthPeriod:
+    label: str  # "2026-10"
+    start: datetime  # local midnight of the 1st, aware
+    end: datetime  # local midnight of the 1st of the next month (exclusive)
+
+
+@dataclass(frozen=True)
+class PartnerFigures:
+    distributor_id: int
+    level_name: str
+    rate_bp: int
+    team_sales_fen: int
+    order_count: int
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class TeamBonusRun:
+    """What a run did. `created` is False when the month had been paid before (the figures are then
+    those of the rows already there) or when no partner earned anything."""
+
+    month: str
+    created: bool
+    partner_count: int
+    team_sales_fen: int
+    amount_fen: int
+    ledger_transaction_id: int | None
+    bonuses: tuple[TeamBonus, ...] = field(default_factory=tuple)
+
+    def summary(self) -> str:
+        state = gettext("已发放") if self.created else gettext("无新发放（本月已发放或无可发放奖励）")
+        return gettext("%(month)s 团队奖励：%(state)s；合伙人 %(count)d 位，团队销售额 ¥%(sales)s，奖励合计 ¥%(amount)s") % {
+            "month": self.month,
+            "state": state,
+            "count": self.partner_count,
+            "sales": yuan(self.team_sales_fen),
+            "amount": yuan(self.amount_fen),
+        }
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def _first_of_next(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+def previous_month(now: datetime | None = None) -> str:
+    today = timezone.localdate(now or timezone.now())
+    last = date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
+    return f"{last:%Y-%m}"
+
+
+def check_month(month) -> str:
+    """A well-formed "YYYY-MM" (from 2000 on), else `invalid_month`."""
+    match = _MONTH.match(month) if isinstance(month, str) else None
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        raise CommissionError("invalid_month", gettext("月份格式应为 YYYY-MM，例如 2026-10"), {"month": month})
+    return month
+
+
+def month_period(month: str | None = None, *, now: datetime | None = None) -> MonthPeriod:
+    """The local calendar month "YYYY-MM" (default: the previous one). Only a month that has ended can
+    be paid: the current or a future month is refused with `month_not_closed`."""
+    label = check_month(previous_month(now) if month in (None, "") else month)
+    first = date(int(label[:4]), int(label[5:]), 1)
+    today = timezone.localdate(now or timezone.now())
+    current = date(today.year, today.month, 1)
+    if first >= current:
+        raise CommissionError(
+            "month_not_closed",
+            gettext("只能发放已结束月份的团队奖励：%(month)s 尚未结束") % {"month": label},
+            {"month": label, "current_month": f"{current:%Y-%m}"},
+        )
+    return MonthPeriod(label=label, start=_local_midnight(first), end=_local_midnight(_first_of_next(first)))
+
+
+def bonuses_for_month(month: str):
+    """The bonuses paid for a month, largest first, with their distributors (a read for lists)."""
+    return TeamBonus.objects.filter(month=check_month(month)).select_related("distributor").order_by("-amount_fen", "id")
+
+
+def _partners():
+    return Distributor.objects.filter(status=APPROVED, level__team_bonus_bp__gt=0)
+
+
+def _team_sales(period: MonthPeriod, upline: str) -> dict[int, tuple[int, int]]:
+    """Completed sales of the month grouped by one upline position of the selling member
+    ("inviter" = direct team, "inviter__inviter" = indirect team), partners only:
+    {partner id: (net sales fen, order count)}. One query."""
+    member = "order__distributor"
+    partner = f"{member}__{upline}"
+    rows = (
+        OrderLine.objects.filter(
+            order__status=COMPLETED,
+            order__completed_at__gte=period.start,
+            order__completed_at__lt=period.end,
+            **{f"{member}__status": APPROVED, f"{partner}__status": APPROVED, f"{partner}__level__team_bonus_bp__gt": 0},
+        )
+        .order_by()
+        .values(partner_id=F(f"{partner}_id"))
+        .annotate(sales=Sum(F("paid_fen") - F("refunded_fen")), orders=Count("order", distinct=True))
+        .values_list("partner_id", "sales", "orders")
+    )
+    return {partner_id: (sales or 0, orders) for partner_id, sales, orders in rows}
+
+
+def team_bonus_figures(month: str | None = None, *, now: datetime | None = None) -> list[PartnerFigures]:
+    """Every partner's team sales and bonus for a closed month, as a run would pay them (reads only;
+    three queries whatever the number of partners). Partners without team sales are left out."""
+    period = month_period(month, now=now)
+    partners = list(_partners().order_by("pk").values_list("pk", "level__name", "level__team_bonus_bp"))
+    return _figures(period, partners)
+
+
+def _figures(period: MonthPeriod, partners) -> list[PartnerFigures]:
+    if not partners:
+        return []
+    direct = _team_sales(period, "inviter")
+    indirect = _team_sales(period, "inviter__inviter")
+    figures = []
+    for pk, level_name, rate_bp in partners:
+        sales_d, orders_d = direct.get(pk, (0, 0))
+        sales_i, orders_i = indirect.get(pk, (0, 0))
+        # An order has one seller, who is either a direct or an indirect member of a given partner.
+        sales, orders = sales_d + sales_i, orders_d + orders_i
+        if sales <= 0:
+            continue
+        figures.append(
+            PartnerFigures(
+                distributor_id=pk, level_name=level_name, rate_bp=rate_bp, team_sales_fen=sales,
+                order_count=orders, amount_fen=apply_rate(sales, rate_bp),
+            )
+        )
+    return figures
+
+
+def _already_paid(label: str) -> TeamBonusRun:
+    rows = tuple(TeamBonus.objects.filter(month=label).order_by("-amount_fen", "id"))
+    txn_ids = {row.ledger_transaction_id for row in rows}
+    return TeamBonusRun(
+        month=label,
+        created=False,
+        partner_count=len(rows),
+        team_sales_fen=sum(row.team_sales_fen for row in rows),
+        amount_fen=sum(row.amount_fen for row in rows),
+        ledger_transaction_id=next(iter(txn_ids)) if len(txn_ids) == 1 else None,
+        bonuses=rows,
+    )
+
+
+def run_team_bonus(month: str | None = None, *, actor=None, now: datetime | None = None) -> TeamBonusRun:
+    """Pay the team bonus of a closed month (default: the previous local month). Running a month again
+    pays nothing and returns what was paid."""
+    period = month_period(month, now=now)
+    if TeamBonus.objects.filter(month=period.label).exists():
+        return _already_paid(period.label)
+    try:
+        return _pay(period, actor)
+    except IntegrityError:
+        # A concurrent run committed this month's rows between our check and our insert.
+        if TeamBonus.objects.filter(month=period.label).exists():
+            return _already_paid(period.label)
+        raise
+
+
+@transaction.atomic
+def _pay(period: MonthPeriod, actor) -> TeamBonusRun:
+    # Lock the partners (rows first, ledger accounts last, like every other writer): a second run
+    # waits here, then finds the month paid.
+    partners = list(
+        _partners().select_for_update(of=("self",)).order_by("pk").values_list("pk", "level__name", "level__team_bonus_bp")
+    )
+    if TeamBonus.objects.filter(month=period.label).exists():
+        return _already_paid(period.label)
+    payable = [f for f in _figures(period, partners) if f.amount_fen > 0]
+    if not payable:
+        return TeamBonusRun(month=period.label, created=False, partner_count=0, team_sales_fen=0, amount_fen=0, ledger_transaction_id=None)
+    total = sum(f.amount_fen for f in payable)
+    ensure_distributor_accounts([f.distributor_id for f in payable])
+    entries = [(TEAM_BONUS_EXPENSE_ACCOUNT, Side.DEBIT, total)]
+    entries += [(available_account(f.distributor_id), Side.CREDIT, f.amount_fen) for f in payable]
+    txn = ledger.post(
+        idempotency_key=ledger_key(period.label),
+        kind=KIND_TEAM_BONUS,
+        entries=entries,
+        memo=gettext("%(month)s 团队奖励（%(count)d 位合伙人）") % {"month": period.label, "count": len(payable)},
+        reference=ledger_key(period.label),
+        actor=actor if getattr(actor, "pk", None) is not None else None,
+    )
+    rows = TeamBonus.objects.bulk_create(
+        [
+            TeamBonus(
+                distributor_id=f.distributor_id,
+                month=period.label,
+                level_name=f.level_name[:20],
+                rate_bp=f.rate_bp,
+                team_sales_fen=f.team_sales_fen,
+                order_count=f.order_count,
+                amount_fen=f.amount_fen,
+                ledger_transaction_id=txn.pk,
+            )
+            for f in payable
+        ]
+    )
+    rows.sort(key=lambda row: (-row.amount_fen, row.distributor_id))
+    return TeamBonusRun(
+        month=period.label,
+        created=True,
+        partner_count=len(rows),
+        team_sales_fen=sum(f.team_sales_fen for f in payable),
+        amount_fen=total,
+        ledger_transaction_id=txn.pk,
+        bonuses=tuple(rows),
+    )
+
+
+def describe(bonus: TeamBonus) -> str:
+    """One line for lists and the command's output."""
+    return gettext("%(month)s %(level)s 团队销售 ¥%(sales)s × %(rate)s = ¥%(amount)s") % {
+        "month": bonus.month,
+        "level": bonus.level_name,
+        "sales": yuan(bonus.team_sales_fen),
+        "rate": format_rate(bonus.rate_bp),
+        "amount": yuan(bonus.amount_fen),
+    }
