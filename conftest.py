@@ -11,3 +11,14 @@ def _media_in_tmp(settings, tmp_path):
 def _fast_password_hashing(settings):
     """Factories hash a password per user; a cheap hasher keeps the suite fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _books_balance_after_the_suite(django_db_setup, django_db_blocker):
+    """Whatever the tests left in the test database, the ledger must still pass every check."""
+    yield
+    from fenxiao.ledger.selectors import violations
+
+    with django_db_blocker.unblock():
+        problems = [v.message for v in violations()]
+    assert not problems, f"ledger_check fails after the test suite: {problems[:5]}"

@@ -11,6 +11,8 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 
 from fenxiao.accounts.api import router as accounts_router
 from fenxiao.catalog.api import router as catalog_router
+from fenxiao.commissions.api import operator_router as commissions_operator_router
+from fenxiao.commissions.api_earnings import router as earnings_router
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution.api import operator_router as distribution_operator_router
 from fenxiao.distribution.api import router as distribution_router
@@ -18,6 +20,8 @@ from fenxiao.orders.api import cart_router as orders_cart_router
 from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
 from fenxiao.payments.api import router as payments_router
+from fenxiao.withdrawals.api import operator_router as withdrawals_operator_router
+from fenxiao.withdrawals.api import router as withdrawals_router
 
 api = NinjaAPI(
     title="fenxiao API",
@@ -68,7 +72,11 @@ api.add_router("/v1/auth", accounts_router)
 api.add_router("/v1/catalog", catalog_router)
 api.add_router("/v1/distribution", distribution_router)
 api.add_router("/v1/operator/distribution", distribution_operator_router)
+api.add_router("/v1/operator/commissions", commissions_operator_router)
+api.add_router("/v1/earnings", earnings_router)
 api.add_router("/v1/cart", orders_cart_router)
 api.add_router("/v1/orders", orders_router)
 api.add_router("/v1/operator", orders_operator_router)
 api.add_router("/v1/payments", payments_router)
+api.add_router("/v1/withdrawals", withdrawals_router)
+api.add_router("/v1/operator/withdrawals", withdrawals_operator_router)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "fenxiao.ledger",
     "fenxiao.orders",
     "fenxiao.commissions",
+    "fenxiao.withdrawals",
     "fenxiao.web",
 ]
 
@@ -206,3 +207,18 @@ FENXIAO_FREE_SHIPPING_FROM_FEN = int(os.environ.get("FENXIAO_FREE_SHIPPING_FROM_
 # The development payment provider pays at once without money: on for the demo (DEBUG) and tests,
 # off in production unless asked for.
 FENXIAO_DEV_PAYMENTS = env_bool("FENXIAO_DEV_PAYMENTS", DEBUG or "pytest" in sys.modules)
+
+# --- Withdrawals ----------------------------------------------------------------------------
+# Fernet key (urlsafe base64 of 32 bytes) that encrypts ID and payout account numbers at rest and keys
+# their lookup digests. `make env` writes one into .env; losing it makes the stored numbers unreadable.
+# Local runs and tests without one get a throwaway key per process; production refuses to start.
+FENXIAO_FIELD_KEY = os.environ.get("FENXIAO_FIELD_KEY", "").strip()
+if not FENXIAO_FIELD_KEY:
+    if DEBUG or os.environ.get("FENXIAO_TESTING") or "pytest" in sys.modules:
+        import base64
+
+        FENXIAO_FIELD_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    else:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("FENXIAO_FIELD_KEY is not set (run `make env` to generate .env)")

@@ -132,3 +132,17 @@ def test_seed_demo_is_idempotent(seeded):
     assert set(Distributor.objects.filter(status="approved").values_list("depth", flat=True)) == {0, 1, 2}
     assert Order.objects.count() >= 190
     assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
+
+
+@pytest.mark.django_db
+def test_the_demo_books_balance(seeded):
+    """The demo has settled, clawed-back and withdrawn money, and `ledger_check` passes over it."""
+    from fenxiao.commissions.models import Commission
+    from fenxiao.ledger.models import Transaction
+    from fenxiao.withdrawals.models import Withdrawal
+
+    call_command("ledger_check")  # exits non-zero (CommandError) on any violation
+    assert Commission.objects.filter(status="settled").exists()
+    assert Commission.objects.filter(clawed_back_fen__gt=0).exists()
+    assert Transaction.objects.filter(kind="commission_clawback").exists()
+    assert Withdrawal.objects.filter(status="paid").exists()

@@ -1,8 +1,10 @@
 """Random sequences of everything that moves a distributor's money, checked after every step.
 
 Hypothesis drives paying orders, refunding part or all of a line (before shipping by cancelling,
-after it by customer-service refunds, also after the order completed), completing orders, running
-the settlement job, and requesting, rejecting, cancelling and paying out withdrawals. After each
+after it by customer-service refunds, also after the order completed, which claws back), completing
+orders, running the settlement job, and requesting, rejecting, cancelling, approving, paying out and
+failing withdrawals (refused while there is a debt, below the minimum, above the balance or the
+daily cap). After each
 step the ledger must pass every check of `ledger_check`, and each distributor's pending, available
 and withdrawing balances must equal those of a model kept here with nothing but integers and the
 documented rules (rates from the level, rounding down, refunds cancelling or clawing back
@@ -17,17 +19,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from fenxiao.commissions.selectors import earnings_summary
-from fenxiao.commissions.services import settlement, withdrawing_account
+from fenxiao.commissions.services import CASH_ACCOUNT, WITHDRAWAL_FEE_ACCOUNT, settlement, withdrawing_account
 from fenxiao.distribution.services import bind_customer
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Account
 from fenxiao.orders import services as orders
 from fenxiao.orders.models import Order
+from fenxiao.withdrawals import services as withdrawals
+from fenxiao.withdrawals.errors import WithdrawalError
 from tests.factories import (
     CategoryFactory,
     DistributorFactory,
@@ -44,6 +48,16 @@ ADDRESS = {
     "district": "西湖区", "detail": "文三路 100 号",
 }
 DIRECT_BP, INDIRECT_BP = 2000, 500
+MIN_WITHDRAWAL_FEN, DAILY_CAP_FEN, FEE_BP = 1000, 8000, 100
+ID_NUMBERS = ["11010519491231002X", "110105194912310038", "110105194912310046"]
+
+
+@dataclass
+class ModelWithdrawal:
+    withdrawal_id: int
+    distributor: int
+    amount: int
+    status: str = "requested"
 
 
 @dataclass
@@ -96,7 +110,10 @@ class MoneyMachine(RuleBasedStateMachine):
                        control_fen=4500, cost_fen=2000, stock=10_000),
         ]
         self.orders: list[ModelOrder] = []
-        self.withdrawn: dict[int, int] = {d.pk: 0 for d in self.distributors}
+        self.withdrawals: list[ModelWithdrawal] = []
+        withdrawals.update_settings(min_amount_fen=MIN_WITHDRAWAL_FEN, daily_cap_fen=DAILY_CAP_FEN, fee_bp=FEE_BP)
+        for distributor, id_number in zip(self.distributors, ID_NUMBERS, strict=True):
+            withdrawals.submit_kyc(distributor=distributor, real_name="李小美", id_number=id_number, mobile="13800001111")
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -115,14 +132,28 @@ class MoneyMachine(RuleBasedStateMachine):
                         available += c.amount - c.reduced
                     else:
                         pending += c.amount - c.reduced
-        return pending, available - self.withdrawn[distributor_id]
+        out = sum(w.amount for w in self.withdrawals if w.distributor == distributor_id and w.status in ("requested", "approved", "paid"))
+        return pending, available - out
+
+    def expected_withdrawing(self, distributor_id: int) -> int:
+        return sum(w.amount for w in self.withdrawals if w.distributor == distributor_id and w.status in ("requested", "approved"))
 
     def _book_refund(self, line: ModelLine, amount: int) -> None:
         line.refunded += amount
         for c in line.commissions:
             c.reduced = c.amount * line.refunded // line.paid
 
-    # --- rules --------------------------------------------------------------------------------
+    # --- rules ----------------------------------------------------------------------------------
+
+    @initialize()
+    def some_money_already_settled(self):
+        """Each buyer has bought once and the batch has run: every earner starts with money."""
+        for index in range(len(self.buyers)):
+            self.pay(index, [1, 1])
+        for _ in range(len(self.orders)):
+            self.ship_and_receive(0)
+        self.complete_received()
+        self.run_settlement()
 
     @rule(buyer_index=st.integers(0, 2), quantities=st.lists(st.integers(0, 3), min_size=2, max_size=2))
     def pay(self, buyer_index, quantities):
@@ -170,6 +201,8 @@ class MoneyMachine(RuleBasedStateMachine):
         left = line.paid - line.refunded
         amount = left if whole else max(1, left * share // 100)
         orders.operator_refund_line(line_id=line.line_id, amount_fen=amount, actor=self.operator, reason="客服退款")
+        if any(c.settled for c in line.commissions):
+            event("clawback after settlement")
         self._book_refund(line, amount)
 
     @precondition(lambda self: any(o.status == "received" for o in self.orders))
@@ -197,11 +230,82 @@ class MoneyMachine(RuleBasedStateMachine):
                     if c.eligible and not c.settled and c.reduced < c.amount:
                         c.settled = True
 
-    # --- checks -------------------------------------------------------------------------------
+    @rule(index=st.integers(0, 2), share=st.integers(1, 120))
+    def withdraw(self, index, share):
+        distributor = self.distributors[index]
+        _pending, available = self.expected(distributor.pk)
+        amount = max(1, max(available, MIN_WITHDRAWAL_FEN) * share // 100)
+        today = sum(w.amount for w in self.withdrawals if w.distributor == distributor.pk and w.status in ("requested", "approved", "paid"))
+        if available < 0:
+            expected_error = "debt_outstanding"
+        elif amount < MIN_WITHDRAWAL_FEN:
+            expected_error = "below_minimum"
+        elif amount > available:
+            expected_error = "insufficient_balance"
+        elif today + amount > DAILY_CAP_FEN:
+            expected_error = "daily_cap_exceeded"
+        else:
+            expected_error = None
+        try:
+            made = withdrawals.request_withdrawal(distributor=distributor, amount_fen=amount, channel="wechat")
+        except WithdrawalError as exc:
+            assert exc.code == expected_error, (exc.code, expected_error)
+            event(f"withdrawal refused: {exc.code}")
+            return
+        assert expected_error is None, expected_error
+        event("withdrawal requested")
+        self.withdrawals.append(ModelWithdrawal(made.pk, distributor.pk, amount))
+
+    def _pick(self, statuses, pick):
+        candidates = [w for w in self.withdrawals if w.status in statuses]
+        return candidates[pick % len(candidates)] if candidates else None
+
+    @rule(pick=st.integers(0, 1000), outcome=st.sampled_from(["reject", "cancel", "approve", "pay", "fail"]))
+    def review(self, pick, outcome):
+        withdrawal = self._pick(("requested",), pick)
+        if withdrawal is None:
+            return
+        if outcome == "reject":
+            withdrawals.reject_withdrawal(withdrawal_id=withdrawal.withdrawal_id, actor=self.operator, reason="信息不符")
+            withdrawal.status = "rejected"
+        elif outcome == "cancel":
+            owner = next(d for d in self.distributors if d.pk == withdrawal.distributor)
+            withdrawals.cancel_withdrawal(withdrawal_id=withdrawal.withdrawal_id, distributor=owner)
+            withdrawal.status = "cancelled"
+        else:
+            withdrawals.approve_withdrawal(withdrawal_id=withdrawal.withdrawal_id, actor=self.operator)
+            withdrawal.status = "approved"
+            if outcome in ("pay", "fail"):
+                self._payout_result(withdrawal, paid=outcome == "pay")
+
+    @rule(pick=st.integers(0, 1000), paid=st.booleans())
+    def pay_out(self, pick, paid):
+        withdrawal = self._pick(("approved",), pick)
+        if withdrawal is not None:
+            self._payout_result(withdrawal, paid=paid)
+
+    def _payout_result(self, withdrawal: ModelWithdrawal, *, paid: bool) -> None:
+        if paid:
+            withdrawals.mark_paid(withdrawal_id=withdrawal.withdrawal_id, actor=self.operator, external_reference="WX1")
+            withdrawal.status = "paid"
+            event("withdrawal paid")
+        else:
+            withdrawals.mark_failed(withdrawal_id=withdrawal.withdrawal_id, actor=self.operator, reason="账户异常")
+            withdrawal.status = "failed"
+
+    # --- checks -----------------------------------------------------------------------------------
 
     @invariant()
     def books_balance(self):
         assert list(ledger_selectors.violations()) == []
+
+    @invariant()
+    def payouts_and_fees_add_up(self):
+        paid = [w for w in self.withdrawals if w.status == "paid"]
+        fees = sum(w.amount * FEE_BP // 10000 for w in paid)
+        cash = Account.objects.filter(code=CASH_ACCOUNT).values_list("balance_fen", flat=True).first() or 0
+        fee_income = Account.objects.filter(code=WITHDRAWAL_FEE_ACCOUNT).values_list("balance_fen", flat=True).first() or 0
+        assert (-cash, fee_income) == (sum(w.amount for w in paid) - fees, fees)
 
     @invariant()
     def balances_match_the_model(self):
@@ -211,7 +315,8 @@ class MoneyMachine(RuleBasedStateMachine):
             withdrawing = Account.objects.filter(code=withdrawing_account(distributor.pk)).values_list(
                 "balance_fen", flat=True
             ).first() or 0
-            assert (summary.pending_fen, summary.available_fen, withdrawing) == (pending, available, 0), distributor.pk
+            expected = (pending, available, self.expected_withdrawing(distributor.pk))
+            assert (summary.pending_fen, summary.available_fen, withdrawing) == expected, distributor.pk
             assert summary.debt_fen == max(-available, 0)
 
 

@@ -33,6 +33,9 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "catalog": ("view",),
         "orders": ("view",),
         "payments": ("view",),
+        "withdrawals": ("add", "change", "view", "export"),  # review, payout batches, payout files
+        "commissions": ("add", "change", "view"),  # settlement schedule and batches, reconciliation
+        "ledger": ("view",),  # the books and the ledger check
     },
     "客服": {  # service: after-sales and buyers' questions
         "accounts": ("view",),

@@ -42,3 +42,19 @@ class CommissionAdmin(admin.ModelAdmin):
     @admin.display(description=_("已追回（元）"))
     def clawed_back(self, obj):
         return yuan(obj.clawed_back_fen)
+
+
+# The plan simulator (佣金预测) and the team bonus pages live in their own module.
+from .admin_simulator import register as register_plan_pages  # noqa: E402
+
+register_plan_pages(admin.site)
+
+# Finance's reconciliation page (佣金对账) lives in its own module.
+from .admin_finance import register as register_finance_pages  # noqa: E402
+
+register_finance_pages(admin.site)
+
+# The settlement schedule and batches.
+from .admin_settlement import register as register_settlement_pages  # noqa: E402
+
+register_settlement_pages(admin.site)

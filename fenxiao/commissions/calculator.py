@@ -257,6 +257,13 @@ def compute_line(
 
 
 def ceiling_bp_setting() -> int:
+    """The operator's margin ceiling (CommissionSettings), or the deployment default before the
+    operator has saved any."""
+    from .models import CommissionSettings
+
+    saved = CommissionSettings.objects.filter(pk=1).values_list("ceiling_bp", flat=True).first()
+    if saved is not None:
+        return saved
     return getattr(settings, "FENXIAO_COMMISSION_CEILING_BP", DEFAULT_CEILING_BP)
 
 
@@ -267,10 +274,10 @@ def order_earners(order) -> list[EarnerInput]:
     if order.distributor_id is None:
         return []
     distributor = Distributor.objects.select_related("level").get(pk=order.distributor_id)
-    conf = DistributionSettings.objects.filter(pk=1).only("self_purchase_commission").first()
+    conf = DistributionSettings.objects.filter(pk=1).only("self_purchase_commission", "commission_levels").first()
     self_purchase_pays = conf.self_purchase_commission if conf is not None else True
     earners = []
-    for position, earner in enumerate(commission_earners(distributor), start=1):
+    for position, earner in enumerate(commission_earners(distributor, conf), start=1):
         if earner is None:
             continue
         blocked = BLOCKED_SELF_PURCHASE if position == 1 and order.is_self_purchase and not self_purchase_pays else ""

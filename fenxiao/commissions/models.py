@@ -26,8 +26,9 @@ class Commission(models.Model):
         FIXED = "fixed", _("固定金额")
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("订单"))
+    # The unique (order_line, depth) index serves look-ups by line; no second index.
     order_line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("订单行")
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("订单行"), db_index=False
     )
     distributor = models.ForeignKey(
         "distribution.Distributor", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("收益人")
@@ -42,7 +43,7 @@ class Commission(models.Model):
     amount_fen = models.BigIntegerField(_("佣金（分）"))
     cancelled_fen = models.BigIntegerField(_("已取消（分）"), default=0)
     clawed_back_fen = models.BigIntegerField(_("已追回（分）"), default=0)
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
     capped = models.BooleanField(_("受上限削减"), default=False)
     capped_note = models.CharField(_("削减说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -52,16 +53,18 @@ class Commission(models.Model):
     settled_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
     settlement_batch = models.ForeignKey(
         "SettlementBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="commissions",
-        verbose_name=_("结算批次"),
+        verbose_name=_("结算批次"), db_index=False,
     )
 
     class Meta:
         ordering = ["-created_at", "id"]
         verbose_name = _("佣金")
         verbose_name_plural = _("佣金")
+        # Few indexes on purpose: settling a batch rewrites every row it settles, and each index is
+        # one more insertion per row. The distributor's own index serves its pages; the partial
+        # index holds only the pending rows the settlement job looks for.
         indexes = [
-            models.Index(fields=["distributor", "status"], name="commission_earner_status"),
-            models.Index(fields=["status", "eligible_at"], name="commission_due"),
+            models.Index(fields=["eligible_at"], condition=Q(status="pending"), name="commission_pending_due"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["order_line", "depth"], name="commission_one_per_line_depth"),
@@ -84,7 +87,8 @@ class Commission(models.Model):
 
 
 class CommissionSettings(models.Model):
-    """The operator's settlement schedule (one row, pk=1).
+    """The operator's commission settings (one row, pk=1): the margin ceiling and the settlement
+    schedule.
 
     T+N: a commission whose order completed on local day T is settled by the batch of day T+N or the
     first batch after it. Daily batches run every day; weekly ones on `weekday` (0 = Monday); monthly
@@ -100,6 +104,10 @@ class CommissionSettings(models.Model):
     t_plus_days = models.PositiveSmallIntegerField(_("T+N 天数"), default=3)
     weekday = models.PositiveSmallIntegerField(_("每周结算日"), default=0, help_text=_("0 为周一，6 为周日"))
     month_day = models.PositiveSmallIntegerField(_("每月结算日"), default=1, help_text=_("1–28"))
+    ceiling_bp = models.PositiveIntegerField(
+        _("佣金上限（毛利的基点）"), default=5000,
+        help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例；5000 = 50%，10000 = 不低于毛利即可"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -115,6 +123,7 @@ class CommissionSettings(models.Model):
             models.CheckConstraint(condition=Q(t_plus_days__lte=90), name="commission_t_plus_days_range"),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="commission_weekday_range"),
             models.CheckConstraint(condition=Q(month_day__gte=1, month_day__lte=28), name="commission_month_day_range"),
+            models.CheckConstraint(condition=Q(ceiling_bp__lte=10000), name="commission_ceiling_range"),
         ]
 
     def __str__(self) -> str:

@@ -31,11 +31,13 @@ def upline_chain(distributor: Distributor) -> list[Distributor]:
     return [by_id[i] for i in reversed(ids) if i in by_id]
 
 
-def commission_earners(distributor: Distributor) -> list[Distributor | None]:
+def commission_earners(distributor: Distributor, conf: DistributionSettings | None = None) -> list[Distributor | None]:
     """Who earns on a sale credited to `distributor`: [direct] or [direct, indirect], as many as the
     operator's commission level setting (1 or 2, never more). A position whose distributor is not
-    approved is None, so the indirect earner stays the inviter and never moves further up."""
-    conf = DistributionSettings.objects.filter(pk=1).only("commission_levels").first()
+    approved is None, so the indirect earner stays the inviter and never moves further up. A caller
+    that has read the settings already passes them in `conf`."""
+    if conf is None:
+        conf = DistributionSettings.objects.filter(pk=1).only("commission_levels").first()
     depth = min(conf.commission_levels if conf else 2, 2)
     chain = [distributor, *upline_chain(distributor)][:depth]
     return [d if d.status == APPROVED else None for d in chain]

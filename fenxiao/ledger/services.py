@@ -39,7 +39,7 @@ REVERSAL_KIND = "reversal"
 # Codes per lock query: well inside every database's limit on bound parameters.
 LOCK_CHUNK = 5000
 # Above this many accounts, balances move with one set-based statement instead of one UPDATE each.
-SET_BASED_FROM = 4
+SET_BASED_FROM = 2
 
 
 # --- accounts -----------------------------------------------------------------------------------
@@ -78,6 +78,39 @@ def get_or_create_account(
             {"code": code, "kind": account.kind},
         )
     return account
+
+
+def open_accounts(specs: dict[str, dict]) -> int:
+    """Open every account in `specs` (code → the keyword arguments of `get_or_create_account`) that
+    does not exist yet, with one query to look and one insert; existing ones are left as they are.
+    Returns how many were opened. Safe when another transaction opens the same codes at once."""
+    if not specs:
+        return 0
+    codes = {_clean_code(code): spec for code, spec in specs.items()}
+    existing: set[str] = set()
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), LOCK_CHUNK):
+        existing.update(Account.objects.filter(code__in=ordered[start : start + LOCK_CHUNK]).values_list("code", flat=True))
+    missing = []
+    for code in ordered:
+        if code in existing:
+            continue
+        spec = codes[code]
+        if spec.get("kind") not in AccountKind.values:
+            raise LedgerError("invalid_account_kind", gettext("账户类别无效：%(kind)s") % {"kind": spec.get("kind")})
+        missing.append(
+            Account(
+                code=code,
+                kind=spec["kind"],
+                name=(spec.get("name") or "")[:MAX_ACCOUNT_NAME],
+                allow_negative=bool(spec.get("allow_negative", False)),
+                owner_type=(spec.get("owner_type") or "")[:MAX_OWNER_TYPE],
+                owner_id=spec.get("owner_id"),
+            )
+        )
+    if missing:
+        Account.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
+    return len(missing)
 
 
 # --- posting ------------------------------------------------------------------------------------

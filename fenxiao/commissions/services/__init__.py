@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 
 from fenxiao.common.money import prorate
 from fenxiao.ledger import services as ledger
-from fenxiao.ledger.models import Account, AccountKind, Side
+from fenxiao.ledger.models import AccountKind, Side
 from fenxiao.orders.models import Order, OrderLine
 
 from ..calculator import compute_order
@@ -95,10 +95,7 @@ def _ensure_accounts(distributor_ids) -> None:
             "kind": AccountKind.LIABILITY, "name": gettext("可提现佣金"), "allow_negative": True, **owner,
         }
         wanted[withdrawing_account(distributor_id)] = {"kind": AccountKind.LIABILITY, "name": gettext("提现中"), **owner}
-    existing = set(Account.objects.filter(code__in=list(wanted)).values_list("code", flat=True))
-    for code, spec in wanted.items():
-        if code not in existing:
-            ledger.get_or_create_account(code, **spec)
+    ledger.open_accounts(wanted)
 
 
 def _transition(commission: Commission, to_status: str, *, now=None) -> None:

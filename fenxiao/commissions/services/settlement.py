@@ -15,9 +15,11 @@ batch committed is skipped, and one whose batch did not is done in full. A batch
 missed periods are simply picked up by the next batch, because the cutoff is "completed before", not
 "completed within".
 
-Locks: the batch locks the commission rows it settles (in id order on PostgreSQL) before the ledger
-locks the earners' accounts in code order; every other writer of commissions does the same (rows
-first, accounts last), so no two can deadlock on each other.
+Locks: the batch's UPDATE locks the commission rows it settles before the ledger locks the earners'
+accounts in code order; every other writer of commissions does the same (rows first, accounts
+last). A refund on a row the batch is updating at that instant may still deadlock with it on
+PostgreSQL (the UPDATE does not lock in id order; ordering a million row locks costs more than the
+whole batch); the database breaks the tie and the batch, which leaves nothing behind, runs again.
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.common.money import yuan
 from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import Side
 
+from ..calculator import ceiling_bp_setting
 from ..errors import CommissionError
 from ..models import Commission, CommissionSettings, SettlementBatch
 from . import KIND_SETTLE, _ensure_accounts, available_account, pending_account
@@ -44,13 +48,24 @@ MAX_T_PLUS_DAYS = 90
 
 
 def settlement_settings() -> CommissionSettings:
-    conf, _created = CommissionSettings.objects.get_or_create(pk=1)
+    conf, _created = CommissionSettings.objects.get_or_create(pk=1, defaults={"ceiling_bp": ceiling_bp_setting()})
     return conf
 
 
 @transaction.atomic
-def update_settlement_settings(*, actor, schedule: str, t_plus_days: int, weekday: int = 0, month_day: int = 1) -> CommissionSettings:
-    """Change the schedule. Applies from the next batch; batches already run stay as they were."""
+def set_margin_ceiling(*, actor, ceiling_bp: int) -> CommissionSettings:
+    """The share of a line's margin (paid − cost) its commissions may take, in basis points. Applies
+    to orders paid from now on; commissions already computed keep theirs."""
+    if isinstance(ceiling_bp, bool) or not isinstance(ceiling_bp, int) or not 0 <= ceiling_bp <= 10000:
+        raise CommissionError("invalid_ceiling", gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
+    conf = CommissionSettings.objects.select_for_update().filter(pk=1).first() or settlement_settings()
+    conf.ceiling_bp = ceiling_bp
+    conf.updated_by = actor if getattr(actor, "pk", None) else None
+    conf.save(update_fields=["ceiling_bp", "updated_by", "updated_at"])
+    return conf
+
+
+def validate_schedule(*, schedule, t_plus_days, weekday=0, month_day=1) -> None:
     if schedule not in Schedule.values:
         raise CommissionError("invalid_schedule", gettext("结算周期只能是每日、每周或每月"), {"schedule": schedule})
     for name, value, low, high in (
@@ -64,7 +79,13 @@ def update_settlement_settings(*, actor, schedule: str, t_plus_days: int, weekda
                 gettext("%(name)s 必须在 %(low)d 到 %(high)d 之间") % {"name": name, "low": low, "high": high},
                 {name: value},
             )
-    conf = CommissionSettings.objects.select_for_update().filter(pk=1).first() or CommissionSettings(pk=1)
+
+
+@transaction.atomic
+def update_settlement_settings(*, actor, schedule: str, t_plus_days: int, weekday: int = 0, month_day: int = 1) -> CommissionSettings:
+    """Change the schedule. Applies from the next batch; batches already run stay as they were."""
+    validate_schedule(schedule=schedule, t_plus_days=t_plus_days, weekday=weekday, month_day=month_day)
+    conf = CommissionSettings.objects.select_for_update().filter(pk=1).first() or settlement_settings()
     conf.schedule, conf.t_plus_days, conf.weekday, conf.month_day = schedule, t_plus_days, weekday, month_day
     conf.updated_by = actor if getattr(actor, "pk", None) else None
     conf.save()
@@ -112,25 +133,58 @@ def current_period(conf: CommissionSettings, now: datetime) -> Period:
     return Period(key=key, schedule=conf.schedule, batch_day=day, cutoff=cutoff)
 
 
-def _lock_due_rows(batch: SettlementBatch, cutoff: datetime, now: datetime) -> int:
-    """Settle every due commission with one statement; on PostgreSQL the rows are locked in id order
-    first, the order in which refunds lock them too."""
-    due = Commission.objects.filter(status=S.PENDING, eligible_at__lt=cutoff)
+def _settle_due_rows(batch: SettlementBatch, cutoff: datetime, now: datetime) -> tuple[int, dict[int, int]]:
+    """Settle every due commission with one UPDATE (it locks the rows it changes) and return how
+    many it settled and, per earner, what those rows leave after cancellations.
+
+    On PostgreSQL the UPDATE returns the rows it changed and the same statement sums them, so what is
+    posted is exactly what was updated; elsewhere (SQLite, where the transaction holds the whole
+    database) the sums are read back by batch."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(Commission._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET status = %s, settled_at = %s, settlement_batch_id = %s "
-                f"WHERE id IN (SELECT id FROM {table} WHERE status = %s AND eligible_at < %s ORDER BY id FOR UPDATE)",
+                f"WITH moved AS (UPDATE {table} SET status = %s, settled_at = %s, settlement_batch_id = %s "
+                f"WHERE status = %s AND eligible_at < %s RETURNING distributor_id, amount_fen - cancelled_fen AS net) "
+                "SELECT distributor_id, COUNT(*), SUM(net) FROM moved GROUP BY distributor_id",
                 [S.SETTLED, now, batch.pk, S.PENDING, cutoff],
             )
-            return cursor.rowcount
-    return due.update(status=S.SETTLED, settled_at=now, settlement_batch=batch)
+            rows = cursor.fetchall()
+        return sum(count for _id, count, _net in rows), {distributor_id: int(net) for distributor_id, _count, net in rows}
+    count = Commission.objects.filter(status=S.PENDING, eligible_at__lt=cutoff).update(
+        status=S.SETTLED, settled_at=now, settlement_batch=batch
+    )
+    moves = dict(
+        Commission.objects.filter(settlement_batch=batch)
+        .order_by()
+        .values("distributor_id")
+        .annotate(net=Sum(F("amount_fen") - F("cancelled_fen")))
+        .values_list("distributor_id", "net")
+    )
+    return count, moves
 
 
-def run_settlement(*, now: datetime | None = None, actor=None) -> SettlementBatch | None:
+def _is_deadlock(exc: OperationalError) -> bool:
+    return "deadlock" in str(exc).lower()
+
+
+def run_settlement(*, now: datetime | None = None, actor=None, attempts: int = 3) -> SettlementBatch | None:
     """Run the batch that is due now, if it has not run yet. Returns the batch, or None when this
-    period's batch already exists (or another run is making it at this moment)."""
+    period's batch already exists (or another run is making it at this moment).
+
+    On PostgreSQL a refund that touches a commission row at the very moment the batch updates it may
+    deadlock with the batch; the database then aborts one of the two. An aborted batch leaves
+    nothing behind, so it simply runs again (`attempts` times in all)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _run_settlement_once(now=now, actor=actor)
+        except OperationalError as exc:
+            if not _is_deadlock(exc) or attempt == attempts or transaction.get_connection().in_atomic_block:
+                raise
+    return None
+
+
+def _run_settlement_once(*, now: datetime | None, actor) -> SettlementBatch | None:
     now = now or timezone.now()
     conf = settlement_settings()
     period = current_period(conf, now)
@@ -143,14 +197,7 @@ def run_settlement(*, now: datetime | None = None, actor=None) -> SettlementBatc
                 started_at=timezone.now(), finished_at=timezone.now(),
                 created_by=actor if getattr(actor, "pk", None) else None,
             )
-            count = _lock_due_rows(batch, period.cutoff, now)
-            moves = dict(
-                Commission.objects.filter(settlement_batch=batch)
-                .order_by()
-                .values("distributor_id")
-                .annotate(net=Sum(F("amount_fen") - F("cancelled_fen")))
-                .values_list("distributor_id", "net")
-            )
+            count, moves = _settle_due_rows(batch, period.cutoff, now)
             moves = {distributor_id: net for distributor_id, net in moves.items() if net > 0}
             if moves:
                 _ensure_accounts(sorted(moves))
@@ -190,4 +237,5 @@ def due_summary(*, now: datetime | None = None) -> dict:
         "already_run": SettlementBatch.objects.filter(period=period.key).exists(),
         "commission_count": figures["count"] or 0,
         "amount_fen": figures["amount"],
+        "amount_yuan": yuan(figures["amount"]),
     }

@@ -44,7 +44,7 @@ KIND_TEAM_BONUS = "team_bonus"
 APPROVED = Distributor.Status.APPROVED
 COMPLETED = Order.Status.COMPLETED
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 def ledger_key(month: str) -> str:

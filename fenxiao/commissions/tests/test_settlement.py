@@ -151,7 +151,7 @@ def test_killed_at_any_step_leaves_nothing_and_the_rerun_settles_all_once(comple
     completed(local(2026, 11, 1, 12, 0))
     completed(local(2026, 11, 2, 12, 0))
     targets = {
-        "update": "fenxiao.commissions.services.settlement._lock_due_rows",
+        "update": "fenxiao.commissions.services.settlement._settle_due_rows",
         "post": "fenxiao.ledger.services.post",
         "save": "fenxiao.commissions.models.SettlementBatch.save",
     }
@@ -255,3 +255,26 @@ def test_concurrent_runs_make_one_batch(completed, distributor):
     assert earnings_summary(distributor).available_fen == 3000
     sound()
 
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_aborted_by_a_deadlock_runs_again(completed, distributor):
+    from django.db import OperationalError
+
+    completed(local(2026, 11, 1, 12, 0))
+    real = settlement._run_settlement_once
+    calls = []
+
+    def deadlock_first(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return real(**kwargs)
+
+    with mock.patch.object(settlement, "_run_settlement_once", side_effect=deadlock_first):
+        batch = settlement.run_settlement(now=local(2026, 11, 5, 2, 0))
+    assert len(calls) == 2 and batch.commission_count == 2
+    with mock.patch.object(settlement, "_run_settlement_once", side_effect=OperationalError("disk I/O error")):
+        with pytest.raises(OperationalError):
+            settlement.run_settlement(now=local(2026, 11, 6, 2, 0))
+    assert earnings_summary(distributor).available_fen == 3000

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from fenxiao.commissions import services as commissions
 from fenxiao.common.errors import DomainError
 from fenxiao.orders import services
 from fenxiao.orders.models import Order
@@ -88,6 +89,15 @@ def make_demo_orders(*, buyers, skus, operator, seed: int = 2026) -> int:
     now = timezone.now()
     services.auto_receive_orders(now=now + timedelta(days=11))
     services.complete_orders(now=now + timedelta(days=19))
+    # Their commissions are settled at once (an operator's early settlement), so the demo has
+    # withdrawable balances today; one late complaint is refunded after settlement (a clawback).
+    for order in made["completed"]:
+        commissions.settle_order(Order.objects.get(pk=order.pk))
+    for order in made["completed"][:1]:
+        line = order.lines.order_by("id").first()
+        services.operator_refund_line(
+            line_id=line.pk, amount_fen=max(1, line.paid_fen // 2), actor=operator, reason="收货后发现瑕疵，客服补偿一半货款"
+        )
     # received: the buyer confirms; a few ask for after-sales
     for index, order in enumerate(made["received"]):
         ship(order)

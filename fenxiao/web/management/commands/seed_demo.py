@@ -30,6 +30,7 @@ from fenxiao.suppliers.models import Supplier
 from fenxiao.suppliers.services import create_supplier
 
 from ._demo_orders import make_demo_orders
+from ._demo_withdrawals import make_demo_withdrawals
 
 LEVELS = [
     # name, rank, direct bp, indirect bp, team bonus bp, description
@@ -156,6 +157,7 @@ class Command(BaseCommand):
                 ]
             )
         )
+        make_demo_withdrawals()
 
     # --- pieces ----------------------------------------------------------------------------
 
