@@ -9,3 +9,11 @@ def run_settlement(now=None) -> dict[str, int]:
     if batch is None:
         return {"settled": 0}
     return {"settled": batch.commission_count}
+
+
+def run_team_bonus(now=None) -> dict[str, int]:
+    """The previous month's team bonus; a month already paid pays nothing again."""
+    from .services import team_bonus
+
+    run = team_bonus.run_team_bonus(now=now)
+    return {"team_bonus_paid": run.partner_count if run.created else 0}
