@@ -220,6 +220,7 @@ def bench_settlement(world: dict, n_commissions: int) -> dict:
         EXPENSE_ACCOUNT,
         KIND_ACCRUE,
         available_account,
+        ensure_distributor_accounts,
         pending_account,
         settlement,
         withdrawing_account,
@@ -248,6 +249,7 @@ def bench_settlement(world: dict, n_commissions: int) -> dict:
                 accounts.append(Account(code=code, kind=AccountKind.LIABILITY, allow_negative=negative, **owner))
     for part in chunks(accounts):
         Account.objects.bulk_create(part)
+    ensure_distributor_accounts([])  # the platform's accounts
     entries = [(EXPENSE_ACCOUNT, "debit", sum(per_earner.values()))]
     entries += [(pending_account(e), "credit", amount) for e, amount in sorted(per_earner.items())]
     ledger.post(idempotency_key="bench:accrue-all", kind=KIND_ACCRUE, entries=entries, memo="bench")

@@ -39,7 +39,7 @@ from fenxiao.ledger.models import Side
 from ..calculator import ceiling_bp_setting
 from ..errors import CommissionError
 from ..models import Commission, CommissionSettings, SettlementBatch
-from . import KIND_SETTLE, _ensure_accounts, available_account, pending_account
+from . import KIND_SETTLE, available_account, pending_account
 
 S = Commission.Status
 Schedule = CommissionSettings.Schedule
@@ -200,7 +200,8 @@ def _run_settlement_once(*, now: datetime | None, actor) -> SettlementBatch | No
             count, moves = _settle_due_rows(batch, period.cutoff, now)
             moves = {distributor_id: net for distributor_id, net in moves.items() if net > 0}
             if moves:
-                _ensure_accounts(sorted(moves))
+                # Every earner's pending and available accounts were opened when its commission
+                # accrued; the ledger refuses the posting if one were missing.
                 entries = []
                 for distributor_id in sorted(moves):
                     entries.append((pending_account(distributor_id), Side.DEBIT, moves[distributor_id]))
