@@ -99,7 +99,9 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
 
     for user, pages in (
         (consumer, [("/me/", "me-consumer"), ("/apply/", "apply-review")]),
-        (shop.user, [("/dc/", "distributor-center"), (f"/p/{serum.pk}/", "product-as-distributor"), ("/me/", "me-distributor")]),
+        (shop.user, [("/dc/", "distributor-center"), (f"/p/{serum.pk}/", "product-as-distributor"), ("/me/", "me-distributor"),
+                     ("/dc/earnings/", "earnings"), ("/dc/earnings/statement/", "earnings-statement"),
+                     ("/me/withdraw/", "withdraw-kyc"), ("/me/kyc/", "kyc"), ("/me/withdrawals/", "withdrawals")]),
     ):
         context = browser.new_context(locale="zh-CN", **PHONE)
         page = context.new_page()
