@@ -10,12 +10,18 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from fenxiao.accounts.api import router as accounts_router
+from fenxiao.analytics.api import leaderboards_router as analytics_leaderboards_router
+from fenxiao.analytics.api import operator_router as analytics_operator_router
+from fenxiao.analytics.api import team_router as analytics_team_router
 from fenxiao.catalog.api import router as catalog_router
 from fenxiao.commissions.api import operator_router as commissions_operator_router
 from fenxiao.commissions.api_earnings import router as earnings_router
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution.api import operator_router as distribution_operator_router
 from fenxiao.distribution.api import router as distribution_router
+from fenxiao.distribution.api_shop import router as distribution_shop_router
+from fenxiao.growth.api import operator_router as growth_operator_router
+from fenxiao.growth.api import router as growth_router
 from fenxiao.orders.api import cart_router as orders_cart_router
 from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
@@ -71,6 +77,7 @@ def on_http_error(request, exc: HttpError):
 api.add_router("/v1/auth", accounts_router)
 api.add_router("/v1/catalog", catalog_router)
 api.add_router("/v1/distribution", distribution_router)
+api.add_router("/v1/distribution/shop", distribution_shop_router)
 api.add_router("/v1/operator/distribution", distribution_operator_router)
 api.add_router("/v1/operator/commissions", commissions_operator_router)
 api.add_router("/v1/earnings", earnings_router)
@@ -80,3 +87,8 @@ api.add_router("/v1/operator", orders_operator_router)
 api.add_router("/v1/payments", payments_router)
 api.add_router("/v1/withdrawals", withdrawals_router)
 api.add_router("/v1/operator/withdrawals", withdrawals_operator_router)
+api.add_router("/v1/team", analytics_team_router)
+api.add_router("/v1/leaderboards", analytics_leaderboards_router)
+api.add_router("/v1/operator/analytics", analytics_operator_router)
+api.add_router("/v1/growth", growth_router)
+api.add_router("/v1/operator/growth", growth_operator_router)

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "fenxiao.orders",
     "fenxiao.commissions",
     "fenxiao.withdrawals",
+    "fenxiao.growth",
+    "fenxiao.analytics",
     "fenxiao.web",
 ]
 

@@ -26,6 +26,7 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "inventory": ("view",),
         "accounts": ("view",),
         "suppliers": ("view",),
+        "growth": ("add", "change", "view"),  # level rules, the monthly evaluation, who moved
     },
     "财务": {  # finance
         "distribution": ("view",),

@@ -221,3 +221,46 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.distributor_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+SHOP_MAX_FEATURES = 12
+
+
+class DistributorShop(models.Model):
+    """A distributor's own shop front (一键开店): the name, avatar and welcome line its share page and
+    poster show. The row exists once the distributor first saves something; until then the share
+    page uses the default "<nickname>的小店"."""
+
+    distributor = models.OneToOneField(Distributor, on_delete=models.CASCADE, related_name="shop", verbose_name=_("分销商"))
+    name = models.CharField(_("店名"), max_length=20)
+    avatar = models.ImageField(_("店铺头像"), upload_to="shops/avatars/%Y/%m/", blank=True)
+    welcome = models.CharField(_("欢迎语"), max_length=60, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("分销商小店")
+        verbose_name_plural = _("分销商小店")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShopFeature(models.Model):
+    """One featured product of a shop and its place in the shop's order (0 first). The product is
+    kept by id, so a product taken off the shelf simply stops showing instead of blocking the catalog."""
+
+    shop = models.ForeignKey(DistributorShop, on_delete=models.CASCADE, related_name="features", verbose_name=_("小店"))
+    product_id = models.BigIntegerField(_("商品"))
+    position = models.PositiveSmallIntegerField(_("顺序"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("小店推荐商品")
+        verbose_name_plural = _("小店推荐商品")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "product_id"], name="shop_feature_unique_product"),
+            models.UniqueConstraint(fields=["shop", "position"], name="shop_feature_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}#{self.position}: {self.product_id}"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from fenxiao.common.money import MAX_RATE_BP
 
+from . import signals
 from .errors import DistributionError
 from .models import (
     MAX_COMMISSION_LEVELS,
@@ -231,6 +232,8 @@ def _transition(distributor: Distributor, to_status: str, *, actor=None, reason:
     DistributorEvent.objects.create(
         distributor=distributor, from_status=from_status, to_status=to_status, actor=actor, reason=reason[:200]
     )
+    if to_status == S.APPROVED:
+        signals.distributor_approved.send(sender=Distributor, distributor=distributor)
     return distributor
 
 
@@ -310,6 +313,8 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
         actor=user,
         reason={S.APPROVED: "自由加入", S.PENDING: "提交申请，待审核", S.AWAITING_PURCHASE: "提交申请，待完成首单"}[target],
     )
+    if target == S.APPROVED:
+        signals.distributor_approved.send(sender=Distributor, distributor=distributor)
     return distributor
 
 

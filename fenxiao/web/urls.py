@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_earnings, views_orders, views_withdrawals
+from . import views, views_earnings, views_growth, views_orders, views_shop, views_team, views_withdrawals
 
 app_name = "web"
 
@@ -17,9 +17,19 @@ urlpatterns = [
     path("apply/", views.apply, name="apply"),
     path("dc/", views.distributor_center, name="distributor_center"),
     path("dc/orders/", views_orders.shop_orders, name="shop_orders"),
+    path("dc/shop/", views_shop.shop_edit, name="shop_edit"),
+    path("dc/shop/avatar/", views_shop.shop_avatar, name="shop_avatar"),
+    path("dc/shop/featured/", views_shop.shop_featured, name="shop_featured"),
+    path("dc/shop/products/", views_shop.shop_products, name="shop_products"),
+    path("dc/shop/poster.png", views_shop.shop_poster, name="shop_poster"),
     path("dc/earnings/", views_earnings.earnings, name="earnings"),
     path("dc/earnings/orders/<int:order_id>/", views_earnings.earnings_order, name="earnings_order"),
     path("dc/earnings/statement/", views_earnings.earnings_statement, name="earnings_statement"),
+    path("dc/level/", views_growth.my_level, name="my_level"),
+    path("dc/team/", views_team.team, name="team"),
+    path("dc/team/tree/", views_team.team_tree, name="team_tree"),
+    path("dc/team/tree/<int:distributor_id>/children/", views_team.team_tree_children, name="team_tree_children"),
+    path("dc/leaderboard/", views_team.leaderboard, name="leaderboard"),
     path("cart/", views_orders.cart, name="cart"),
     path("cart/add/", views_orders.cart_add, name="cart_add"),
     path("cart/<int:sku_id>/", views_orders.cart_line, name="cart_line"),

@@ -27,7 +27,7 @@ from qrcode.image.pil import PilImage
 from fenxiao.accounts.services import login_member, register_member
 from fenxiao.catalog.selectors import active_categories, shelf_product, shelf_products
 from fenxiao.common.errors import DomainError
-from fenxiao.distribution import selectors, services
+from fenxiao.distribution import selectors, selectors_shop, services
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.inventory.selectors import available_by_sku
 from fenxiao.orders.services import MAX_QUANTITY
@@ -146,9 +146,12 @@ def share_shop(request: HttpRequest, code: str) -> HttpResponse:
             return _not_found(request, exc.message)
         messages.error(request, exc.message)
         return redirect("web:home")
+    profile = selectors_shop.shop_profile(distributor)
     context = {
         "tab": "home",
         "shop": distributor,
+        "profile": profile,
+        "featured": selectors_shop.featured_products(profile),
         "is_own_shop": request.user.is_authenticated and distributor.user_id == request.user.pk,
         **_shop_context(request),
     }

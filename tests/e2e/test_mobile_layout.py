@@ -101,7 +101,9 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
         (consumer, [("/me/", "me-consumer"), ("/apply/", "apply-review")]),
         (shop.user, [("/dc/", "distributor-center"), (f"/p/{serum.pk}/", "product-as-distributor"), ("/me/", "me-distributor"),
                      ("/dc/earnings/", "earnings"), ("/dc/earnings/statement/", "earnings-statement"),
-                     ("/me/withdraw/", "withdraw-kyc"), ("/me/kyc/", "kyc"), ("/me/withdrawals/", "withdrawals")]),
+                     ("/me/withdraw/", "withdraw-kyc"), ("/me/kyc/", "kyc"), ("/me/withdrawals/", "withdrawals"),
+                     ("/dc/level/", "level"), ("/dc/team/", "team"), ("/dc/team/tree/", "team-tree"),
+                     ("/dc/leaderboard/", "leaderboard"), ("/dc/shop/", "shop-editor")]),
     ):
         context = browser.new_context(locale="zh-CN", **PHONE)
         page = context.new_page()

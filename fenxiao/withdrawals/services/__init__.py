@@ -244,7 +244,7 @@ def check_amount(*, amount_fen: int, available_fen: int, today_requested_fen: in
 
 
 def _new_number(prefix: str = "W") -> str:
-    return prefix + timezone.localtime().strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**6):06d}"
+    return prefix + timezone.localtime().strftime("%Y%m%d%H%M%S") + f"{secrets.randbelow(10**9):09d}"
 
 
 def _clean_key(raw) -> str:

@@ -29,6 +29,7 @@ from fenxiao.orders.models import Order
 from fenxiao.suppliers.models import Supplier
 from fenxiao.suppliers.services import create_supplier
 
+from ._demo_growth import make_demo_growth
 from ._demo_orders import make_demo_orders
 from ._demo_withdrawals import make_demo_withdrawals
 
@@ -158,6 +159,7 @@ class Command(BaseCommand):
             )
         )
         make_demo_withdrawals()
+        make_demo_growth()
 
     # --- pieces ----------------------------------------------------------------------------
 

@@ -1,0 +1,140 @@
+"""Distributor growth: the operator's upgrade conditions per level, the record of every level change
+with the figures behind it, and the in-app notices that tell a distributor about it."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class LevelRule(models.Model):
+    """How a distributor reaches one level (and, optionally, loses it at the monthly evaluation)."""
+
+    class Combine(models.TextChoices):
+        ALL = "all", _("全部满足")
+        ANY = "any", _("满足任一")
+
+    level = models.OneToOneField(
+        "distribution.Level", on_delete=models.CASCADE, related_name="growth_rule", verbose_name=_("等级")
+    )
+    combine = models.CharField(_("条件组合"), max_length=3, choices=Combine.choices, default=Combine.ALL)
+    is_enabled = models.BooleanField(_("启用"), default=True)
+    downgrade_enabled = models.BooleanField(
+        _("允许降级"), default=False, help_text=_("月度评估时不再满足本等级条件的分销商降一级（保护期内除外）")
+    )
+    protection_days = models.PositiveIntegerField(_("升级保护期（天）"), default=30)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("更新人")
+    )
+
+    class Meta:
+        ordering = ["level__rank"]
+        verbose_name = _("升级规则")
+        verbose_name_plural = _("升级规则")
+        constraints = [models.CheckConstraint(condition=Q(protection_days__lte=3650), name="growth_protection_days_range")]
+
+    def __str__(self) -> str:
+        return str(self.level)
+
+
+class LevelCondition(models.Model):
+    """One condition of a rule: a figure of the distributor must reach `threshold` (a count, or fen)."""
+
+    class Kind(models.TextChoices):
+        DIRECT_INVITES = "direct_invites", _("直推（已审核）")
+        PERSONAL_SALES_MONTH = "personal_sales_month", _("本月个人销售")
+        PERSONAL_SALES_30D = "personal_sales_30d", _("近30天个人销售")
+        TEAM_SIZE = "team_size", _("团队人数")
+        TEAM_SALES_MONTH = "team_sales_month", _("本月团队销售")
+        FIRST_PURCHASE_FEN = "first_purchase_fen", _("首单金额")
+
+    rule = models.ForeignKey(LevelRule, on_delete=models.CASCADE, related_name="conditions", verbose_name=_("规则"))
+    kind = models.CharField(_("条件"), max_length=24, choices=Kind.choices)
+    threshold = models.BigIntegerField(_("门槛"), help_text=_("人数，或金额（分）"))
+
+    class Meta:
+        ordering = ["rule_id", "id"]
+        verbose_name = _("升级条件")
+        verbose_name_plural = _("升级条件")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "kind"], name="growth_condition_kind_once"),
+            models.CheckConstraint(condition=Q(threshold__gte=0), name="growth_condition_threshold_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ≥ {self.threshold}"
+
+
+MONEY_KINDS = frozenset(
+    {
+        LevelCondition.Kind.PERSONAL_SALES_MONTH,
+        LevelCondition.Kind.PERSONAL_SALES_30D,
+        LevelCondition.Kind.TEAM_SALES_MONTH,
+        LevelCondition.Kind.FIRST_PURCHASE_FEN,
+    }
+)
+
+
+class LevelChange(models.Model):
+    """One change of a distributor's level: why, by whom, and the figures that caused it. A monthly
+    change carries its period ("YYYY-MM"); one per distributor and period makes a rerun harmless."""
+
+    class Reason(models.TextChoices):
+        INSTANT = "instant", _("即时升级")
+        MONTHLY = "monthly", _("月度评估")
+        MANUAL = "manual", _("手动调整")
+
+    distributor = models.ForeignKey(
+        "distribution.Distributor", on_delete=models.CASCADE, related_name="level_changes", verbose_name=_("分销商")
+    )
+    from_level = models.ForeignKey(
+        "distribution.Level", null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("原等级")
+    )
+    to_level = models.ForeignKey("distribution.Level", on_delete=models.PROTECT, related_name="+", verbose_name=_("新等级"))
+    is_upgrade = models.BooleanField(_("升级"))
+    reason = models.CharField(_("原因"), max_length=10, choices=Reason.choices)
+    figures = models.JSONField(_("当时数据"), default=dict)
+    period = models.CharField(_("评估月份"), max_length=7, blank=True, default="")
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
+    )
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("等级变动")
+        verbose_name_plural = _("等级变动")
+        indexes = [models.Index(fields=["distributor", "-created_at"], name="growth_change_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distributor", "period"], condition=~Q(period=""), name="growth_change_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.distributor_id}: {self.from_level_id} → {self.to_level_id}"
+
+
+class Notification(models.Model):
+    """An in-app notice for a user (站内消息)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户")
+    )
+    kind = models.CharField(_("类型"), max_length=32)
+    title = models.CharField(_("标题"), max_length=80)
+    body = models.CharField(_("内容"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        indexes = [models.Index(fields=["user", "-created_at"], name="growth_notice_recent")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,86 @@
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class LevelOut(Schema):
+    id: int
+    name: str
+    rank: int
+
+
+class ConditionProgressOut(Schema):
+    kind: str
+    label: str
+    value: int
+    threshold: int
+    met: bool
+    percent: int
+    text: str
+
+
+class LevelChangeOut(Schema):
+    id: int
+    distributor_id: int
+    from_level: str | None
+    to_level: str
+    is_upgrade: bool
+    reason: str
+    period: str
+    figures: dict
+    note: str
+    created_at: datetime
+
+
+class MyLevelOut(Schema):
+    level: LevelOut
+    next_level: LevelOut | None
+    combine: str
+    conditions: list[ConditionProgressOut]
+    figures: dict
+    history: list[LevelChangeOut]
+
+
+class ConditionIn(Schema):
+    kind: str
+    threshold: int
+
+
+class ConditionOut(Schema):
+    kind: str
+    threshold: int
+
+
+class RuleIn(Schema):
+    combine: str = "all"
+    is_enabled: bool = True
+    downgrade_enabled: bool = False
+    protection_days: int = 30
+    conditions: list[ConditionIn] = Field(default_factory=list)
+
+
+class RuleOut(Schema):
+    level: LevelOut
+    combine: str
+    is_enabled: bool
+    downgrade_enabled: bool
+    protection_days: int
+    conditions: list[ConditionOut]
+
+
+class EvaluationIn(Schema):
+    month: str | None = None
+
+
+class EvaluationOut(Schema):
+    period: str
+    evaluated: int
+    upgraded: int
+    downgraded: int
+    already_done: int
+    summary: str
+
+
+class LevelChangePage(Schema):
+    count: int
+    items: list[LevelChangeOut]

@@ -1,0 +1,64 @@
+"""The growth admin: a rule with inline conditions (checked like the API), the read-only change
+list, and the button that runs the monthly evaluation."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from fenxiao.growth.models import LevelChange, LevelRule
+from tests.factories import StaffFactory
+
+from .conftest import K, member, rule
+
+pytestmark = pytest.mark.django_db
+
+
+def inline(rows, **extra):
+    data = {
+        "conditions-TOTAL_FORMS": str(len(rows)), "conditions-INITIAL_FORMS": "0",
+        "conditions-MIN_NUM_FORMS": "0", "conditions-MAX_NUM_FORMS": "1000",
+    }
+    for i, (kind, threshold) in enumerate(rows):
+        data[f"conditions-{i}-kind"] = kind
+        data[f"conditions-{i}-threshold"] = str(threshold)
+    return {**data, **extra}
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(StaffFactory())
+    return client
+
+
+def test_add_rule_with_conditions(admin_client, senior):
+    data = inline([(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500000)],
+                  level=senior.pk, combine="all", is_enabled="on", protection_days="30")
+    response = admin_client.post(reverse("admin:growth_levelrule_add"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved = LevelRule.objects.get(level=senior)
+    assert sorted(saved.conditions.values_list("kind", "threshold")) == [(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500000)]
+    assert admin_client.get(reverse("admin:growth_levelrule_changelist")).status_code == 200
+
+
+@pytest.mark.parametrize("rows", [[], [(K.TEAM_SIZE, -1)], [(K.TEAM_SIZE, 1), (K.TEAM_SIZE, 2)]])
+def test_rule_form_refuses(admin_client, senior, rows):
+    data = inline(rows, level=senior.pk, combine="all", is_enabled="on", protection_days="30")
+    response = admin_client.post(reverse("admin:growth_levelrule_add"), data)
+    assert response.status_code == 200
+    assert not LevelRule.objects.exists()
+
+
+def test_run_button_and_change_list(admin_client, regular, senior):
+    rule(senior, [(K.DIRECT_INVITES, 1)])
+    d = member(regular)
+    member(regular, inviter=d)
+    page = admin_client.get(reverse("admin:growth_levelchange_changelist"))
+    assert "执行月度等级评估" in page.content.decode()
+    response = admin_client.post(reverse("admin:growth_levelchange_run"), {"month": "2026-02"})
+    assert response.status_code == 302
+    assert LevelChange.objects.filter(distributor=d, period="2026-02").exists()
+    listing = admin_client.get(reverse("admin:growth_levelchange_changelist"), {"period": "2026-02"}).content.decode()
+    assert d.code in listing
+    response = admin_client.post(reverse("admin:growth_levelchange_run"), {"month": "bad"}, follow=True)
+    assert "月份格式" in response.content.decode()

@@ -1,0 +1,75 @@
+"""The "my level and progress" page: current level, the next level's conditions with progress, the
+history of changes; the distributor center links to it."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from fenxiao.growth import services
+from fenxiao.growth.models import LevelCondition
+from fenxiao.orders.models import Order, OrderLine
+from tests.factories import DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+K = LevelCondition.Kind
+
+
+@pytest.fixture
+def levels():
+    return (
+        LevelFactory(rank=1, name="普通分销商", direct_rate_bp=1000, indirect_rate_bp=500),
+        LevelFactory(rank=2, name="高级分销商", direct_rate_bp=1500, indirect_rate_bp=500),
+    )
+
+
+def completed_sale(distributor, paid_fen):
+    from django.utils import timezone
+
+    sku = SkuFactory()
+    now = timezone.now()
+    order = Order.objects.create(
+        number=f"LV{distributor.pk:08d}", user=UserFactory(), distributor=distributor, status=Order.Status.COMPLETED,
+        receiver="王小明", receiver_phone="13812345678", province="浙江省", city="杭州市", district="西湖区",
+        address_detail="文三路 100 号", goods_fen=paid_fen, total_fen=paid_fen, paid_fen=paid_fen, paid_at=now, completed_at=now,
+    )
+    OrderLine.objects.create(
+        order=order, sku=sku, product_id=sku.product_id, category_id=sku.product.category_id, product_name="商品",
+        unit_price_fen=paid_fen, unit_cost_fen=1000, quantity=1, line_total_fen=paid_fen, paid_fen=paid_fen,
+    )
+
+
+def test_level_page_shows_progress_and_history(client, levels):
+    regular, senior = levels
+    d = DistributorFactory(level=regular)
+    for _ in range(3):
+        DistributorFactory(level=regular, inviter=d)
+    completed_sale(d, 320_000)
+    services.save_rule(level_id=senior.pk, conditions=[(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500_000)])
+    services.change_level(distributor_id=d.pk, level_id=regular.pk, actor=StaffFactory())  # no change: no row
+    client.force_login(d.user)
+    page = client.get(reverse("web:my_level")).content.decode()
+    assert "普通分销商" in page and "升级到 高级分销商" in page
+    assert "3 / 10 直推（已审核）" in page
+    assert "¥3,200 / ¥5,000 本月个人销售" in page
+    assert 'aria-valuenow="30"' in page and 'aria-valuenow="64"' in page
+    assert "还没有等级变动" in page
+
+    services.change_level(distributor_id=d.pk, level_id=senior.pk, actor=StaffFactory())
+    page = client.get(reverse("web:my_level")).content.decode()
+    assert "普通分销商 → 高级分销商" in page and "手动调整" in page
+    assert 'id="top-level"' in page  # no higher level with a rule
+
+
+def test_level_page_needs_an_approved_distributor(client, levels):
+    assert client.get(reverse("web:my_level")).status_code == 302
+    client.force_login(UserFactory())
+    response = client.get(reverse("web:my_level"))
+    assert response.status_code == 302 and response.url == reverse("web:apply")
+
+
+def test_distributor_center_links_to_the_level_page(client, levels):
+    d = DistributorFactory(level=levels[0])
+    client.force_login(d.user)
+    page = client.get(reverse("web:distributor_center")).content.decode()
+    assert 'id="level-link"' in page and reverse("web:my_level") in page
