@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .errors import GrowthError
-from .models import LevelChange, LevelCondition, LevelRule, Notification
+from .models import InvitationReward, InvitationRung, LevelChange, LevelCondition, LevelRule, Notification
 
 
 class ConditionFormSet(forms.BaseInlineFormSet):
@@ -129,3 +129,57 @@ class NotificationAdmin(ReadOnly):
     list_filter = ("kind",)
     search_fields = ("user__phone", "title")
     list_select_related = ("user",)
+
+
+class InvitationRungForm(forms.ModelForm):
+    class Meta:
+        model = InvitationRung
+        fields = ["invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            services.validate_rung(
+                invites=data.get("invites"), basis=data.get("basis"), reward=data.get("reward"),
+                cash_fen=data.get("cash_fen") or 0, gift_name=data.get("gift_name") or "", points=data.get("points") or 0,
+            )
+        except GrowthError as exc:
+            raise ValidationError(exc.message) from exc
+        return data
+
+
+@admin.register(InvitationRung)
+class InvitationRungAdmin(admin.ModelAdmin):
+    """The ladder, saved through the service; a rung that counts heads without purchases is flagged
+    in the list and warned about on every save."""
+
+    form = InvitationRungForm
+    list_display = ("invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled", "heads_only_flag")
+    list_filter = ("basis", "reward", "is_enabled")
+
+    @admin.display(description=_("风险提示"))
+    def heads_only_flag(self, obj):
+        return gettext("只看人头") if obj.heads_only and obj.is_enabled else ""
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        rung, warning = services.save_rung(
+            invites=data["invites"], basis=data["basis"], reward=data["reward"], cash_fen=data.get("cash_fen") or 0,
+            gift_name=data.get("gift_name") or "", points=data.get("points") or 0, is_enabled=data["is_enabled"],
+            rung_id=obj.pk,
+        )
+        obj.pk = rung.pk
+        if warning:
+            messages.warning(request, warning)
+
+    def changelist_view(self, request, extra_context=None):
+        for rung in InvitationRung.objects.filter(is_enabled=True, basis=InvitationRung.Basis.HEADS):
+            messages.warning(request, services.heads_only_warning(rung))
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(InvitationReward)
+class InvitationRewardAdmin(ReadOnly):
+    list_display = ("created_at", "distributor", "rung", "reward", "cash_fen", "gift_name", "points", "invites_counted")
+    list_filter = ("reward",)
+    list_select_related = ("distributor", "rung")

@@ -10,7 +10,17 @@ from fenxiao.distribution.models import Distributor, Level
 from . import selectors, services
 from .errors import GrowthError
 from .models import LevelChange, LevelRule
-from .schemas import EvaluationIn, EvaluationOut, LevelChangePage, MyLevelOut, RuleIn, RuleOut
+from .schemas import (
+    EvaluationIn,
+    EvaluationOut,
+    InvitationsOut,
+    LevelChangePage,
+    MyLevelOut,
+    RuleIn,
+    RuleOut,
+    RungIn,
+    RungSavedOut,
+)
 
 router = Router(tags=["分销商成长 growth"], auth=member_auth)
 operator_router = Router(tags=["运营：分销等级 operator"], auth=member_auth)
@@ -114,3 +124,49 @@ def list_changes(request, filters: Query[ChangesFilter]):
     qs = selectors.level_changes(period=filters.period, reason=filters.reason)
     rows = qs[filters.offset : filters.offset + filters.limit]
     return {"count": qs.count(), "items": [_change(row) for row in rows]}
+
+
+# --- invitation ladder ------------------------------------------------------------------------------
+
+
+def _approved(request) -> Distributor:
+    distributor = Distributor.objects.filter(user=current_user(request), status=Distributor.Status.APPROVED).first()
+    if distributor is None:
+        raise GrowthError("not_distributor", _("你还不是分销商"), status=403)
+    return distributor
+
+
+def _invitations(distributor) -> dict:
+    counts, ladder = selectors.invitation_ladder(distributor)
+    return {
+        "valid_invites": counts.valid,
+        "heads": counts.heads,
+        "rungs": [
+            {
+                "id": s.rung.pk, "invites": s.rung.invites, "basis": s.rung.basis, "reward": s.rung.reward,
+                "cash_fen": s.rung.cash_fen, "gift_name": s.rung.gift_name, "points": s.rung.points,
+                "counted": s.count, "reached": s.reached, "claimable": s.claimable,
+                "claimed_at": s.claimed.created_at if s.claimed else None,
+            }
+            for s in ladder
+        ],
+    }
+
+
+@router.get("/invitations", response=InvitationsOut, summary="我的邀请：有效邀请人数与阶梯奖励")
+def my_invitations(request):
+    return _invitations(_approved(request))
+
+
+@router.post("/invitations/{rung_id}/claim", response=InvitationsOut, summary="领取已达成的阶梯奖励（每档只发一次）")
+def claim(request, rung_id: int):
+    distributor = _approved(request)
+    services.claim_invitation_reward(distributor=distributor, rung_id=rung_id)
+    return _invitations(distributor)
+
+
+@operator_router.post("/invitation-rungs", response=RungSavedOut, summary="新增邀请阶梯奖励（按人头计数的阶梯会返回警告）")
+def add_rung(request, payload: RungIn):
+    require_staff_perm(request, "growth.add_invitationrung")
+    rung, warning = services.save_rung(**payload.dict())
+    return {**{f: getattr(rung, f) for f in ("id", "invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled")}, "warning": warning}

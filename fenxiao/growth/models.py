@@ -138,3 +138,73 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class InvitationRung(models.Model):
+    """One rung of the invitation ladder (裂变奖励): reach `invites` invitations, claim the reward once.
+
+    `basis` says which invitees count. A valid invitation (the default) is an invitee who completed a
+    first real order, or was approved after a first purchase: the reward follows sales. Counting every
+    approved invitee pays for heads alone; the operator console warns about such a rung.
+    """
+
+    class Basis(models.TextChoices):
+        VALID = "valid", _("有效邀请（受邀人已完成首单）")
+        HEADS = "heads", _("所有已审核的受邀人（只看人头）")
+
+    class Reward(models.TextChoices):
+        GIFT = "gift", _("礼品")
+        CASH = "cash", _("现金")
+        POINTS = "points", _("积分")
+
+    invites = models.PositiveIntegerField(_("邀请人数"), unique=True)
+    basis = models.CharField(_("计数口径"), max_length=8, choices=Basis.choices, default=Basis.VALID)
+    reward = models.CharField(_("奖励"), max_length=8, choices=Reward.choices)
+    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
+    points = models.PositiveIntegerField(_("积分"), default=0)
+    is_enabled = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["invites"]
+        verbose_name = _("邀请阶梯奖励")
+        verbose_name_plural = _("邀请阶梯奖励")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(invites__gte=1), name="growth_rung_invites_positive"),
+            models.CheckConstraint(condition=models.Q(cash_fen__gte=0), name="growth_rung_cash_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invites} → {self.get_reward_display()}"
+
+    @property
+    def heads_only(self) -> bool:
+        return self.basis == self.Basis.HEADS
+
+
+class InvitationReward(models.Model):
+    """A rung claimed by a distributor: once per distributor and rung (the unique constraint and the
+    ledger key both say so). Cash is credited to the available balance through the ledger; gifts and
+    points are recorded here for the operator to hand out."""
+
+    distributor = models.ForeignKey(
+        "distribution.Distributor", on_delete=models.PROTECT, related_name="invitation_rewards", verbose_name=_("分销商")
+    )
+    rung = models.ForeignKey(InvitationRung, on_delete=models.PROTECT, related_name="rewards", verbose_name=_("阶梯"))
+    invites_counted = models.PositiveIntegerField(_("领取时邀请人数"))
+    reward = models.CharField(_("奖励"), max_length=8, choices=InvitationRung.Reward.choices)
+    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
+    points = models.PositiveIntegerField(_("积分"), default=0)
+    ledger_transaction_id = models.BigIntegerField(_("记账交易"), null=True, blank=True)
+    created_at = models.DateTimeField(_("领取时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("邀请奖励发放")
+        verbose_name_plural = _("邀请奖励发放")
+        constraints = [models.UniqueConstraint(fields=["distributor", "rung"], name="growth_reward_once_per_rung")]
+
+    def __str__(self) -> str:
+        return f"{self.distributor_id}/{self.rung_id}"

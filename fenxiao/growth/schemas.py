@@ -84,3 +84,45 @@ class EvaluationOut(Schema):
 class LevelChangePage(Schema):
     count: int
     items: list[LevelChangeOut]
+
+
+class RungOut(Schema):
+    id: int
+    invites: int
+    basis: str
+    reward: str
+    cash_fen: int
+    gift_name: str
+    points: int
+    counted: int
+    reached: bool
+    claimable: bool
+    claimed_at: datetime | None
+
+
+class InvitationsOut(Schema):
+    valid_invites: int
+    heads: int
+    rungs: list[RungOut]
+
+
+class RungIn(Schema):
+    invites: int
+    basis: str = "valid"
+    reward: str
+    cash_fen: int = 0
+    gift_name: str = ""
+    points: int = 0
+    is_enabled: bool = True
+
+
+class RungSavedOut(Schema):
+    id: int
+    invites: int
+    basis: str
+    reward: str
+    cash_fen: int
+    gift_name: str
+    points: int
+    is_enabled: bool
+    warning: str

@@ -26,6 +26,7 @@ urlpatterns = [
     path("dc/earnings/orders/<int:order_id>/", views_earnings.earnings_order, name="earnings_order"),
     path("dc/earnings/statement/", views_earnings.earnings_statement, name="earnings_statement"),
     path("dc/level/", views_growth.my_level, name="my_level"),
+    path("dc/invitations/", views_growth.invitations, name="invitations"),
     path("dc/team/", views_team.team, name="team"),
     path("dc/team/tree/", views_team.team_tree, name="team_tree"),
     path("dc/team/tree/<int:distributor_id>/children/", views_team.team_tree_children, name="team_tree_children"),

@@ -103,7 +103,7 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
                      ("/dc/earnings/", "earnings"), ("/dc/earnings/statement/", "earnings-statement"),
                      ("/me/withdraw/", "withdraw-kyc"), ("/me/kyc/", "kyc"), ("/me/withdrawals/", "withdrawals"),
                      ("/dc/level/", "level"), ("/dc/team/", "team"), ("/dc/team/tree/", "team-tree"),
-                     ("/dc/leaderboard/", "leaderboard"), ("/dc/shop/", "shop-editor")]),
+                     ("/dc/leaderboard/", "leaderboard"), ("/dc/shop/", "shop-editor"), ("/dc/invitations/", "invitations")]),
     ):
         context = browser.new_context(locale="zh-CN", **PHONE)
         page = context.new_page()

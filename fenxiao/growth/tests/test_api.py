@@ -101,3 +101,31 @@ def test_evaluation_and_changes_refused(client, staff, levels):
     assert_error(post, 400, "invalid_month")
     assert_error(client.get(f"{OP}/changes", {"reason": "whim"}, headers=staff), 400, "invalid_filter")
     assert_error(client.get(f"{OP}/changes", {"limit": 0}, headers=staff), 400, "invalid_filter")
+
+
+def test_invitations_api(client, regular):
+    from fenxiao.accounts.services import issue_token
+    from fenxiao.growth import services as growth
+    from tests.factories import StaffFactory, UserFactory
+
+    from .conftest import member, sale
+
+    inviter = member(regular)
+    invitee = member(regular, inviter=inviter)
+    sale(member(regular), 5000, buyer=invitee.user)
+    rung, _ = growth.save_rung(invites=1, basis="valid", reward="points", points=100)
+    headers = {"Authorization": f"Bearer {issue_token(user=inviter.user)}"}
+    data = client.get("/api/v1/growth/invitations", headers=headers).json()
+    assert (data["valid_invites"], data["rungs"][0]["claimable"]) == (1, True)
+    claimed = client.post(f"/api/v1/growth/invitations/{rung.pk}/claim", headers=headers).json()
+    assert claimed["rungs"][0]["claimed_at"] is not None
+    missing = client.post("/api/v1/growth/invitations/999999/claim", headers=headers)
+    assert (missing.status_code, missing.json()["code"]) == (404, "rung_not_found")
+    outsider = {"Authorization": f"Bearer {issue_token(user=UserFactory())}"}
+    assert client.get("/api/v1/growth/invitations", headers=outsider).status_code == 403
+    staff = {"Authorization": f"Bearer {issue_token(user=StaffFactory())}"}
+    body = {"invites": 5, "basis": "heads", "reward": "cash", "cash_fen": 1000}
+    saved = client.post("/api/v1/operator/growth/invitation-rungs", body, content_type="application/json", headers=staff)
+    assert saved.status_code == 200 and "人头" in saved.json()["warning"]
+    bad = client.post("/api/v1/operator/growth/invitation-rungs", {**body, "invites": 0}, content_type="application/json", headers=staff)
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_rung")

@@ -207,8 +207,13 @@ def test_a_disabled_rule_may_be_empty_and_saving_replaces_conditions(senior):
 def test_demo_rules_from_the_domain_table(levels):
     from fenxiao.web.management.commands._demo_growth import make_demo_growth
 
-    assert make_demo_growth() == 2
+    assert make_demo_growth() == 4  # two level rules and the two rungs of the invitation ladder
     assert make_demo_growth() == 0
+    from fenxiao.growth.models import InvitationRung
+
+    assert list(InvitationRung.objects.values_list("invites", "basis", "reward", "cash_fen")) == [
+        (10, "valid", "gift", 0), (50, "valid", "cash", 50000),
+    ]
     senior_rule = LevelRule.objects.get(level__name="高级分销商")
     assert sorted(senior_rule.conditions.values_list("kind", "threshold")) == [
         (K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500_000),

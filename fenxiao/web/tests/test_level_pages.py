@@ -73,3 +73,32 @@ def test_distributor_center_links_to_the_level_page(client, levels):
     client.force_login(d.user)
     page = client.get(reverse("web:distributor_center")).content.decode()
     assert 'id="level-link"' in page and reverse("web:my_level") in page
+
+
+def test_invitations_page_claims_a_reached_rung(client, db):
+    from fenxiao.commissions.selectors import earnings_summary
+    from fenxiao.growth import services
+    from fenxiao.growth.models import InvitationReward
+    from fenxiao.orders.models import Order
+    from tests.factories import DistributorFactory, LevelFactory
+
+    level = LevelFactory(rank=1, direct_rate_bp=1000, indirect_rate_bp=500)
+    inviter = DistributorFactory(level=level)
+    invitee = DistributorFactory(level=level, inviter=inviter)
+    Order.objects.create(
+        number="INV0000000001", user=invitee.user, distributor=inviter, status=Order.Status.COMPLETED, receiver="王小明",
+        receiver_phone="13812345678", province="浙江省", city="杭州市", district="西湖区", address_detail="文三路 1 号",
+        goods_fen=5000, total_fen=5000, paid_fen=5000,
+    )
+    rung, _ = services.save_rung(invites=1, basis="valid", reward="cash", cash_fen=2000)
+    services.save_rung(invites=10, basis="valid", reward="gift", gift_name="定制保温杯")
+    client.force_login(inviter.user)
+    page = client.get("/dc/invitations/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "有效邀请" in text and "定制保温杯" in text and "领取" in text
+    assert client.post("/dc/invitations/", {"rung": rung.pk}).status_code == 302
+    assert client.post("/dc/invitations/", {"rung": rung.pk}).status_code == 302  # twice: paid once
+    assert InvitationReward.objects.filter(distributor=inviter).count() == 1
+    assert earnings_summary(inviter).available_fen == 2000
+    assert "已领取" in client.get("/dc/invitations/").content.decode()

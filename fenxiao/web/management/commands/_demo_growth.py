@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fenxiao.distribution.models import Level
 from fenxiao.growth import services
-from fenxiao.growth.models import LevelCondition, LevelRule
+from fenxiao.growth.models import InvitationRung, LevelCondition, LevelRule
 
 K = LevelCondition.Kind
 
@@ -26,4 +26,9 @@ def make_demo_growth() -> int:
             continue
         services.save_rule(level_id=level.pk, combine=combine, protection_days=30, conditions=conditions)
         made += 1
+    # The invitation ladder of DOMAIN's seed: 10 valid invitations → a gift, 50 → cash.
+    for invites, reward, values in ((10, "gift", {"gift_name": "品牌定制礼盒"}), (50, "cash", {"cash_fen": 50000})):
+        if not InvitationRung.objects.filter(invites=invites).exists():
+            services.save_rung(invites=invites, basis="valid", reward=reward, **values)
+            made += 1
     return made
