@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.catalog.models import Category
+from fenxiao.common import periods
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import format_rate, parse_yuan, yuan
 from fenxiao.distribution import services as distribution
@@ -226,7 +227,7 @@ class TeamBonusAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"can_change_plan": can_change_plan(request.user), "previous_month": team_bonus.previous_month()}
+        extra = {"can_change_plan": can_change_plan(request.user), "previous_month": periods.previous_month()}
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def _context(self, request, title: str, **more) -> dict:

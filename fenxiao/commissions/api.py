@@ -10,6 +10,7 @@ from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
+from fenxiao.common import periods
 from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
 
 from . import simulator
@@ -113,7 +114,7 @@ class TeamBonusQuery(Schema):
 @operator_router.get("/team-bonus", response=TeamBonusPage, summary="团队奖励发放记录（按月）")
 def team_bonus_list(request, q: Query[TeamBonusQuery]):
     require_plan_staff(request)
-    month = q.month or team_bonus.previous_month()
+    month = q.month or periods.previous_month()
     rows = team_bonus.bonuses_for_month(month)
     totals = rows.order_by().aggregate(count=Count("id"), sales=Sum("team_sales_fen", default=0), amount=Sum("amount_fen", default=0))
     page_size = max(1, min(q.page_size, 200))

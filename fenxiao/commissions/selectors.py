@@ -4,7 +4,6 @@ Balances come from the ledger entries; the cached balances are only compared aga
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common import periods
 from fenxiao.common.phone import mask_name, mask_phone
 from fenxiao.distribution.models import Distributor
 from fenxiao.distribution.selectors import distributor_for_user
@@ -130,7 +130,6 @@ DEPTH_LABELS = {1: _("直推"), 2: _("间推")}
 # The status of a commission order, for the tabs: pending while any of its commissions is; settled
 # when none is pending and at least one settled; cancelled when every one was cancelled.
 ORDER_STATUSES = (Commission.Status.PENDING, Commission.Status.SETTLED, Commission.Status.CANCELLED)
-MONTH_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 MAX_PAGE_SIZE = 50
 
 
@@ -212,24 +211,16 @@ def balances(codes) -> dict[str, int]:
     return {code: int(found.get(code) or 0) for code in codes}
 
 
-def _local_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    tz = timezone.get_default_timezone()
-    since = datetime(year, month, 1, tzinfo=tz)
-    until = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
-    return since, until
-
-
 def parse_month(text) -> tuple[str, datetime, datetime]:
     """'2026-11' → (the label, its first local instant, the first instant of the next month), local
     being the project's time zone (Asia/Shanghai). Anything else is refused with `invalid_month`."""
-    match = MONTH_RE.match(str(text or "").strip())
-    if match is None or not 2000 <= int(match.group(1)) <= 2999:
+    first = periods.parse_month(str(text or ""))
+    if first is None:
         raise CommissionError(
             "invalid_month", gettext("月份格式应为 YYYY-MM，例如 2026-11"), {"month": str(text or "")[:20]}, status=422
         )
-    year, month = int(match.group(1)), int(match.group(2))
-    since, until = _local_month_bounds(year, month)
-    return f"{year:04d}-{month:02d}", since, until
+    since, until = periods.month_bounds(first)
+    return periods.month_label(first), since, until
 
 
 def _month_label(value: datetime) -> str:
@@ -240,7 +231,7 @@ def _month_label(value: datetime) -> str:
 
 
 def current_month(now: datetime | None = None) -> str:
-    return f"{timezone.localtime(now or timezone.now(), timezone.get_default_timezone()):%Y-%m}"
+    return periods.current_month(now)
 
 
 # --- summary ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from fenxiao.commissions import selectors
 from fenxiao.commissions.errors import CommissionError
 from fenxiao.commissions.models import Commission
+from fenxiao.common import periods
 
 from .views import _is_htmx, _not_found
 
@@ -35,12 +36,6 @@ TABS = [
 def _page_number(raw) -> int:
     text = str(raw or "").strip()
     return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
-
-
-def _shift_month(month: str, delta: int) -> str:
-    year, number = (int(part) for part in month.split("-"))
-    index = year * 12 + (number - 1) + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 @login_required
@@ -109,7 +104,7 @@ def earnings_statement(request: HttpRequest) -> HttpResponse:
         "accounts": accounts,
         "totals": statement.totals,
         "error": error,
-        "previous_month": _shift_month(statement.month, -1) if statement.month > "2000-01" else "",
-        "next_month": _shift_month(statement.month, 1) if statement.month < selectors.current_month() else "",
+        "previous_month": periods.shift_month(statement.month, -1) if statement.month > "2000-01" else "",
+        "next_month": periods.shift_month(statement.month, 1) if statement.month < selectors.current_month() else "",
     }
     return render(request, "web/earnings_statement.html", context)

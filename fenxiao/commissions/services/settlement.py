@@ -25,13 +25,14 @@ whole batch); the database breaks the tie and the batch, which leaves nothing be
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.common import periods
 from fenxiao.common.money import yuan
 from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import Side
@@ -107,10 +108,6 @@ class Period:
     cutoff: datetime  # commissions eligible before this settle
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
-
-
 def current_period(conf: CommissionSettings, now: datetime) -> Period:
     """The batch that is due at `now`: today's (daily), this week's latest batch day (weekly), this
     month's latest batch day (monthly, falling back to last month's before the day comes)."""
@@ -129,7 +126,7 @@ def current_period(conf: CommissionSettings, now: datetime) -> Period:
         day = today
         key = f"{day:%Y-%m-%d}"
     # Completed on local day T settles on day T + N: eligible before the midnight that ends day D − N.
-    cutoff = min(_local_midnight(day - timedelta(days=conf.t_plus_days) + timedelta(days=1)), now)
+    cutoff = min(periods.local_midnight(day - timedelta(days=conf.t_plus_days) + timedelta(days=1)), now)
     return Period(key=key, schedule=conf.schedule, batch_day=day, cutoff=cutoff)
 
 

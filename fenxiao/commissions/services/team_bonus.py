@@ -21,15 +21,14 @@ posting's key stop a concurrent or repeated run from paying twice.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
-from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.common import periods
 from fenxiao.common.money import apply_rate, format_rate, yuan
 from fenxiao.distribution.models import Distributor
 from fenxiao.ledger import services as ledger
@@ -44,7 +43,6 @@ KIND_TEAM_BONUS = "team_bonus"
 APPROVED = Distributor.Status.APPROVED
 COMPLETED = Order.Status.COMPLETED
 
-_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 def ledger_key(month: str) -> str:
@@ -92,24 +90,9 @@ class TeamBonusRun:
         }
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
-
-
-def _first_of_next(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
-
-
-def previous_month(now: datetime | None = None) -> str:
-    today = timezone.localdate(now or timezone.now())
-    last = date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
-    return f"{last:%Y-%m}"
-
-
 def check_month(month) -> str:
     """A well-formed "YYYY-MM" (from 2000 on), else `invalid_month`."""
-    match = _MONTH.match(month) if isinstance(month, str) else None
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    if periods.parse_month(month) is None or month != month.strip():
         raise CommissionError("invalid_month", gettext("月份格式应为 YYYY-MM，例如 2026-10"), {"month": month})
     return month
 
@@ -117,17 +100,16 @@ def check_month(month) -> str:
 def month_period(month: str | None = None, *, now: datetime | None = None) -> MonthPeriod:
     """The local calendar month "YYYY-MM" (default: the previous one). Only a month that has ended can
     be paid: the current or a future month is refused with `month_not_closed`."""
-    label = check_month(previous_month(now) if month in (None, "") else month)
-    first = date(int(label[:4]), int(label[5:]), 1)
-    today = timezone.localdate(now or timezone.now())
-    current = date(today.year, today.month, 1)
-    if first >= current:
+    label = check_month(periods.previous_month(now) if month in (None, "") else month)
+    first = periods.parse_month(label)
+    if not periods.is_closed_month(first, now):
         raise CommissionError(
             "month_not_closed",
             gettext("只能发放已结束月份的团队奖励：%(month)s 尚未结束") % {"month": label},
-            {"month": label, "current_month": f"{current:%Y-%m}"},
+            {"month": label, "current_month": periods.current_month(now)},
         )
-    return MonthPeriod(label=label, start=_local_midnight(first), end=_local_midnight(_first_of_next(first)))
+    start, end = periods.month_bounds(first)
+    return MonthPeriod(label=label, start=start, end=end)
 
 
 def bonuses_for_month(month: str):
