@@ -24,6 +24,9 @@ class LevelRule(models.Model):
         _("允许降级"), default=False, help_text=_("月度评估时不再满足本等级条件的分销商降一级（保护期内除外）")
     )
     protection_days = models.PositiveIntegerField(_("升级保护期（天）"), default=30)
+    downgrade_after_months = models.PositiveSmallIntegerField(
+        _("连续未达标月数"), default=1, help_text=_("连续这么多个评估月不满足本等级条件才降级（1 = 一个月不达标即降级）")
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("更新人")
@@ -33,7 +36,12 @@ class LevelRule(models.Model):
         ordering = ["level__rank"]
         verbose_name = _("升级规则")
         verbose_name_plural = _("升级规则")
-        constraints = [models.CheckConstraint(condition=Q(protection_days__lte=3650), name="growth_protection_days_range")]
+        constraints = [
+            models.CheckConstraint(condition=Q(protection_days__lte=3650), name="growth_protection_days_range"),
+            models.CheckConstraint(
+                condition=Q(downgrade_after_months__gte=1, downgrade_after_months__lte=12), name="growth_downgrade_months_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.level)
@@ -118,6 +126,25 @@ class LevelChange(models.Model):
         return f"{self.distributor_id}: {self.from_level_id} → {self.to_level_id}"
 
 
+class LevelStrike(models.Model):
+    """Consecutive evaluated months in which a distributor missed its level's rule, for a rule that
+    downgrades only after several. Kept by the monthly evaluation; a month that is met ends the streak."""
+
+    distributor = models.OneToOneField(
+        "distribution.Distributor", primary_key=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("分销商")
+    )
+    level = models.ForeignKey("distribution.Level", on_delete=models.CASCADE, related_name="+", verbose_name=_("等级"))
+    misses = models.PositiveSmallIntegerField(_("连续未达标月数"))
+    last_period = models.CharField(_("最近未达标月份"), max_length=7)
+
+    class Meta:
+        verbose_name = _("未达标记录")
+        verbose_name_plural = _("未达标记录")
+
+    def __str__(self) -> str:
+        return f"{self.distributor_id}: {self.misses}"
+
+
 class Notification(models.Model):
     """An in-app notice for a user (站内消息)."""
 
@@ -127,6 +154,7 @@ class Notification(models.Model):
     kind = models.CharField(_("类型"), max_length=32)
     title = models.CharField(_("标题"), max_length=80)
     body = models.CharField(_("内容"), max_length=500, blank=True)
+    url = models.CharField(_("链接"), max_length=200, blank=True, help_text=_("站内页面路径，例如 /dc/level/"))
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
@@ -208,3 +236,128 @@ class InvitationReward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.distributor_id}/{self.rung_id}"
+
+
+class LeaderboardPrize(models.Model):
+    """An operator-defined prize for a rank range of one board (sales or valid invites) and period kind
+    (month or quarter). When a period closes, every distributor whose competition rank falls in the
+    range wins it: two tied at rank 3 both win the rank-3 prize."""
+
+    class Board(models.TextChoices):
+        SALES = "sales", _("销售额")
+        INVITES = "invites", _("有效邀请")
+
+    class PeriodKind(models.TextChoices):
+        MONTH = "month", _("月度")
+        QUARTER = "quarter", _("季度")
+
+    board = models.CharField(_("榜单"), max_length=8, choices=Board.choices)
+    period_kind = models.CharField(_("周期"), max_length=8, choices=PeriodKind.choices)
+    rank_from = models.PositiveIntegerField(_("起始名次"))
+    rank_to = models.PositiveIntegerField(_("结束名次"))
+    reward = models.CharField(_("奖励"), max_length=8, choices=InvitationRung.Reward.choices)
+    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
+    points = models.PositiveIntegerField(_("积分"), default=0)
+    is_enabled = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("更新人")
+    )
+
+    class Meta:
+        ordering = ["board", "period_kind", "rank_from"]
+        verbose_name = _("排行榜奖品")
+        verbose_name_plural = _("排行榜奖品")
+        constraints = [
+            models.CheckConstraint(condition=Q(rank_from__gte=1), name="growth_prize_rank_from_positive"),
+            models.CheckConstraint(condition=Q(rank_to__gte=models.F("rank_from")), name="growth_prize_rank_range"),
+            models.CheckConstraint(condition=Q(rank_to__lte=50), name="growth_prize_rank_on_board"),
+            models.CheckConstraint(condition=Q(cash_fen__gte=0), name="growth_prize_cash_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_board_display()} {self.get_period_kind_display()} #{self.rank_from}-{self.rank_to}"
+
+
+class LeaderboardClose(models.Model):
+    """A board's period closed and its prizes awarded: one row per (board, period kind, period), so
+    closing the same period again awards nothing."""
+
+    board = models.CharField(_("榜单"), max_length=8, choices=LeaderboardPrize.Board.choices)
+    period_kind = models.CharField(_("周期"), max_length=8, choices=LeaderboardPrize.PeriodKind.choices)
+    period = models.CharField(_("期间"), max_length=8, help_text=_("2026-10 或 2026-Q3"))
+    winners = models.PositiveIntegerField(_("获奖人数"), default=0)
+    cash_fen = models.BigIntegerField(_("现金合计（分）"), default=0)
+    ledger_transaction_id = models.BigIntegerField(_("记账交易"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
+    )
+    closed_at = models.DateTimeField(_("结榜时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-closed_at", "-id"]
+        verbose_name = _("排行榜结榜")
+        verbose_name_plural = _("排行榜结榜")
+        constraints = [
+            models.UniqueConstraint(fields=["board", "period_kind", "period"], name="growth_board_closed_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_board_display()} {self.period}"
+
+
+class LeaderboardAward(models.Model):
+    """A prize won at a period close: the rank and figure it was won with, and what was given. Cash is
+    credited to the winner's available balance through the ledger; gifts and points are records for
+    the operator to hand out."""
+
+    close = models.ForeignKey(LeaderboardClose, on_delete=models.PROTECT, related_name="awards", verbose_name=_("结榜"))
+    prize = models.ForeignKey(LeaderboardPrize, on_delete=models.PROTECT, related_name="awards", verbose_name=_("奖品"))
+    distributor = models.ForeignKey(
+        "distribution.Distributor", on_delete=models.PROTECT, related_name="leaderboard_awards", verbose_name=_("分销商")
+    )
+    rank = models.PositiveIntegerField(_("名次"))
+    value = models.BigIntegerField(_("成绩"), help_text=_("销售额（分）或有效邀请人数"))
+    reward = models.CharField(_("奖励"), max_length=8, choices=InvitationRung.Reward.choices)
+    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
+    points = models.PositiveIntegerField(_("积分"), default=0)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["close_id", "rank", "id"]
+        verbose_name = _("排行榜获奖")
+        verbose_name_plural = _("排行榜获奖")
+        constraints = [models.UniqueConstraint(fields=["close", "distributor"], name="growth_award_once_per_close")]
+
+    def __str__(self) -> str:
+        return f"{self.close_id}#{self.rank} {self.distributor_id}"
+
+
+class ApplyInvitation(models.Model):
+    """A consumer asked to become a distributor after its first completed order (one per user). It
+    records when the user applied and when it was approved, so the operator sees the conversion of
+    consumers into distributors."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="apply_invitation", verbose_name=_("用户")
+    )
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("触发订单")
+    )
+    invited_by = models.ForeignKey(
+        "distribution.Distributor", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("推荐分销商"), help_text=_("下单时绑定的分销商，成为分销商后即为其上级"),
+    )
+    created_at = models.DateTimeField(_("邀请时间"), default=timezone.now, db_index=True)
+    applied_at = models.DateTimeField(_("申请时间"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("成为分销商时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("消费者转化邀请")
+        verbose_name_plural = _("消费者转化邀请")
+
+    def __str__(self) -> str:
+        return str(self.user_id)
