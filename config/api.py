@@ -22,6 +22,8 @@ from fenxiao.distribution.api import router as distribution_router
 from fenxiao.distribution.api_shop import router as distribution_shop_router
 from fenxiao.growth.api import operator_router as growth_operator_router
 from fenxiao.growth.api import router as growth_router
+from fenxiao.growth.api_conversion import operator_router as growth_conversion_router
+from fenxiao.growth.api_notifications import router as notifications_router
 from fenxiao.orders.api import cart_router as orders_cart_router
 from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
@@ -92,3 +94,5 @@ api.add_router("/v1/leaderboards", analytics_leaderboards_router)
 api.add_router("/v1/operator/analytics", analytics_operator_router)
 api.add_router("/v1/growth", growth_router)
 api.add_router("/v1/operator/growth", growth_operator_router)
+api.add_router("/v1/operator/growth", growth_conversion_router)
+api.add_router("/v1/notifications", notifications_router)

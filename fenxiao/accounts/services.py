@@ -15,18 +15,19 @@ from fenxiao.common.phone import is_mainland_mobile, normalize_phone
 from .errors import AccountError
 from .models import ApiToken, User, hash_token
 
-# Staff roles and what each may do by default. Keys are app labels; values are the permission
-# actions granted on every model of that app. The operator may add more in the admin; the defaults
-# are only ever added, never taken away.
+# Staff roles and what each may do by default. Keys are app labels ("growth"), or one model of an app
+# ("growth.leaderboardaward"); values are the permission actions granted on every model of that app,
+# or on that model. The operator may add more in the admin; the defaults are only ever added, never
+# taken away.
 STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     "运营": {  # operations
         "catalog": ("add", "change", "view", "delete"),
-        "distribution": ("add", "change", "view"),
+        "distribution": ("add", "change", "view"),  # reviews, levels, settings; shops: text edits and resets
         "orders": ("change", "view"),
         "inventory": ("view",),
         "accounts": ("view",),
         "suppliers": ("view",),
-        "growth": ("add", "change", "view"),  # level rules, the monthly evaluation, who moved
+        "growth": ("add", "change", "view"),  # level rules, the monthly evaluation, who moved, leaderboard prizes and closes
     },
     "财务": {  # finance
         "distribution": ("view",),
@@ -37,6 +38,10 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "withdrawals": ("add", "change", "view", "export"),  # review, payout batches, payout files
         "commissions": ("add", "change", "view"),  # settlement schedule and batches, reconciliation
         "ledger": ("view",),  # the books and the ledger check
+        # leaderboard prizes, closes and awards (cash prizes are paid through the ledger)
+        "growth.leaderboardprize": ("view",),
+        "growth.leaderboardclose": ("view",),
+        "growth.leaderboardaward": ("view",),
     },
     "客服": {  # service: after-sales and buyers' questions
         "accounts": ("view",),
@@ -53,7 +58,7 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-STAFF_GROUPS_APPS = {label for rules in STAFF_GROUPS.values() for label in rules}
+STAFF_GROUPS_APPS = {label.split(".")[0] for rules in STAFF_GROUPS.values() for label in rules}
 
 
 def ensure_staff_groups() -> dict[str, int]:
@@ -62,11 +67,11 @@ def ensure_staff_groups() -> dict[str, int]:
     for name, rules in STAFF_GROUPS.items():
         group, _ = Group.objects.get_or_create(name=name)
         wanted = []
-        for app_label, actions in rules.items():
+        for target, actions in rules.items():
+            app_label, _dot, model = target.partition(".")
             for action in actions:
-                wanted.extend(
-                    Permission.objects.filter(content_type__app_label=app_label, codename__startswith=f"{action}_")
-                )
+                codename = {"codename": f"{action}_{model}"} if model else {"codename__startswith": f"{action}_"}
+                wanted.extend(Permission.objects.filter(content_type__app_label=app_label, **codename))
         have = set(group.permissions.values_list("pk", flat=True))
         missing = [perm for perm in wanted if perm.pk not in have]
         if missing:

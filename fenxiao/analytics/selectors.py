@@ -17,14 +17,16 @@ aggregated in the database (one grouped query or correlated subqueries), never p
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
-from django.db.models import BigIntegerField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.common import periods
 from fenxiao.common.phone import mask_name, mask_phone, normalize_phone
 from fenxiao.distribution.models import Distributor
 from fenxiao.distribution.selectors import DownlineCounts, distributor_for_user, upline_chain
@@ -75,45 +77,41 @@ class Period:
     end: datetime  # exclusive: local midnight of the first day of the next period
 
 
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime(day.year, day.month, day.day), timezone.get_default_timezone())
-
-
-def _month_date(index: int) -> date:
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def period_for(kind: str = "month", offset: int = 0, *, now: datetime | None = None) -> Period:
     """The local calendar month or quarter `offset` periods from the one holding `now`."""
     if kind not in PERIOD_KINDS:
         raise AnalyticsError("invalid_period", gettext("统计周期只能是月或季度"), {"period": kind})
     if isinstance(offset, bool) or not isinstance(offset, int) or not OLDEST_OFFSET <= offset <= 0:
-        raise AnalyticsError(
-            "invalid_period", gettext("只能查看本期或之前的周期（最多往前 24 期）"), {"offset": offset}
-        )
-    today = timezone.localtime(now or timezone.now(), timezone.get_default_timezone()).date()
+        raise AnalyticsError("invalid_period", gettext("只能查看本期或之前的周期（最多往前 24 期）"), {"offset": offset})
+    today = periods.local_today(now)
     span = 1 if kind == "month" else 3
-    index = today.year * 12 + today.month - 1
+    index = periods.month_index(today)
     if kind == "quarter":
         index -= (today.month - 1) % 3
     index += offset * span
-    first, after = _month_date(index), _month_date(index + span)
+    first, after = periods.month_start(index), periods.month_start(index + span)
     label = f"{first:%Y-%m}" if kind == "month" else f"{first.year}-Q{(first.month - 1) // 3 + 1}"
-    return Period(kind=kind, offset=offset, label=label, start=_local_midnight(first), end=_local_midnight(after))
+    return Period(kind=kind, offset=offset, label=label, start=periods.local_midnight(first), end=periods.local_midnight(after))
 
 
 # --- team ------------------------------------------------------------------------------------------
 
 
+def _approved_count(members: Q) -> Subquery:
+    rows = Distributor.objects.filter(members, status=APPROVED).order_by().values(n=Func(F("pk"), function="COUNT"))
+    return Subquery(rows, output_field=IntegerField())
+
+
 def team_counts(distributor: Distributor) -> DownlineCounts:
-    """Direct and indirect team sizes in one query."""
+    """Direct and indirect team sizes in one query of two counts, each walking the inviter index (an
+    OR of the two levels would scan every distributor)."""
     pk = distributor.pk
-    counts = (
-        Distributor.objects.filter(status=APPROVED)
-        .filter(Q(inviter_id=pk) | Q(inviter__inviter_id=pk))
-        .aggregate(direct=Count("pk", filter=Q(inviter_id=pk)), indirect=Count("pk", filter=Q(inviter__inviter_id=pk)))
-    )
-    return DownlineCounts(direct=counts["direct"], indirect=counts["indirect"])
+    row = (
+        Distributor.objects.filter(pk=pk)
+        .values(direct=_approved_count(Q(inviter_id=pk)), indirect=_approved_count(Q(inviter__inviter_id=pk)))
+        .first()
+    ) or {"direct": 0, "indirect": 0}
+    return DownlineCounts(direct=row["direct"] or 0, indirect=row["indirect"] or 0)
 
 
 def _sales_annotations(period: Period) -> dict:
@@ -265,9 +263,7 @@ def tree_children(viewer: Distributor, parent_id: int | None = None) -> list[Tre
     elif Distributor.objects.filter(pk=parent_id, inviter_id=viewer.pk).exists():
         parent, depth = parent_id, 2
     else:
-        raise AnalyticsError(
-            "not_in_team", gettext("只能查看自己两级以内的团队"), {"distributor_id": parent_id}, status=404
-        )
+        raise AnalyticsError("not_in_team", gettext("只能查看自己两级以内的团队"), {"distributor_id": parent_id}, status=404)
     qs = Distributor.objects.filter(inviter_id=parent, status=APPROVED).select_related("user", "level").order_by(*_NEWEST)
     if depth == 1:
         qs = qs.annotate(children=Count("invitees", filter=Q(invitees__status=APPROVED)))
@@ -344,9 +340,7 @@ def chain(distributor_id: int) -> Chain:
     direct invitees. `distributor_not_found` (404) for an unknown id."""
     found = Distributor.objects.select_related("user", "level").filter(pk=distributor_id).first()
     if found is None:
-        raise AnalyticsError(
-            "distributor_not_found", gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404
-        )
+        raise AnalyticsError("distributor_not_found", gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404)
     counts = team_counts(found)
     children = staff_children(found.pk)
     return Chain(
@@ -364,9 +358,7 @@ def find_distributor(text: str) -> Distributor | None:
     if not text:
         return None
     phone = normalize_phone(text)
-    return (
-        Distributor.objects.filter(Q(code__iexact=text) | Q(user__phone=phone)).order_by("pk").first()
-    )
+    return Distributor.objects.filter(Q(code__iexact=text) | Q(user__phone=phone)).order_by("pk").first()
 
 
 # --- leaderboards ----------------------------------------------------------------------------------
@@ -395,11 +387,7 @@ class Leaderboard:
 
 def _team_q(prefix: str, me_id: int) -> Q:
     """The viewer and its two levels, seen through the distributor at `prefix`."""
-    return (
-        Q(**{f"{prefix}_id": me_id})
-        | Q(**{f"{prefix}__inviter_id": me_id})
-        | Q(**{f"{prefix}__inviter__inviter_id": me_id})
-    )
+    return Q(**{f"{prefix}_id": me_id}) | Q(**{f"{prefix}__inviter_id": me_id}) | Q(**{f"{prefix}__inviter__inviter_id": me_id})
 
 
 def _sales_rows(period: Period, scope_q: Q) -> QuerySet:
@@ -496,3 +484,68 @@ def leaderboard(
         entries=[entry(row["did"], rank, row["value"]) for row, rank in zip(top, ranks, strict=True)],
         me=entry(viewer.pk, my_rank if my_value else None, my_value),
     )
+
+
+# --- a closed period's ranking (for prizes) --------------------------------------------------------
+
+_MONTH_LABEL = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_QUARTER_LABEL = re.compile(r"^([0-9]{4})-Q([1-4])$")
+
+
+def period_offset(kind: str, label: str, *, now: datetime | None = None) -> int:
+    """How many periods the one labelled `label` ("2026-03", or "2026-Q1" for a quarter) lies from the
+    current one: 0 for the current, -1 for the previous, positive for one still to come."""
+    if kind not in PERIOD_KINDS:
+        raise AnalyticsError("invalid_period", gettext("统计周期只能是月或季度"), {"period": kind})
+    pattern = _MONTH_LABEL if kind == "month" else _QUARTER_LABEL
+    match = pattern.match(label.strip()) if isinstance(label, str) else None
+    year = int(match.group(1)) if match else 0
+    if match is None or not 2000 <= year <= 2999 or (kind == "month" and not 1 <= int(match.group(2)) <= 12):
+        example = "2026-03" if kind == "month" else "2026-Q1"
+        raise AnalyticsError(
+            "invalid_period", gettext("周期格式不正确，例如 %(example)s") % {"example": example}, {"label": label}
+        )
+    first_month = int(match.group(2)) if kind == "month" else (int(match.group(2)) - 1) * 3 + 1
+    current = timezone.localtime(period_for(kind, 0, now=now).start, timezone.get_default_timezone())
+    months = (year * 12 + first_month - 1) - (current.year * 12 + current.month - 1)
+    return months if kind == "month" else months // 3
+
+
+@dataclass(frozen=True)
+class RankedRow:
+    rank: int  # competition rank: 1, 2, 2, 4
+    distributor_id: int
+    value: int  # fen for sales, a count for invites
+
+
+def ranked(
+    board: str,
+    period_kind: str = "month",
+    period: int | str | Period = -1,
+    *,
+    limit: int = BOARD_SIZE,
+    now: datetime | None = None,
+) -> tuple[Period, list[RankedRow]]:
+    """The whole network's ranking of one period (an offset, a label or a Period), as the boards rank
+    it: every row whose competition rank is at most `limit`. A tie reaching past the limit is kept
+    whole, so the list may be longer than `limit`. At most two queries, whatever the network's size."""
+    if board not in BOARDS:
+        raise AnalyticsError("invalid_board", gettext("排行榜只能按销售额或有效邀请"), {"board": board})
+    if isinstance(period, Period):
+        span = period
+    else:
+        offset = period_offset(period_kind, period, now=now) if isinstance(period, str) else period
+        span = period_for(period_kind, offset, now=now)
+    limit = max(0, int(limit))
+    if limit == 0:
+        return span, []
+    ordered = _board_rows(board, span, "network", 0).order_by(F("value").desc(), F("joined").asc(nulls_last=True), "did")
+    top = list(ordered[:limit])
+    if len(top) == limit:
+        last = top[-1]["value"]
+        top = [row for row in top if row["value"] > last] + list(ordered.filter(value=last))
+    rows: list[RankedRow] = []
+    for index, row in enumerate(top):
+        rank = rows[-1].rank if index and row["value"] == top[index - 1]["value"] else index + 1
+        rows.append(RankedRow(rank=rank, distributor_id=row["did"], value=row["value"]))
+    return span, rows

@@ -273,6 +273,7 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
         existing.real_name, existing.apply_note, existing.applied_at = real_name, note, timezone.now()
         existing.reject_reason = ""
         existing.save(update_fields=["real_name", "apply_note", "applied_at", "reject_reason"])
+        signals.distributor_applied.send(sender=Distributor, distributor=existing)
         return _transition(existing, target, actor=user, reason="重新申请")
 
     inviter = None
@@ -313,6 +314,7 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
         actor=user,
         reason={S.APPROVED: "自由加入", S.PENDING: "提交申请，待审核", S.AWAITING_PURCHASE: "提交申请，待完成首单"}[target],
     )
+    signals.distributor_applied.send(sender=Distributor, distributor=distributor)
     if target == S.APPROVED:
         signals.distributor_approved.send(sender=Distributor, distributor=distributor)
     return distributor

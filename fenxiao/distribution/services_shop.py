@@ -2,7 +2,11 @@
 
 Error codes (DistributionError): not_distributor, invalid_shop_text (length or control characters),
 shop_text_forbidden (a link, phone number or WeChat id), invalid_features (not a list of ids, more
-than SHOP_MAX_FEATURES, duplicates), product_not_on_shelf, invalid_avatar, avatar_too_large.
+than SHOP_MAX_FEATURES, duplicates), product_not_on_shelf, invalid_avatar, avatar_too_large,
+invalid_moderation (no or unknown fields to reset), reason_required.
+
+Operators correct a shop through the same screening (`operator_update_shop`) or reset what breaks
+the rules to the defaults (`moderate_shop`); a reset is recorded as an admin LogEntry with the reason.
 
 Every write locks the shop row, so two tabs saving the featured list at once end in one order or
 the other, never a mix. Saving the shop touches `updated_at`, which is what the poster cache keys on.
@@ -15,13 +19,15 @@ import re
 import unicodedata
 from typing import Any
 
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fenxiao.catalog.selectors import shelf_products
 
+from . import signals
 from .errors import DistributionError
 from .models import SHOP_MAX_FEATURES, Distributor, DistributorShop, ShopFeature
 from .selectors_shop import default_shop_name
@@ -102,12 +108,19 @@ def _locked_shop(distributor: Distributor) -> DistributorShop:
     return DistributorShop.objects.select_for_update().get(distributor=distributor)
 
 
+def clean_shop_text(name: Any, welcome: Any) -> tuple[str, str]:
+    """The screened name (2–20 characters) and welcome line (up to 60, may be empty): one rule for the
+    distributor's editor, the API and the operator's admin form."""
+    clean_name = screen_text(name, field="name", min_length=NAME_MIN, max_length=NAME_MAX)
+    clean_welcome = screen_text(welcome, field="welcome", min_length=0, max_length=WELCOME_MAX)
+    return clean_name, clean_welcome
+
+
 @transaction.atomic
 def update_shop(*, distributor: Distributor, name: Any, welcome: Any = "") -> DistributorShop:
     """Save the shop's name (2–20 characters) and welcome line (up to 60, may be empty)."""
     _require_approved(distributor)
-    clean_name = screen_text(name, field="name", min_length=NAME_MIN, max_length=NAME_MAX)
-    clean_welcome = screen_text(welcome, field="welcome", min_length=0, max_length=WELCOME_MAX)
+    clean_name, clean_welcome = clean_shop_text(name, welcome)
     shop = _locked_shop(distributor)
     shop.name = clean_name
     shop.welcome = clean_welcome
@@ -228,3 +241,67 @@ def set_avatar(*, distributor: Distributor, upload) -> DistributorShop:
         storage = shop.avatar.storage
         transaction.on_commit(lambda: storage.delete(old))
     return shop
+
+
+# --- operator corrections -----------------------------------------------------------------------
+
+MODERATED_FIELDS = ("name", "welcome", "avatar")
+MODERATION_REASON_MAX = 200
+
+
+@transaction.atomic
+def operator_update_shop(*, shop: DistributorShop, name: Any, welcome: Any) -> DistributorShop:
+    """An operator's correction of a shop's text, screened exactly like the distributor's own edit so
+    the console cannot publish what the editor would refuse. Works whatever the distributor's status:
+    a suspended distributor's shop can still be cleaned up."""
+    clean_name, clean_welcome = clean_shop_text(name, welcome)
+    locked = DistributorShop.objects.select_for_update().get(pk=shop.pk)
+    locked.name = clean_name
+    locked.welcome = clean_welcome
+    locked.save(update_fields=["name", "welcome", "updated_at"])
+    return locked
+
+
+def _clean_moderation(fields_to_reset: Any, reason: Any) -> tuple[list[str], str]:
+    if isinstance(fields_to_reset, str) or not isinstance(fields_to_reset, (list, tuple, set, frozenset)):
+        raise DistributionError("invalid_moderation", gettext("请选择要重置的内容"), {"allowed": list(MODERATED_FIELDS)})
+    unknown = sorted(str(f) for f in fields_to_reset if f not in MODERATED_FIELDS)
+    if unknown or not fields_to_reset:
+        raise DistributionError(
+            "invalid_moderation", gettext("请选择要重置的内容"), {"allowed": list(MODERATED_FIELDS), "unknown": unknown}
+        )
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        raise DistributionError("reason_required", gettext("重置时必须填写原因"))
+    if len(text) > MODERATION_REASON_MAX:
+        raise DistributionError(
+            "reason_required",
+            gettext("原因最多 %(max)s 个字") % {"max": MODERATION_REASON_MAX},
+            {"max": MODERATION_REASON_MAX, "length": len(text)},
+        )
+    return [f for f in MODERATED_FIELDS if f in fields_to_reset], text
+
+
+@transaction.atomic
+def moderate_shop(*, shop: DistributorShop, fields_to_reset: Any, actor, reason: Any) -> LogEntry:
+    """Reset the named fields ("name", "welcome", "avatar") of a shop that breaks the rules to what a
+    new shop shows: the default name, no welcome line, no avatar. Who, when and why is kept as an
+    admin LogEntry on the shop (its history page), which is returned; `shop_moderated` tells whoever
+    notifies the distributor."""
+    fields, text = _clean_moderation(fields_to_reset, reason)
+    locked = DistributorShop.objects.select_for_update().select_related("distributor__user").get(pk=shop.pk)
+    old_avatar = locked.avatar.name if locked.avatar else ""
+    if "name" in fields:
+        locked.name = default_shop_name(locked.distributor)
+    if "welcome" in fields:
+        locked.welcome = ""
+    if "avatar" in fields:
+        locked.avatar = ""
+    locked.save(update_fields=[*fields, "updated_at"])
+    if "avatar" in fields and old_avatar:
+        storage = locked.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
+    labels = pgettext("list separator", "、").join(str(DistributorShop._meta.get_field(f).verbose_name) for f in fields)
+    message = gettext("违规重置：%(fields)s。原因：%(reason)s") % {"fields": labels, "reason": text}
+    signals.shop_moderated.send(sender=DistributorShop, shop=locked, fields=fields, reason=text)
+    return LogEntry.objects.log_actions(actor.pk, [locked], CHANGE, change_message=message, single_object=True)

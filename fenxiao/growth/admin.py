@@ -40,11 +40,34 @@ class LevelConditionInline(admin.TabularInline):
     fields = ("kind", "threshold")
 
 
+class LevelRuleForm(forms.ModelForm):
+    """The rule's own fields; the count of missed months before a downgrade may be left out (one)."""
+
+    class Meta:
+        model = LevelRule
+        fields = ["level", "combine", "is_enabled", "downgrade_enabled", "downgrade_after_months", "protection_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["downgrade_after_months"].required = False
+
+    def clean_downgrade_after_months(self):
+        value = self.cleaned_data.get("downgrade_after_months")
+        value = 1 if value is None else value
+        if not 1 <= value <= 12:
+            raise ValidationError(gettext("连续未达标月数必须是 1 到 12 的整数"))
+        return value
+
+
 @admin.register(LevelRule)
 class LevelRuleAdmin(admin.ModelAdmin):
+    form = LevelRuleForm
     inlines = [LevelConditionInline]
-    list_display = ("level", "combine", "is_enabled", "conditions_text", "downgrade_enabled", "protection_days", "updated_at")
-    fields = ("level", "combine", "is_enabled", "downgrade_enabled", "protection_days")
+    list_display = (
+        "level", "combine", "is_enabled", "conditions_text", "downgrade_enabled", "downgrade_after_months", "protection_days",
+        "updated_at",
+    )
+    fields = ("level", "combine", "is_enabled", "downgrade_enabled", "downgrade_after_months", "protection_days")
     ordering = ("level__rank",)
 
     @admin.display(description=_("条件"))
@@ -72,7 +95,7 @@ class LevelRuleAdmin(admin.ModelAdmin):
             services.save_rule(
                 level_id=rule.level_id, combine=rule.combine, is_enabled=rule.is_enabled,
                 downgrade_enabled=rule.downgrade_enabled, protection_days=rule.protection_days,
-                conditions=conditions, actor=request.user,
+                downgrade_after_months=rule.downgrade_after_months, conditions=conditions, actor=request.user,
             )
         except GrowthError as exc:
             self.message_user(request, exc.message, messages.ERROR)
@@ -183,3 +206,8 @@ class InvitationRewardAdmin(ReadOnly):
     list_display = ("created_at", "distributor", "rung", "reward", "cash_fen", "gift_name", "points", "invites_counted")
     list_filter = ("reward",)
     list_select_related = ("distributor", "rung")
+
+
+# Consumers invited to become distributors, and the conversion page, live in their own module; so do
+# the leaderboard prizes with their closes and awards.
+from . import admin_conversion, admin_prizes  # noqa: E402,F401

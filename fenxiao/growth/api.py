@@ -2,20 +2,26 @@
 evaluation and the list of level changes. Thin: services and selectors do the work."""
 
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
 from fenxiao.distribution.models import Distributor, Level
 
-from . import selectors, services
+from . import selectors, selectors_prizes, services, services_prizes
 from .errors import GrowthError
 from .models import LevelChange, LevelRule
 from .schemas import (
+    CloseIn,
+    ClosePage,
+    CloseRunOut,
     EvaluationIn,
     EvaluationOut,
     InvitationsOut,
     LevelChangePage,
+    MyAwardOut,
     MyLevelOut,
+    PrizeIn,
+    PrizeOut,
     RuleIn,
     RuleOut,
     RungIn,
@@ -72,6 +78,7 @@ def _rule(rule: LevelRule) -> dict:
         "is_enabled": rule.is_enabled,
         "downgrade_enabled": rule.downgrade_enabled,
         "protection_days": rule.protection_days,
+        "downgrade_after_months": rule.downgrade_after_months,
         "conditions": [{"kind": c.kind, "threshold": c.threshold} for c in rule.conditions.all()],
     }
 
@@ -93,6 +100,7 @@ def put_rule(request, level_id: int, payload: RuleIn):
         is_enabled=payload.is_enabled,
         downgrade_enabled=payload.downgrade_enabled,
         protection_days=payload.protection_days,
+        downgrade_after_months=payload.downgrade_after_months,
         conditions=[(c.kind, c.threshold) for c in payload.conditions],
         actor=current_user(request),
     )
@@ -170,3 +178,84 @@ def add_rung(request, payload: RungIn):
     require_staff_perm(request, "growth.add_invitationrung")
     rung, warning = services.save_rung(**payload.dict())
     return {**{f: getattr(rung, f) for f in ("id", "invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled")}, "warning": warning}
+
+
+# --- leaderboard prizes -----------------------------------------------------------------------------
+
+PRIZE_FIELDS = ("id", "board", "period_kind", "rank_from", "rank_to", "reward", "cash_fen", "gift_name", "points", "is_enabled", "updated_at")
+REWARD_FIELDS = ("reward", "cash_fen", "gift_name", "points")
+
+
+def _prize(prize) -> dict:
+    return {f: getattr(prize, f) for f in PRIZE_FIELDS}
+
+
+def _close(close) -> dict:
+    awards = [
+        {"id": a.pk, "prize_id": a.prize_id, "distributor_id": a.distributor_id, "distributor_code": a.distributor.code,
+         "rank": a.rank, "value": a.value, **{f: getattr(a, f) for f in REWARD_FIELDS}}
+        for a in close.awards.all()
+    ]
+    fields = ("id", "board", "period_kind", "period", "winners", "cash_fen", "ledger_transaction_id", "closed_at")
+    return {**{f: getattr(close, f) for f in fields}, "awards": awards}
+
+
+@operator_router.get("/leaderboard-prizes", response=list[PrizeOut], summary="排行榜奖品（按榜单、周期、名次）")
+def list_prizes(request, board: str | None = None, period_kind: str | None = None):
+    require_staff_perm(request, "growth.view_leaderboardprize")
+    return [_prize(p) for p in selectors_prizes.prizes(board, period_kind)]
+
+
+@operator_router.post("/leaderboard-prizes", response={201: PrizeOut}, summary="新增排行榜奖品（同一榜单周期的启用名次不可重叠）")
+def add_prize(request, payload: PrizeIn):
+    require_staff_perm(request, "growth.add_leaderboardprize")
+    prize = services_prizes.save_prize(**payload.dict(), actor=current_user(request))
+    return Status(201, _prize(prize))
+
+
+@operator_router.put("/leaderboard-prizes/{prize_id}", response=PrizeOut, summary="修改排行榜奖品")
+def put_prize(request, prize_id: int, payload: PrizeIn):
+    require_staff_perm(request, "growth.change_leaderboardprize")
+    return _prize(services_prizes.save_prize(**payload.dict(), prize_id=prize_id, actor=current_user(request)))
+
+
+@operator_router.delete("/leaderboard-prizes/{prize_id}", response=PrizeOut, summary="停用排行榜奖品（已发放的记录保留）")
+def disable_prize(request, prize_id: int):
+    require_staff_perm(request, "growth.change_leaderboardprize")
+    return _prize(services_prizes.disable_prize(prize_id=prize_id, actor=current_user(request)))
+
+
+@operator_router.post(
+    "/leaderboard-closes", response={200: CloseRunOut, 201: CloseRunOut}, summary="结榜并发放奖品（同一周期只发放一次）"
+)
+def close_leaderboard(request, payload: CloseIn):
+    require_staff_perm(request, "growth.add_leaderboardclose")
+    closing = services_prizes.close_period(payload.board, payload.period_kind, payload.period, actor=current_user(request))
+    close = selectors_prizes.closes().get(pk=closing.close.pk)
+    return Status(201 if closing.created else 200, {**_close(close), "created": closing.created})
+
+
+class ClosesFilter(Schema):
+    board: str | None = None
+    period_kind: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@operator_router.get("/leaderboard-closes", response=ClosePage, summary="结榜记录与获奖名单")
+def list_closes(request, filters: Query[ClosesFilter]):
+    require_staff_perm(request, "growth.view_leaderboardclose")
+    if not 1 <= filters.limit <= 100 or filters.offset < 0:
+        raise GrowthError("invalid_filter", _("分页参数不正确"), {"limit": filters.limit, "offset": filters.offset})
+    qs = selectors_prizes.closes(filters.board, filters.period_kind)
+    return {"count": qs.count(), "items": [_close(c) for c in qs[filters.offset : filters.offset + filters.limit]]}
+
+
+@router.get("/leaderboard-awards", response=list[MyAwardOut], summary="我的排行榜获奖记录")
+def my_leaderboard_awards(request):
+    distributor = _approved(request)
+    return [
+        {"id": a.pk, "board": a.close.board, "period_kind": a.close.period_kind, "period": a.close.period, "rank": a.rank,
+         "value": a.value, "created_at": a.created_at, **{f: getattr(a, f) for f in REWARD_FIELDS}}
+        for a in selectors_prizes.my_awards(distributor.pk)
+    ]

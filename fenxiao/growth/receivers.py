@@ -1,5 +1,6 @@
-"""Events that can qualify a distributor for a higher level → instant evaluation. Connected in
-`GrowthConfig.ready`; each receiver runs inside the sender's transaction."""
+"""Events that can qualify a distributor for a higher level → instant evaluation; a completed order
+invites a consumer to apply, and its application and approval are stamped on that invitation.
+Connected in `GrowthConfig.ready`; each receiver runs inside the sender's transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.utils import timezone
 
 from fenxiao.distribution.models import Distributor
 
-from . import services
+from . import services, services_conversion, services_notifications
 
 
 def on_order_completed(sender, order, **kwargs) -> None:
@@ -28,9 +29,31 @@ def on_distributor_approved(sender, distributor, **kwargs) -> None:
     services.evaluate_instant_many([pk for pk in row or () if pk])
 
 
+def on_order_completed_invite(sender, order, **kwargs) -> None:
+    services_conversion.invite_after_order(order)
+
+
+def on_distributor_applied(sender, distributor, **kwargs) -> None:
+    services_conversion.mark_applied(distributor.user_id, at=distributor.applied_at)
+
+
+def on_distributor_approved_conversion(sender, distributor, **kwargs) -> None:
+    services_conversion.mark_approved(distributor.user_id, at=distributor.approved_at)
+
+
+def on_shop_moderated(sender, shop, fields, reason, **kwargs) -> None:
+    services_notifications.notify_shop_moderated(shop.distributor.user_id, fields=fields, reason=reason)
+
+
 def connect() -> None:
     from fenxiao.distribution import signals as distribution_signals
     from fenxiao.orders import signals as order_signals
 
     order_signals.order_completed.connect(on_order_completed, dispatch_uid="growth.order_completed")
     distribution_signals.distributor_approved.connect(on_distributor_approved, dispatch_uid="growth.distributor_approved")
+    order_signals.order_completed.connect(on_order_completed_invite, dispatch_uid="growth.order_completed_invite")
+    distribution_signals.distributor_applied.connect(on_distributor_applied, dispatch_uid="growth.distributor_applied")
+    distribution_signals.distributor_approved.connect(
+        on_distributor_approved_conversion, dispatch_uid="growth.distributor_approved_conversion"
+    )
+    distribution_signals.shop_moderated.connect(on_shop_moderated, dispatch_uid="growth.shop_moderated")

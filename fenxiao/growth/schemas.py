@@ -56,6 +56,7 @@ class RuleIn(Schema):
     is_enabled: bool = True
     downgrade_enabled: bool = False
     protection_days: int = 30
+    downgrade_after_months: int = 1
     conditions: list[ConditionIn] = Field(default_factory=list)
 
 
@@ -65,6 +66,7 @@ class RuleOut(Schema):
     is_enabled: bool
     downgrade_enabled: bool
     protection_days: int
+    downgrade_after_months: int
     conditions: list[ConditionOut]
 
 
@@ -126,3 +128,86 @@ class RungSavedOut(Schema):
     points: int
     is_enabled: bool
     warning: str
+
+
+# --- leaderboard prizes ----------------------------------------------------------------------------
+
+
+class PrizeIn(Schema):
+    board: str
+    period_kind: str
+    rank_from: int
+    rank_to: int
+    reward: str
+    cash_fen: int = 0
+    gift_name: str = ""
+    points: int = 0
+    is_enabled: bool = True
+
+
+class PrizeOut(Schema):
+    id: int
+    board: str
+    period_kind: str
+    rank_from: int
+    rank_to: int
+    reward: str
+    cash_fen: int
+    gift_name: str
+    points: int
+    is_enabled: bool
+    updated_at: datetime
+
+
+class CloseIn(Schema):
+    board: str
+    period_kind: str
+    period: str | None = None
+
+
+class CloseAwardOut(Schema):
+    id: int
+    prize_id: int
+    distributor_id: int
+    distributor_code: str
+    rank: int
+    value: int
+    reward: str
+    cash_fen: int
+    gift_name: str
+    points: int
+
+
+class CloseOut(Schema):
+    id: int
+    board: str
+    period_kind: str
+    period: str
+    winners: int
+    cash_fen: int
+    ledger_transaction_id: int | None
+    closed_at: datetime
+    awards: list[CloseAwardOut]
+
+
+class CloseRunOut(CloseOut):
+    created: bool
+
+
+class ClosePage(Schema):
+    count: int
+    items: list[CloseOut]
+
+
+class MyAwardOut(Schema):
+    id: int
+    board: str
+    period_kind: str
+    period: str
+    rank: int
+    value: int
+    reward: str
+    cash_fen: int
+    gift_name: str
+    points: int
+    created_at: datetime

@@ -2,41 +2,42 @@
 
 A distributor moves up at once when an event that can qualify happens (an order completing, an
 invitee approved): to the highest level whose rule it meets, never down. A monthly evaluation then
-looks at everyone for a closed month, set-based: six aggregate queries for every distributor's
-figures, the decisions in memory, then bulk updates. It upgrades likewise and, where the current
-level's rule allows it, moves down one level a distributor that no longer meets that level's rule
-and is past the protection period of its last upgrade. Every change is a `LevelChange` with the
+looks at everyone for a closed month, inside the database: the figures and decisions of the whole
+network in one statement, then a few set-based writes. It upgrades likewise and, where the current
+level's rule allows it, moves down one level a distributor that no longer meets that level's rule,
+is past the protection period of its last upgrade and has missed it for as many consecutive months
+as the rule asks (`LevelStrike` keeps the count). Every change is a `LevelChange` with the
 figures that caused it and an in-app notice; a monthly change carries its period, unique per
 distributor, so running a month again changes nothing.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.common import periods
+from fenxiao.common.periods import month_index, month_label, month_start
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import Distributor, Level
 
 from .errors import GrowthError
-from .models import LevelChange, LevelCondition, LevelRule, Notification
+from .models import LevelChange, LevelCondition, LevelRule, LevelStrike, Notification
 from .selectors import (
     APPROVED,
     KINDS,
     RuleView,
     Window,
     current_window,
+    everyone_figures_sql,
     figures_for,
     load_rules,
-    local_midnight,
     qualifies,
     upgrade_target,
 )
@@ -53,8 +54,6 @@ __all__ = [
 ]
 
 R = LevelChange.Reason
-CHUNK = 5000
-_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 NOTICE_KIND = "level_change"
 
 
@@ -63,16 +62,28 @@ NOTICE_KIND = "level_change"
 
 def _int(value: Any, field: str, *, low: int = 0, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        raise GrowthError("invalid_rule", gettext("%(field)s 必须是不小于 %(low)d 的整数") % {"field": field, "low": low}, {field: value})
+        raise GrowthError(
+            "invalid_rule", gettext("%(field)s 必须是不小于 %(low)d 的整数") % {"field": field, "low": low}, {field: value}
+        )
     return value
 
 
-def validate_rule(*, combine: str, is_enabled: bool, protection_days: int, conditions: list[tuple[str, int]]) -> list[tuple[str, int]]:
+def validate_rule(
+    *, combine: str, is_enabled: bool, protection_days: int, conditions: list[tuple[str, int]], downgrade_after_months: int = 1
+) -> list[tuple[str, int]]:
     """The same checks from the API and the admin: known kinds once each, thresholds ≥ 0, at least one
-    condition on an enabled rule."""
+    condition on an enabled rule, 1 to 12 missed months before a downgrade."""
     if combine not in LevelRule.Combine.values:
         raise GrowthError("invalid_rule", gettext("条件组合只能是 all 或 any"), {"combine": combine})
     _int(protection_days, "protection_days", high=3650)
+    if (
+        isinstance(downgrade_after_months, bool)
+        or not isinstance(downgrade_after_months, int)
+        or not 1 <= downgrade_after_months <= 12
+    ):
+        raise GrowthError(
+            "invalid_rule", gettext("连续未达标月数必须是 1 到 12 的整数"), {"downgrade_after_months": downgrade_after_months}
+        )
     clean: list[tuple[str, int]] = []
     for kind, threshold in conditions:
         if kind not in KINDS:
@@ -80,7 +91,9 @@ def validate_rule(*, combine: str, is_enabled: bool, protection_days: int, condi
         if any(kind == seen for seen, _t in clean):
             raise GrowthError("invalid_rule", gettext("同一条件只能出现一次"), {"kind": kind})
         if isinstance(threshold, bool) or not isinstance(threshold, int) or threshold < 0:
-            raise GrowthError("invalid_rule", gettext("门槛必须是不小于 0 的整数（人数或分）"), {"kind": kind, "threshold": threshold})
+            raise GrowthError(
+                "invalid_rule", gettext("门槛必须是不小于 0 的整数（人数或分）"), {"kind": kind, "threshold": threshold}
+            )
         clean.append((kind, threshold))
     if is_enabled and not clean:
         raise GrowthError("invalid_rule", gettext("启用的规则至少需要一个条件"))
@@ -95,6 +108,7 @@ def save_rule(
     is_enabled: bool = True,
     downgrade_enabled: bool = False,
     protection_days: int = 30,
+    downgrade_after_months: int = 1,
     conditions: list[tuple[str, int]],
     actor=None,
 ) -> LevelRule:
@@ -102,10 +116,17 @@ def save_rule(
     level = Level.objects.filter(pk=level_id).first()
     if level is None:
         raise GrowthError("level_not_found", gettext("等级不存在"), {"level_id": level_id}, status=404)
-    clean = validate_rule(combine=combine, is_enabled=is_enabled, protection_days=protection_days, conditions=list(conditions))
+    clean = validate_rule(
+        combine=combine,
+        is_enabled=is_enabled,
+        protection_days=protection_days,
+        conditions=list(conditions),
+        downgrade_after_months=downgrade_after_months,
+    )
     rule, _created = LevelRule.objects.select_for_update().get_or_create(level=level)
     rule.combine, rule.is_enabled = combine, bool(is_enabled)
     rule.downgrade_enabled, rule.protection_days = bool(downgrade_enabled), protection_days
+    rule.downgrade_after_months = downgrade_after_months
     rule.updated_by = actor if getattr(actor, "pk", None) else None
     rule.save()
     rule.conditions.all().delete()
@@ -123,14 +144,18 @@ def _notice(user_id: int, from_name: str, to_name: str, upgrade: bool, reason: s
     else:
         title = gettext("等级调整为%(level)s") % {"level": to_name}
         body = gettext("%(period)s 月度评估未达到 %(old)s 的保级条件，等级调整为 %(new)s。") % {
-            "period": period, "old": from_name, "new": to_name,
+            "period": period,
+            "old": from_name,
+            "new": to_name,
         }
     if reason == R.MANUAL:
         body = gettext("运营已将你的分销等级由 %(old)s 调整为 %(new)s。") % {"old": from_name, "new": to_name}
     return Notification(user_id=user_id, kind=NOTICE_KIND, title=title[:80], body=body[:500], created_at=now)
 
 
-def _record(distributor: Distributor, level: Level, *, reason: str, figures: dict, actor=None, note: str = "", now=None) -> LevelChange:
+def _record(
+    distributor: Distributor, level: Level, *, reason: str, figures: dict, actor=None, note: str = "", now=None
+) -> LevelChange:
     """Move one (locked) distributor through distribution's own service and record why."""
     now = now or timezone.now()
     old = distributor.level
@@ -138,8 +163,15 @@ def _record(distributor: Distributor, level: Level, *, reason: str, figures: dic
     label = {R.INSTANT: gettext("即时升级"), R.MANUAL: gettext("手动调整"), R.MONTHLY: gettext("月度评估")}[reason]
     distribution.assign_level(distributor=distributor, level=level, actor=actor, reason=f"{label}：{old.name} → {level.name}")
     change = LevelChange.objects.create(
-        distributor=distributor, from_level=old, to_level=level, is_upgrade=upgrade, reason=reason,
-        figures=figures, note=note[:200], actor=actor if getattr(actor, "pk", None) else None, created_at=now,
+        distributor=distributor,
+        from_level=old,
+        to_level=level,
+        is_upgrade=upgrade,
+        reason=reason,
+        figures=figures,
+        note=note[:200],
+        actor=actor if getattr(actor, "pk", None) else None,
+        created_at=now,
     )
     _notice(distributor.user_id, old.name, level.name, upgrade, reason, "", now).save()
     return change
@@ -202,30 +234,23 @@ def change_level(*, distributor_id: int, level_id: int, actor, note: str = "") -
 # --- monthly evaluation ----------------------------------------------------------------------
 
 
-def _first_of_next(day: date) -> date:
-    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
-
-
 def previous_month(now: datetime | None = None) -> str:
-    today = timezone.localdate(now or timezone.now())
-    last = date(today.year - 1, 12, 1) if today.month == 1 else date(today.year, today.month - 1, 1)
-    return f"{last:%Y-%m}"
+    return periods.previous_month(now)
 
 
 def month_period(month: str | None = None, *, now: datetime | None = None) -> tuple[str, Window]:
     """A closed local month "YYYY-MM" (default: the previous one) and its window; the current or a
     future month is refused with `month_not_closed`."""
-    label = previous_month(now) if month in (None, "") else month
-    match = _MONTH.match(label) if isinstance(label, str) else None
-    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    label = periods.previous_month(now) if month in (None, "") else month
+    first = periods.parse_month(label)
+    if first is None:
         raise GrowthError("invalid_month", gettext("月份格式应为 YYYY-MM，例如 2026-10"), {"month": month})
-    first = date(int(match.group(1)), int(match.group(2)), 1)
-    today = timezone.localdate(now or timezone.now())
-    if first >= today.replace(day=1):
+    if not periods.is_closed_month(first, now):
         raise GrowthError(
             "month_not_closed", gettext("只能评估已结束的月份：%(month)s 尚未结束") % {"month": label}, {"month": label}
         )
-    return label, Window(month_start=local_midnight(first), end=local_midnight(_first_of_next(first)))
+    start, end = periods.month_bounds(first)
+    return label, Window(month_start=start, end=end)
 
 
 @dataclass(frozen=True)
@@ -238,120 +263,204 @@ class EvaluationRun:
 
     def summary(self) -> str:
         return gettext("%(period)s 等级评估：评估 %(n)d 位分销商，升级 %(up)d 位，降级 %(down)d 位（此前已评估 %(done)d 位）") % {
-            "period": self.period, "n": self.evaluated, "up": self.upgraded, "down": self.downgraded, "done": self.already_done,
+            "period": self.period,
+            "n": self.evaluated,
+            "up": self.upgraded,
+            "down": self.downgraded,
+            "done": self.already_done,
         }
 
 
-@dataclass(frozen=True)
-class _Decision:
-    distributor_id: int
-    user_id: int
-    from_level_id: int
-    to_level_id: int
-    upgrade: bool
-    figures: dict
+TEMP = "growth_month_run"  # one per connection, dropped at the end of the run
 
 
-def _last_upgrades(since: datetime) -> dict[int, datetime]:
-    rows = (
-        LevelChange.objects.filter(is_upgrade=True, created_at__gt=since)
-        .order_by()
-        .values("distributor_id")
-        .annotate(last=Max("created_at"))
-        .values_list("distributor_id", "last")
-    )
-    return dict(rows)
+def _month_before(period: str) -> str:
+    return month_label(month_start(month_index(date(int(period[:4]), int(period[5:7]), 1)) - 1))
 
 
-def _decide(period: str, window: Window, rules: list[RuleView], now: datetime) -> tuple[list[_Decision], int, int]:
+class _Sql:
+    """Raw SQL with named parameters, so that rule expressions compose without quoting values."""
+
+    def __init__(self, params: dict | None = None):
+        self.params = dict(params or {})
+
+    def __call__(self, value) -> str:
+        name = f"v{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+
+def _met(rule: RuleView, q: _Sql, alias: str) -> str:
+    """`qualifies` as a SQL condition on the figure columns of `alias`."""
+    tests = []
+    for kind, threshold in rule.conditions:
+        if kind in KINDS:
+            tests.append(f"{alias}.{kind} >= {q(threshold)}")
+        else:  # a figure nobody has reads as 0, as in `qualifies`
+            tests.append("1 = 1" if 0 >= threshold else "1 = 0")
+    return "(" + (" AND " if rule.combine == LevelRule.Combine.ALL else " OR ").join(tests) + ")"
+
+
+def _judge_sql(period: str, window: Window, rules: list[RuleView], now: datetime) -> tuple[str, dict]:
+    """One INSERT … SELECT that fills the run's table with every evaluated distributor that moves,
+    missed its level's rule, or has a streak: its figures, the level above it qualifies for (highest
+    first, as `upgrade_target`), whether it missed a rule that downgrades (past the protection
+    period), its count of consecutive missed months, and the level it goes to."""
+    figures, params = everyone_figures_sql(window)
+    q = _Sql(params)
     levels = list(Level.objects.order_by("rank").values_list("pk", "rank"))
-    rank_of = dict(levels)
     below = {levels[i][0]: levels[i - 1][0] for i in range(1, len(levels))}
     rule_of = {r.level_id: r for r in rules}
     active = [r for r in rules if r.is_enabled and r.conditions]
     longest = max((r.protection_days for r in rules), default=0)
-    done = set(LevelChange.objects.filter(period=period).values_list("distributor_id", flat=True))
-    protected = _last_upgrades(now - timedelta(days=longest)) if longest else {}
-    figures = figures_for(None, window=window)
-    decisions: list[_Decision] = []
-    evaluated = 0
-    members = Distributor.objects.filter(status=APPROVED).order_by().values_list("pk", "user_id", "level_id")
-    for pk, user_id, level_id in members.iterator(chunk_size=CHUNK):
-        if pk in done:
-            continue
-        evaluated += 1
-        figs = figures.of(pk)
-        target = upgrade_target(rank_of[level_id], active, figs)
-        if target is not None:
-            decisions.append(_Decision(pk, user_id, level_id, target.level_id, True, figs))
-            continue
-        # Down one level only where the current level's (enabled) rule allows it and is no longer met.
-        rule = rule_of.get(level_id)
-        if rule is None or rule not in active or not rule.downgrade_enabled or level_id not in below:
-            continue
-        if qualifies(rule, figs):
-            continue
-        last_up = protected.get(pk)
-        if last_up is not None and now < last_up + timedelta(days=rule.protection_days):
-            continue
-        decisions.append(_Decision(pk, user_id, level_id, below[level_id], False, figs))
-    return decisions, evaluated, len(done)
 
-
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _apply(decisions: list[_Decision], period: str, actor, now: datetime) -> list[_Decision]:
-    """Lock the rows to change, keep those still at the level decided from, then bulk-update them by
-    (from, to) pair and bulk-insert their changes and notices."""
-    current: dict[int, int] = {}
-    for chunk in _chunks(sorted(d.distributor_id for d in decisions)):
-        current.update(Distributor.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk", "level_id"))
-    applied = [d for d in decisions if current.get(d.distributor_id) == d.from_level_id]
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for d in applied:
-        groups[(d.from_level_id, d.to_level_id)].append(d.distributor_id)
-    for (from_id, to_id), ids in groups.items():
-        for chunk in _chunks(ids):
-            Distributor.objects.filter(pk__in=chunk, level_id=from_id).update(level_id=to_id)
-    names = dict(Level.objects.values_list("pk", "name"))
-    actor = actor if getattr(actor, "pk", None) else None
-    LevelChange.objects.bulk_create(
-        [
-            LevelChange(
-                distributor_id=d.distributor_id, from_level_id=d.from_level_id, to_level_id=d.to_level_id,
-                is_upgrade=d.upgrade, reason=R.MONTHLY, figures=d.figures, period=period, actor=actor, created_at=now,
-            )
-            for d in applied
-        ],
-        batch_size=CHUNK,
+    ups = [
+        f"WHEN lv.rank < {q(r.rank)} AND {_met(r, q, 'f')} THEN {q(r.level_id)}" for r in sorted(active, key=lambda r: -r.rank)
+    ]
+    target = f"CASE {' '.join(ups)} END" if ups else "NULL"
+    downs = [rule_of[pk] for pk, _rank in levels if pk in below and rule_of.get(pk) in active and rule_of[pk].downgrade_enabled]
+    misses, down_to = [], []
+    for rule in downs:
+        since = connection.ops.adapt_datetimefield_value(now - timedelta(days=rule.protection_days))
+        unprotected = f"(u.last_up IS NULL OR u.last_up <= {q(since)})" if longest else "1 = 1"
+        misses.append(f"WHEN f.level_id = {q(rule.level_id)} AND NOT {_met(rule, q, 'f')} AND {unprotected} THEN 1")
+        down_to.append(
+            f"WHEN j.level_id = {q(rule.level_id)} AND j.missed = 1 AND j.misses >= {q(rule.downgrade_after_months)} "
+            f"THEN {q(below[rule.level_id])}"
+        )
+    missed = f"CASE {' '.join(misses)} ELSE 0 END" if misses else "0"
+    down = f"CASE {' '.join(down_to)} END" if down_to else "NULL"
+    last_up = (
+        f"LEFT JOIN (SELECT c.distributor_id, MAX(c.created_at) AS last_up FROM {LevelChange._meta.db_table} c "
+        f"WHERE c.is_upgrade AND c.created_at > {q(connection.ops.adapt_datetimefield_value(now - timedelta(days=longest)))} "
+        "GROUP BY c.distributor_id) u ON u.distributor_id = f.id"
+        if longest
+        else ""
     )
-    Notification.objects.bulk_create(
-        [_notice(d.user_id, names[d.from_level_id], names[d.to_level_id], d.upgrade, R.MONTHLY, period, now) for d in applied],
-        batch_size=CHUNK,
+    p, before = q(period), q(_month_before(period))
+    columns = ", ".join(
+        ("id", "user_id", "level_id", *KINDS, "strike_period", "target", "missed", "misses", "to_level", "applied")
     )
-    return applied
+    sql = f"""
+        INSERT INTO {TEMP} ({columns})
+        SELECT j.*, COALESCE(j.target, {down}), 0 FROM (
+            SELECT f.id, f.user_id, f.level_id, {", ".join(f"f.{kind}" for kind in KINDS)}, s.last_period,
+                {target} AS target, {missed} AS missed,
+                CASE WHEN s.level_id = f.level_id AND s.last_period = {p} THEN s.misses
+                     WHEN s.level_id = f.level_id AND s.last_period = {before} THEN s.misses + 1 ELSE 1 END AS misses
+            FROM ({figures}) f
+            JOIN {Level._meta.db_table} lv ON lv.id = f.level_id
+            LEFT JOIN {LevelStrike._meta.db_table} s ON s.distributor_id = f.id
+            {last_up}
+            WHERE NOT EXISTS (SELECT 1 FROM {LevelChange._meta.db_table} c WHERE c.distributor_id = f.id AND c.period = {p})
+        ) j
+        WHERE j.target IS NOT NULL OR j.missed = 1 OR j.last_period IS NOT NULL"""
+    return sql, q.params
+
+
+def _create_run_table(cursor) -> None:
+    kinds = ", ".join(f"{kind} bigint NOT NULL" for kind in KINDS)
+    cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {TEMP} (id bigint PRIMARY KEY, user_id bigint NOT NULL, level_id bigint NOT NULL, {kinds}, "
+        "strike_period varchar(7), target bigint, missed integer NOT NULL, misses integer NOT NULL, to_level bigint, "
+        "applied integer NOT NULL)"
+    )
+
+
+def _apply_run(cursor, period: str, actor_id: int | None, now: datetime) -> tuple[int, int]:
+    """Lock the distributors to move (by id), keep those still at the level decided from, move them,
+    and record a change and a notice for each; then keep the streaks. Returns (upgraded, downgraded)."""
+    distributor = Distributor._meta.db_table
+    still_there = (
+        f"SELECT d.id FROM {distributor} d JOIN {TEMP} r ON r.id = d.id WHERE r.to_level IS NOT NULL AND d.level_id = r.level_id"
+    )
+    if connection.features.has_select_for_update:
+        # Locked in id order; a row changed meanwhile is read again and left out if it moved.
+        still_there += " ORDER BY d.id FOR UPDATE OF d"
+    cursor.execute(f"UPDATE {TEMP} SET applied = 1 WHERE id IN ({still_there})")
+    cursor.execute(f"SELECT level_id, to_level, COUNT(*) FROM {TEMP} WHERE applied = 1 GROUP BY level_id, to_level")
+    pairs = cursor.fetchall()
+    upgraded = downgraded = 0
+    if pairs:
+        cursor.execute(
+            f"UPDATE {distributor} SET level_id = r.to_level FROM (SELECT id, to_level FROM {TEMP} WHERE applied = 1 ORDER BY id) r "
+            f"WHERE r.id = {distributor}.id"
+        )
+        q = _Sql({"period": period, "actor": actor_id, "now": connection.ops.adapt_datetimefield_value(now)})
+        levels = {pk: (name, rank) for pk, name, rank in Level.objects.values_list("pk", "name", "rank")}
+        texts: dict[str, list[str]] = {"kind": [], "title": [], "body": [], "url": []}
+        for from_id, to_id, count in pairs:
+            upgrade = levels[to_id][1] > levels[from_id][1]
+            upgraded, downgraded = upgraded + count * upgrade, downgraded + count * (not upgrade)
+            notice = _notice(0, levels[from_id][0], levels[to_id][0], upgrade, R.MONTHLY, period, now)
+            pair = f"r.level_id = {q(from_id)} AND r.to_level = {q(to_id)}"
+            for field, values in texts.items():
+                values.append(f"WHEN {pair} THEN {q(getattr(notice, field))}")
+        case = {field: f"CASE {' '.join(values)} END" for field, values in texts.items()}
+        json = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+        figures = ", ".join(f"'{kind}', r.{kind}" for kind in KINDS)
+        cursor.execute(
+            f"INSERT INTO {LevelChange._meta.db_table} (distributor_id, from_level_id, to_level_id, is_upgrade, reason, figures, "
+            f"period, note, actor_id, created_at) SELECT r.id, r.level_id, r.to_level, r.target IS NOT NULL, {q(R.MONTHLY)}, "
+            f"{json}({figures}), %(period)s, '', CAST(%(actor)s AS bigint), %(now)s FROM {TEMP} r WHERE r.applied = 1 ORDER BY r.id",
+            q.params,
+        )
+        cursor.execute(
+            f"INSERT INTO {Notification._meta.db_table} (user_id, kind, title, body, url, created_at) "
+            f"SELECT r.user_id, {case['kind']}, {case['title']}, {case['body']}, {case['url']}, %(now)s "
+            f"FROM {TEMP} r WHERE r.applied = 1 ORDER BY r.id",
+            q.params,
+        )
+    # Streaks: a move ends one; so does a month that was not a miss, unless the streak is from this or
+    # a later month; a miss that did not lead down is this month's count.
+    strike = LevelStrike._meta.db_table
+    cursor.execute(
+        f"DELETE FROM {strike} WHERE distributor_id IN (SELECT id FROM {TEMP} WHERE to_level IS NOT NULL "
+        "OR (missed = 0 AND strike_period < %(period)s))",
+        {"period": period},
+    )
+    cursor.execute(
+        f"INSERT INTO {strike} (distributor_id, level_id, misses, last_period) SELECT id, level_id, misses, %(period)s "
+        f"FROM {TEMP} WHERE missed = 1 AND to_level IS NULL AND (strike_period IS NULL OR strike_period < %(period)s) "
+        "ON CONFLICT (distributor_id) DO UPDATE SET level_id = excluded.level_id, misses = excluded.misses, "
+        "last_period = excluded.last_period",
+        {"period": period},
+    )
+    return upgraded, downgraded
 
 
 def run_monthly_evaluation(month: str | None = None, now: datetime | None = None, *, actor=None) -> EvaluationRun:
     """Evaluate every approved distributor for a closed month (default: the previous one). Distributors
-    already changed for that month are left alone, so a rerun changes nothing."""
+    already changed for that month are left alone, so a rerun changes nothing.
+
+    All of it happens in the database, in a fixed number of statements whatever the size of the
+    network: the figures and decisions go into a temporary table, and the moves, changes, notices and
+    streaks are written from it. Only the distributors that move, miss or have a streak are kept there."""
     now = now or timezone.now()
     period, window = month_period(month, now=now)
     rules = load_rules()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    done = LevelChange.objects.filter(period=period)
     try:
-        with transaction.atomic():
-            decisions, evaluated, done = _decide(period, window, rules, now)
-            applied = _apply(decisions, period, actor, now) if decisions else []
+        with transaction.atomic(), connection.cursor() as cursor:
+            already = done.count()
+            evaluated = (
+                Distributor.objects.filter(status=APPROVED).filter(~Exists(done.filter(distributor_id=OuterRef("pk")))).count()
+            )
+            _create_run_table(cursor)
+            sql, params = _judge_sql(period, window, rules, now)
+            cursor.execute(sql, params)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {TEMP}")
+            upgraded, downgraded = _apply_run(cursor, period, actor_id, now)
+            cursor.execute(f"DROP TABLE {TEMP}")
     except IntegrityError as exc:
         # A concurrent run recorded some of the same (distributor, month) changes first.
         raise GrowthError(
             "evaluation_running", gettext("该月份的评估正在另一处执行，请稍后重试"), {"period": period}, status=409
         ) from exc
-    up = sum(1 for d in applied if d.upgrade)
-    return EvaluationRun(period=period, evaluated=evaluated, upgraded=up, downgraded=len(applied) - up, already_done=done)
+    return EvaluationRun(period=period, evaluated=evaluated, upgraded=upgraded, downgraded=downgraded, already_done=already)
 
 
 # --- invitation ladder ------------------------------------------------------------------------------
@@ -378,7 +487,9 @@ def validate_rung(*, invites, basis, reward, cash_fen=0, gift_name="", points=0)
         raise GrowthError("invalid_rung", gettext("计数口径无效"), {"basis": basis})
     if reward not in InvitationRung.Reward.values:
         raise GrowthError("invalid_rung", gettext("奖励类型只能是礼品、现金或积分"), {"reward": reward})
-    if reward == InvitationRung.Reward.CASH and (not isinstance(cash_fen, int) or isinstance(cash_fen, bool) or not 1 <= cash_fen <= 10**9):
+    if reward == InvitationRung.Reward.CASH and (
+        not isinstance(cash_fen, int) or isinstance(cash_fen, bool) or not 1 <= cash_fen <= 10**9
+    ):
         raise GrowthError("invalid_rung", gettext("现金奖励须大于 0"), {"cash_fen": cash_fen})
     if reward == InvitationRung.Reward.GIFT and not (gift_name or "").strip():
         raise GrowthError("invalid_rung", gettext("请填写礼品名称"))
@@ -387,8 +498,17 @@ def validate_rung(*, invites, basis, reward, cash_fen=0, gift_name="", points=0)
 
 
 @transaction.atomic
-def save_rung(*, invites: int, basis: str, reward: str, cash_fen: int = 0, gift_name: str = "", points: int = 0,
-              is_enabled: bool = True, rung_id: int | None = None):
+def save_rung(
+    *,
+    invites: int,
+    basis: str,
+    reward: str,
+    cash_fen: int = 0,
+    gift_name: str = "",
+    points: int = 0,
+    is_enabled: bool = True,
+    rung_id: int | None = None,
+):
     """Create or change a rung. Returns (rung, warning); the warning is not empty for a heads-only rung."""
     from .models import InvitationRung
 
@@ -435,21 +555,33 @@ def claim_invitation_reward(*, distributor: Distributor, rung_id: int, now: date
     try:
         with transaction.atomic():
             reward = InvitationReward.objects.create(
-                distributor=distributor, rung=rung, invites_counted=count, reward=rung.reward, cash_fen=rung.cash_fen,
-                gift_name=rung.gift_name, points=rung.points, created_at=now or timezone.now(),
+                distributor=distributor,
+                rung=rung,
+                invites_counted=count,
+                reward=rung.reward,
+                cash_fen=rung.cash_fen,
+                gift_name=rung.gift_name,
+                points=rung.points,
+                created_at=now or timezone.now(),
             )
             if rung.reward == InvitationRung.Reward.CASH and rung.cash_fen > 0:
                 ensure_distributor_accounts([distributor.pk])
                 ledger.open_accounts({REWARD_EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("邀请奖励费用")}})
                 txn = ledger.post(
-                    idempotency_key=f"invitation_reward:{distributor.pk}:{rung.pk}", kind="invitation_reward",
-                    entries=[(REWARD_EXPENSE_ACCOUNT, "debit", rung.cash_fen), (available_account(distributor.pk), "credit", rung.cash_fen)],
-                    memo=gettext("邀请 %(n)s 人阶梯奖励") % {"n": rung.invites}, reference=distributor.code,
+                    idempotency_key=f"invitation_reward:{distributor.pk}:{rung.pk}",
+                    kind="invitation_reward",
+                    entries=[
+                        (REWARD_EXPENSE_ACCOUNT, "debit", rung.cash_fen),
+                        (available_account(distributor.pk), "credit", rung.cash_fen),
+                    ],
+                    memo=gettext("邀请 %(n)s 人阶梯奖励") % {"n": rung.invites},
+                    reference=distributor.code,
                 )
                 reward.ledger_transaction_id = txn.pk
                 reward.save(update_fields=["ledger_transaction_id"])
             Notification.objects.create(
-                user_id=distributor.user_id, kind="invitation_reward",
+                user_id=distributor.user_id,
+                kind="invitation_reward",
                 title=gettext("邀请奖励已领取"),
                 body=gettext("邀请满 %(n)s 人：%(reward)s") % {"n": rung.invites, "reward": rung.get_reward_display()},
             )

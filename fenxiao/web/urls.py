@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_earnings, views_growth, views_orders, views_shop, views_team, views_withdrawals
+from . import views, views_earnings, views_growth, views_notifications, views_orders, views_shop, views_team, views_withdrawals
 
 app_name = "web"
 
@@ -43,6 +43,9 @@ urlpatterns = [
     path("orders/<int:order_id>/aftersales/<int:aftersale_id>/return/", views_orders.aftersale_return, name="aftersale_return"),
     path("orders/<int:order_id>/aftersales/<int:aftersale_id>/withdraw/", views_orders.aftersale_withdraw, name="aftersale_withdraw"),
     path("orders/lines/<int:line_id>/aftersale/", views_orders.aftersale_new, name="aftersale_new"),
+    path("me/notifications/", views_notifications.notifications, name="notifications"),
+    path("me/notifications/read-all/", views_notifications.notifications_read_all, name="notifications_read_all"),
+    path("me/notifications/<int:notice_id>/open/", views_notifications.notification_open, name="notification_open"),
     path("me/kyc/", views_withdrawals.kyc, name="kyc"),
     path("me/withdraw/", views_withdrawals.withdraw, name="withdraw"),
     path("me/withdraw/quote/", views_withdrawals.withdraw_quote, name="withdraw_quote"),

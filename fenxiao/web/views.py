@@ -29,6 +29,7 @@ from fenxiao.catalog.selectors import active_categories, shelf_product, shelf_pr
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution import selectors, selectors_shop, services
 from fenxiao.distribution.models import DistributionSettings, Distributor
+from fenxiao.growth import selectors_conversion, selectors_notifications
 from fenxiao.inventory.selectors import available_by_sku
 from fenxiao.orders.services import MAX_QUANTITY
 
@@ -275,11 +276,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def me(request: HttpRequest) -> HttpResponse:
     from .views_orders import order_shortcuts  # views_orders builds on this module's helpers
 
+    own = selectors.distributor_for_user(request.user)
     context = {
         "tab": "me",
         "binding": selectors.active_binding(request.user),
-        "own": selectors.distributor_for_user(request.user),
+        "own": own,
         "order_shortcuts": order_shortcuts(request.user),
+        "unread_notices": selectors_notifications.unread_count(request.user),
+        "apply_invite": selectors_conversion.open_invitation(request.user) if own is None else None,
     }
     return render(request, "web/me.html", context)
 
@@ -339,6 +343,7 @@ def distributor_center(request: HttpRequest) -> HttpResponse:
         "downline": list(selectors.direct_downline(distributor)[:DOWNLINE_SHOWN]),
         "downline_shown": DOWNLINE_SHOWN,
         "shop_order_count": shop_order_count(distributor),
+        "unread_notices": selectors_notifications.unread_count(request.user),
         **_share_urls(request, distributor),
     }
     return render(request, "web/distributor_center.html", context)

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import parse_yuan, yuan
 from fenxiao.common.phone import mask_name, mask_phone
+from fenxiao.growth import selectors_conversion
 from fenxiao.inventory.selectors import available_by_sku
 from fenxiao.orders import selectors, services
 from fenxiao.orders.models import AfterSale, Order, OrderLine
@@ -464,7 +465,10 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _own_order(request, order_id)
     if order is None:
         return _order_not_found(request)
-    return render(request, "web/order_detail.html", _detail_context(order))
+    context = _detail_context(order)
+    if order.status == S.COMPLETED:
+        context["apply_invite"] = selectors_conversion.open_invitation(request.user)
+    return render(request, "web/order_detail.html", context)
 
 
 def _after_action(request: HttpRequest, order_id: int, action, success: str, *, aftersale_id: int | None = None) -> HttpResponse:

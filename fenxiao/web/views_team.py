@@ -1,7 +1,8 @@
 """A distributor's team pages and the leaderboards: the team list (direct / indirect tabs, sort,
 htmx "load more"), the lazy team tree (one level per request, never past the second), and the
-monthly / quarterly boards with the viewer's own rank. Read-only: everything comes from
-`analytics.selectors`, which masks other people's names and phones."""
+monthly / quarterly boards with the viewer's own rank, the board's prizes, the winners of a closed
+period and the viewer's own awards. Read-only: everything comes from `analytics.selectors` and
+`growth.selectors_prizes`, which mask other people's names and phones."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from fenxiao.analytics import selectors
 from fenxiao.analytics.errors import AnalyticsError
+from fenxiao.growth import selectors_prizes
 
 from .views import _is_htmx, _not_found, _viewer_distributor
 
@@ -99,6 +101,13 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     _key, kind, offset, _label = next(p for p in PERIODS if p[0] == period_key)
     result = selectors.leaderboard(distributor, board=board, period=kind, offset=offset, scope=scope)
     current = {"board": board, "period": period_key, "scope": scope}
+    # The prizes of this board and period kind, the winners once the period is closed, and my own.
+    prizes = selectors_prizes.board_prizes(board, kind, result.period.label, viewer_id=distributor.pk)
+    my_awards = [
+        {"award": a, "prize": selectors_prizes.describe_prize(a), "board": a.close.get_board_display(),
+         "kind": a.close.get_period_kind_display()}
+        for a in selectors_prizes.my_awards(distributor.pk, limit=10)
+    ]
 
     def link(**change) -> str:
         return "?" + urlencode({**current, **change})
@@ -112,5 +121,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         "board_tabs": [(key, label, link(board=key)) for key, label in BOARD_TABS],
         "periods": [(key, label, link(period=key)) for key, _kind, _offset, label in PERIODS],
         "scopes": [(key, label, link(scope=key)) for key, label in SCOPES],
+        "prizes": prizes,
+        "my_awards": my_awards,
     }
     return render(request, "web/leaderboard.html", context)

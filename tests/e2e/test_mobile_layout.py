@@ -8,10 +8,12 @@ import os
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image
 
 from fenxiao.catalog.models import ProductImage
 from fenxiao.distribution import services
+from fenxiao.growth.models import ApplyInvitation, Notification
 from tests.factories import CategoryFactory, DistributorFactory, LevelFactory, ProductFactory, SkuFactory, UserFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still synchronous.
@@ -50,6 +52,22 @@ def _catalog():
     return serum
 
 
+def _leaderboard_prizes(shop) -> None:
+    """Prizes on the monthly sales board and last month closed with the shop among the winners."""
+    from datetime import timedelta
+
+    from fenxiao.analytics.selectors import period_for
+    from fenxiao.analytics.tests.helpers import sale
+    from fenxiao.growth import services_prizes
+
+    start = period_for("month", -1).start
+    sale(shop, 12800, completed_at=start + timedelta(days=3))
+    sale(DistributorFactory(level=shop.level, user=UserFactory(nickname="销售冠军")), 56000, completed_at=start + timedelta(days=4))
+    services_prizes.save_prize(board="sales", period_kind="month", rank_from=1, rank_to=1, reward="cash", cash_fen=50000)
+    services_prizes.save_prize(board="sales", period_kind="month", rank_from=2, rank_to=10, reward="gift", gift_name="品牌定制礼盒")
+    services_prizes.close_period("sales", "month")
+
+
 def _check(page, url: str, name: str, artifacts) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -78,6 +96,13 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
     serum = _catalog()
     consumer = UserFactory(nickname="阿华")
     services.bind_customer(customer=consumer, distributor=shop)
+    ApplyInvitation.objects.create(user=consumer, invited_by=shop)
+    Notification.objects.create(
+        user=consumer, kind="apply_invitation", title="成为分销商，分享赚佣金", url="/apply/",
+        body="你的订单已完成。申请成为分销商，把喜欢的商品分享给好友，好友下单你就能获得佣金。",
+    )
+    Notification.objects.create(user=shop.user, kind="level_change", title="恭喜升级为普通分销商", url="/dc/level/", read_at=timezone.now())
+    _leaderboard_prizes(shop)
     base = live_server.url
 
     anonymous = browser.new_context(locale="zh-CN", **PHONE)
@@ -98,12 +123,14 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
     anonymous.close()
 
     for user, pages in (
-        (consumer, [("/me/", "me-consumer"), ("/apply/", "apply-review")]),
+        (consumer, [("/me/", "me-consumer"), ("/me/notifications/", "notifications"), ("/apply/", "apply-review")]),
         (shop.user, [("/dc/", "distributor-center"), (f"/p/{serum.pk}/", "product-as-distributor"), ("/me/", "me-distributor"),
                      ("/dc/earnings/", "earnings"), ("/dc/earnings/statement/", "earnings-statement"),
                      ("/me/withdraw/", "withdraw-kyc"), ("/me/kyc/", "kyc"), ("/me/withdrawals/", "withdrawals"),
                      ("/dc/level/", "level"), ("/dc/team/", "team"), ("/dc/team/tree/", "team-tree"),
-                     ("/dc/leaderboard/", "leaderboard"), ("/dc/shop/", "shop-editor"), ("/dc/invitations/", "invitations")]),
+                     ("/dc/leaderboard/", "leaderboard"),
+                     ("/dc/leaderboard/?board=sales&period=last_month", "leaderboard-closed"), ("/dc/shop/", "shop-editor"), ("/dc/invitations/", "invitations"),
+                     ("/me/notifications/", "notifications-distributor")]),
     ):
         context = browser.new_context(locale="zh-CN", **PHONE)
         page = context.new_page()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from fenxiao.commissions import services as commissions
 from fenxiao.common.errors import DomainError
 from fenxiao.orders import services
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import Order, OrderEvent
 
 NOTE = "演示订单"
 CITIES = [
@@ -89,6 +89,7 @@ def make_demo_orders(*, buyers, skus, operator, seed: int = 2026) -> int:
     now = timezone.now()
     services.auto_receive_orders(now=now + timedelta(days=11))
     services.complete_orders(now=now + timedelta(days=19))
+    _backdate(made["completed"], now=now, rng=rng)
     # Their commissions are settled at once (an operator's early settlement), so the demo has
     # withdrawable balances today; one late complaint is refunded after settlement (a clawback).
     for order in made["completed"]:
@@ -116,3 +117,19 @@ def make_demo_orders(*, buyers, skus, operator, seed: int = 2026) -> int:
     for order in made["shipped"]:
         ship(order)
     return sum(len(v) for v in made.values())
+
+
+def _backdate(orders: list[Order], *, now, rng: random.Random) -> None:
+    """Sample history: the completed orders are moved back in time as a whole (placed, paid, shipped,
+    received, completed, and their event rows), so their completions fall over the last eight weeks,
+    before today, instead of 19 days ahead. This month's and last month's sales figures, leaderboards
+    and level progress then have something to show whatever the day of the month."""
+    timestamps = ("created_at", "expires_at", "paid_at", "shipped_at", "received_at", "completed_at")
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]).exclude(completed_at=None):
+        target = now - timedelta(minutes=rng.randint(60, 56 * 24 * 60))
+        shift = order.completed_at - target
+        Order.objects.filter(pk=order.pk).update(
+            **{name: getattr(order, name) - shift for name in timestamps if getattr(order, name) is not None}
+        )
+        for event in OrderEvent.objects.filter(order=order):
+            OrderEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - shift)

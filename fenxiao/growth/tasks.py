@@ -1,0 +1,15 @@
+"""Scheduled jobs of the growth app, idempotent and safe at any frequency: the worker
+(`manage.py run_jobs`) and the management commands call these."""
+
+
+def run_leaderboard_close(now=None) -> dict[str, int]:
+    """Close the most recent ended period of every board and period kind that has prizes; a period
+    already closed is skipped and awards nothing again."""
+    from .services_prizes import run_leaderboard_close as close_all
+
+    closings = close_all(now=now)
+    made = [c for c in closings if c.created]
+    return {
+        "leaderboards_closed": len(made),
+        "leaderboard_winners": sum(c.close.winners for c in made),
+    }
