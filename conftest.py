@@ -26,4 +26,18 @@ def _books_balance_after_the_suite(request, django_db_setup, django_db_blocker):
         return  # no test used the database, so none was created: nothing to check (and never the real one)
     with django_db_blocker.unblock():
         problems = [v.message for v in violations()]
+        _end_other_sessions()
     assert not problems, f"ledger_check fails after the test suite: {problems[:5]}"
+
+
+def _end_other_sessions() -> None:
+    """A browser test's keep-alive request thread may still hold its own connection, and PostgreSQL
+    will not drop a database in use: end those sessions before pytest-django drops the test database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )

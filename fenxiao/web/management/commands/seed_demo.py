@@ -140,6 +140,8 @@ class Command(BaseCommand):
             )
             self._pending_applications(password, tree)
             orders_made = self._orders(consumers, tree, staff)
+        make_demo_withdrawals()
+        make_demo_growth()  # after the orders: it invites their buyers and closes last month's boards
         self.stdout.write(self.style.SUCCESS(
             f"演示数据就绪：{Distributor.objects.filter(status='approved').count()} 个分销商，"
             f"{Product.objects.count()} 个商品，{len(consumers)} 个消费者，"
@@ -158,8 +160,6 @@ class Command(BaseCommand):
                 ]
             )
         )
-        make_demo_withdrawals()
-        make_demo_growth()
 
     # --- pieces ----------------------------------------------------------------------------
 
