@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fenxiao.catalog.models import Product
 from fenxiao.catalog.selectors import shelf_products
+from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.common.money import format_rate
 
 from . import poster, selectors_shop, services, services_shop
@@ -34,19 +35,6 @@ from .models import (
 
 def _as_validation_error(exc: DistributionError) -> ValidationError:
     return ValidationError(exc.message, code=exc.code)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit trails: visible, never added, changed or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DistributionSettingsForm(forms.ModelForm):
@@ -286,24 +274,13 @@ class VisitAdmin(ReadOnlyAdmin):
 # --- distributors' shops (一键开店) ---------------------------------------------------------------
 
 
-class ShopFeatureInline(admin.TabularInline):
+class ShopFeatureInline(ReadOnlyInline):
     """The featured products in the shop's order; the distributor's picker is the one place that
     changes them, so here they are only shown, with whether each still shows (on shelf)."""
 
     model = ShopFeature
     fields = ("position", "product_id", "product", "shown")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return (

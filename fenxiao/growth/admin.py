@@ -9,6 +9,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ReadOnlyAdmin
+
 from . import services
 from .errors import GrowthError
 from .models import InvitationReward, InvitationRung, LevelChange, LevelCondition, LevelRule, Notification
@@ -101,19 +103,8 @@ class LevelRuleAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(LevelChange)
-class LevelChangeAdmin(ReadOnly):
+class LevelChangeAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "distributor", "from_level", "to_level", "is_upgrade", "reason", "period", "actor")
     list_filter = ("reason", "period", "is_upgrade", "to_level")
     search_fields = ("distributor__code", "distributor__user__phone", "period")
@@ -147,7 +138,7 @@ class LevelChangeAdmin(ReadOnly):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnly):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "kind", "title", "read_at")
     list_filter = ("kind",)
     search_fields = ("user__phone", "title")
@@ -202,7 +193,7 @@ class InvitationRungAdmin(admin.ModelAdmin):
 
 
 @admin.register(InvitationReward)
-class InvitationRewardAdmin(ReadOnly):
+class InvitationRewardAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "distributor", "rung", "reward", "cash_fen", "gift_name", "points", "invites_counted")
     list_filter = ("reward",)
     list_select_related = ("distributor", "rung")

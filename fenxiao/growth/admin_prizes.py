@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.common.money import yuan
 
 from . import services_prizes
@@ -24,17 +25,6 @@ from .selectors_prizes import describe_prize, rank_range
 
 CLOSE_PERMISSION = "growth.add_leaderboardclose"
 PRIZE_FIELDS = ["board", "period_kind", "rank_from", "rank_to", "reward", "cash_fen", "gift_name", "points", "is_enabled"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class LeaderboardPrizeForm(forms.ModelForm):
@@ -90,10 +80,8 @@ class LeaderboardPrizeAdmin(admin.ModelAdmin):
         self.message_user(request, gettext("已停用所选奖品"), messages.SUCCESS)
 
 
-class LeaderboardAwardInline(admin.TabularInline):
+class LeaderboardAwardInline(ReadOnlyInline):
     model = LeaderboardAward
-    extra = 0
-    can_delete = False
     fields = ("rank", "distributor", "value", "reward", "prize_text", "points")
     readonly_fields = fields
 
@@ -103,15 +91,6 @@ class LeaderboardAwardInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("distributor__user")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LeaderboardClose)

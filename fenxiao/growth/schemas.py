@@ -108,9 +108,9 @@ class InvitationsOut(Schema):
     rungs: list[RungOut]
 
 
-class RungIn(Schema):
-    invites: int
-    basis: str = "valid"
+class RewardIn(Schema):
+    """What a ladder rung or a leaderboard prize gives: cash (fen), points or a gift."""
+
     reward: str
     cash_fen: int = 0
     gift_name: str = ""
@@ -118,44 +118,42 @@ class RungIn(Schema):
     is_enabled: bool = True
 
 
-class RungSavedOut(Schema):
-    id: int
-    invites: int
-    basis: str
+class RewardOut(Schema):
     reward: str
     cash_fen: int
     gift_name: str
     points: int
     is_enabled: bool
+
+
+class RungIn(RewardIn):
+    invites: int
+    basis: str = "valid"
+
+
+class RungSavedOut(RewardOut):
+    id: int
+    invites: int
+    basis: str
     warning: str
 
 
 # --- leaderboard prizes ----------------------------------------------------------------------------
 
 
-class PrizeIn(Schema):
+class PrizeIn(RewardIn):
     board: str
     period_kind: str
     rank_from: int
     rank_to: int
-    reward: str
-    cash_fen: int = 0
-    gift_name: str = ""
-    points: int = 0
-    is_enabled: bool = True
 
 
-class PrizeOut(Schema):
+class PrizeOut(RewardOut):
     id: int
     board: str
     period_kind: str
     rank_from: int
     rank_to: int
-    reward: str
-    cash_fen: int
-    gift_name: str
-    points: int
-    is_enabled: bool
     updated_at: datetime
 
 

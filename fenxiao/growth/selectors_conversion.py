@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from fenxiao.common.money import BASIS_POINTS, format_rate, prorate
-from fenxiao.common.periods import local_midnight
+from fenxiao.common.periods import local_midnight, month_index, month_label, month_start
 from fenxiao.distribution.models import Distributor
 from fenxiao.orders.models import Order
 
@@ -103,11 +103,7 @@ def date_range(start: date | None = None, end: date | None = None, *, today: dat
 
 
 def _months(start: date, end: date) -> list[str]:
-    labels, year, month = [], start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        labels.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return labels
+    return [month_label(month_start(i)) for i in range(month_index(start), month_index(end) + 1)]
 
 
 def _median_wait(invitations) -> int | None:

@@ -220,10 +220,9 @@ def _winners(prizes: list[LeaderboardPrize], rows: list[analytics.RankedRow]) ->
 
 def _notice(user_id: int, board: str, kind: str, label: str, award: LeaderboardAward, now: datetime) -> Notification:
     names = {Board.SALES: gettext("销售榜"), Board.INVITES: gettext("邀请榜")}
-    kinds = {Kind.MONTH: gettext("月度"), Kind.QUARTER: gettext("季度")}
     title = gettext("恭喜上榜获奖：第 %(rank)d 名") % {"rank": award.rank}
     body = gettext("%(period)s %(kind)s%(board)s第 %(rank)d 名，获得%(prize)s。") % {
-        "period": label, "kind": kinds[kind], "board": names[board], "rank": award.rank, "prize": describe_prize(award),
+        "period": label, "kind": Kind(kind).label, "board": names[board], "rank": award.rank, "prize": describe_prize(award),
     }
     if award.reward == CASH:
         body += gettext("奖金已计入可提现余额。")

@@ -13,25 +13,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.catalog.models import Sku
+from fenxiao.common.admin import ReadOnlyAdmin
 
 from . import services
 from .errors import InventoryError
 from .models import MAIN_LOCATION, Reservation, StockMovement, StockRecord
 
 RECENT_MOVEMENTS = 10
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reservations and movements are written by the services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StockForm(forms.Form):

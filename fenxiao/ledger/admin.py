@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.common.money import yuan
 
 from . import selectors
@@ -60,33 +61,11 @@ def run_check() -> dict:
     }
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class EntryInline(admin.TabularInline):
+class EntryInline(ReadOnlyInline):
     model = Entry
-    extra = 0
-    can_delete = False
     fields = ("account", "side", "amount", "created_at")
     readonly_fields = fields
     ordering = ("id",)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("金额（元）"))
     def amount(self, obj):

@@ -10,22 +10,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ReadOnlyInline
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
 
 from . import services
 from .models import AfterSale, AfterSaleEvent, Order, OrderEvent, OrderLine
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):

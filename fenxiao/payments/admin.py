@@ -4,31 +4,10 @@ change only through payments.services (the owning app's pages and the provider's
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.common.money import yuan
 
 from .models import Notification, Payment, PaymentEvent, Refund
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class PaymentEventInline(ReadOnlyInline):

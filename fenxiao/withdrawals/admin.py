@@ -15,6 +15,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ReadOnlyInline
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import format_rate, yuan
 
@@ -35,17 +36,6 @@ from .services import payouts
 
 def _money(fen) -> str:
     return f"¥{yuan(fen)}"
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ReasonActionForm(admin.helpers.ActionForm):
