@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help demo test deps static messages env migrate seed run browser lint format bench clean
+.PHONY: help demo test deps static messages env migrate seed run serve browser lint format bench load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -29,13 +29,14 @@ $(DEPS_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 deps: $(DEPS_STAMP) ## create .venv and install the pinned Python packages
 
 $(VENDOR_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/weui $(VENDOR)/htmx
+	npm ci --no-audit --no-fund --silent --ignore-scripts
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/weui $(VENDOR)/htmx $(VENDOR)/swagger-ui
 	cp node_modules/weui/dist/style/weui.min.css $(VENDOR)/weui/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/swagger-ui-dist/{swagger-ui.css,swagger-ui.css.map,swagger-ui-bundle.js,swagger-ui-bundle.js.map,favicon-32x32.png,LICENSE} $(VENDOR)/swagger-ui/
 	touch $@
 
-static: $(VENDOR_STAMP) ## install WeUI and htmx from npm and place them as static files
+static: $(VENDOR_STAMP) ## install WeUI, htmx and Swagger UI from npm and place them as static files
 
 messages: deps ## compile the translations (English); needs GNU gettext's msgfmt
 	@if command -v msgfmt >/dev/null; then FENXIAO_TESTING=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0; \
@@ -44,8 +45,9 @@ messages: deps ## compile the translations (English); needs GNU gettext's msgfmt
 env: ## write .env with a generated secret key and demo password (kept if it exists)
 	@$(BIN)/python scripts/make_env.py
 
-migrate: deps env ## apply database migrations
+migrate: deps env ## apply database migrations and create the cache table
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py createcachetable
 
 seed: migrate ## load the demo data (safe to repeat)
 	$(BIN)/python manage.py seed_demo
@@ -55,7 +57,21 @@ demo: deps static messages env migrate seed ## fresh clone → running demo on S
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 run: deps static messages env ## start the server without reseeding
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production on this machine: settings from the real environment or $(PROD_ENV_FILE) (never the demo
+# .env: honcho would read ./.env by default, so the file is always named), then migrate, the cache
+# table, collectstatic, and the Procfile's web, worker and scheduler under honcho.
+PROD_ENV_FILE ?= .env.production
+PROD := PATH="$(CURDIR)/$(BIN):$$PATH" DJANGO_SETTINGS_MODULE=config.settings.production $(BIN)/honcho -e $(PROD_ENV_FILE)
+
+serve: deps static messages ## production: migrate, collectstatic, then web + worker + scheduler (Procfile)
+	$(PROD) run python manage.py check --deploy --fail-level WARNING
+	$(PROD) run python manage.py migrate --no-input
+	$(PROD) run python manage.py createcachetable
+	$(PROD) run python manage.py collectstatic --no-input -v0
+	$(PROD) start -f Procfile
 
 browser: ## install Debian's Chromium, CJK fonts and gettext for the tests, when missing
 	@if command -v chromium >/dev/null && command -v msgfmt >/dev/null && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then exit 0; fi; \
@@ -85,6 +101,13 @@ bench: deps ## performance figures on SQLite, and on PostgreSQL when one answers
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_ledger.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_growth.py; \
 	else echo "PostgreSQL not reachable at $(BENCH_PG_URL): skipped the PostgreSQL figures"; fi
+
+LOAD_MINUTES ?= 10
+LOAD_USERS ?= 30
+
+load: deps static ## locust load test of the production stack on PostgreSQL at BENCH_PG_URL (LOAD_MINUTES, LOAD_USERS)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BIN)/python bench/load/run_load.py --minutes $(LOAD_MINUTES) --users $(LOAD_USERS) --database-url "$(BENCH_PG_URL)"
 
 clean: ## remove the virtualenv, node_modules, vendor files and var/
 	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -13,6 +13,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Login and sign-up attempts are counted in the shared cache; each test starts with none counted."""
+    import uuid
+
+    settings.FENXIAO_RATELIMIT_PREFIX = f"rl-test-{uuid.uuid4().hex}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _books_balance_after_the_suite(request, django_db_setup, django_db_blocker):
     """Whatever the tests left in the test database, the ledger must still pass every check."""

@@ -39,7 +39,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ.setdefault("FENXIAO_TESTING", "1")
     os.environ.setdefault("FENXIAO_DEV_PAYMENTS", "1")  # the benchmark pays with the development provider
     sys.path.insert(0, str(ROOT))

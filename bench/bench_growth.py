@@ -57,7 +57,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ.setdefault("FENXIAO_TESTING", "1")
     os.environ["DJANGO_DEBUG"] = "0"  # as in production: no query log (a .env for the demo may turn it on)
     sys.path.insert(0, str(ROOT))

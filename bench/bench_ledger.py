@@ -41,7 +41,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ.setdefault("FENXIAO_TESTING", "1")
     sys.path.insert(0, str(ROOT))
     bench_db = BenchDatabase(keep=args.keep)

@@ -81,7 +81,7 @@ def print_table(title: str, rows: list[dict]) -> None:
 
 def main() -> int:
     args = parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ.setdefault("FENXIAO_TESTING", "1")
     sys.path.insert(0, str(ROOT))
     bench_db = BenchDatabase(keep=args.keep)

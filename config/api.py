@@ -4,26 +4,34 @@ Every error leaves as `{code, message, detail}` with a 4xx status: domain errors
 validation errors become 422 `invalid_input`, missing objects 404 `not_found`.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from fenxiao.accounts.api import router as accounts_router
 from fenxiao.analytics.api import leaderboards_router as analytics_leaderboards_router
 from fenxiao.analytics.api import operator_router as analytics_operator_router
 from fenxiao.analytics.api import team_router as analytics_team_router
+from fenxiao.approvals.api import operator_router as approvals_operator_router
 from fenxiao.catalog.api import router as catalog_router
+from fenxiao.catalog.api_operator import operator_router as catalog_operator_router
 from fenxiao.commissions.api import operator_router as commissions_operator_router
 from fenxiao.commissions.api_earnings import router as earnings_router
+from fenxiao.common.api_guard import InputGuardMixin, max_body_bytes, payload_too_large
 from fenxiao.common.errors import DomainError
+from fenxiao.common.validation import out_of_range, third_level_fields
 from fenxiao.distribution.api import operator_router as distribution_operator_router
 from fenxiao.distribution.api import router as distribution_router
 from fenxiao.distribution.api_shop import router as distribution_shop_router
+from fenxiao.distribution.models import MAX_COMMISSION_LEVELS
 from fenxiao.growth.api import operator_router as growth_operator_router
 from fenxiao.growth.api import router as growth_router
 from fenxiao.growth.api_conversion import operator_router as growth_conversion_router
 from fenxiao.growth.api_notifications import router as notifications_router
+from fenxiao.inventory.api import operator_router as inventory_operator_router
 from fenxiao.orders.api import cart_router as orders_cart_router
 from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
@@ -31,12 +39,20 @@ from fenxiao.payments.api import router as payments_router
 from fenxiao.withdrawals.api import operator_router as withdrawals_operator_router
 from fenxiao.withdrawals.api import router as withdrawals_router
 
-api = NinjaAPI(
+from .openapi import FenxiaoAPI, SelfHostedSwagger
+
+
+class GuardedAPI(InputGuardMixin, FenxiaoAPI):
+    """Input checks (fenxiao.common.api_guard) before every operation, JSON 404/405 under /api/."""
+
+
+api = GuardedAPI(
     title="fenxiao API",
     version="1",
     description="社交分销商城 API。认证：`Authorization: Bearer <token>`（POST /api/v1/auth/login 获取）或浏览器会话。",
     urls_namespace="api",
     docs_url="/docs",
+    docs=SelfHostedSwagger(),
 )
 
 
@@ -46,12 +62,64 @@ def _error(request, status: int, code: str, message: str, detail=None):
 
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
-    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+    response = _error(request, exc.status, exc.code, exc.message, exc.detail)
+    for header, value in getattr(exc, "headers", {}).items():  # e.g. Retry-After of a 429
+        response[header] = value
+    return response
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
+    # A field the schema does not have that would set a third commission level: the same refusal as
+    # the level and plan services give.
+    unknown = [e["loc"][-1] for e in exc.errors if e.get("type") == "extra_forbidden" and e.get("loc")]
+    third = third_level_fields(unknown)
+    if third:
+        return _error(
+            request,
+            400,
+            "commission_depth_exceeded",
+            _("佣金最多两级（直推 + 间推），不能设置第三级佣金"),
+            {"fields": third, "max": MAX_COMMISSION_LEVELS},
+        )
+    too_big = [e for e in exc.errors if e.get("type") == "out_of_range"]
+    if too_big:
+        exc = out_of_range(too_big[0].get("ctx", {}).get("field", ""))
+        return _error(request, exc.status, exc.code, exc.message, exc.detail)
     return _error(request, 422, "invalid_input", _("请求参数不正确"), {"errors": exc.errors})
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_big(request, exc):
+    # Django's DATA_UPLOAD_MAX_MEMORY_SIZE (form and JSON data, files excluded) was exceeded.
+    exc = payload_too_large(getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None) or max_body_bytes())
+    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc):
+    # A number that passed the input checks but not the database column or a date computation.
+    exc = out_of_range("")
+    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    # PostgreSQL: "integer out of range" (a column narrower than 64 bits), or text it cannot store.
+    if "out of range" in str(exc).lower():
+        exc = out_of_range("")
+        return _error(request, exc.status, exc.code, exc.message, exc.detail)
+    return _error(request, 400, "invalid_input", _("请求参数不正确"), {})
+
+
+@api.exception_handler(IntegrityError)
+def on_integrity_error(request, exc):
+    # SQLite answers "datatype mismatch" when a LIMIT/OFFSET computed from a large page number no longer
+    # fits 64 bits; every other integrity error is a fault and stays one.
+    if str(exc) == "datatype mismatch":
+        exc = out_of_range("")
+        return _error(request, exc.status, exc.code, exc.message, exc.detail)
+    raise exc
 
 
 @api.exception_handler(AuthenticationError)
@@ -78,6 +146,8 @@ def on_http_error(request, exc: HttpError):
 
 api.add_router("/v1/auth", accounts_router)
 api.add_router("/v1/catalog", catalog_router)
+api.add_router("/v1/operator/catalog", catalog_operator_router)
+api.add_router("/v1/operator/inventory", inventory_operator_router)
 api.add_router("/v1/distribution", distribution_router)
 api.add_router("/v1/distribution/shop", distribution_shop_router)
 api.add_router("/v1/operator/distribution", distribution_operator_router)
@@ -89,6 +159,7 @@ api.add_router("/v1/operator", orders_operator_router)
 api.add_router("/v1/payments", payments_router)
 api.add_router("/v1/withdrawals", withdrawals_router)
 api.add_router("/v1/operator/withdrawals", withdrawals_operator_router)
+api.add_router("/v1/operator/approvals", approvals_operator_router)
 api.add_router("/v1/team", analytics_team_router)
 api.add_router("/v1/leaderboards", analytics_leaderboards_router)
 api.add_router("/v1/operator/analytics", analytics_operator_router)

@@ -1,10 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
+from fenxiao.common.validation import Int64Converter
+
 from .api import api
+
+# `<int64:…>` in page URLs: an id that fits the database, a larger number is a 404 (never a 500).
+register_converter(Int64Converter, "int64")
 
 admin.site.site_header = _("fenxiao 分销商城 · 运营后台")
 admin.site.site_title = _("fenxiao 运营后台")
@@ -14,6 +19,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("fenxiao.web.urls")),
 ]
+# Uploaded files: Django serves them for the demo and the tests only; in production the front proxy
+# (nginx) serves MEDIA_ROOT at /media/ (see README, 生产部署).
+if getattr(settings, "FENXIAO_SERVE_MEDIA", settings.DEBUG):
+
+    def media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)  # read per request: tests move it
+
+    urlpatterns.insert(-1, path("media/<path:path>", media))
+
+handler500 = "fenxiao.common.unavailable.server_error"

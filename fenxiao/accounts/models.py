@@ -63,6 +63,11 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
+    def expires_at(self, *, idle, absolute):
+        """When the token lapses: `idle` after its last use, and never later than `absolute` after issue."""
+        last = self.last_used_at or self.created_at
+        return min(last + idle, self.created_at + absolute)
+
     @staticmethod
     def new_raw_key() -> str:
         return secrets.token_urlsafe(32)

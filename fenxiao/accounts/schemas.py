@@ -1,14 +1,25 @@
+from typing import Literal
+
 from ninja import Schema
 from pydantic import Field
 
+from fenxiao.common.validation import InputSchema
 
-class RegisterIn(Schema):
+
+class RegisterIn(InputSchema):
     phone: str = Field(..., examples=["13800138000"])
     password: str = Field(..., min_length=1)
     nickname: str = ""
 
 
-class LoginIn(Schema):
+class AuthRegisterOut(Schema):
+    """The same answer whether or not the phone already had an account: log in next."""
+
+    status: Literal["accepted"] = "accepted"
+    next: Literal["login"] = "login"
+
+
+class LoginIn(InputSchema):
     phone: str = Field(..., description="手机号（运营人员可用用户名）")
     password: str
 
@@ -16,6 +27,15 @@ class LoginIn(Schema):
 class TokenOut(Schema):
     token: str
     user_id: int
+
+
+class AuthPasswordIn(InputSchema):
+    old_password: str
+    new_password: str = Field(..., min_length=1)
+
+
+class AuthRevokedOut(Schema):
+    revoked: int = Field(..., description="吊销的令牌数")
 
 
 class MeOut(Schema):
@@ -28,5 +48,5 @@ class MeOut(Schema):
     distributor_status: str | None
 
 
-class ProfileIn(Schema):
+class ProfileIn(InputSchema):
     nickname: str | None = None

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -10,34 +14,40 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 
+from fenxiao.common import ratelimit
 from fenxiao.common.phone import is_mainland_mobile, normalize_phone
 
 from .errors import AccountError
 from .models import ApiToken, User, hash_token
 
-# Staff roles and what each may do by default. Keys are app labels ("growth"), or one model of an app
-# ("growth.leaderboardaward"); values are the permission actions granted on every model of that app,
-# or on that model. The operator may add more in the admin; the defaults are only ever added, never
-# taken away.
+# Staff roles and what each may do by default, by duty (docs/permissions.md has the table). Keys are
+# app labels ("growth"), or one model of an app ("growth.leaderboardaward"); values are permission
+# actions granted on every model of that app, or on that model ("view" → view_<model>); an action with
+# an underscore is a whole codename of that app ("orders.aftersale": ("review_aftersale",)).
+# No one moves money alone: operations proposes, finance pays out and approves what others propose,
+# service reviews after-sales, supply chain ships and receives returns.
 STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
-    "运营": {  # operations
+    "运营": {  # operations: proposes
         "catalog": ("add", "change", "view", "delete"),
         "distribution": ("add", "change", "view"),  # reviews, levels, settings; shops: text edits and resets
-        "orders": ("change", "view"),
+        "orders": ("view",),
         "inventory": ("view",),
         "accounts": ("view",),
         "suppliers": ("view",),
-        "growth": ("add", "change", "view"),  # level rules, the monthly evaluation, who moved, leaderboard prizes and closes
+        "growth": ("add", "change", "view"),  # level rules, invitation rungs, leaderboard prizes and closes (cash waits for finance)
+        "approvals": ("view",),  # sees what it proposed and what finance decided
     },
-    "财务": {  # finance
+    "财务": {  # finance: pays money out
         "distribution": ("view",),
         "accounts": ("view",),
         "catalog": ("view",),
         "orders": ("view",),
+        "orders.aftersale": ("refund_money",),  # refunds on the operator's initiative
         "payments": ("view",),
         "withdrawals": ("add", "change", "view", "export"),  # review, payout batches, payout files
         "commissions": ("add", "change", "view"),  # settlement schedule and batches, reconciliation
         "ledger": ("view",),  # the books and the ledger check
+        "approvals": ("view", "decide"),  # approves cash rewards, prizes, team-bonus runs, large refunds, payout batches
         # leaderboard prizes, closes and awards (cash prizes are paid through the ledger)
         "growth.leaderboardprize": ("view",),
         "growth.leaderboardclose": ("view",),
@@ -47,12 +57,16 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "accounts": ("view",),
         "distribution": ("view",),
         "catalog": ("view",),
-        "orders": ("change", "view"),
+        "orders": ("view",),
+        "orders.order": ("cancel_order",),  # an unshipped order, paid money back in full
+        "orders.aftersale": ("review_aftersale",),
     },
-    "供应链": {  # supply chain: stock and shipping
+    "供应链": {  # supply chain: stock, shipping and returns
         "catalog": ("add", "change", "view"),
         "inventory": ("add", "change", "view"),
-        "orders": ("change", "view"),
+        "orders": ("view",),
+        "orders.order": ("ship_order",),
+        "orders.aftersale": ("receive_return",),
         "suppliers": ("add", "change", "view"),
     },
 }
@@ -62,7 +76,15 @@ STAFF_GROUPS_APPS = {label.split(".")[0] for rules in STAFF_GROUPS.values() for 
 
 
 def ensure_staff_groups() -> dict[str, int]:
-    """Create the four staff groups and grant their default permissions; safe to run any time."""
+    """Create the four staff groups and grant their default permissions; safe to run any time (it runs
+    after every migrate). Defaults that earlier versions granted but that no longer belong to a group's
+    duty are taken away; anything else the operator added in the admin stays."""
+    # Earlier defaults, now outside the group's duty: "orders" change_* let every group ship, cancel,
+    # approve after-sales and refund.
+    retired = {
+        name: (("orders", "change_order"), ("orders", "change_aftersale"), ("orders", "change_orderline"))
+        for name in STAFF_GROUPS
+    }
     granted: dict[str, int] = {}
     for name, rules in STAFF_GROUPS.items():
         group, _ = Group.objects.get_or_create(name=name)
@@ -70,12 +92,26 @@ def ensure_staff_groups() -> dict[str, int]:
         for target, actions in rules.items():
             app_label, _dot, model = target.partition(".")
             for action in actions:
-                codename = {"codename": f"{action}_{model}"} if model else {"codename__startswith": f"{action}_"}
+                if "_" in action:
+                    codename = {"codename": action}
+                elif model:
+                    codename = {"codename": f"{action}_{model}"}
+                else:
+                    codename = {"codename__startswith": f"{action}_"}
                 wanted.extend(Permission.objects.filter(content_type__app_label=app_label, **codename))
         have = set(group.permissions.values_list("pk", flat=True))
         missing = [perm for perm in wanted if perm.pk not in have]
         if missing:
             group.permissions.add(*missing)
+        wanted_pks = {perm.pk for perm in wanted}
+        stale = [
+            perm
+            for app_label, codename in retired.get(name, ())
+            for perm in Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            if perm.pk in have and perm.pk not in wanted_pks
+        ]
+        if stale:
+            group.permissions.remove(*stale)
         granted[name] = group.permissions.count()
     return granted
 
@@ -102,34 +138,120 @@ def clean_nickname(raw: str) -> str:
     return nickname
 
 
+def _weak_password(exc: ValidationError) -> AccountError:
+    return AccountError(
+        "weak_password",
+        gettext("密码太简单：%(rules)s") % {"rules": pgettext("list separator", "；").join(exc.messages)},
+        {"rules": exc.messages},
+    )
+
+
 def register_member(*, phone: str, password: str, nickname: str = "") -> User:
-    """Sign a consumer up with phone and password. The phone number is also the login."""
+    """Sign a consumer up with phone and password. The phone number is also the login.
+
+    The password is hashed before the write transaction opens (hashing is slow by design, and on
+    SQLite the transaction holds the database's write lock), and before looking the phone up, so a
+    taken phone costs the same work as a new one.
+    """
     phone = clean_phone(phone)
     nickname = clean_nickname(nickname)
     try:
         validate_password(password)
     except ValidationError as exc:
-        raise AccountError(
-            "weak_password",
-            gettext("密码太简单：%(rules)s") % {"rules": pgettext("list separator", "；").join(exc.messages)},
-            {"rules": exc.messages},
-        ) from exc
+        raise _weak_password(exc) from exc
+    encoded = make_password(password)
     if User.objects.filter(phone=phone).exists():
         raise AccountError("phone_taken", gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409)
     try:
         with transaction.atomic():
-            user = User(username=f"m{phone}", phone=phone, nickname=nickname or f"用户{phone[-4:]}")
-            user.set_password(password)
+            user = User(username=f"m{phone}", phone=phone, nickname=nickname or f"用户{phone[-4:]}", password=encoded)
             user.save()
     except IntegrityError as exc:
         raise AccountError("phone_taken", gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409) from exc
     return user
 
 
+# --- attempts: login and sign-up are counted per phone and per client address ------------------
+# Each setting is (attempts, window seconds, lockout seconds).
+
+
+def _login_rules() -> tuple[ratelimit.Rule, ratelimit.Rule]:
+    return (
+        ratelimit.Rule.from_settings("login-phone", "FENXIAO_LOGIN_PHONE_LIMIT", (5, 15 * 60, 15 * 60)),
+        ratelimit.Rule.from_settings("login-address", "FENXIAO_LOGIN_ADDRESS_LIMIT", (30, 15 * 60, 15 * 60)),
+    )
+
+
+def _register_rules() -> tuple[ratelimit.Rule, ratelimit.Rule]:
+    return (
+        ratelimit.Rule.from_settings("register-phone", "FENXIAO_REGISTER_PHONE_LIMIT", (5, 60 * 60, 60 * 60)),
+        ratelimit.Rule.from_settings("register-address", "FENXIAO_REGISTER_ADDRESS_LIMIT", (20, 60 * 60, 60 * 60)),
+    )
+
+
+def _login_key(login: str) -> str:
+    """The same person counts once, however the phone is typed; usernames regardless of case."""
+    phone = normalize_phone(login)
+    return phone if is_mainland_mobile(phone) else login.strip().lower()
+
+
+def _address(request) -> str:
+    return ratelimit.client_address(request) if request is not None else ""
+
+
+def sign_up(*, request, phone: str, password: str, nickname: str = "") -> User | None:
+    """Registration as the public sees it: the answer never tells whether the phone had an account.
+
+    Input errors are the same for every phone. A new phone gets its account (returned); a phone that
+    already has one is left unchanged (None), after the same password hashing. Either way the caller
+    answers alike and the visitor then logs in. Attempts are counted per client address and per phone.
+    """
+    by_phone, by_address = _register_rules()
+    address = _address(request)
+    ratelimit.check((by_address, address))
+    ratelimit.hit(by_address, address)
+    phone = clean_phone(phone)
+    ratelimit.check((by_phone, phone))
+    ratelimit.hit(by_phone, phone)
+    try:
+        return register_member(phone=phone, password=password, nickname=nickname)
+    except AccountError as exc:
+        if exc.code == "phone_taken":
+            return None
+        raise
+
+
 def login_member(*, request, phone: str, password: str) -> User:
-    user = authenticate(request, username=(phone or "").strip(), password=password)
+    """Check a phone (or an operator's username) and password. Failures are counted per login and per
+    client address; a locked login answers `throttled` without checking the password."""
+    login = (phone or "").strip()
+    by_login, by_address = _login_rules()
+    key, address = _login_key(login), _address(request)
+    ratelimit.check((by_login, key), (by_address, address))
+    user = authenticate(request, username=login, password=password)
     if user is None:
+        ratelimit.hit(by_login, key)
+        ratelimit.hit(by_address, address)
         raise AccountError("invalid_credentials", gettext("手机号或密码错误"), status=401)
+    ratelimit.reset(by_login, key)
+    return user
+
+
+def change_password(*, request, user: User, old_password: str, new_password: str) -> User:
+    """The user's own password change. Every API token of the user is revoked (see
+    `revoke_tokens_on_password_change`); the caller issues a fresh one if it needs to."""
+    by_login, _by_address = _login_rules()
+    key = _login_key(user.phone or user.get_username())
+    ratelimit.check((by_login, key))
+    if not user.check_password(old_password or ""):
+        ratelimit.hit(by_login, key)
+        raise AccountError("wrong_password", gettext("原密码不正确"), status=400)
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise _weak_password(exc) from exc
+    user.set_password(new_password)  # hashed here, outside any transaction
+    user.save(update_fields=["password"])
     return user
 
 
@@ -138,6 +260,13 @@ def update_profile(*, user: User, nickname: str | None = None) -> User:
         user.nickname = clean_nickname(nickname)
         user.save(update_fields=["nickname"])
     return user
+
+
+def token_lifetimes() -> tuple[timedelta, timedelta]:
+    """(idle, absolute): a token lapses after `idle` without use, and `absolute` after it was issued."""
+    idle = int(getattr(settings, "FENXIAO_TOKEN_IDLE_SECONDS", 14 * 24 * 3600))
+    absolute = int(getattr(settings, "FENXIAO_TOKEN_MAX_AGE_SECONDS", 90 * 24 * 3600))
+    return timedelta(seconds=max(60, idle)), timedelta(seconds=max(60, absolute))
 
 
 def issue_token(*, user: User) -> str:
@@ -153,7 +282,26 @@ def revoke_token(*, raw_key: str) -> bool:
     )
 
 
+def revoke_all_tokens(*, user: User) -> int:
+    """Revoke every live token of the user; returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def revoke_tokens(*, queryset) -> int:
+    """Revoke the live tokens among `queryset` (the console's action); returns how many."""
+    return queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def revoke_tokens_on_password_change(sender, instance: User, created: bool, **kwargs) -> None:
+    """post_save of User: a password set with `set_password` (own change, reset, the console, the
+    changepassword command) ends every API token of the user."""
+    if not created and getattr(instance, "_password", None) is not None:
+        revoke_all_tokens(user=instance)
+
+
 def user_for_token(raw_key: str) -> User | None:
+    """The user of a live token, or None. Each use extends the token's life by the idle period (the
+    last use is written at most every few minutes), never past the absolute maximum."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=hash_token(raw_key), revoked_at__isnull=True, user__is_active=True)
@@ -162,6 +310,10 @@ def user_for_token(raw_key: str) -> User | None:
     if token is None:
         return None
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+    idle, absolute = token_lifetimes()
+    if now >= token.expires_at(idle=idle, absolute=absolute):
+        return None
+    touch_every = min(timedelta(minutes=5), idle / 10)
+    if token.last_used_at is None or now - token.last_used_at > touch_every:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

@@ -92,8 +92,28 @@ class ProductImageInline(admin.TabularInline):
     extra = 1
 
 
+class SkuInlineFormSet(forms.BaseInlineFormSet):
+    """Refuses switching off (or deleting) the last sellable SKUs of a product that stays on the
+    shelf; the product form itself checks the SKUs already saved."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        leaving = [
+            form.instance.pk
+            for form in self.forms
+            if form.instance.pk and (form.cleaned_data.get("DELETE") or form.cleaned_data.get("is_active") is False)
+        ]
+        try:
+            services.check_skus_leaving(self.instance, leaving)
+        except CatalogError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+
+
 class SkuInline(admin.TabularInline):
     model = Sku
+    formset = SkuInlineFormSet
     fields = ("code", "spec", "price_summary", "is_active", "manage_link")
     readonly_fields = ("code", "price_summary", "manage_link")
     extra = 0
@@ -115,8 +135,24 @@ class SkuInline(admin.TabularInline):
         return sku_service_links(obj)
 
 
+class ProductForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ("category", "name", "subtitle", "description", "role", "is_on_shelf", "sort_order")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_on_shelf"):
+            try:
+                services.ensure_sellable(self.instance)
+            except CatalogError as exc:
+                self.add_error("is_on_shelf", ValidationError(exc.message, code=exc.code))
+        return data
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = ("name", "category", "role", "is_on_shelf", "sku_count", "updated_at")
     list_filter = ("category", "role", "is_on_shelf")
     search_fields = ("name", "subtitle")
@@ -172,6 +208,21 @@ class SkuAddForm(forms.ModelForm):
         return data
 
 
+class SkuChangeForm(forms.ModelForm):
+    class Meta:
+        model = Sku
+        fields = ("spec", "is_active")
+
+    def clean(self):
+        data = super().clean()
+        if "is_active" in data:
+            try:
+                services.check_sku_active_change(self.instance, data["is_active"])
+            except CatalogError as exc:
+                self.add_error("is_active", ValidationError(exc.message, code=exc.code))
+        return data
+
+
 class PriceForm(forms.Form):
     cost = YuanField(label=_("成本（元）"))
     retail = YuanField(label=_("零售价（元）"))
@@ -188,8 +239,7 @@ class SkuAdmin(admin.ModelAdmin):
     readonly_fields = (*PRICE_FIELDS, "manage_link")
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = SkuAddForm
+        kwargs["form"] = SkuAddForm if obj is None else SkuChangeForm
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):

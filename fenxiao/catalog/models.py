@@ -7,6 +7,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 MAX_COMMISSION_DEPTH = 2  # direct + indirect; the legal line, see DOMAIN.md
+MAX_PRICE_FEN = 10**10  # ¥100,000,000 for one unit: far above any real price, far below overflowing a total
+
+
+def sellable_sku_q(prefix: str = "") -> Q:
+    """What makes a SKU sellable: active, with a retail price above zero. Stock does not count (a
+    sellable SKU without stock shows as sold out). `prefix` is the path from the queried model,
+    e.g. "skus__" from Product."""
+    return Q(**{f"{prefix}is_active": True, f"{prefix}retail_fen__gt": 0})
 
 
 class Category(models.Model):

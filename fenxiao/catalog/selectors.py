@@ -1,16 +1,18 @@
-from django.db.models import Min, Prefetch, Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
-from .models import Category, Product, ProductImage, Sku
+from .models import Category, CommissionOverride, Product, ProductImage, Sku, sellable_sku_q
 
 
 def shelf_products(*, category_slug: str | None = None) -> QuerySet[Product]:
-    """Products on shelf with their active SKUs, lowest price and first image, in constant queries."""
+    """Products on shelf with their sellable SKUs, lowest price and first image, in constant queries.
+    A product without a sellable SKU is not shown, whatever its shelf flag says."""
     qs = (
         Product.objects.filter(is_on_shelf=True, category__is_active=True)
+        .filter(Exists(Sku.objects.filter(sellable_sku_q(), product=OuterRef("pk"))))
         .select_related("category")
-        .annotate(min_retail_fen=Min("skus__retail_fen", filter=Q(skus__is_active=True)))
+        .annotate(min_retail_fen=Min("skus__retail_fen", filter=sellable_sku_q("skus__")))
         .prefetch_related(
-            Prefetch("skus", queryset=Sku.objects.filter(is_active=True)),
+            Prefetch("skus", queryset=Sku.objects.filter(sellable_sku_q())),
             Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),
         )
     )
@@ -25,3 +27,28 @@ def shelf_product(product_id: int) -> Product | None:
 
 def active_categories() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True)
+
+
+def operator_products(
+    *, category_id: int | None = None, on_shelf: bool | None = None, role: str | None = None, q: str | None = None
+) -> QuerySet[Product]:
+    """Every product for the operator, on shelf or not, with all its SKUs, newest last."""
+    qs = Product.objects.prefetch_related(Prefetch("skus", queryset=Sku.objects.order_by("id")))
+    if category_id is not None:
+        qs = qs.filter(category_id=category_id)
+    if on_shelf is not None:
+        qs = qs.filter(is_on_shelf=on_shelf)
+    if role:
+        qs = qs.filter(role=role)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(subtitle__icontains=q))
+    return qs.order_by("id")
+
+
+def commission_overrides(*, category_id: int | None = None, product_id: int | None = None) -> QuerySet[CommissionOverride]:
+    qs = CommissionOverride.objects.all()
+    if category_id is not None:
+        qs = qs.filter(category_id=category_id)
+    if product_id is not None:
+        qs = qs.filter(product_id=product_id)
+    return qs.order_by("depth")

@@ -3,13 +3,15 @@ written by inventory.services."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.utils.translation import gettext
 
-from fenxiao.common.money import MAX_RATE_BP
+from fenxiao.common.money import MAX_RATE_BP, yuan
 
 from .errors import CatalogError
-from .models import MAX_COMMISSION_DEPTH, Category, CommissionOverride, Product, Sku
+from .models import MAX_COMMISSION_DEPTH, MAX_PRICE_FEN, Category, CommissionOverride, Product, Sku, sellable_sku_q
 
 
 def validate_prices(*, cost_fen: int, retail_fen: int, suggested_retail_fen: int, control_fen: int) -> None:
@@ -20,6 +22,11 @@ def validate_prices(*, cost_fen: int, retail_fen: int, suggested_retail_fen: int
             raise CatalogError("invalid_price", gettext("%(field)s 必须是整数（分）") % {"field": name}, {"field": name})
     if cost_fen < 0:
         raise CatalogError("invalid_price", gettext("成本不能为负"), {"field": "cost_fen"})
+    for name, value in values.items():
+        if value > MAX_PRICE_FEN:
+            raise CatalogError(
+                "invalid_price", gettext("价格不能超过 ¥%(max)s") % {"max": yuan(MAX_PRICE_FEN)}, {"field": name, "max": MAX_PRICE_FEN}
+            )
     for name in ("retail_fen", "suggested_retail_fen", "control_fen"):
         if values[name] <= 0:
             raise CatalogError("invalid_price", gettext("价格必须大于 0"), {"field": name})
@@ -47,6 +54,10 @@ def create_sku(
     validate_prices(
         cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen
     )
+    if not code or not code.strip():
+        raise CatalogError("invalid_sku", gettext("SKU 编码不能为空"), {"field": "code"})
+    if Sku.objects.filter(code=code).exists():
+        raise CatalogError("sku_code_taken", gettext("SKU 编码已存在"), {"code": code}, status=409)
     return Sku.objects.create(
         product=product,
         code=code,
@@ -70,16 +81,75 @@ def change_sku_prices(
     return sku
 
 
+def ensure_sellable(product: Product, *, deactivating: Iterable[int] = ()) -> None:
+    """The shelf rule: a product is on the shelf only with at least one sellable SKU (see
+    sellable_sku_q), counting without the SKUs in `deactivating` (about to be switched off)."""
+    sellable = Sku.objects.none() if product.pk is None else product.skus.filter(sellable_sku_q())
+    if not sellable.exclude(pk__in=list(deactivating)).exists():
+        raise CatalogError(
+            "no_active_sku",
+            gettext("商品没有可售 SKU（已启用且零售价大于 0），不能上架；请先添加或启用 SKU"),
+            {"product_id": product.pk},
+        )
+
+
+def _lock_product(product_id: int) -> None:
+    """Serialises the shelf and the switching of its SKUs, so that two SKUs switched off at once
+    cannot both pass the shelf rule."""
+    Product.objects.select_for_update().filter(pk=product_id).values_list("pk", flat=True).first()
+
+
+@transaction.atomic
 def set_shelf(*, product: Product, on_shelf: bool) -> Product:
-    if on_shelf and not product.skus.filter(is_active=True).exists():
-        raise CatalogError("no_active_sku", gettext("没有可售 SKU 的商品不能上架"), {"product_id": product.pk})
+    if on_shelf:
+        _lock_product(product.pk)
+        ensure_sellable(product)
     product.is_on_shelf = on_shelf
     product.save(update_fields=["is_on_shelf", "updated_at"])
     return product
 
 
-def validate_override(*, depth: int, mode: str, rate_bp: int | None, fixed_fen: int | None) -> None:
-    if not isinstance(depth, int) or depth < 1:
+def check_skus_leaving(product: Product, sku_ids: Iterable[int]) -> None:
+    """Switching off (or removing) the last sellable SKUs of a product on the shelf is refused: take
+    the product off the shelf first."""
+    sku_ids = list(sku_ids)
+    if not sku_ids or not product.is_on_shelf:
+        return
+    try:
+        ensure_sellable(product, deactivating=sku_ids)
+    except CatalogError as exc:
+        raise CatalogError(
+            "last_sellable_sku",
+            gettext("这是在售商品最后一个可售 SKU，不能停用；请先下架商品"),
+            {"product_id": product.pk, "sku_ids": sku_ids},
+        ) from exc
+
+
+def check_sku_active_change(sku: Sku, is_active: bool) -> None:
+    if not is_active and sku.pk is not None and sku.is_active:
+        check_skus_leaving(sku.product, [sku.pk])
+
+
+@transaction.atomic
+def update_sku(*, sku: Sku, spec: str | None = None, is_active: bool | None = None) -> Sku:
+    """Change a SKU's spec or switch it on or off; prices change through change_sku_prices."""
+    fields = []
+    if spec is not None:
+        sku.spec = spec
+        fields.append("spec")
+    if is_active is not None:
+        _lock_product(sku.product_id)
+        check_sku_active_change(sku, is_active)
+        sku.is_active = is_active
+        fields.append("is_active")
+    if fields:
+        sku.save(update_fields=fields)
+    return sku
+
+
+def validate_override_depth(depth: int) -> None:
+    """Commission has two levels (direct, indirect); a third is refused everywhere with the same code."""
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         raise CatalogError("invalid_override", gettext("佣金层级必须是 1（直推）或 2（间推）"), {"depth": depth})
     if depth > MAX_COMMISSION_DEPTH:
         raise CatalogError(
@@ -87,11 +157,15 @@ def validate_override(*, depth: int, mode: str, rate_bp: int | None, fixed_fen: 
             gettext("佣金最多两级（直推 + 间推），不能设置第 %(depth)s 级") % {"depth": depth},
             {"depth": depth, "max_depth": MAX_COMMISSION_DEPTH},
         )
+
+
+def validate_override(*, depth: int, mode: str, rate_bp: int | None, fixed_fen: int | None) -> None:
+    validate_override_depth(depth)
     if mode == CommissionOverride.Mode.RATE:
         if rate_bp is None or fixed_fen is not None or not 0 <= rate_bp <= MAX_RATE_BP:
             raise CatalogError("invalid_override", gettext("按比例时须填写 0–10000 基点的比例，且不填固定金额"), {"rate_bp": rate_bp})
     elif mode == CommissionOverride.Mode.FIXED:
-        if fixed_fen is None or rate_bp is not None or fixed_fen < 0:
+        if fixed_fen is None or rate_bp is not None or not 0 <= fixed_fen <= MAX_PRICE_FEN:
             raise CatalogError("invalid_override", gettext("固定金额时须填写不小于 0 的金额（分），且不填比例"), {"fixed_fen": fixed_fen})
     else:
         raise CatalogError("invalid_override", gettext("方式只能是 rate 或 fixed"), {"mode": mode})
@@ -115,3 +189,52 @@ def set_commission_override(
         category=category, product=product, depth=depth, defaults={"mode": mode, "rate_bp": rate_bp, "fixed_fen": fixed_fen}
     )
     return override
+
+
+@transaction.atomic
+def remove_commission_override(*, depth: int, category: Category | None = None, product: Product | None = None) -> int:
+    """Drop the override of one scope for one level; the next rule (category, then level) applies."""
+    if (category is None) == (product is None):
+        raise CatalogError("invalid_override", gettext("佣金覆盖必须且只能指定类目或商品之一"))
+    validate_override_depth(depth)
+    deleted, _ = CommissionOverride.objects.filter(category=category, product=product, depth=depth).delete()
+    return deleted
+
+
+# --- products --------------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("category", "name", "subtitle", "description", "role", "sort_order")
+
+
+def _clean_product(fields: dict) -> None:
+    if "name" in fields and not str(fields["name"]).strip():
+        raise CatalogError("invalid_product", gettext("商品名称不能为空"), {"field": "name"})
+    if "role" in fields and fields["role"] not in Product.Role.values:
+        raise CatalogError("invalid_product", gettext("商品定位不正确"), {"field": "role", "choices": list(Product.Role.values)})
+    category = fields.get("category")
+    if category is not None and not category.is_active:
+        raise CatalogError("invalid_product", gettext("类目已停用"), {"field": "category_id"})
+
+
+@transaction.atomic
+def create_product(*, category: Category, name: str, **fields) -> Product:
+    """A new product starts off the shelf: it needs a sellable SKU first (see set_shelf)."""
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown product fields: {sorted(unknown)}")
+    _clean_product({"category": category, "name": name, **fields})
+    return Product.objects.create(category=category, name=name.strip(), is_on_shelf=False, **fields)
+
+
+@transaction.atomic
+def update_product(*, product: Product, **fields) -> Product:
+    """Change a product's description fields; the shelf moves only through set_shelf."""
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown product fields: {sorted(unknown)}")
+    _clean_product(fields)
+    for name, value in fields.items():
+        setattr(product, name, value.strip() if name == "name" else value)
+    if fields:
+        product.save(update_fields=[*fields, "updated_at"])
+    return product

@@ -241,11 +241,20 @@ class TeamBonusAdmin(admin.ModelAdmin):
         period = team_bonus.month_period(None)
         if request.method == "POST":
             try:
-                run = team_bonus.run_team_bonus(period.label, actor=request.user)
+                proposal = team_bonus.propose_team_bonus(period.label, actor=request.user)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             else:
-                self.message_user(request, run.summary(), messages.SUCCESS if run.created else messages.WARNING)
+                if proposal.approval is not None:
+                    self.message_user(
+                        request,
+                        gettext("已提交财务审批：%(summary)s") % {"summary": proposal.approval.summary},
+                        messages.SUCCESS,
+                    )
+                elif proposal.run is not None:
+                    self.message_user(request, proposal.run.summary(), messages.WARNING)
+                else:
+                    self.message_user(request, gettext("本月没有可发放的团队奖励"), messages.WARNING)
             return HttpResponseRedirect(f"{reverse('admin:commissions_teambonus_changelist')}?month={period.label}")
         paid = TeamBonus.objects.filter(month=period.label).exists()
         figures = [] if paid else team_bonus.team_bonus_figures(period.label)

@@ -89,19 +89,35 @@ def _bonus(row) -> dict:
     }
 
 
-@operator_router.post("/team-bonus/run", response=TeamBonusRunOut, summary="发放团队奖励（默认上个月；同月只发一次）")
+@operator_router.post(
+    "/team-bonus/run", response=TeamBonusRunOut, summary="提交团队奖励发放（默认上个月；财务批准后发放，同月只发一次）"
+)
 def run_team_bonus(request, payload: TeamBonusRunIn):
     require_plan_staff(request)
-    run = team_bonus.run_team_bonus(payload.month, actor=current_user(request))
-    rows = team_bonus.bonuses_for_month(run.month)
+    proposal = team_bonus.propose_team_bonus(payload.month, actor=current_user(request))
+    if proposal.run is not None:  # already paid: what was paid
+        run = proposal.run
+        rows = team_bonus.bonuses_for_month(run.month)
+        return {
+            "month": run.month,
+            "created": False,
+            "partner_count": run.partner_count,
+            "team_sales_fen": run.team_sales_fen,
+            "amount_fen": run.amount_fen,
+            "ledger_transaction_id": run.ledger_transaction_id,
+            "bonuses": [_bonus(row) for row in rows],
+        }
+    approval = proposal.approval
     return {
-        "month": run.month,
-        "created": run.created,
-        "partner_count": run.partner_count,
-        "team_sales_fen": run.team_sales_fen,
-        "amount_fen": run.amount_fen,
-        "ledger_transaction_id": run.ledger_transaction_id,
-        "bonuses": [_bonus(row) for row in rows],
+        "month": proposal.month,
+        "created": False,
+        "partner_count": proposal.partner_count,
+        "team_sales_fen": proposal.team_sales_fen,
+        "amount_fen": proposal.amount_fen,
+        "ledger_transaction_id": None,
+        "bonuses": [],
+        "approval_id": approval.pk if approval else None,
+        "approval_status": approval.status if approval else None,
     }
 
 

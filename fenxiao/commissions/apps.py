@@ -8,6 +8,10 @@ class CommissionsConfig(AppConfig):
     verbose_name = pgettext_lazy("app name", "佣金")
 
     def ready(self) -> None:
+        from fenxiao.approvals.registry import register_kind
+
         from . import receivers
+        from .services import team_bonus
 
         receivers.connect()
+        register_kind(team_bonus.APPROVAL_KIND, label=pgettext_lazy("approval kind", "团队奖励发放"), on_approve=team_bonus.execute_approved)

@@ -2,15 +2,15 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from fenxiao.common.validation import StrictIn
 
 
-class LevelDraftIn(BaseModel):
-    """One level's rates in the draft; a rate left out keeps its current value. Unknown fields are kept
-    (a plain pydantic model) so that a third-level rate is refused with `commission_depth_exceeded`
-    instead of being dropped."""
+class LevelDraftIn(StrictIn):
+    """One level's rates in the draft; a rate left out keeps its current value. Unknown fields are
+    refused (StrictIn): a third-level rate with `commission_depth_exceeded` instead of being dropped."""
 
-    model_config = ConfigDict(extra="allow")
 
     level_id: int
     direct_rate_bp: int | None = Field(None, description="直推佣金，基点（1% = 100）")
@@ -18,10 +18,9 @@ class LevelDraftIn(BaseModel):
     team_bonus_bp: int | None = Field(None, description="团队奖励，基点")
 
 
-class PlanIn(BaseModel):
+class PlanIn(StrictIn):
     """The draft plan. Anything left out is taken from the current plan."""
 
-    model_config = ConfigDict(extra="allow")
 
     levels: list[LevelDraftIn] = []
     commission_levels: int | None = Field(None, description="1 或 2；3 及以上会被拒绝（commission_depth_exceeded）")
@@ -29,13 +28,13 @@ class PlanIn(BaseModel):
     ceiling_bp: int | None = Field(None, description="每行佣金不超过毛利的比例，基点")
 
 
-class WindowScopeIn(Schema):
+class WindowScopeIn(StrictIn):
     kind: Literal["window"] = "window"
     days: int = Field(30, description="最近 N 天（1–365）已付款、未取消的订单")
     net_of_refunds: bool = True
 
 
-class SyntheticScopeIn(Schema):
+class SyntheticScopeIn(StrictIn):
     kind: Literal["synthetic"]
     order_count: int
     avg_order_value_fen: int
@@ -44,7 +43,7 @@ class SyntheticScopeIn(Schema):
     seed: int = 1
 
 
-class SimulateIn(BaseModel):
+class SimulateIn(StrictIn):
     plan: PlanIn = PlanIn()
     scope: Annotated[WindowScopeIn | SyntheticScopeIn, Field(discriminator="kind")] = WindowScopeIn()
 
@@ -101,7 +100,7 @@ class SimulationOut(Schema):
     current_plan: dict
 
 
-class TeamBonusRunIn(Schema):
+class TeamBonusRunIn(StrictIn):
     month: str | None = Field(None, description="YYYY-MM，默认上个月；本月及以后会被拒绝")
 
 
@@ -127,6 +126,8 @@ class TeamBonusRunOut(Schema):
     amount_fen: int
     ledger_transaction_id: int | None
     bonuses: list[TeamBonusOut]
+    approval_id: int | None = None
+    approval_status: str | None = None
 
 
 class TeamBonusPage(Schema):
@@ -139,7 +140,7 @@ class TeamBonusPage(Schema):
     items: list[TeamBonusOut]
 
 
-class CommissionSettingsIn(Schema):
+class CommissionSettingsIn(StrictIn):
     schedule: str = Field(..., description="daily 每日（T+N） / weekly 每周 / monthly 每月")
     t_plus_days: int = Field(..., description="T+N 的 N：订单完成后第 N 天结算（0–90）")
     weekday: int = Field(0, description="每周结算日，0 为周一")

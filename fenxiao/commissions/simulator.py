@@ -37,6 +37,7 @@ from django.utils.translation import gettext
 from fenxiao.catalog.models import Category, CommissionOverride, Sku
 from fenxiao.common.money import BASIS_POINTS, MAX_RATE_BP, allocate, apply_rate, prorate
 from fenxiao.common.phone import mask_phone
+from fenxiao.common.validation import third_level_fields
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.errors import DistributionError
 from fenxiao.distribution.models import MAX_COMMISSION_LEVELS, DistributionSettings, Distributor, Level
@@ -57,7 +58,6 @@ HEALTHY_MAX_BP = 2000
 HEALTH_LOW, HEALTH_HEALTHY, HEALTH_HIGH, HEALTH_NO_SALES = "low", "healthy", "high", "no_sales"
 
 LEVEL_RATE_FIELDS = ("direct_rate_bp", "indirect_rate_bp", "team_bonus_bp")
-THIRD_LEVEL_TAGS = ("third", "level3", "l3", "depth3", "tier3")
 
 APPROVED = Distributor.Status.APPROVED
 
@@ -142,7 +142,7 @@ def refuse_unknown_fields(fields, message: str) -> None:
     """Fields a plan does not have: a rate for a third level is `commission_depth_exceeded`, as in
     the level services; anything else `invalid_plan`."""
     extra = sorted(fields)
-    third = [key for key in extra if any(tag in key.lower() for tag in THIRD_LEVEL_TAGS)]
+    third = third_level_fields(extra)
     if third:
         raise DistributionError(
             "commission_depth_exceeded",

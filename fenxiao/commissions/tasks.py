@@ -1,5 +1,5 @@
-"""Scheduled jobs of the commissions app, idempotent and safe at any frequency: the worker
-(`manage.py run_jobs`) and the management commands call these."""
+"""Scheduled jobs of the commissions app, idempotent and safe at any frequency: the task worker
+(fenxiao/jobs), `manage.py run_jobs` and the management commands call these."""
 
 from .services import settlement
 
@@ -11,9 +11,10 @@ def run_settlement(now=None) -> dict[str, int]:
     return {"settled": batch.commission_count}
 
 
-def run_team_bonus(now=None) -> dict[str, int]:
-    """The previous month's team bonus; a month already paid pays nothing again."""
+def run_team_bonus(now=None, month: str | None = None) -> dict[str, int]:
+    """A closed month's team bonus (default: the previous month) is proposed for finance's approval;
+    it is paid when approved. A month already paid or already proposed proposes nothing new."""
     from .services import team_bonus
 
-    run = team_bonus.run_team_bonus(now=now)
-    return {"team_bonus_paid": run.partner_count if run.created else 0}
+    proposal = team_bonus.propose_team_bonus(month, now=now)
+    return {"team_bonus_proposed": proposal.partner_count if proposal.approval is not None else 0}

@@ -20,7 +20,22 @@ class TokenAuth(HttpBearer):
 
 
 class BrowserSession(SessionAuth):
-    """The logged-in session of the pages; CSRF-checked like any form post."""
+    """The logged-in session of the pages; CSRF-checked like any form post.
+
+    CSRF is checked only when the session has a user: a request without one (anonymous, or a bearer
+    token that was refused) is simply not authenticated and gets 401, never a CSRF 403. A logged-in
+    browser still needs the CSRF token for unsafe methods.
+    """
+
+    def _get_key(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        return user if user is not None and user.is_authenticated else None
 
 
 member_auth = [TokenAuth(), BrowserSession()]

@@ -47,6 +47,7 @@ class DistributionSettingsForm(forms.ModelForm):
             "binding_days",
             "commission_levels",
             "self_purchase_commission",
+            "staff_may_distribute",
         )
 
     def clean_commission_levels(self):
@@ -163,8 +164,10 @@ class DistributorForm(forms.ModelForm):
 class DistributorAdmin(admin.ModelAdmin):
     form = DistributorForm
     action_form = ReviewActionForm
-    list_display = ("code", "member", "masked_phone", "level", "status", "inviter", "depth", "applied_at", "approved_at")
-    list_filter = ("status", "level")
+    list_display = (
+        "code", "member", "masked_phone", "level", "status", "inviter", "depth", "applied_at", "approved_at", "staff_flag",
+    )
+    list_filter = ("status", "level", "user__is_staff")
     search_fields = ("code", "user__phone", "user__nickname", "real_name")
     list_select_related = ("user", "level", "inviter")
     readonly_fields = (
@@ -194,6 +197,15 @@ class DistributorAdmin(admin.ModelAdmin):
     @admin.display(description=_("会员"))
     def member(self, obj):
         return obj.user.nickname
+
+    @admin.display(description=_("员工账号"))
+    def staff_flag(self, obj):
+        """Flags a distributor whose account became staff: allowed only when the settings say so."""
+        if not obj.user.is_staff:
+            return ""
+        if services.get_settings().staff_may_distribute:
+            return gettext("员工")
+        return gettext("⚠ 员工（设置不允许）")
 
     @admin.display(description=_("手机号"))
     def masked_phone(self, obj):

@@ -14,13 +14,13 @@ from .schemas import (
     ApplyIn,
     BindIn,
     BindOut,
+    DistributionLevelOut,
+    DistributionSettingsIn,
+    DistributionSettingsOut,
     DistributorOut,
     DownlinePage,
     LevelIn,
-    LevelOut,
     ReviewIn,
-    SettingsIn,
-    SettingsOut,
     ShareLinkOut,
 )
 
@@ -80,7 +80,7 @@ def me(request):
 
 
 @router.get("/me/share-link", response=ShareLinkOut, summary="我的分享链接（可带商品）")
-def my_share_link(request, product_id: int | None = None):
+def my_share_link(request, product_id: int | None = Query(None, ge=1)):
     d = _approved(request)
     qr = reverse("web:share_qr", args=[d.code])
     if product_id:
@@ -169,20 +169,20 @@ def reject(request, distributor_id: int, payload: ReviewIn):
     return _distributor(request, d)
 
 
-@operator_router.get("/levels", response=list[LevelOut], summary="分销等级")
+@operator_router.get("/levels", response=list[DistributionLevelOut], summary="分销等级")
 def levels(request):
     require_staff_perm(request, "distribution.view_level")
     return list(Level.objects.all())
 
 
-@operator_router.post("/levels", response={201: LevelOut}, summary="新建等级")
+@operator_router.post("/levels", response={201: DistributionLevelOut}, summary="新建等级")
 def create_level(request, payload: LevelIn):
     require_staff_perm(request, "distribution.add_level")
     data = payload.model_dump()
     return Status(201, services.save_level(**data))
 
 
-@operator_router.put("/levels/{level_id}", response=LevelOut, summary="修改等级")
+@operator_router.put("/levels/{level_id}", response=DistributionLevelOut, summary="修改等级")
 def update_level(request, level_id: int, payload: LevelIn):
     require_staff_perm(request, "distribution.change_level")
     level = Level.objects.filter(pk=level_id).first()
@@ -191,14 +191,14 @@ def update_level(request, level_id: int, payload: LevelIn):
     return services.save_level(level=level, **payload.model_dump())
 
 
-@operator_router.get("/settings", response=SettingsOut, summary="分销设置")
+@operator_router.get("/settings", response=DistributionSettingsOut, summary="分销设置")
 def get_settings(request):
     require_staff_perm(request, "distribution.view_distributionsettings")
     return services.get_settings()
 
 
-@operator_router.patch("/settings", response=SettingsOut, summary="修改分销设置（佣金层级最多 2）")
-def patch_settings(request, payload: SettingsIn):
+@operator_router.patch("/settings", response=DistributionSettingsOut, summary="修改分销设置（佣金层级最多 2）")
+def patch_settings(request, payload: DistributionSettingsIn):
     require_staff_perm(request, "distribution.change_distributionsettings")
     changes = payload.model_dump(exclude_unset=True)
     return services.update_settings(actor=current_user(request), **changes)

@@ -13,6 +13,7 @@ from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
 from fenxiao.common.api_auth import current_user, member_auth
+from fenxiao.common.validation import InputSchema
 
 from . import poster, selectors, selectors_shop, services_shop
 from .errors import DistributionError
@@ -40,12 +41,12 @@ class ShopOut(Schema):
     featured: list[FeaturedOut]
 
 
-class ShopIn(Schema):
+class ShopIn(InputSchema):
     name: str
     welcome: str = ""
 
 
-class FeaturedIn(Schema):
+class FeaturedIn(InputSchema):
     product_ids: list[int]
 
 

@@ -31,6 +31,11 @@ class DistributionSettings(models.Model):
         _("佣金层级数"), default=2, help_text=_("1 = 只有直推；2 = 直推 + 间推。最多两级。")
     )
     self_purchase_commission = models.BooleanField(_("自购返佣"), default=True)
+    staff_may_distribute = models.BooleanField(
+        _("允许员工成为分销商"),
+        default=False,
+        help_text=_("关闭时，员工账号不能申请或被审核为分销商（避免员工审批与自己有关的佣金和提现）。"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("更新人")

@@ -3,8 +3,10 @@ products with prices, and the QR code of the shop's share link, for saving and p
 
 Chinese text is drawn with Noto Sans CJK SC (Debian package fonts-noto-cjk). Without it Pillow
 would draw empty boxes, so a missing font is an error (poster_font_missing), never a silent fallback.
-Finished posters are cached under a key made of everything drawn on them (the shop's updated_at,
-the products' names and prices, the link), so any change draws a new one.
+Finished posters are kept in the shared cache (Django's default cache: Redis or the database, so
+every worker process reuses a poster another one drew) under a key made of everything drawn on them
+(the shop's updated_at, the products' names and prices, the link), so any change draws a new one.
+Only the font lookups stay in process memory: they derive from files on this machine, not shared state.
 """
 
 from __future__ import annotations

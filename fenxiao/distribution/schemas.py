@@ -1,10 +1,12 @@
 from datetime import datetime
 
 from ninja import Schema
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from fenxiao.common.validation import InputSchema, StrictIn
 
 
-class LevelOut(Schema):
+class DistributionLevelOut(Schema):
     id: int
     name: str
     rank: int
@@ -14,12 +16,10 @@ class LevelOut(Schema):
     description: str
 
 
-class LevelIn(BaseModel):
+class LevelIn(StrictIn):
     """Only a direct and an indirect rate exist. Any third-level field is refused with
-    `commission_depth_exceeded` rather than silently dropped (a plain pydantic model, because it
-    keeps unknown fields where ninja's Schema would drop them)."""
+    `commission_depth_exceeded` rather than silently dropped (unknown fields are refused, see StrictIn)."""
 
-    model_config = ConfigDict(extra="allow")
 
     name: str
     rank: int
@@ -29,7 +29,7 @@ class LevelIn(BaseModel):
     description: str = ""
 
 
-class ApplyIn(Schema):
+class ApplyIn(InputSchema):
     real_name: str = ""
     note: str = ""
 
@@ -39,7 +39,7 @@ class DistributorOut(Schema):
     code: str
     status: str
     status_label: str
-    level: LevelOut
+    level: DistributionLevelOut
     inviter_code: str | None
     applied_at: datetime
     approved_at: datetime | None
@@ -71,7 +71,7 @@ class DownlinePage(Schema):
     items: list[DownlineMemberOut]
 
 
-class BindIn(Schema):
+class BindIn(InputSchema):
     code: str
     product_id: int | None = None
 
@@ -93,23 +93,28 @@ class ApplicationOut(Schema):
     applied_at: datetime
 
 
-class ReviewIn(Schema):
+class ReviewIn(StrictIn):
     reason: str = ""
 
 
-class SettingsOut(Schema):
+class DistributionSettingsOut(Schema):
     admission_mode: str
     threshold_fen: int
     binding_policy: str
     binding_days: int
     commission_levels: int
     self_purchase_commission: bool
+    staff_may_distribute: bool
 
 
-class SettingsIn(Schema):
+class DistributionSettingsIn(StrictIn):
+    """Unknown fields are refused: a third-level rate with `commission_depth_exceeded`, anything else
+    with `invalid_input`."""
+
     admission_mode: str | None = None
     threshold_fen: int | None = None
     binding_policy: str | None = None
     binding_days: int | None = None
     commission_levels: int | None = Field(None, description="1 或 2；更大的值会被拒绝")
     self_purchase_commission: bool | None = None
+    staff_may_distribute: bool | None = None

@@ -14,7 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.common.duties import refuse_own
 from fenxiao.common.money import MAX_RATE_BP
+from fenxiao.common.validation import third_level_fields
 
 from . import signals
 from .errors import DistributionError
@@ -76,6 +78,7 @@ SETTING_FIELDS = {
     "binding_days",
     "commission_levels",
     "self_purchase_commission",
+    "staff_may_distribute",
 }
 
 
@@ -106,6 +109,10 @@ def validate_settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
         elif key == "self_purchase_commission":
             if not isinstance(value, bool):
                 raise DistributionError("invalid_setting", gettext("自购返佣只能是 true 或 false"), {key: value})
+            clean[key] = value
+        elif key == "staff_may_distribute":
+            if not isinstance(value, bool):
+                raise DistributionError("invalid_setting", gettext("允许员工成为分销商只能是 true 或 false"), {key: value})
             clean[key] = value
     return clean
 
@@ -153,7 +160,7 @@ def save_level(
     """Create a level, or change one when `level` is given. Any rate for a third commission level
     (`third_rate_bp`, `level3_rate_bp`, ...) is refused: commission stops at two levels."""
     if extra:
-        third = [key for key in extra if any(tag in key for tag in ("third", "level3", "l3", "depth3", "tier3"))]
+        third = third_level_fields(extra)
         if third:
             raise DistributionError(
                 "commission_depth_exceeded",
@@ -237,6 +244,17 @@ def _transition(distributor: Distributor, to_status: str, *, actor=None, reason:
     return distributor
 
 
+def refuse_staff_distributor(user, conf: DistributionSettings | None = None) -> None:
+    """Staff accounts are not distributors unless the operator allows it (a staff member who earns
+    commission would review, settle or pay its own money)."""
+    if user is None or not getattr(user, "is_staff", False):
+        return
+    if not (conf or get_settings()).staff_may_distribute:
+        raise DistributionError(
+            "staff_not_allowed", gettext("员工账号不能成为分销商（可在分销设置中开启）"), {"user_id": user.pk}, status=403
+        )
+
+
 def _status_for_new_application(conf: DistributionSettings) -> str:
     return {
         DistributionSettings.Admission.OPEN: S.APPROVED,
@@ -261,6 +279,7 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
         if Distributor.objects.filter(code=code).exists():
             raise DistributionError("code_taken", gettext("该邀请码已被使用"), {"code": code}, status=409)
     conf = get_settings()
+    refuse_staff_distributor(user, conf)
     target = _status_for_new_application(conf)
     existing = Distributor.objects.select_for_update().filter(user=user).first()
     if existing is not None:
@@ -330,6 +349,8 @@ def _locked(distributor_id: int) -> Distributor:
 @transaction.atomic
 def approve_distributor(*, distributor_id: int, actor, reason: str = "") -> Distributor:
     distributor = _locked(distributor_id)
+    refuse_own(actor, distributor.user_id, what=f"distributor:{distributor.code}")
+    refuse_staff_distributor(distributor.user)
     return _transition(distributor, S.APPROVED, actor=actor, reason=reason or "审核通过")
 
 
@@ -339,6 +360,7 @@ def reject_distributor(*, distributor_id: int, actor, reason: str) -> Distributo
     if not reason:
         raise DistributionError("reason_required", gettext("拒绝时必须填写原因"), status=400)
     distributor = _locked(distributor_id)
+    refuse_own(actor, distributor.user_id, what=f"distributor:{distributor.code}")
     return _transition(distributor, S.REJECTED, actor=actor, reason=reason)
 
 
@@ -352,7 +374,10 @@ def suspend_distributor(*, distributor_id: int, actor, reason: str) -> Distribut
 
 @transaction.atomic
 def reinstate_distributor(*, distributor_id: int, actor, reason: str = "") -> Distributor:
-    return _transition(_locked(distributor_id), S.APPROVED, actor=actor, reason=reason or "恢复")
+    distributor = _locked(distributor_id)
+    refuse_own(actor, distributor.user_id, what=f"distributor:{distributor.code}")
+    refuse_staff_distributor(distributor.user)
+    return _transition(distributor, S.APPROVED, actor=actor, reason=reason or "恢复")
 
 
 @transaction.atomic

@@ -168,8 +168,16 @@ class InvitationRungAdmin(admin.ModelAdmin):
     in the list and warned about on every save."""
 
     form = InvitationRungForm
-    list_display = ("invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled", "heads_only_flag")
+    list_display = (
+        "invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled", "heads_only_flag", "approval_flag",
+    )
     list_filter = ("basis", "reward", "is_enabled")
+
+    @admin.display(description=_("财务审批"))
+    def approval_flag(self, obj):
+        if obj.reward != InvitationRung.Reward.CASH:
+            return ""
+        return gettext("待财务审批") if obj.cash_awaiting_approval else gettext("已批准")
 
     @admin.display(description=_("风险提示"))
     def heads_only_flag(self, obj):
@@ -180,7 +188,7 @@ class InvitationRungAdmin(admin.ModelAdmin):
         rung, warning = services.save_rung(
             invites=data["invites"], basis=data["basis"], reward=data["reward"], cash_fen=data.get("cash_fen") or 0,
             gift_name=data.get("gift_name") or "", points=data.get("points") or 0, is_enabled=data["is_enabled"],
-            rung_id=obj.pk,
+            rung_id=obj.pk, actor=request.user,
         )
         obj.pk = rung.pk
         if warning:

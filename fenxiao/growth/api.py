@@ -176,7 +176,7 @@ def claim(request, rung_id: int):
 @operator_router.post("/invitation-rungs", response=RungSavedOut, summary="新增邀请阶梯奖励（按人头计数的阶梯会返回警告）")
 def add_rung(request, payload: RungIn):
     require_staff_perm(request, "growth.add_invitationrung")
-    rung, warning = services.save_rung(**payload.dict())
+    rung, warning = services.save_rung(**payload.dict(), actor=current_user(request))
     return {**{f: getattr(rung, f) for f in ("id", "invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled")}, "warning": warning}
 
 

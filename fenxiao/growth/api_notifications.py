@@ -8,6 +8,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema
 
 from fenxiao.common.api_auth import current_user, member_auth
+from fenxiao.common.validation import InputSchema
 
 from . import selectors_notifications, services_notifications
 
@@ -37,7 +38,7 @@ class NotificationFilter(Schema):
     offset: int = 0
 
 
-class ReadIn(Schema):
+class ReadIn(InputSchema):
     ids: list[int] = Field(..., description="要标记为已读的消息编号（只处理自己的消息）")
 
 

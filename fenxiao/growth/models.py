@@ -189,6 +189,12 @@ class InvitationRung(models.Model):
     basis = models.CharField(_("计数口径"), max_length=8, choices=Basis.choices, default=Basis.VALID)
     reward = models.CharField(_("奖励"), max_length=8, choices=Reward.choices)
     cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    cash_approved_fen = models.BigIntegerField(
+        _("财务批准的现金（分）"),
+        default=0,
+        editable=False,
+        help_text=_("现金奖励经财务批准后才能领取；金额改动后须重新批准"),
+    )
     gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
     points = models.PositiveIntegerField(_("积分"), default=0)
     is_enabled = models.BooleanField(_("启用"), default=True)
@@ -209,6 +215,10 @@ class InvitationRung(models.Model):
     @property
     def heads_only(self) -> bool:
         return self.basis == self.Basis.HEADS
+
+    @property
+    def cash_awaiting_approval(self) -> bool:
+        return self.reward == self.Reward.CASH and self.cash_approved_fen != self.cash_fen
 
 
 class InvitationReward(models.Model):

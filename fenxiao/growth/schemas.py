@@ -2,8 +2,10 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from fenxiao.common.validation import StrictIn
 
-class LevelOut(Schema):
+
+class GrowthLevelOut(Schema):
     id: int
     name: str
     rank: int
@@ -33,15 +35,15 @@ class LevelChangeOut(Schema):
 
 
 class MyLevelOut(Schema):
-    level: LevelOut
-    next_level: LevelOut | None
+    level: GrowthLevelOut
+    next_level: GrowthLevelOut | None
     combine: str
     conditions: list[ConditionProgressOut]
     figures: dict
     history: list[LevelChangeOut]
 
 
-class ConditionIn(Schema):
+class ConditionIn(StrictIn):
     kind: str
     threshold: int
 
@@ -51,7 +53,7 @@ class ConditionOut(Schema):
     threshold: int
 
 
-class RuleIn(Schema):
+class RuleIn(StrictIn):
     combine: str = "all"
     is_enabled: bool = True
     downgrade_enabled: bool = False
@@ -61,7 +63,7 @@ class RuleIn(Schema):
 
 
 class RuleOut(Schema):
-    level: LevelOut
+    level: GrowthLevelOut
     combine: str
     is_enabled: bool
     downgrade_enabled: bool
@@ -70,7 +72,7 @@ class RuleOut(Schema):
     conditions: list[ConditionOut]
 
 
-class EvaluationIn(Schema):
+class EvaluationIn(StrictIn):
     month: str | None = None
 
 
@@ -108,7 +110,7 @@ class InvitationsOut(Schema):
     rungs: list[RungOut]
 
 
-class RewardIn(Schema):
+class RewardIn(StrictIn):
     """What a ladder rung or a leaderboard prize gives: cash (fen), points or a gift."""
 
     reward: str
@@ -157,7 +159,7 @@ class PrizeOut(RewardOut):
     updated_at: datetime
 
 
-class CloseIn(Schema):
+class CloseIn(StrictIn):
     board: str
     period_kind: str
     period: str | None = None

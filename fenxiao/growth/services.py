@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from fenxiao.common import periods
+from fenxiao.common.money import yuan
 from fenxiao.common.periods import month_index, month_label, month_start
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import Distributor, Level
@@ -315,9 +316,9 @@ def _judge_sql(period: str, window: Window, rules: list[RuleView], now: datetime
     longest = max((r.protection_days for r in rules), default=0)
 
     ups = [
-        f"WHEN lv.rank < {q(r.rank)} AND {_met(r, q, 'f')} THEN {q(r.level_id)}" for r in sorted(active, key=lambda r: -r.rank)
+        f"WHEN lv.rank < {q(r.rank)} AND {_met(r, q, 'f')} THEN CAST({q(r.level_id)} AS bigint)" for r in sorted(active, key=lambda r: -r.rank)
     ]
-    target = f"CASE {' '.join(ups)} END" if ups else "NULL"
+    target = f"CASE {' '.join(ups)} END" if ups else "CAST(NULL AS bigint)"  # typed: PostgreSQL reads a bare NULL as text
     downs = [rule_of[pk] for pk, _rank in levels if pk in below and rule_of.get(pk) in active and rule_of[pk].downgrade_enabled]
     misses, down_to = [], []
     for rule in downs:
@@ -326,10 +327,10 @@ def _judge_sql(period: str, window: Window, rules: list[RuleView], now: datetime
         misses.append(f"WHEN f.level_id = {q(rule.level_id)} AND NOT {_met(rule, q, 'f')} AND {unprotected} THEN 1")
         down_to.append(
             f"WHEN j.level_id = {q(rule.level_id)} AND j.missed = 1 AND j.misses >= {q(rule.downgrade_after_months)} "
-            f"THEN {q(below[rule.level_id])}"
+            f"THEN CAST({q(below[rule.level_id])} AS bigint)"
         )
     missed = f"CASE {' '.join(misses)} ELSE 0 END" if misses else "0"
-    down = f"CASE {' '.join(down_to)} END" if down_to else "NULL"
+    down = f"CASE {' '.join(down_to)} END" if down_to else "CAST(NULL AS bigint)"
     last_up = (
         f"LEFT JOIN (SELECT c.distributor_id, MAX(c.created_at) AS last_up FROM {LevelChange._meta.db_table} c "
         f"WHERE c.is_upgrade AND c.created_at > {q(connection.ops.adapt_datetimefield_value(now - timedelta(days=longest)))} "
@@ -508,8 +509,10 @@ def save_rung(
     points: int = 0,
     is_enabled: bool = True,
     rung_id: int | None = None,
+    actor=None,
 ):
-    """Create or change a rung. Returns (rung, warning); the warning is not empty for a heads-only rung."""
+    """Create or change a rung. Returns (rung, warning); the warning is not empty for a heads-only rung.
+    A cash amount not yet approved by finance is proposed for approval and cannot be claimed until then."""
     from .models import InvitationRung
 
     validate_rung(invites=invites, basis=basis, reward=reward, cash_fen=cash_fen, gift_name=gift_name, points=points)
@@ -522,8 +525,41 @@ def save_rung(
     rung.cash_fen = cash_fen if reward == InvitationRung.Reward.CASH else 0
     rung.gift_name = (gift_name or "").strip()[:60] if reward == InvitationRung.Reward.GIFT else ""
     rung.points = points if reward == InvitationRung.Reward.POINTS else 0
+    if reward != InvitationRung.Reward.CASH:
+        rung.cash_approved_fen = 0  # a later cash amount is approved afresh
     rung.save()
+    if rung.cash_awaiting_approval:
+        propose_rung_cash(rung, actor=actor)
     return rung, heads_only_warning(rung)
+
+
+RUNG_CASH_APPROVAL = "invitation_rung_cash"
+
+
+def propose_rung_cash(rung, *, actor=None):
+    """Ask finance to approve a rung's cash amount (paid to every distributor who reaches it)."""
+    from fenxiao.approvals import services as approvals
+
+    return approvals.propose(
+        kind=RUNG_CASH_APPROVAL,
+        reference=f"invitation_rung:{rung.pk}:{rung.cash_fen}",
+        amount_fen=rung.cash_fen,
+        summary=gettext("邀请满 %(n)s 人的现金奖励：每人 ¥%(amount)s") % {"n": rung.invites, "amount": yuan(rung.cash_fen)},
+        proposer=actor,
+        payload={"rung_id": rung.pk, "cash_fen": rung.cash_fen},
+    )
+
+
+def approve_rung_cash(request, actor) -> dict:
+    """Approval handler: the rung's cash may be claimed, if the amount is still the one approved."""
+    from .models import InvitationRung
+
+    rung = InvitationRung.objects.select_for_update().filter(pk=request.payload["rung_id"]).first()
+    if rung is None or rung.reward != InvitationRung.Reward.CASH or rung.cash_fen != request.payload["cash_fen"]:
+        raise GrowthError("rung_changed", gettext("该阶梯的现金奖励已修改，请驳回此审批"), status=409)
+    rung.cash_approved_fen = rung.cash_fen
+    rung.save(update_fields=["cash_approved_fen"])
+    return {"rung_id": rung.pk, "cash_approved_fen": rung.cash_approved_fen}
 
 
 def claim_invitation_reward(*, distributor: Distributor, rung_id: int, now: datetime | None = None):
@@ -544,6 +580,10 @@ def claim_invitation_reward(*, distributor: Distributor, rung_id: int, now: date
         raise GrowthError("rung_not_found", gettext("奖励阶梯不存在或已停用"), {"rung_id": rung_id}, status=404)
     if distributor.status != APPROVED:
         raise GrowthError("not_distributor", gettext("只有已审核的分销商可以领取邀请奖励"), status=403)
+    if rung.cash_awaiting_approval:
+        raise GrowthError(
+            "reward_awaiting_approval", gettext("该现金奖励正在等待财务审核，审核通过后即可领取"), {"rung_id": rung.pk}, status=409
+        )
     count = invitation_counts(distributor).for_basis(rung.basis)
     if count < rung.invites:
         raise GrowthError(

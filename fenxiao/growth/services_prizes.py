@@ -20,6 +20,7 @@ period is closed: only approved distributors are on the board.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from django.utils.translation import gettext
 
 from fenxiao.analytics import selectors as analytics
 from fenxiao.analytics.errors import AnalyticsError
+from fenxiao.common.money import yuan
 from fenxiao.distribution.models import Distributor
 
 from .errors import GrowthError
@@ -45,6 +47,7 @@ __all__ = [
     "validate_prize",
 ]
 
+logger = logging.getLogger(__name__)
 PRIZE_EXPENSE_ACCOUNT = "platform:leaderboard_prize_expense"
 LEDGER_KIND = "leaderboard_prize"
 NOTICE_KIND = "leaderboard_prize"
@@ -225,7 +228,7 @@ def _notice(user_id: int, board: str, kind: str, label: str, award: LeaderboardA
         "period": label, "kind": Kind(kind).label, "board": names[board], "rank": award.rank, "prize": describe_prize(award),
     }
     if award.reward == CASH:
-        body += gettext("奖金已计入可提现余额。")
+        body += gettext("奖金经财务审核后计入可提现余额。")
     url = f"/dc/leaderboard/?board={board}&period={_LAST_PERIOD_KEY[kind]}#my-awards"
     return Notification(user_id=user_id, kind=NOTICE_KIND, title=title[:80], body=body[:500], url=url, created_at=now)
 
@@ -234,11 +237,8 @@ def close_period(
     board: str, period_kind: str, period: str | None = None, *, actor=None, now: datetime | None = None
 ) -> Closing:
     """Close an ended period of a board (default: the most recent one) and award its prizes. Closing
-    a period again returns the close already recorded and awards nothing."""
-    from fenxiao.commissions.services import available_account, ensure_distributor_accounts
-    from fenxiao.ledger import services as ledger
-    from fenxiao.ledger.models import AccountKind
-
+    a period again returns the close already recorded and awards nothing. Cash awards are proposed
+    for finance's approval and paid when approved (`pay_approved_prizes`)."""
     now = now or timezone.now()
     _check_board(board, period_kind)
     span = _resolve(period_kind, period, now)
@@ -273,21 +273,10 @@ def close_period(
             cash = [(a.distributor_id, a.cash_fen) for a in awards if a.cash_fen > 0]
             close.winners = len(awards)
             close.cash_fen = sum(amount for _d, amount in cash)
+            close.save(update_fields=["winners", "cash_fen"])
             if cash:
-                ensure_distributor_accounts([d for d, _amount in cash])
-                ledger.open_accounts({PRIZE_EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("排行榜奖金费用")}})
-                key = ledger_key(board, period_kind, span.label)
-                txn = ledger.post(
-                    idempotency_key=key,
-                    kind=LEDGER_KIND,
-                    entries=[(PRIZE_EXPENSE_ACCOUNT, "debit", close.cash_fen)]
-                    + [(available_account(d), "credit", amount) for d, amount in cash],
-                    memo=gettext("%(period)s 排行榜奖金（%(n)d 人）") % {"period": span.label, "n": len(cash)},
-                    reference=key,
-                    actor=actor,
-                )
-                close.ledger_transaction_id = txn.pk
-            close.save(update_fields=["winners", "cash_fen", "ledger_transaction_id"])
+                # Cash is paid when finance approves it (maker–checker), not by the close itself.
+                _propose_cash(close, people=[people.get(d) for d, _amount in cash], actor=actor)
             Notification.objects.bulk_create(
                 [_notice(people[a.distributor_id], board, period_kind, span.label, a, now) for a in awards if a.distributor_id in people]
             )
@@ -298,6 +287,63 @@ def close_period(
             return Closing(close=existing, created=False)
         raise
     return Closing(close=close, created=True, awards=awards)
+
+
+PRIZE_CASH_APPROVAL = "leaderboard_cash"
+
+
+def _propose_cash(close: LeaderboardClose, *, people, actor=None):
+    from fenxiao.approvals import services as approvals
+
+    return approvals.propose(
+        kind=PRIZE_CASH_APPROVAL,
+        reference=ledger_key(close.board, close.period_kind, close.period),
+        amount_fen=close.cash_fen,
+        summary=gettext("%(period)s %(board)s现金奖金：%(n)d 人，合计 ¥%(amount)s")
+        % {
+            "period": close.period,
+            "board": Board(close.board).label,
+            "n": len(people),
+            "amount": yuan(close.cash_fen),
+        },
+        proposer=actor,
+        payload={"close_id": close.pk},
+        beneficiaries=[p for p in people if p is not None],
+    )
+
+
+def pay_approved_prizes(request, actor) -> dict:
+    """Approval handler: post a close's cash awards to the winners' available balances, once (the
+    ledger key is the close's)."""
+    from fenxiao.commissions.services import available_account, ensure_distributor_accounts
+    from fenxiao.ledger import services as ledger
+    from fenxiao.ledger.models import AccountKind
+
+    close = LeaderboardClose.objects.select_for_update().get(pk=request.payload["close_id"])
+    cash = list(close.awards.filter(cash_fen__gt=0).order_by("pk").values_list("distributor_id", "cash_fen"))
+    total = sum(amount for _d, amount in cash)
+    if total != request.amount_fen:
+        raise GrowthError("prize_changed", gettext("奖金与审批金额不一致"), {"cash_fen": total}, status=409)
+    if close.ledger_transaction_id is None and cash:
+        ensure_distributor_accounts([d for d, _amount in cash])
+        ledger.open_accounts({PRIZE_EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("排行榜奖金费用")}})
+        key = ledger_key(close.board, close.period_kind, close.period)
+        txn = ledger.post(
+            idempotency_key=key,
+            kind=LEDGER_KIND,
+            entries=[(PRIZE_EXPENSE_ACCOUNT, "debit", total)] + [(available_account(d), "credit", amount) for d, amount in cash],
+            memo=gettext("%(period)s 排行榜奖金（%(n)d 人）") % {"period": close.period, "n": len(cash)},
+            reference=key,
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+        close.ledger_transaction_id = txn.pk
+        close.save(update_fields=["ledger_transaction_id"])
+    return {"close_id": close.pk, "amount_fen": total, "ledger_transaction_id": close.ledger_transaction_id}
+
+
+def note_rejected_prizes(request, actor) -> None:
+    """Approval handler: finance refused a close's cash; the awards stay on record, unpaid."""
+    logger.warning("leaderboard cash of close %s rejected by %s", request.payload.get("close_id"), getattr(actor, "pk", None))
 
 
 def run_leaderboard_close(now: datetime | None = None, *, actor=None) -> list[Closing]:

@@ -37,3 +37,8 @@ def below_safety_stock(location: str = MAIN_LOCATION) -> QuerySet[StockRecord]:
         .filter(free__lt=F("safety_stock"))
         .select_related("sku__product")
     )
+
+
+def stock_records_for_sku(sku_id: int) -> QuerySet[StockRecord]:
+    """The SKU's stock at every location, the platform warehouse first."""
+    return StockRecord.objects.filter(sku_id=sku_id).order_by("location")

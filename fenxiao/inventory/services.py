@@ -23,6 +23,7 @@ from .errors import InventoryError
 from .models import MAIN_LOCATION, Reservation, StockMovement, StockRecord
 
 HELD = (Reservation.Status.ACTIVE, Reservation.Status.CONFIRMED)
+MAX_STOCK_CHANGE = 10**9  # units in one receipt or adjustment; keeps on_hand far from the column's limit
 
 
 def _is_int(value) -> bool:
@@ -95,15 +96,19 @@ def _change_on_hand(*, sku_id: int, delta: int, location: str, kind: str, actor,
 
 def receive_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATION, actor=None, note: str = "") -> StockRecord:
     """Goods arrived: on_hand grows; the location's record is created on first receipt."""
-    if not _is_int(quantity) or quantity <= 0:
-        raise InventoryError("invalid_quantity", gettext("入库数量必须是正整数"), {"quantity": quantity})
+    if not _is_int(quantity) or not 0 < quantity <= MAX_STOCK_CHANGE:
+        raise InventoryError(
+            "invalid_quantity", gettext("入库数量必须是 1 到 %(max)s 之间的整数") % {"max": MAX_STOCK_CHANGE}, {"quantity": quantity}
+        )
     return _change_on_hand(sku_id=sku_id, delta=quantity, location=location, kind=StockMovement.Kind.RECEIVE, actor=actor, note=note)
 
 
 def adjust_stock(*, sku_id: int, delta: int, location: str = MAIN_LOCATION, actor=None, note: str = "") -> StockRecord:
     """A stock count or correction: on_hand moves by delta but never below what orders hold."""
-    if not _is_int(delta) or delta == 0:
-        raise InventoryError("invalid_quantity", gettext("数量必须是非零整数"), {"delta": delta})
+    if not _is_int(delta) or delta == 0 or abs(delta) > MAX_STOCK_CHANGE:
+        raise InventoryError(
+            "invalid_quantity", gettext("数量必须是非零整数，且一次不超过 %(max)s") % {"max": MAX_STOCK_CHANGE}, {"delta": delta}
+        )
     return _change_on_hand(sku_id=sku_id, delta=delta, location=location, kind=StockMovement.Kind.ADJUST, actor=actor, note=note)
 
 

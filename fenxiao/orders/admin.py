@@ -96,7 +96,7 @@ class OrderAdmin(admin.ModelAdmin):
 
     def ship_view(self, request, order_id):
         order = get_object_or_404(Order, pk=order_id)
-        if not self.has_change_permission(request, order):
+        if not request.user.has_perm("orders.ship_order"):
             return redirect("admin:index")
         form = ShipForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -111,7 +111,10 @@ class OrderAdmin(admin.ModelAdmin):
                    "title": gettext("发货：%(n)s") % {"n": order.number}, "form": form}
         return TemplateResponse(request, "admin/catalog/sku/service_form.html", context)
 
-    @admin.action(description=_("取消所选订单（未发货；已付款的全额退款）"))
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("orders.cancel_order")
+
+    @admin.action(description=_("取消所选订单（未发货；已付款的全额退款）"), permissions=["cancel"])
     def cancel_orders(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
         for order in queryset:
@@ -161,14 +164,20 @@ class AfterSaleAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, gettext("售后 #%(id)s 已处理") % {"id": aftersale.pk})
 
-    @admin.action(description=_("同意"))
+    def has_review_permission(self, request):
+        return request.user.has_perm("orders.review_aftersale")
+
+    def has_receive_permission(self, request):
+        return request.user.has_perm("orders.receive_return")
+
+    @admin.action(description=_("同意"), permissions=["review"])
     def approve(self, request, queryset):
         self._each(request, queryset, services.review_aftersale, approve=True)
 
-    @admin.action(description=_("拒绝（填写原因）"))
+    @admin.action(description=_("拒绝（填写原因）"), permissions=["review"])
     def reject(self, request, queryset):
         self._each(request, queryset, services.review_aftersale, approve=False, reason=request.POST.get("reason", ""))
 
-    @admin.action(description=_("已收到退货，退款"))
+    @admin.action(description=_("已收到退货，退款"), permissions=["receive"])
     def receive_return(self, request, queryset):
         self._each(request, queryset, services.receive_return_and_refund)

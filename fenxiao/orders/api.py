@@ -17,13 +17,13 @@ from .schemas import (
     OperatorOrderOut,
     OperatorRefundIn,
     OrderOut,
+    OrderQuoteOut,
+    OrderReasonIn,
     PayIn,
     PayOut,
     PlaceOrderIn,
     QuantityIn,
     QuoteIn,
-    QuoteOut,
-    ReasonIn,
     ReturnIn,
     ShipIn,
     ShopOrderOut,
@@ -149,7 +149,7 @@ def delete_item(request, sku_id: int):
 # --- orders -----------------------------------------------------------------------------------
 
 
-@router.post("/quote", response=QuoteOut, summary="试算价格")
+@router.post("/quote", response=OrderQuoteOut, summary="试算价格")
 def quote(request, payload: QuoteIn):
     _skus, q = services.quote_items(user=current_user(request), items=[(i.sku_id, i.quantity) for i in payload.items])
     return q.breakdown()
@@ -237,7 +237,7 @@ def pay(request, order_id: int, payload: PayIn):
 
 
 @router.post("/{order_id}/cancel", response=OrderOut, summary="取消订单（未发货；已付款则全额退款）")
-def cancel(request, order_id: int, payload: ReasonIn):
+def cancel(request, order_id: int, payload: OrderReasonIn):
     services.cancel_order(order_id=order_id, actor=current_user(request), reason=payload.reason)
     return order_dict(_detail(order_id))
 
@@ -300,7 +300,7 @@ def operator_orders(request, q: Query[OrderFilter]):
 
 @operator_router.post("/orders/{order_id}/ship", response=OrderOut, summary="发货")
 def ship(request, order_id: int, payload: ShipIn):
-    require_staff_perm(request, "orders.change_order")
+    require_staff_perm(request, "orders.ship_order")
     services.ship_order(
         order_id=order_id, actor=current_user(request), tracking_company=payload.tracking_company, tracking_number=payload.tracking_number
     )
@@ -308,8 +308,8 @@ def ship(request, order_id: int, payload: ShipIn):
 
 
 @operator_router.post("/orders/{order_id}/cancel", response=OrderOut, summary="运营取消（未发货）")
-def operator_cancel(request, order_id: int, payload: ReasonIn):
-    require_staff_perm(request, "orders.change_order")
+def operator_cancel(request, order_id: int, payload: OrderReasonIn):
+    require_staff_perm(request, "orders.cancel_order")
     services.cancel_order(order_id=order_id, actor=current_user(request), reason=payload.reason, as_buyer=False)
     return order_dict(_detail(order_id))
 
@@ -325,20 +325,20 @@ def operator_aftersales(request, q: Query[AfterSaleFilter]):
 
 
 @operator_router.post("/aftersales/{aftersale_id}/approve", response=AfterSaleOut, summary="同意售后")
-def approve_aftersale(request, aftersale_id: int, payload: ReasonIn):
-    require_staff_perm(request, "orders.change_aftersale")
+def approve_aftersale(request, aftersale_id: int, payload: OrderReasonIn):
+    require_staff_perm(request, "orders.review_aftersale")
     return aftersale_dict(services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=True, reason=payload.reason))
 
 
 @operator_router.post("/aftersales/{aftersale_id}/reject", response=AfterSaleOut, summary="拒绝售后（须填原因）")
-def reject_aftersale(request, aftersale_id: int, payload: ReasonIn):
-    require_staff_perm(request, "orders.change_aftersale")
+def reject_aftersale(request, aftersale_id: int, payload: OrderReasonIn):
+    require_staff_perm(request, "orders.review_aftersale")
     return aftersale_dict(services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=False, reason=payload.reason))
 
 
 @operator_router.post("/aftersales/{aftersale_id}/receive-return", response=AfterSaleOut, summary="确认收到退货并退款")
 def receive_return(request, aftersale_id: int):
-    require_staff_perm(request, "orders.change_aftersale")
+    require_staff_perm(request, "orders.receive_return")
     return aftersale_dict(services.receive_return_and_refund(aftersale_id=aftersale_id, actor=current_user(request)))
 
 
@@ -346,7 +346,7 @@ def receive_return(request, aftersale_id: int):
     "/orders/lines/{line_id}/refund", response=AfterSaleOut, summary="客服退款（已发货、已收货或已完成的订单行）"
 )
 def operator_refund(request, line_id: int, payload: OperatorRefundIn):
-    require_staff_perm(request, "orders.change_aftersale")
+    require_staff_perm(request, "orders.refund_money")
     return aftersale_dict(
         services.operator_refund_line(
             line_id=line_id, amount_fen=payload.amount_fen, actor=current_user(request), reason=payload.reason

@@ -8,8 +8,15 @@ class OrdersConfig(AppConfig):
     verbose_name = pgettext_lazy("app name", "订单")
 
     def ready(self) -> None:
+        from fenxiao.approvals.registry import register_kind
         from fenxiao.payments.registry import register_handler
 
         from . import services
 
         register_handler(services.PAYMENT_PURPOSE, on_paid=services.on_payment_succeeded, on_refunded=services.on_refund_succeeded)
+        register_kind(
+            services.REFUND_APPROVAL,
+            label=pgettext_lazy("approval kind", "大额退款"),
+            on_approve=services.refund_after_approval,
+            on_reject=services.refund_rejected,
+        )

@@ -98,6 +98,11 @@ class Order(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("订单")
         verbose_name_plural = _("订单")
+        # Duties instead of the broad change_order (see docs/permissions.md).
+        permissions = [
+            ("ship_order", _("发货")),
+            ("cancel_order", _("取消未发货的订单（已付款的全额退回）")),
+        ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="order_user_recent"),
             models.Index(fields=["distributor", "-created_at"], name="order_distributor_recent"),
@@ -177,6 +182,7 @@ class AfterSale(models.Model):
         REQUESTED = "requested", _("待审核")
         AWAITING_RETURN = "awaiting_return", _("待买家退货")
         RETURNED = "returned", _("买家已退货")
+        AWAITING_APPROVAL = "awaiting_approval", _("退款待财务审批")
         REFUNDING = "refunding", _("退款中")
         REFUNDED = "refunded", _("已退款")
         REJECTED = "rejected", _("已拒绝")
@@ -199,6 +205,11 @@ class AfterSale(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("售后")
         verbose_name_plural = _("售后")
+        permissions = [
+            ("review_aftersale", _("审核售后（同意或拒绝）")),
+            ("receive_return", _("确认收到退货")),
+            ("refund_money", _("发起退款（客服退款）")),
+        ]
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="aftersale_amount_positive")]
 
     def __str__(self) -> str:

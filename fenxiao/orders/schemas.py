@@ -3,13 +3,15 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from fenxiao.common.validation import InputSchema, StrictIn
 
-class ItemIn(Schema):
+
+class ItemIn(InputSchema):
     sku_id: int
     quantity: int = Field(1, ge=1, le=999)
 
 
-class AddressIn(Schema):
+class AddressIn(InputSchema):
     receiver: str
     phone: str
     province: str
@@ -18,23 +20,23 @@ class AddressIn(Schema):
     detail: str
 
 
-class PlaceOrderIn(Schema):
+class PlaceOrderIn(InputSchema):
     items: list[ItemIn] = Field(default_factory=list, description="要购买的 SKU；为空且 from_cart 为真时取购物车")
     from_cart: bool = False
     address: AddressIn
     note: str = ""
 
 
-class QuoteIn(Schema):
+class QuoteIn(InputSchema):
     items: list[ItemIn]
 
 
-class CartItemIn(Schema):
+class CartItemIn(InputSchema):
     sku_id: int
     quantity: int = Field(1, ge=1, le=999)
 
 
-class QuantityIn(Schema):
+class QuantityIn(InputSchema):
     quantity: int = Field(..., ge=0, le=999)
 
 
@@ -54,7 +56,7 @@ class DiscountOut(Schema):
     amount_fen: int
 
 
-class QuoteOut(Schema):
+class OrderQuoteOut(Schema):
     goods_fen: int
     discounts: list[DiscountOut]
     shipping_fen: int
@@ -63,7 +65,7 @@ class QuoteOut(Schema):
 
 class CartOut(Schema):
     lines: list[CartLineOut]
-    quote: QuoteOut | None
+    quote: OrderQuoteOut | None
 
 
 class OrderLineOut(Schema):
@@ -152,7 +154,7 @@ class ShopOrderOut(Schema):
     created_at: datetime
 
 
-class PayIn(Schema):
+class PayIn(InputSchema):
     provider: str = Field("dev", description="dev（开发环境即时支付）或 wechatpay")
     openid: str = ""
 
@@ -164,28 +166,28 @@ class PayOut(Schema):
     jsapi: dict | None = None
 
 
-class ReasonIn(Schema):
+class OrderReasonIn(StrictIn):
     reason: str = ""
 
 
-class ShipIn(Schema):
+class ShipIn(StrictIn):
     tracking_company: str
     tracking_number: str
 
 
-class AfterSaleIn(Schema):
+class AfterSaleIn(InputSchema):
     kind: str = Field(..., description="refund_only 仅退款 / return_refund 退货退款")
     amount_fen: int
     quantity: int = 0
     reason: str
 
 
-class OperatorRefundIn(Schema):
+class OperatorRefundIn(StrictIn):
     amount_fen: int
     reason: str
 
 
-class ReturnIn(Schema):
+class ReturnIn(InputSchema):
     tracking_number: str
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from fenxiao.catalog.models import Sku
+from fenxiao.common.duties import refuse_own
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
 from fenxiao.common.phone import is_mainland_mobile, normalize_phone
@@ -53,15 +54,17 @@ TRANSITIONS: dict[str, set[str]] = {
 
 A = AfterSale.Status
 AFTERSALE_TRANSITIONS: dict[str, set[str]] = {
-    A.REQUESTED: {A.AWAITING_RETURN, A.REFUNDING, A.REJECTED, A.WITHDRAWN},
+    A.REQUESTED: {A.AWAITING_RETURN, A.AWAITING_APPROVAL, A.REFUNDING, A.REJECTED, A.WITHDRAWN},
     A.AWAITING_RETURN: {A.RETURNED, A.WITHDRAWN},
-    A.RETURNED: {A.REFUNDING, A.REJECTED},
+    A.RETURNED: {A.AWAITING_APPROVAL, A.REFUNDING, A.REJECTED},
+    # A refund above the approval limit waits for a finance colleague (maker–checker).
+    A.AWAITING_APPROVAL: {A.REFUNDING, A.REJECTED},
     A.REFUNDING: {A.REFUNDED},
     A.REFUNDED: set(),
     A.REJECTED: set(),
     A.WITHDRAWN: set(),
 }
-OPEN_AFTERSALE = [A.REQUESTED, A.AWAITING_RETURN, A.RETURNED, A.REFUNDING]
+OPEN_AFTERSALE = [A.REQUESTED, A.AWAITING_RETURN, A.RETURNED, A.AWAITING_APPROVAL, A.REFUNDING]
 
 _TIMESTAMP_FIELD = {
     S.PAID: "paid_at",
@@ -284,26 +287,28 @@ def place_order(*, user, items, address: dict, note: str = "", from_cart: bool =
     return order
 
 
-@transaction.atomic(savepoint=False)
 def start_payment(*, user, order_id: int, provider: str = "dev", payer_openid: str = ""):
-    """Open (or reuse) the payment of an order awaiting payment."""
-    order = _locked_order(order_id, user=user)
-    if order.status != S.PENDING_PAYMENT:
-        raise OrderError(
-            "invalid_transition", gettext("订单当前状态（%(status)s）不能付款") % {"status": order.get_status_display()},
-            {"status": order.status}, status=409,
+    """Open (or reuse) the payment of an order awaiting payment. The payment is recorded in a short
+    transaction; the provider (WeChat Pay's JSAPI order) is asked after it commits, never while the
+    order is locked. A failed ask leaves the payment open, and asking again reuses its number."""
+    with transaction.atomic():
+        order = _locked_order(order_id, user=user)
+        if order.status != S.PENDING_PAYMENT:
+            raise OrderError(
+                "invalid_transition", gettext("订单当前状态（%(status)s）不能付款") % {"status": order.get_status_display()},
+                {"status": order.status}, status=409,
+            )
+        if order.expires_at and order.expires_at <= timezone.now():
+            raise OrderError("order_expired", gettext("订单已超过支付时限，请重新下单"), {"order": order.number}, status=409)
+        payment = payments.open_payment(
+            purpose=PAYMENT_PURPOSE,
+            reference=str(order.pk),
+            amount_fen=order.total_fen,
+            description=gettext("订单 %(number)s") % {"number": order.number},
+            provider=provider,
+            payer_openid=payer_openid,
         )
-    if order.expires_at and order.expires_at <= timezone.now():
-        raise OrderError("order_expired", gettext("订单已超过支付时限，请重新下单"), {"order": order.number}, status=409)
-    payment = payments.create_payment(
-        purpose=PAYMENT_PURPOSE,
-        reference=str(order.pk),
-        amount_fen=order.total_fen,
-        description=gettext("订单 %(number)s") % {"number": order.number},
-        provider=provider,
-        payer_openid=payer_openid,
-    )
-    return payment
+    return payments.prepare_payment(payment)
 
 
 def pay_with_dev_provider(*, user, order_id: int) -> Order:
@@ -410,16 +415,29 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
 
 
 def _close_open_payment(order: Order, *, actor=None) -> None:
-    """Close the order's payment that is still open, so it cannot be paid any more. If the provider
-    says it was paid meanwhile, its notification will arrive and on_payment_succeeded deals with it."""
+    """Close the order's payment that is still open, so it cannot be paid any more, once the caller's
+    transaction commits (closing may ask the provider, which is never done inside a transaction). If
+    the provider says it was paid meanwhile, its notification will arrive and on_payment_succeeded
+    deals with it."""
     payment = payment_selectors.current_payment(PAYMENT_PURPOSE, str(order.pk))
     if payment is None or payment.status != "pending":
         return
-    try:
+    if payments.closing_asks_provider(payment):
+
+        def close_after_commit() -> None:
+            _close_payment(payment.pk, order.number, actor)
+
+        transaction.on_commit(close_after_commit, robust=True)
+    else:
         with transaction.atomic():
-            payments.close_payment(payment_id=payment.pk, actor=actor)
+            _close_payment(payment.pk, order.number, actor)
+
+
+def _close_payment(payment_id: int, order_number: str, actor=None) -> None:
+    try:
+        payments.close_payment(payment_id=payment_id, actor=actor)
     except DomainError as exc:
-        logger.info("payment %s of order %s not closed: %s", payment.pk, order.number, exc)
+        logger.info("payment %s of order %s not closed: %s", payment_id, order_number, exc)
 
 
 @transaction.atomic
@@ -565,8 +583,63 @@ def _locked_aftersale(aftersale_id: int, *, user=None) -> AfterSale:
     return aftersale
 
 
-def _refund_aftersale(aftersale: AfterSale, *, actor) -> AfterSale:
+def _refuse_own_order(order_id: int, actor) -> None:
+    owner_id = Order.objects.filter(pk=order_id).values_list("user_id", flat=True).first()
+    refuse_own(actor, owner_id, what=f"order:{order_id}")
+
+
+REFUND_APPROVAL = "large_refund"
+
+
+def refund_approval_limit_fen() -> int:
+    """Refunds above this amount need a finance colleague's approval (default ¥500)."""
+    return int(getattr(settings, "FENXIAO_REFUND_APPROVAL_FEN", 50000))
+
+
+def _await_refund_approval(aftersale: AfterSale, order: Order, *, actor) -> AfterSale:
+    from fenxiao.approvals import services as approvals
+
+    _aftersale_transition(
+        aftersale, A.AWAITING_APPROVAL, actor=actor,
+        note=gettext("退款 ¥%(amount)s 超过 ¥%(limit)s，等待财务审批")
+        % {"amount": yuan(aftersale.amount_fen), "limit": yuan(refund_approval_limit_fen())},
+    )
+    approvals.propose(
+        kind=REFUND_APPROVAL,
+        reference=f"aftersale:{aftersale.pk}",
+        amount_fen=aftersale.amount_fen,
+        summary=gettext("订单 %(number)s 退款 ¥%(amount)s：%(reason)s")
+        % {"number": order.number, "amount": yuan(aftersale.amount_fen), "reason": aftersale.reason[:80]},
+        proposer=actor,
+        payload={"aftersale_id": aftersale.pk},
+        beneficiaries=[order.user_id],
+    )
+    return aftersale
+
+
+@transaction.atomic
+def refund_after_approval(request, actor) -> dict:
+    """Approval handler: finance approved a large refund; send it."""
+    aftersale = _locked_aftersale(request.payload["aftersale_id"])
+    if aftersale.status != A.AWAITING_APPROVAL:
+        raise OrderError("invalid_transition", gettext("该售后单不在待审批状态"), {"status": aftersale.status}, status=409)
+    aftersale = _refund_aftersale(aftersale, actor=actor, approved=True)
+    return {"aftersale_id": aftersale.pk, "refund_id": aftersale.refund_id, "amount_fen": aftersale.amount_fen}
+
+
+@transaction.atomic
+def refund_rejected(request, actor) -> None:
+    """Approval handler: finance refused a large refund; the after-sale is closed with its reason."""
+    aftersale = _locked_aftersale(request.payload["aftersale_id"])
+    if aftersale.status == A.AWAITING_APPROVAL:
+        aftersale.reject_reason = (request.decision_note or gettext("财务未批准退款"))[:200]
+        _aftersale_transition(aftersale, A.REJECTED, actor=actor, note=aftersale.reject_reason, extra_fields=("reject_reason",))
+
+
+def _refund_aftersale(aftersale: AfterSale, *, actor, approved: bool = False) -> AfterSale:
     order = Order.objects.get(pk=aftersale.order_id)
+    if not approved and aftersale.amount_fen > refund_approval_limit_fen():
+        return _await_refund_approval(aftersale, order, actor=actor)
     _aftersale_transition(aftersale, A.REFUNDING, actor=actor, note=gettext("发起退款"))
     refund = payments.refund_payment(
         payment_id=order.payment_id, amount_fen=aftersale.amount_fen, reason=aftersale.reason,
@@ -580,6 +653,7 @@ def _refund_aftersale(aftersale: AfterSale, *, actor) -> AfterSale:
 @transaction.atomic
 def review_aftersale(*, aftersale_id: int, actor, approve: bool, reason: str = "") -> AfterSale:
     aftersale = _locked_aftersale(aftersale_id)
+    _refuse_own_order(aftersale.order_id, actor)
     if not approve:
         reason = (reason or "").strip()
         if not reason:
@@ -603,6 +677,7 @@ def operator_refund_line(*, line_id: int, amount_fen: int, actor, reason: str) -
     if line is None:
         raise OrderError("order_not_found", gettext("订单行不存在"), {"line_id": line_id}, status=404)
     order = _locked_order(line.order_id)
+    refuse_own(actor, order.user_id, what=f"order:{order.number}")
     if order.status not in (S.SHIPPED, S.RECEIVED, S.COMPLETED):
         raise OrderError(
             "aftersale_not_allowed",
@@ -647,6 +722,7 @@ def submit_return(*, aftersale_id: int, user, tracking_number: str) -> AfterSale
 def receive_return_and_refund(*, aftersale_id: int, actor) -> AfterSale:
     """The warehouse got the goods back: put them back in stock and refund."""
     aftersale = _locked_aftersale(aftersale_id)
+    _refuse_own_order(aftersale.order_id, actor)
     if aftersale.status != A.RETURNED:
         raise OrderError("invalid_transition", gettext("买家尚未寄回商品"), {"status": aftersale.status}, status=409)
     line = OrderLine.objects.get(pk=aftersale.line_id)

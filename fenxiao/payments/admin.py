@@ -1,13 +1,16 @@
 """Operator admin for payments: everything is read-only here. Payments, refunds and notifications
 change only through payments.services (the owning app's pages and the provider's callbacks)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.common.money import yuan
 
-from .models import Notification, Payment, PaymentEvent, Refund
+from . import services
+from .errors import PaymentError
+from .models import Notification, Payment, PaymentDuplicate, PaymentEvent, PaymentRefusal, Refund
 
 
 class PaymentEventInline(ReadOnlyInline):
@@ -90,3 +93,54 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_select_related = ("payment",)
     readonly_fields = ("provider", "notification_id", "event_type", "verified", "outcome", "payment", "headers", "body", "created_at")
     fields = readonly_fields
+
+
+@admin.register(PaymentRefusal)
+class PaymentRefusalAdmin(ReadOnlyAdmin):
+    list_display = ("hour", "provider", "reason", "source_address", "count", "total_bytes", "last_seen_at")
+    list_filter = ("reason", "provider")
+    search_fields = ("source_address", "sample_sha256")
+    readonly_fields = (
+        "provider", "reason", "source_address", "hour", "count", "total_bytes", "sample_length", "sample_sha256",
+        "sample_headers", "sample", "first_seen_at", "last_seen_at",
+    )
+    fields = readonly_fields
+    date_hierarchy = "hour"
+
+
+@admin.register(PaymentDuplicate)
+class PaymentDuplicateAdmin(ReadOnlyAdmin):
+    """Money a provider received twice (or after the payment was closed). Finance refunds it in the
+    merchant platform, or reconciles it, then marks it handled here."""
+
+    list_display = ("created_at", "payment", "kind", "provider_txn_id", "amount", "status", "resolved_by", "resolved_at")
+    list_filter = ("status", "kind")
+    search_fields = ("provider_txn_id", "notification_id", "payment__out_trade_no", "payment__reference")
+    list_select_related = ("payment", "resolved_by")
+    readonly_fields = (
+        "payment", "kind", "provider_txn_id", "amount_fen", "notification_id", "status", "resolved_by", "resolved_at",
+        "resolution_note", "created_at",
+    )
+    fields = readonly_fields
+    actions = ["mark_resolved"]
+
+    @admin.display(description=_("金额（元）"), ordering="amount_fen")
+    def amount(self, obj):
+        return yuan(obj.amount_fen)
+
+    def has_resolve_permission(self, request):
+        return request.user.has_perm("payments.change_paymentduplicate")
+
+    @admin.action(description=_("标记为已处理（已在商户平台退款或已对账）"), permissions=["resolve"])
+    def mark_resolved(self, request, queryset):
+        done = 0
+        for duplicate in queryset.filter(status=PaymentDuplicate.Status.OPEN):
+            try:
+                services.resolve_duplicate(
+                    duplicate_id=duplicate.pk, actor=request.user, note=gettext("已在管理后台标记为已处理")
+                )
+            except PaymentError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                continue
+            done += 1
+        self.message_user(request, gettext("已处理 %(count)s 条重复付款") % {"count": done}, messages.SUCCESS)

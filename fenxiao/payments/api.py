@@ -3,7 +3,8 @@ authentication but a platform signature, which `services.handle_wechatpay_notifi
 before anything changes.
 
 Answers are the ones WeChat Pay expects: 204 with no body when the event is recorded (applied now
-or before), otherwise 4xx/5xx with {"code": "FAIL", "message": …} so that WeChat Pay retries.
+or before, or kept for finance as a duplicate payment), otherwise 4xx/5xx with {"code": "FAIL",
+"message": …} so that WeChat Pay retries. Refused requests are counted, never stored whole.
 """
 
 from django.http import HttpResponse, JsonResponse
@@ -30,23 +31,30 @@ _REFUSALS = {
     Outcome.NOT_PENDING: (409, gettext_lazy("支付或退款单已关闭")),
     Outcome.ERROR: (500, gettext_lazy("处理失败，请重试")),
 }
-_ACCEPTED = {Outcome.APPLIED, Outcome.DUPLICATE, Outcome.IGNORED}
+_ACCEPTED = {Outcome.APPLIED, Outcome.DUPLICATE, Outcome.IGNORED, Outcome.DUPLICATE_PAYMENT}
 _RESPONSES = {204: None, frozenset({400, 401, 404, 409, 413, 500}): NotifyFailOut}
 
 
-def _fail(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+def _fail(status: int, message: str, *, counted: bool = False) -> JsonResponse:
+    response = JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    if counted:
+        # Counted and logged (rate-limited) by services.record_refusal: keep Django from writing one
+        # "Unauthorized"/"Bad Request" line per request as well, whatever a flood sends.
+        response._has_been_logged = True
+    return response
 
 
 def _notify(request):
     body = request.body
+    source = request.META.get("REMOTE_ADDR", "")
     if len(body) > MAX_NOTIFICATION_BYTES:
-        return _fail(413, _("通知内容过大"))
-    notification = services.handle_wechatpay_notification(headers=dict(request.headers), body=body)
+        services.record_refusal(reason=Outcome.TOO_LARGE, body=body, headers=dict(request.headers), source_address=source)
+        return _fail(413, _("通知内容过大"), counted=True)
+    notification = services.handle_wechatpay_notification(headers=dict(request.headers), body=body, source_address=source)
     if notification.outcome in _ACCEPTED:
         return HttpResponse(status=204)
     status, message = _REFUSALS.get(notification.outcome, (400, _("通知未被接受")))
-    return _fail(status, str(message))
+    return _fail(status, str(message), counted=notification.outcome in services.REFUSED_OUTCOMES)
 
 
 @router.post("/wechatpay/notify", auth=None, response=_RESPONSES, summary="微信支付：支付结果通知")

@@ -110,7 +110,8 @@ class PaymentEvent(TransitionEvent):
 
 
 class Notification(models.Model):
-    """Every notification a provider sent us, refused ones included, with what became of it.
+    """Every verified notification a provider sent us, with what became of it. Refused ones (forged,
+    stale, tampered, too large) are only counted, in PaymentRefusal.
 
     `notification_id` is the provider's event id, kept on the row that applied the event; later copies
     of the same event (retries, duplicates) are logged with outcome "duplicate" and the id only in
@@ -127,6 +128,8 @@ class Notification(models.Model):
         NOT_PENDING = "not_pending", _("单据已关闭或失败，需人工处理")
         IGNORED = "ignored", _("无需处理的通知类型")
         ERROR = "error", _("业务处理出错，等待重试")
+        TOO_LARGE = "too_large", _("通知内容过大")
+        DUPLICATE_PAYMENT = "duplicate_payment", _("重复付款，待财务处理")
 
     provider = models.CharField(_("支付渠道"), max_length=16, choices=Provider.choices)
     notification_id = models.CharField(_("通知 ID"), max_length=64, blank=True)
@@ -154,3 +157,75 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type or '—'} {self.outcome}"
+
+
+class PaymentRefusal(models.Model):
+    """Notifications refused before anything was trusted (bad signature, stale, undecryptable, too
+    large), counted per (provider, reason, source address, hour) instead of kept one by one: anyone
+    can post to the callback URL, so what is stored about them has a fixed size. The first refused
+    request of the hour is kept as a sample: its first bytes, its length and its SHA-256."""
+
+    provider = models.CharField(_("支付渠道"), max_length=16, choices=Provider.choices)
+    reason = models.CharField(_("拒绝原因"), max_length=20, choices=Notification.Outcome.choices)
+    source_address = models.CharField(_("来源地址"), max_length=45, blank=True)
+    hour = models.DateTimeField(_("所在小时"))
+    count = models.PositiveIntegerField(_("次数"), default=0)
+    total_bytes = models.BigIntegerField(_("请求体总字节数"), default=0)
+    sample = models.TextField(_("样本（开头部分）"), blank=True)
+    sample_length = models.PositiveIntegerField(_("样本请求体长度"), default=0)
+    sample_sha256 = models.CharField(_("样本 SHA-256"), max_length=64, blank=True)
+    sample_headers = models.JSONField(_("样本请求头"), default=dict, blank=True)
+    first_seen_at = models.DateTimeField(_("首次"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("最近"), auto_now=True)
+
+    class Meta:
+        ordering = ["-hour", "-count", "-id"]
+        verbose_name = _("被拒绝的支付通知")
+        verbose_name_plural = _("被拒绝的支付通知")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "reason", "source_address", "hour"], name="payments_refusal_one_row_per_hour"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.reason} {self.source_address or '—'} ×{self.count}"
+
+
+class PaymentDuplicate(models.Model):
+    """A provider reports money received for a payment that is already paid by another transaction (or
+    is closed): real money that the books do not hold. Never applied automatically; it stays an open
+    item for finance until someone refunds it in the provider's merchant platform or reconciles it,
+    and records what was done."""
+
+    class Kind(models.TextChoices):
+        SECOND_TRANSACTION = "second_transaction", _("同一支付单的第二笔交易")
+        PAID_AFTER_CLOSE = "paid_after_close", _("支付单关闭或失败后付款")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        RESOLVED = "resolved", _("已处理")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="duplicates", verbose_name=_("支付单"))
+    kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
+    provider_txn_id = models.CharField(_("渠道交易号"), max_length=64)
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    notification_id = models.CharField(_("通知 ID"), max_length=64, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("处理人")
+    )
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolution_note = models.CharField(_("处理说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("重复付款")
+        verbose_name_plural = _("重复付款")
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "provider_txn_id"], name="payments_duplicate_one_per_transaction"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment.out_trade_no} {self.provider_txn_id}"

@@ -6,16 +6,25 @@ the purpose's handler, inside the same transaction. Refunds reserve their amount
 `refunded_fen = refunded_fen + n WHERE refunded_fen + n <= amount_fen`, so concurrent refunds can
 never add up to more than was paid; a refund that fails gives its reservation back.
 
-Calls to WeChat Pay are never made while this module holds its own transaction open. A refund is sent
-to WeChat Pay after the transaction that recorded it commits (`transaction.on_commit`), so a refund
-the caller's transaction rolls back is never sent.
+Calls to WeChat Pay are never made inside a database transaction, this module's or the caller's
+(`wechatpay.call` refuses): a payment is recorded and committed, WeChat Pay is asked, and its answer is
+recorded in a second short transaction. A failed ask keeps the payment, and asking again sends the
+same out_trade_no. A refund is sent to WeChat Pay after the transaction that recorded it commits
+(`transaction.on_commit`), so a refund the caller's transaction rolls back is never sent; one whose
+call failed stays PENDING with its amount reserved and `resend_pending_refunds` sends it again under
+the same out_refund_no.
+
+Refused notifications are counted per (reason, source, hour) with a bounded sample (PaymentRefusal);
+money reported for an already-paid or closed payment becomes a PaymentDuplicate for finance.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -25,9 +34,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.common.validation import CONTROL_CHARACTERS
+
 from . import registry, wechatpay
 from .errors import PaymentError
-from .models import Notification, Payment, PaymentEvent, Provider, Refund
+from .models import Notification, Payment, PaymentDuplicate, PaymentEvent, PaymentRefusal, Provider, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +63,12 @@ OPEN_STATUSES = (S.PENDING, S.SUCCEEDED)
 MAX_DESCRIPTION = 127  # WeChat Pay's limit for `description`
 MAX_REFUND_REASON_SENT = 80  # WeChat Pay's limit for a refund's `reason`
 MAX_STORED_BODY = 64 * 1024
-_KEPT_HEADERS = ("content-type", "user-agent", "request-id")
+_KEPT_HEADERS = (
+    "wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial", "content-type", "user-agent",
+    "request-id",
+)
+MAX_KEPT_HEADER = 512
+REFUSED_OUTCOMES = frozenset({Outcome.FORGED, Outcome.STALE, Outcome.TAMPERED, Outcome.TOO_LARGE})
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -201,7 +217,20 @@ def create_payment(*, purpose: str, reference: str, amount_fen: int, description
     """Open a payment for (purpose, reference), or return the open one for the same amount and provider.
 
     dev: a PENDING payment, nothing external. wechatpay: also places the JSAPI order with WeChat Pay
-    and stores its prepay_id (hand `jsapi_params(payment)` to the WeChat client)."""
+    and stores its prepay_id (hand `jsapi_params(payment)` to the WeChat client). Two steps: the
+    payment is recorded and committed first, then WeChat Pay is asked outside any transaction; so
+    call this outside a transaction (or use `open_payment` inside yours and `prepare_payment` after)."""
+    if provider == Provider.WECHATPAY:
+        wechatpay.ensure_no_transaction()
+    payment = open_payment(purpose=purpose, reference=reference, amount_fen=amount_fen, description=description,
+                           provider=provider, payer_openid=payer_openid)
+    return prepare_payment(payment)
+
+
+def open_payment(*, purpose: str, reference: str, amount_fen: int, description: str, provider: str = "dev",
+                 payer_openid: str = "") -> Payment:
+    """Record the PENDING payment of (purpose, reference), or return the open one for the same amount,
+    provider and payer; no call to any provider. Safe inside the caller's transaction."""
     purpose = purpose if isinstance(purpose, str) else ""
     if not registry.PURPOSE_RE.match(purpose):
         raise PaymentError("invalid_purpose", gettext("支付用途不正确"), {"purpose": str(purpose)}, status=422)
@@ -211,17 +240,23 @@ def create_payment(*, purpose: str, reference: str, amount_fen: int, description
     _check_amount(amount_fen)
     description = (description or "").strip()[:MAX_DESCRIPTION]
     payer_openid = (payer_openid or "").strip()
-    conf = _check_provider(provider)
+    _check_provider(provider)
     if provider == Provider.WECHATPAY:
         if not description:
             raise PaymentError("invalid_description", gettext("微信支付需要商品描述"), status=422)
         if not payer_openid or len(payer_openid) > 128:
             raise PaymentError("openid_required", gettext("微信 JSAPI 支付需要付款人的 openid"), status=422)
-
     with transaction.atomic():
-        payment = _open_payment(purpose, reference, amount_fen, description, provider, payer_openid)
-    if conf is not None and not payment.prepay_id:
-        _request_prepay(conf, payment)
+        return _open_payment(purpose, reference, amount_fen, description, provider, payer_openid)
+
+
+def prepare_payment(payment: Payment) -> Payment:
+    """Whatever the provider needs before the payer can pay: for WeChat Pay the JSAPI order, asked
+    for outside any transaction and with the payment's own out_trade_no, so that asking again after
+    a failure is the same order at WeChat Pay. A payment that has its prepay_id is returned as is."""
+    if payment.provider != Provider.WECHATPAY or payment.status != S.PENDING or payment.prepay_id:
+        return payment
+    _request_prepay(_wechatpay_config(), payment)
     return payment
 
 
@@ -346,6 +381,12 @@ def complete_dev_payment(*, payment_id: int, actor=None) -> Payment:
     raise _invalid_transition(payment, S.SUCCEEDED)
 
 
+def closing_asks_provider(payment: Payment) -> bool:
+    """Whether closing the payment sends a request to its provider (then close it outside any
+    transaction, e.g. once the caller's has committed)."""
+    return payment.provider == Provider.WECHATPAY and bool(payment.prepay_id)
+
+
 def close_payment(*, payment_id: int, actor=None) -> Payment:
     """PENDING → CLOSED. For WeChat Pay the order is closed there first, so it can no longer be paid.
     Closing a closed payment returns it unchanged."""
@@ -354,7 +395,7 @@ def close_payment(*, payment_id: int, actor=None) -> Payment:
         return payment
     if payment.status != S.PENDING:
         raise _invalid_transition(payment, S.CLOSED)
-    if payment.provider == Provider.WECHATPAY and payment.prepay_id:
+    if closing_asks_provider(payment):
         # Without a prepay_id nobody was ever given the means to pay, so there is nothing to close there.
         conf = _wechatpay_config()
         try:
@@ -416,8 +457,14 @@ def refund_payment(*, payment_id: int, amount_fen: int, reason: str, idempotency
             raise
         refund = _check_replay(existing, payment_id, amount_fen)
     if refund.payment.provider == Provider.WECHATPAY and refund.status == RS.PENDING and not refund.provider_refund_id:
-        # Sent once the refund is committed; outside any transaction that is right now.
-        transaction.on_commit(partial(submit_wechatpay_refund, refund.pk), robust=True)
+        # Sent once the refund is committed, outside any transaction; if that call fails or never
+        # happens, the refund stays PENDING and resend_pending_refunds sends it again.
+        refund_id = refund.pk
+
+        def submit_after_commit() -> None:
+            submit_wechatpay_refund(refund_id)
+
+        transaction.on_commit(submit_after_commit, robust=True)
         refund.refresh_from_db()
     return refund
 
@@ -508,6 +555,24 @@ def submit_wechatpay_refund(refund_id: int) -> Refund:
     return refund
 
 
+def resend_pending_refunds(*, now=None, older_than_seconds: int | None = None) -> int:
+    """Scheduled: send again every WeChat Pay refund recorded but never acknowledged by WeChat Pay
+    (no answer, a crash between the commit and the call). The out_refund_no makes each the same
+    refund at WeChat Pay, so sending again never refunds twice. Returns how many were sent."""
+    now = now or timezone.now()
+    if older_than_seconds is None:
+        older_than_seconds = int(getattr(settings, "FENXIAO_REFUND_RESEND_AFTER_SECONDS", 120))
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    pending = Refund.objects.filter(
+        status=RS.PENDING, provider_refund_id="", payment__provider=Provider.WECHATPAY, created_at__lte=cutoff
+    ).values_list("pk", flat=True)
+    sent = 0
+    for refund_id in list(pending):
+        submit_wechatpay_refund(refund_id)
+        sent += 1
+    return sent
+
+
 # --- notifications ------------------------------------------------------------------------------
 
 
@@ -521,44 +586,107 @@ def _log_notification(headers: dict[str, str], body: bytes, *, outcome: str, ver
         outcome=outcome,
         payment=payment,
         headers=headers,
-        body=body[:MAX_STORED_BODY].decode("utf-8", errors="replace"),
+        body=_stored_text(body, MAX_STORED_BODY),
     )
 
 
-def handle_wechatpay_notification(*, headers: dict[str, str], body: bytes) -> Notification:
-    """Verify, decrypt and apply one WeChat Pay notification; every call leaves one Notification row.
+def _stored_text(data: bytes, limit: int) -> str:
+    """The first `limit` bytes as text a database can hold: undecodable bytes and control characters
+    (NUL above all, which PostgreSQL refuses) become U+FFFD."""
+    return CONTROL_CHARACTERS.sub("\ufffd", data[:limit].decode("utf-8", errors="replace"))
 
-    Refused without changing anything (and logged as a warning):
+
+def _kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {name: CONTROL_CHARACTERS.sub("\ufffd", headers[name][:MAX_KEPT_HEADER]) for name in _KEPT_HEADERS if name in headers}
+
+
+def _refusal_log_due(count: int) -> bool:
+    """Log the 1st, 10th, 100th, … refusal of a (reason, source, hour): a flood writes a few lines."""
+    while count >= 10 and count % 10 == 0:
+        count //= 10
+    return count == 1
+
+
+def record_refusal(*, reason: str, body: bytes, headers: dict[str, str] | None = None, source_address: str = "",
+                   provider: str = Provider.WECHATPAY, now=None) -> PaymentRefusal:
+    """Count one refused notification in its (provider, reason, source, hour) row; the first of the
+    hour leaves a sample of bounded size (its first bytes, length and SHA-256), never the whole body."""
+    now = now or timezone.now()
+    body = bytes(body or b"")
+    key = {
+        "provider": provider,
+        "reason": reason,
+        "source_address": (source_address or "")[:45],
+        "hour": now.replace(minute=0, second=0, microsecond=0),
+    }
+    bump = {"count": F("count") + 1, "total_bytes": F("total_bytes") + len(body), "last_seen_at": now}
+    if not PaymentRefusal.objects.filter(**key).update(**bump):
+        sample_bytes = int(getattr(settings, "FENXIAO_PAYMENT_REFUSAL_SAMPLE_BYTES", 2048))
+        try:
+            with transaction.atomic():
+                PaymentRefusal.objects.create(
+                    **key,
+                    count=1,
+                    total_bytes=len(body),
+                    sample=_stored_text(body, sample_bytes),
+                    sample_length=len(body),
+                    sample_sha256=hashlib.sha256(body).hexdigest(),
+                    sample_headers=_kept_headers({str(k).lower(): str(v) for k, v in (headers or {}).items()}),
+                )
+        except IntegrityError:
+            PaymentRefusal.objects.filter(**key).update(**bump)  # another request created the row first
+    refusal = PaymentRefusal.objects.get(**key)
+    if _refusal_log_due(refusal.count):
+        logger.warning(
+            "%s notification refused as %s from %s (%s this hour, %s bytes in all)",
+            provider, reason, key["source_address"] or "?", refusal.count, refusal.total_bytes,
+        )
+    return refusal
+
+
+def handle_wechatpay_notification(*, headers: dict[str, str], body: bytes, source_address: str = "") -> Notification:
+    """Verify, decrypt and apply one WeChat Pay notification. Every verified notification leaves one
+    Notification row; a refused one is counted in PaymentRefusal and the Notification returned (to say
+    what the answer is) is not saved.
+
+    Refused without changing anything:
     - forged: signature headers missing, serial of no known platform key, or a signature that does
       not match the body (this includes a body changed after signing);
     - stale: correctly signed, but the timestamp is 300 s or more away from now (a replay);
     - tampered: correctly signed, but the body is not JSON or its encrypted resource fails AES-GCM
       authentication / does not decrypt with the APIv3 key.
     A verified TRANSACTION.SUCCESS whose out_trade_no is unknown or whose amount.total is not the
-    payment's amount changes nothing either (unknown_payment, amount_mismatch)."""
+    payment's amount changes nothing either (unknown_payment, amount_mismatch). One that reports a
+    second transaction for a paid payment, or money for a closed one, is recorded as a
+    PaymentDuplicate for finance (duplicate_payment) and acknowledged."""
     lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
-    kept = {k: v for k, v in lowered.items() if k.startswith("wechatpay-") or k in _KEPT_HEADERS}
     body = bytes(body or b"")
-    log = partial(_log_notification, kept, body)
+    log = partial(_log_notification, _kept_headers(lowered), body)
+
+    def refuse(outcome: str) -> Notification:
+        record_refusal(reason=outcome, body=body, headers=lowered, source_address=source_address)
+        return Notification(provider=Provider.WECHATPAY, outcome=outcome)
 
     try:
         conf = wechatpay.load_config()
     except wechatpay.NotConfigured as exc:
-        logger.error("WeChat Pay notification refused: WeChat Pay is not configured (%s)", exc)
-        return log(outcome=Outcome.FORGED)
+        refusal = record_refusal(reason=Outcome.FORGED, body=body, headers=lowered, source_address=source_address)
+        if _refusal_log_due(refusal.count):
+            logger.error("WeChat Pay notification refused: WeChat Pay is not configured (%s)", exc)
+        return Notification(provider=Provider.WECHATPAY, outcome=Outcome.FORGED)
     try:
         wechatpay.verify_signed_message(conf, lowered, body)
     except wechatpay.VerificationError as exc:
-        logger.warning("WeChat Pay notification refused as %s: %s", exc.outcome, exc.reason)
-        return log(outcome=exc.outcome)
+        logger.debug("WeChat Pay notification refused as %s: %s", exc.outcome, exc.reason)
+        return refuse(exc.outcome)
     try:
         envelope = json.loads(body)
         if not isinstance(envelope, dict):
             raise ValueError("notification body is not a JSON object")
         resource = wechatpay.decrypt_resource(conf, envelope.get("resource"))
     except (ValueError, wechatpay.DecryptionError) as exc:
-        logger.warning("WeChat Pay notification refused as tampered: %s", exc)
-        return log(outcome=Outcome.TAMPERED)
+        logger.debug("WeChat Pay notification refused as tampered: %s", exc)
+        return refuse(Outcome.TAMPERED)
 
     event_id = str(envelope.get("id") or "")[:64]
     event_type = str(envelope.get("event_type") or "")[:32]
@@ -607,10 +735,46 @@ def _apply_transaction(conf: wechatpay.Config, resource: dict, event_id: str, lo
         logger.exception("WeChat Pay notification %s: payment %s could not be applied", event_id, payment.out_trade_no)
         return log(outcome=Outcome.ERROR, payment=payment)
     payment.refresh_from_db()
-    if payment.status == S.SUCCEEDED:
+    txn_id = str(resource.get("transaction_id") or "")[:64]
+    if payment.status == S.SUCCEEDED and (not txn_id or not payment.provider_txn_id or txn_id == payment.provider_txn_id):
         return log(outcome=Outcome.DUPLICATE, payment=payment)
-    logger.error("WeChat Pay reports payment %s paid, but it is %s: needs an operator", payment.out_trade_no, payment.status)
-    return log(outcome=Outcome.NOT_PENDING, payment=payment)
+    kind = PaymentDuplicate.Kind.SECOND_TRANSACTION if payment.status == S.SUCCEEDED else PaymentDuplicate.Kind.PAID_AFTER_CLOSE
+    _record_duplicate(payment, kind=kind, provider_txn_id=txn_id, amount_fen=total, notification_id=event_id)
+    return log(outcome=Outcome.DUPLICATE_PAYMENT, payment=payment, notification_id=event_id)
+
+
+def _record_duplicate(payment: Payment, *, kind: str, provider_txn_id: str, amount_fen: int,
+                      notification_id: str) -> PaymentDuplicate:
+    """Money the provider received that the books do not hold: an open item for finance, logged at
+    ERROR. Recorded once per (payment, transaction), however often the provider repeats it."""
+    duplicate, created = PaymentDuplicate.objects.get_or_create(
+        payment=payment,
+        provider_txn_id=provider_txn_id,
+        defaults={"kind": kind, "amount_fen": amount_fen, "notification_id": notification_id},
+    )
+    if created:
+        logger.error(
+            "DUPLICATE PAYMENT: %s reports transaction %s of %s fen for payment %s (%s, status %s, transaction %s); "
+            "to refund or reconcile: payment duplicate #%s",
+            payment.provider, provider_txn_id or "?", amount_fen, payment.out_trade_no, kind, payment.status,
+            payment.provider_txn_id or "—", duplicate.pk,
+        )
+    return duplicate
+
+
+def resolve_duplicate(*, duplicate_id: int, actor, note: str) -> PaymentDuplicate:
+    """Finance marks a duplicate payment as refunded in the provider's merchant platform or reconciled."""
+    note = (note or "").strip()[:200]
+    if not note:
+        raise PaymentError("note_required", gettext("请填写处理说明（已退款或对账结果）"), status=422)
+    duplicate = PaymentDuplicate.objects.filter(pk=duplicate_id).first()
+    if duplicate is None:
+        raise PaymentError("duplicate_not_found", gettext("重复付款记录不存在"), {"duplicate_id": duplicate_id}, status=404)
+    PaymentDuplicate.objects.filter(pk=duplicate_id, status=PaymentDuplicate.Status.OPEN).update(
+        status=PaymentDuplicate.Status.RESOLVED, resolved_by=_actor(actor), resolved_at=timezone.now(), resolution_note=note
+    )
+    duplicate.refresh_from_db()
+    return duplicate
 
 
 def _apply_refund_event(conf: wechatpay.Config, resource: dict, event_id: str, event_type: str, log) -> Notification:

@@ -9,7 +9,9 @@ Formats (all signatures SHA256withRSA, PKCS#1 v1.5, base64):
   "TIMESTAMP\\nNONCE\\nBODY\\n", the platform key whose serial is Wechatpay-Serial;
 - JSAPI paySign: over "appId\\ntimeStamp\\nnonceStr\\npackage\\n", merchant key.
 
-Nothing here touches the database; `services` decides what the answers mean.
+Nothing here touches the database; `services` decides what the answers mean. No request is sent while
+a database transaction is open (`ProviderCallInTransaction`): a slow answer would hold the
+transaction's locks, on SQLite the whole database's write lock, for as long as it takes.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 
 DEFAULT_API_BASE = "https://api.mch.weixin.qq.com"
 AUTH_SCHEMA = "WECHATPAY2-SHA256-RSA2048"
@@ -333,12 +336,35 @@ class ProviderRejected(Exception):
         self.message = message
 
 
+class ProviderCallInTransaction(RuntimeError):
+    """A request to WeChat Pay was about to be sent inside an open database transaction: a
+    programming error. Record what is needed in a short transaction, commit, then call."""
+
+
+def in_transaction(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the connection has a transaction open. The one a test case wraps around each test is
+    not counted, the same way Django's own `durable` check leaves it out."""
+    conn = connections[using]
+    if conn.get_autocommit():
+        return False
+    if not conn.in_atomic_block:
+        return True  # autocommit switched off by hand
+    return any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks)
+
+
+def ensure_no_transaction() -> None:
+    if in_transaction():
+        raise ProviderCallInTransaction("a WeChat Pay request must not be sent inside a database transaction")
+
+
 def encode_body(payload: dict[str, Any] | None) -> str:
     return "" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 def call(conf: Config, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Send a signed request and return the verified JSON answer ({} for an empty 2xx answer)."""
+    """Send a signed request and return the verified JSON answer ({} for an empty 2xx answer).
+    Refuses (ProviderCallInTransaction) to send anything while a database transaction is open."""
+    ensure_no_transaction()
     body = encode_body(payload)
     url = conf.api_base + path
     parts = urlsplit(url)

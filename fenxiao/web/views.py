@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 
 import qrcode
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -24,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from qrcode.image.pil import PilImage
 
-from fenxiao.accounts.services import login_member, register_member
+from fenxiao.accounts.services import login_member, sign_up
 from fenxiao.catalog.selectors import active_categories, shelf_product, shelf_products
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution import selectors, selectors_shop, services
@@ -254,14 +253,18 @@ def register_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         form = {"phone": request.POST.get("phone", "").strip(), "nickname": request.POST.get("nickname", "").strip()}
+        password = request.POST.get("password", "")
         try:
-            user = register_member(phone=form["phone"], nickname=form["nickname"], password=request.POST.get("password", ""))
+            # The same steps whether or not the phone had an account: sign up, then log in with the
+            # password just given. Only the account's owner gets in; anyone else learns nothing.
+            created = sign_up(request=request, phone=form["phone"], nickname=form["nickname"], password=password)
+            user = login_member(request=request, phone=form["phone"], password=password)
         except DomainError as exc:
-            error = exc.message
+            error = exc.message if exc.code != "invalid_credentials" else _("如果该手机号已注册，请直接登录或找回密码")
         else:
-            auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
+            auth_login(request, user)
             _bind_remembered_referral(request, user)
-            messages.success(request, _("注册成功，欢迎你！"))
+            messages.success(request, _("注册成功，欢迎你！") if created else _("欢迎回来！"))
             return redirect(next_url)
     return render(request, "web/register.html", {"tab": "me", "form": form, "error": error, "next": next_url})
 

@@ -18,11 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.common.admin import ReadOnlyInline
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import format_rate, yuan
+from fenxiao.common.phone import mask_phone
 
 from . import selectors, services
 from .errors import WithdrawalError
 from .models import (
     Channel,
+    IdentityConflict,
     KycRecord,
     PayoutBatch,
     PayoutBatchEvent,
@@ -297,6 +299,28 @@ class KycRecordAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdentityConflict)
+class IdentityConflictAdmin(admin.ModelAdmin):
+    """Real-name submissions refused because the ID number already backs another distributor."""
+
+    list_display = ("created_at", "distributor", "holder", "real_name", "id_number_masked", "mobile_masked", "resolved")
+    list_filter = ("resolved",)
+    list_select_related = ("distributor__user", "holder__user")
+    search_fields = ("distributor__code", "holder__code", "real_name")
+    fields = ("created_at", "distributor", "holder", "real_name", "id_number_masked", "mobile_masked", "resolved")
+    readonly_fields = ("created_at", "distributor", "holder", "real_name", "id_number_masked", "mobile_masked")
+
+    @admin.display(description=_("手机号"))
+    def mobile_masked(self, obj):
+        return mask_phone(obj.mobile)
+
+    def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):

@@ -23,12 +23,12 @@ from .schemas import (
     OperatorFilter,
     OperatorWithdrawalOut,
     QuoteQuery,
-    ReasonIn,
-    SettingsIn,
-    SettingsOut,
     WithdrawalFilter,
     WithdrawalIn,
     WithdrawalOut,
+    WithdrawalReasonIn,
+    WithdrawalSettingsIn,
+    WithdrawalSettingsOut,
 )
 from .services import payouts
 
@@ -215,14 +215,14 @@ def cancel(request, withdrawal_id: int):
 # --- operator -------------------------------------------------------------------------------------
 
 
-@operator_router.get("/settings", response=SettingsOut, summary="提现设置")
+@operator_router.get("/settings", response=WithdrawalSettingsOut, summary="提现设置")
 def operator_settings(request):
     require_staff_perm(request, "withdrawals.view_withdrawalsettings")
     return services.get_settings()
 
 
-@operator_router.patch("/settings", response=SettingsOut, summary="修改提现设置")
-def patch_settings(request, payload: SettingsIn):
+@operator_router.patch("/settings", response=WithdrawalSettingsOut, summary="修改提现设置")
+def patch_settings(request, payload: WithdrawalSettingsIn):
     require_staff_perm(request, "withdrawals.change_withdrawalsettings")
     changes = {k: v for k, v in payload.model_dump().items() if v is not None}
     return services.update_settings(actor=current_user(request), **changes)
@@ -310,7 +310,7 @@ def approve(request, withdrawal_id: int, payload: NoteIn):
 
 
 @operator_router.post("/{withdrawal_id}/reject", response=OperatorWithdrawalOut, summary="驳回（须填原因；金额退回可提现）")
-def reject(request, withdrawal_id: int, payload: ReasonIn):
+def reject(request, withdrawal_id: int, payload: WithdrawalReasonIn):
     require_staff_perm(request, "withdrawals.change_withdrawal")
     services.reject_withdrawal(withdrawal_id=withdrawal_id, actor=current_user(request), reason=payload.reason)
     return _operator_detail(withdrawal_id)

@@ -10,6 +10,15 @@ class WithdrawalsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from fenxiao.approvals.registry import register_kind
+
         from . import crypto
+        from .services import payouts
 
         checks.register(crypto.check_field_key, checks.Tags.security)
+        register_kind(
+            payouts.BATCH_APPROVAL,
+            label=pgettext_lazy("approval kind", "打款批次"),
+            on_approve=payouts.on_batch_approved,
+            on_reject=payouts.on_batch_rejected,
+        )

@@ -93,6 +93,36 @@ class KycRecord(models.Model):
         return mask_phone(self.mobile)
 
 
+class IdentityConflict(models.Model):
+    """A real-name submission with an ID number that already backs another distributor. The
+    submitter only hears that the identity could not be verified; finance sees the two sides here."""
+
+    distributor = models.ForeignKey(
+        "distribution.Distributor", on_delete=models.PROTECT, related_name="+", verbose_name=_("提交的分销商")
+    )
+    holder = models.ForeignKey(
+        "distribution.Distributor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("已认证的分销商"),
+    )
+    real_name = models.CharField(_("提交的姓名"), max_length=30)
+    id_number_masked = models.CharField(_("身份证号"), max_length=18)
+    mobile = models.CharField(_("提交的手机号"), max_length=11)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    resolved = models.BooleanField(_("已处理"), default=False)
+
+    class Meta:
+        verbose_name = _("实名冲突")
+        verbose_name_plural = _("实名冲突")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.real_name} {self.id_number_masked}"
+
+
 class PayoutBatch(models.Model):
     """Approved withdrawals gathered for one payout file (打款批次)."""
 

@@ -3,8 +3,10 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
+from fenxiao.common.validation import InputSchema, StrictIn
 
-class KycIn(Schema):
+
+class KycIn(InputSchema):
     real_name: str = Field(..., description="真实姓名，与身份证一致")
     id_number: str = Field(..., description="18 位居民身份证号码")
     mobile: str = Field(..., description="中国大陆手机号")
@@ -24,7 +26,7 @@ class ChannelOut(Schema):
     label: str
 
 
-class QuoteOut(Schema):
+class WithdrawalQuoteOut(Schema):
     amount_fen: int
     fee_bp: int
     fee_fen: int
@@ -42,14 +44,14 @@ class DistributorSettingsOut(Schema):
     withdrawing_fen: int
     today_requested_fen: int
     remaining_today_fen: int
-    quote: QuoteOut | None = None
+    quote: WithdrawalQuoteOut | None = None
 
 
 class QuoteQuery(Schema):
     amount_fen: int | None = Field(None, ge=1, le=10**12)
 
 
-class WithdrawalIn(Schema):
+class WithdrawalIn(InputSchema):
     amount_fen: int = Field(..., description="提现金额（分）")
     channel: str = Field(..., description="wechat 微信零钱 / bank 银行卡 / alipay 支付宝")
     account: str = Field("", description="银行卡号；支付宝手机号或邮箱；微信 openid（可空，空则用实名手机号）")
@@ -119,15 +121,15 @@ class OperatorFilter(Schema):
     page_size: int = 50
 
 
-class ReasonIn(Schema):
+class WithdrawalReasonIn(StrictIn):
     reason: str = ""
 
 
-class NoteIn(Schema):
+class NoteIn(StrictIn):
     note: str = ""
 
 
-class SettingsOut(Schema):
+class WithdrawalSettingsOut(Schema):
     min_amount_fen: int
     daily_cap_fen: int
     fee_bp: int
@@ -137,7 +139,7 @@ class SettingsOut(Schema):
     updated_at: datetime
 
 
-class SettingsIn(Schema):
+class WithdrawalSettingsIn(StrictIn):
     min_amount_fen: int | None = None
     daily_cap_fen: int | None = None
     fee_bp: int | None = None
@@ -146,7 +148,7 @@ class SettingsIn(Schema):
     alipay_enabled: bool | None = None
 
 
-class BatchIn(Schema):
+class BatchIn(StrictIn):
     channel: str = Field("", description="只收某一渠道；空为全部")
     withdrawal_ids: list[int] | None = Field(None, description="只收这些提现（须已审核且未入批次）")
 

@@ -17,15 +17,17 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-
-
-def test_register_then_token_then_me(client):
+def test_register_then_login_then_me(client):
     response = client.post(
         REGISTER, {"phone": "+86 138 0013 8000", "password": "s3cret-pass", "nickname": "小王"}, content_type="application/json"
     )
-    assert response.status_code == 201, response.content
-    body = response.json()
+    assert response.status_code == 202, response.content
+    assert response.json() == {"status": "accepted", "next": "login"}
     user = User.objects.get(phone="13800138000")
+    assert not ApiToken.objects.exists()  # no token until the member logs in
+    login = client.post(LOGIN, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json")
+    assert login.status_code == 200
+    body = login.json()
     assert body["user_id"] == user.pk
     me = client.get(ME, headers=bearer(body["token"]))
     assert me.status_code == 200
@@ -40,10 +42,27 @@ def test_register_then_token_then_me(client):
     }
 
 
-def test_register_duplicate_phone_409(client):
+def test_register_answers_the_same_for_a_known_phone(client):
+    known = UserFactory(phone="13800138000", nickname="老用户")
+    password_before = known.password
+    new = client.post(REGISTER, {"phone": "13800138001", "password": "s3cret-pass"}, content_type="application/json")
+    taken = client.post(REGISTER, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json")
+    assert (taken.status_code, taken.json()) == (new.status_code, new.json()) == (202, {"status": "accepted", "next": "login"})
+    assert taken.headers.keys() == new.headers.keys()
+    known.refresh_from_db()
+    assert (known.password, known.nickname) == (password_before, "老用户")  # nothing changed
+    assert User.objects.filter(phone="13800138000").count() == 1
+    assert User.objects.filter(phone="13800138001").count() == 1
+    assert not ApiToken.objects.exists()
+
+
+def test_register_input_errors_are_the_same_for_a_known_phone(client):
     UserFactory(phone="13800138000")
-    response = client.post(REGISTER, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json")
-    assert_error(response, 409, "phone_taken")
+    for phone in ("13800138000", "13800138002"):
+        body = assert_error(
+            client.post(REGISTER, {"phone": phone, "password": "12345678"}, content_type="application/json"), 400, "weak_password"
+        )
+        assert "phone" not in body["detail"]
 
 
 def test_register_invalid_phone_and_weak_password_400(client):
@@ -63,15 +82,15 @@ def test_bad_body_is_422_invalid_input(client, payload):
     assert not User.objects.exists()
 
 
-def test_login_returns_token_and_session(client):
+def test_login_returns_a_token_and_opens_no_session(client):
     user = UserFactory(phone="13800138000")
     response = client.post(LOGIN, {"phone": "13800138000", "password": "pass-1234"}, content_type="application/json")
     assert response.status_code == 200
     body = response.json()
     assert body["user_id"] == user.pk
     assert client.get(ME, headers=bearer(body["token"])).json()["id"] == user.pk
-    # the login also opened a browser session
-    assert client.get(ME).json()["id"] == user.pk
+    assert "sessionid" not in response.cookies
+    assert_error(client.get(ME), 401, "not_authenticated")  # no browser session came with the token
 
 
 def test_login_by_operator_username(client):
@@ -97,7 +116,6 @@ def test_me_without_credentials_401(client):
 def test_logout_revokes_the_token(client):
     user = UserFactory()
     token = client.post(LOGIN, {"phone": user.phone, "password": "pass-1234"}, content_type="application/json").json()["token"]
-    client.logout()
     assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
     assert_error(client.get(ME, headers=bearer(token)), 401, "not_authenticated")
 
@@ -105,7 +123,6 @@ def test_logout_revokes_the_token(client):
 def test_patch_me_nickname(client):
     user = UserFactory()
     token = client.post(LOGIN, {"phone": user.phone, "password": "pass-1234"}, content_type="application/json").json()["token"]
-    client.logout()
     response = client.patch(ME, {"nickname": "新名字"}, content_type="application/json", headers=bearer(token))
     assert response.status_code == 200
     assert response.json()["nickname"] == "新名字"

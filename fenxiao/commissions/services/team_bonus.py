@@ -252,6 +252,74 @@ def _pay(period: MonthPeriod, actor) -> TeamBonusRun:
     )
 
 
+# --- maker–checker: a run is proposed, and paid when finance approves it --------------------------
+
+APPROVAL_KIND = "team_bonus"
+
+
+@dataclass(frozen=True)
+class TeamBonusProposal:
+    month: str
+    run: TeamBonusRun | None  # set when the month is already paid (nothing to approve)
+    approval: object | None  # the pending ApprovalRequest, if there is something to pay
+    partner_count: int = 0
+    team_sales_fen: int = 0
+    amount_fen: int = 0
+    figures: tuple[PartnerFigures, ...] = ()
+
+
+def propose_team_bonus(month: str | None = None, *, actor=None, now: datetime | None = None) -> TeamBonusProposal:
+    """Compute a closed month's bonus and ask finance to approve paying it; nothing is paid here. A
+    month already paid returns what was paid; proposing again while a request is pending returns it."""
+    from fenxiao.approvals import services as approvals
+
+    period = month_period(month, now=now)
+    if TeamBonus.objects.filter(month=period.label).exists():
+        return TeamBonusProposal(month=period.label, run=_already_paid(period.label), approval=None)
+    payable = [f for f in team_bonus_figures(period.label) if f.amount_fen > 0]
+    if not payable:
+        return TeamBonusProposal(month=period.label, run=None, approval=None)
+    total = sum(f.amount_fen for f in payable)
+    users = Distributor.objects.filter(pk__in=[f.distributor_id for f in payable]).values_list("user_id", flat=True)
+    approval = approvals.propose(
+        kind=APPROVAL_KIND,
+        reference=ledger_key(period.label),
+        amount_fen=total,
+        summary=gettext("%(month)s 团队奖励：%(count)d 位合伙人，合计 ¥%(amount)s")
+        % {"month": period.label, "count": len(payable), "amount": yuan(total)},
+        proposer=actor,
+        payload={"month": period.label, "amount_fen": total, "partner_count": len(payable)},
+        beneficiaries=list(users),
+    )
+    return TeamBonusProposal(
+        month=period.label,
+        run=None,
+        approval=approval,
+        partner_count=len(payable),
+        team_sales_fen=sum(f.team_sales_fen for f in payable),
+        amount_fen=total,
+        figures=tuple(payable),
+    )
+
+
+def execute_approved(request, actor) -> dict:
+    """Approval handler: pay the month approved, for the amount approved. If the figures moved since
+    the proposal (a late refund), nothing is paid and the request stays pending to be rejected and
+    proposed again."""
+    month = request.payload["month"]
+    if not TeamBonus.objects.filter(month=month).exists():
+        current = sum(f.amount_fen for f in team_bonus_figures(month) if f.amount_fen > 0)
+        if current != request.amount_fen:
+            raise CommissionError(
+                "amount_changed",
+                gettext("团队奖励金额已变化（现为 ¥%(now)s），请驳回后重新提交") % {"now": yuan(current)},
+                {"proposed_fen": request.amount_fen, "current_fen": current},
+                status=409,
+            )
+    run = run_team_bonus(month, actor=actor)
+    return {"month": run.month, "paid": run.created, "amount_fen": run.amount_fen, "ledger_transaction_id": run.ledger_transaction_id}
+
+
 def describe(bonus: TeamBonus) -> str:
     """One line for lists and the command's output."""
     return gettext("%(month)s %(level)s 团队销售 ¥%(sales)s × %(rate)s = ¥%(amount)s") % {

@@ -95,7 +95,7 @@ def test_simulate_defaults_and_synthetic(client, headers, levels, beauty_sale):
         ({"levels": [{"level_id": 987654, "direct_rate_bp": 100}]}, 404, "unknown_level"),
         ({"levels": [{"level_id": "LEVEL", "direct_rate_bp": 20000}]}, 400, "invalid_rate"),
         ({"levels": [{"level_id": "LEVEL", "direct_rate_bp": 100}, {"level_id": "LEVEL", "direct_rate_bp": 200}]}, 400, "invalid_plan"),
-        ({"surprise": 1}, 400, "invalid_plan"),
+        ({"surprise": 1}, 422, "invalid_input"),  # unknown fields: one rule for every operator input
         ({"commission_levels": "two"}, 422, "invalid_input"),
     ],
 )
@@ -140,8 +140,19 @@ def test_run_and_list_the_team_bonus(client, headers, levels):
 
     response = post(client, "/team-bonus/run", {"month": period.label}, headers)
     assert response.status_code == 200, response.content
-    data = response.json()
-    assert (data["month"], data["created"], data["partner_count"], data["amount_fen"]) == (period.label, True, 1, 300)
+    proposed = response.json()
+    # Proposed, not paid: finance approves it as a second person, and only then is it paid.
+    assert (proposed["created"], proposed["amount_fen"], proposed["approval_status"]) == (False, 300, "pending")
+    assert not TeamBonus.objects.exists()
+    assert post(client, "/team-bonus/run", {"month": period.label}, headers).json()["approval_id"] == proposed["approval_id"]
+    approved = client.post(
+        f"/api/v1/operator/approvals/{proposed['approval_id']}/approve", "{}", content_type="application/json",
+        headers=bearer(staff_in("财务")),
+    )
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["result"]["amount_fen"] == 300
+    data = post(client, "/team-bonus/run", {"month": period.label}, headers).json()
+    assert (data["month"], data["partner_count"], data["amount_fen"]) == (period.label, 1, 300)
     assert data["bonuses"][0]["distributor_code"] == p.code
     again = post(client, "/team-bonus/run", {}, headers).json()  # default: the previous month
     assert (again["created"], again["amount_fen"], again["ledger_transaction_id"]) == (False, 300, data["ledger_transaction_id"])

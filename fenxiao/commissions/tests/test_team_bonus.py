@@ -13,6 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from fenxiao.approvals import services as approvals
+from fenxiao.approvals.models import ApprovalRequest
 from fenxiao.commissions.errors import CommissionError
 from fenxiao.commissions.models import TeamBonus
 from fenxiao.commissions.selectors import earnings_summary
@@ -265,6 +267,7 @@ def test_management_command(tree, sku):
     out = StringIO()
     call_command("run_team_bonus", "--month", "2026-02", stdout=out)
     assert "2026-02" in out.getvalue() and "3.00" in out.getvalue() and tree["P"].code in out.getvalue()
+    assert "approval=" in out.getvalue() and not TeamBonus.objects.exists()  # proposed, not paid
     out = StringIO()
     call_command("run_team_bonus", stdout=out)  # the previous month of the real clock
     assert month_period(None).label in out.getvalue()
@@ -312,6 +315,14 @@ def test_concurrent_runs_pay_once(regular, partner_level):
 # --- the admin ---------------------------------------------------------------------------------------
 
 
+def finance_user():
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="财务"))
+    return type(user).objects.get(pk=user.pk)
+
+
 def test_admin_list_and_run_page(client, tree, sku):
     client.force_login(StaffFactory())
     period = month_period(None)  # the real previous month
@@ -324,6 +335,12 @@ def test_admin_list_and_run_page(client, tree, sku):
 
     response = client.post(run_url)
     assert response.status_code == 302 and f"month={period.label}" in response["Location"]
+    # Proposed for finance's approval; paid only once a finance colleague approves it.
+    assert not TeamBonus.objects.exists()
+    approval = ApprovalRequest.objects.get(kind="team_bonus", status="pending")
+    assert (approval.amount_fen, approval.reference) == (300, f"team_bonus:{period.label}")
+    assert client.post(run_url).status_code == 302 and ApprovalRequest.objects.count() == 1  # no second proposal
+    approvals.approve(request_id=approval.pk, actor=finance_user())
     assert TeamBonus.objects.get().amount_fen == 300
     assert client.post(run_url).status_code == 302  # again: nothing more
     assert TeamBonus.objects.count() == 1 and Transaction.objects.filter(kind="team_bonus").count() == 1

@@ -148,7 +148,7 @@ def test_features_keep_the_given_order(shop_owner, products):
 
 
 def test_at_most_twelve_features(shop_owner):
-    many = [ProductFactory().pk for _ in range(13)]
+    many = [SkuFactory().product_id for _ in range(13)]  # on sale: each has a sellable SKU
     exc = error_of(lambda: services_shop.set_features(distributor=shop_owner, product_ids=many))
     assert (exc.code, exc.detail["count"]) == ("invalid_features", 13)
     services_shop.set_features(distributor=shop_owner, product_ids=many[:12])

@@ -100,3 +100,26 @@ def sale(distributor, paid_fen, *, completed_at=IN_FEB, refunded_fen=0, status=O
 
 def rule(level, conditions, combine="all", **options):
     return services.save_rule(level_id=level.pk, combine=combine, conditions=conditions, **options)
+
+
+def finance_checker():
+    """A finance colleague: the second person who approves what was proposed."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="财务"))
+    return type(user).objects.get(pk=user.pk)
+
+
+def approve_pending(kind: str | None = None) -> int:
+    """Finance approves every pending request (of a kind); returns how many."""
+    from fenxiao.approvals import services as approvals
+    from fenxiao.approvals.models import ApprovalRequest
+
+    checker = finance_checker()
+    pending = ApprovalRequest.objects.filter(status="pending", **({"kind": kind} if kind else {}))
+    done = 0
+    for request in pending.order_by("pk"):
+        approvals.approve(request_id=request.pk, actor=checker)
+        done += 1
+    return done

@@ -14,7 +14,7 @@ from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Transaction
 from fenxiao.orders.models import Order
 
-from .conftest import EARLY, local, member, sale
+from .conftest import EARLY, approve_pending, local, member, sale
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,7 @@ def test_what_counts_as_a_valid_invitation(inviter, regular):
 def test_each_rung_is_paid_once_and_cash_goes_through_the_ledger(inviter, regular):
     gift, _ = services.save_rung(invites=1, basis="valid", reward="gift", gift_name="定制保温杯")
     cash, _ = services.save_rung(invites=2, basis="valid", reward="cash", cash_fen=5000)
+    assert approve_pending() == 1  # the cash rung waits for finance
     invite(inviter, regular, bought="completed")
 
     with pytest.raises(GrowthError) as not_yet:
@@ -84,6 +85,7 @@ def test_heads_only_rungs_are_flagged(inviter, regular):
     heads, warning = services.save_rung(invites=3, basis="heads", reward="cash", cash_fen=1000)
     assert "人头" in warning
     _valid, no_warning = services.save_rung(invites=5, basis="valid", reward="cash", cash_fen=1000)
+    approve_pending()
     assert no_warning == ""
     for _ in range(3):
         invite(inviter, regular)  # three heads, nobody bought
@@ -112,6 +114,7 @@ def test_rungs_are_validated(values, db):
 def test_concurrent_claims_pay_once(regular):
     inviter = member(regular)
     rung, _ = services.save_rung(invites=1, basis="valid", reward="cash", cash_fen=3000)
+    approve_pending()
     invite(inviter, regular, bought="completed")
     barrier, errors = threading.Barrier(4), []
 

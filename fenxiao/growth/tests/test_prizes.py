@@ -27,7 +27,7 @@ from fenxiao.ledger.models import Transaction
 from tests.api_helpers import assert_error
 from tests.factories import StaffFactory, UserFactory
 
-from .conftest import EARLY, IN_FEB, MARCH, local, member, sale
+from .conftest import EARLY, IN_FEB, MARCH, approve_pending, local, member, sale
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,11 @@ def test_cash_goes_through_the_ledger_and_winners_are_told(regular):
     closing = prizes.close_period("sales", "month", now=MARCH)
     close = closing.close
     assert (close.winners, close.cash_fen) == (3, 70000)
+    # The close proposes the cash; nothing is paid until finance approves it.
+    assert not Transaction.objects.filter(kind="leaderboard_prize").exists()
+    assert earnings_summary(a).available_fen == 0
+    assert approve_pending("leaderboard_cash") == 1
+    close.refresh_from_db()
     txn = Transaction.objects.get(kind="leaderboard_prize")
     assert close.ledger_transaction_id == txn.pk
     assert txn.idempotency_key == "leaderboard_prize:sales:month:2026-02"
@@ -136,6 +141,7 @@ def test_closing_again_awards_nothing(regular):
     sellers(regular, [9000, 5000])
     prize(1, 2, "cash", cash_fen=1000)
     first = prizes.close_period("sales", "month", now=MARCH)
+    approve_pending()
     prize(3, 5, "gift")  # prizes added later do not reopen a closed period
     again = prizes.close_period("sales", "month", "2026-02", now=MARCH + timedelta(days=3))
     assert (again.created, again.close.pk) == (False, first.close.pk)
@@ -180,6 +186,7 @@ def test_concurrent_closes_award_once(regular):
     assert errors == []
     assert sum(r.created for r in results) == 1
     assert len({r.close.pk for r in results}) == 1
+    assert approve_pending() == 1
     assert LeaderboardClose.objects.count() == 1 and LeaderboardAward.objects.count() == 2
     assert Transaction.objects.filter(kind="leaderboard_prize").count() == 1
     assert earnings_summary(a).available_fen == 3000 and earnings_summary(b).available_fen == 3000
@@ -224,6 +231,7 @@ def test_quarter_period(regular):
     closing = prizes.close_period("sales", "quarter", now=APRIL)
     assert (closing.close.period, closing.close.period_kind) == ("2026-Q1", "quarter")
     assert [(w, r) for w, r, *_rest in awarded(closing.close)] == [(b.pk, 1)]
+    approve_pending()
     assert earnings_summary(b).available_fen == 100000
     assert prizes.close_period("sales", "quarter", "2026-Q1", now=APRIL).created is False
     with pytest.raises(GrowthError) as exc:
@@ -482,6 +490,8 @@ def test_command_and_worker_close_once(capsys, regular):
     assert "leaderboards_closed=1" in out and "leaderboard_winners=1" in out
     call_command("run_jobs")
     assert "leaderboards_closed=0" in capsys.readouterr().out
+    assert earnings_summary(winner).available_fen == 0  # waits for finance
+    assert approve_pending() == 1
     assert earnings_summary(winner).available_fen == 1500
     call_command("close_leaderboards", "--board", "sales", "--kind", "month", "--period", last.label)
     assert "此前已结榜" in capsys.readouterr().out
@@ -502,6 +512,8 @@ def test_demo_prizes_and_last_month_closed_once(regular):
     assert list(LeaderboardPrize.objects.filter(board="sales").values_list("rank_from", "rank_to", "reward", "cash_fen")) == [
         (1, 1, "cash", 50000), (2, 3, "cash", 20000), (4, 10, "gift", 0),
     ]
+    assert earnings_summary(winner).available_fen == 0  # the demo leaves the cash for finance to approve
+    assert approve_pending("leaderboard_cash") == 1
     assert earnings_summary(winner).available_fen == 50000
     assert make_demo_prizes() == 0
     assert LeaderboardClose.objects.count() == 2

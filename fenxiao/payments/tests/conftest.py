@@ -132,13 +132,13 @@ class WeChatKit:
         return json.dumps(body, ensure_ascii=False).encode()
 
     def transaction_body(self, payment, *, total=None, out_trade_no=None, event_id=None, apiv3=None,
-                         trade_state="SUCCESS") -> bytes:
+                         trade_state="SUCCESS", transaction_id=None) -> bytes:
         total = payment.amount_fen if total is None else total
         resource = {
             "mchid": self.mchid,
             "appid": self.appid,
             "out_trade_no": out_trade_no or payment.out_trade_no,
-            "transaction_id": "42000" + "".join(secrets.choice(string.digits) for _ in range(23)),
+            "transaction_id": transaction_id or "42000" + "".join(secrets.choice(string.digits) for _ in range(23)),
             "trade_type": "JSAPI",
             "trade_state": trade_state,
             "trade_state_desc": "支付成功",

@@ -119,6 +119,9 @@ class FakeWeChatPay:
     refund_status: str = "PROCESSING"
     reject_next: tuple[int, str, str] | None = None  # (HTTP status, code, message) for the next call
     response_key: rsa.RSAPrivateKey | None = None  # sign answers with another key (a forged answer)
+    unavailable_next: int = 0  # answer the next N calls 500 SYSTEM_ERROR (WeChat Pay is having trouble)
+    hold: threading.Event | None = None  # when set up, each call waits for this event before answering
+    held: threading.Event = field(default_factory=threading.Event)  # set once a call is waiting on `hold`
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -144,6 +147,12 @@ class FakeWeChatPay:
         return ""
 
     def answer(self, method: str, path: str, payload: dict[str, Any] | None) -> tuple[int, dict[str, Any] | None]:
+        if self.hold is not None:
+            self.held.set()
+            self.hold.wait(timeout=30)
+        if self.unavailable_next > 0:
+            self.unavailable_next -= 1
+            return 500, {"code": "SYSTEM_ERROR", "message": "system busy, try again"}
         if self.reject_next is not None:
             status, code, message = self.reject_next
             self.reject_next = None

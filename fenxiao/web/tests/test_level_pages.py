@@ -92,6 +92,10 @@ def test_invitations_page_claims_a_reached_rung(client, db):
     )
     rung, _ = services.save_rung(invites=1, basis="valid", reward="cash", cash_fen=2000)
     services.save_rung(invites=10, basis="valid", reward="gift", gift_name="定制保温杯")
+    from fenxiao.approvals import services as approvals
+    from fenxiao.approvals.models import ApprovalRequest
+
+    approvals.approve(request_id=ApprovalRequest.objects.get().pk, actor=StaffFactory())  # finance approves the cash
     client.force_login(inviter.user)
     page = client.get("/dc/invitations/")
     assert page.status_code == 200

@@ -283,12 +283,27 @@ def test_register_errors_are_shown(client):
     UserFactory(phone="13811112222")
     for data, message in (
         ({"phone": "12345", "password": "secret-77"}, "手机号格式不正确"),
-        ({"phone": "13811112222", "password": "secret-77"}, "该手机号已注册"),
+        ({"phone": "13811112222", "password": "secret-77"}, "如果该手机号已注册，请直接登录或找回密码"),
+        ({"phone": "13899990000", "password": "secret-77", "nickname": "x" * 40}, "昵称最多 32 个字符"),
         ({"phone": "13833334444", "password": "123"}, "密码太简单"),
     ):
         response = client.post(reverse("web:register"), data)
         assert response.status_code == 200
         assert message in response.content.decode()
+
+
+def test_register_page_answers_alike_for_a_known_and_an_unknown_phone(client):
+    UserFactory(phone="13811112222")  # password pass-1234
+    known = client.post(reverse("web:register"), {"phone": "13811112222", "password": "secret-77"})
+    unknown = client.post(reverse("web:register"), {"phone": "13833334444", "password": "secret-77"})
+    assert known.status_code == 200 and "如果该手机号已注册" in known.content.decode()
+    assert "已注册，请直接登录" not in known.content.decode().replace("如果该手机号已注册，请直接登录或找回密码", "")
+    assert unknown.status_code == 302  # a new phone: account created and logged in
+    client.post(reverse("web:logout"))
+    # the owner of the known phone who "registers" again with the right password is simply logged in
+    response = client.post(reverse("web:register"), {"phone": "13811112222", "password": "pass-1234"}, follow=True)
+    assert response.context["user"].phone == "13811112222"
+    assert "欢迎回来" in response.content.decode()
 
 
 def test_register_logs_in(client):

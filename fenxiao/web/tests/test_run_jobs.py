@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_run_jobs_twice(capsys):
     call_command("run_jobs")
     first = capsys.readouterr().out
-    for name in ("expired=", "completed=", "settled=", "team_bonus_paid="):
+    for name in ("expired=", "completed=", "settled=", "team_bonus_proposed=", "levels_upgraded=", "leaderboards_closed="):
         assert name in first
     call_command("run_jobs")
     assert "settled=0" in capsys.readouterr().out

@@ -18,6 +18,7 @@ the balance, the minimum and the daily cap under the lock, so that concurrent re
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from fenxiao.commissions.services import (
     ensure_distributor_accounts,
     withdrawing_account,
 )
+from fenxiao.common.duties import refuse_own
 from fenxiao.common.money import MAX_RATE_BP, apply_rate, yuan
 from fenxiao.distribution.models import Distributor
 from fenxiao.ledger import services as ledger
@@ -40,10 +42,11 @@ from fenxiao.ledger.models import Account, Side
 
 from .. import crypto, validation
 from ..errors import WithdrawalError
-from ..models import Channel, KycRecord, Withdrawal, WithdrawalEvent, WithdrawalSettings
+from ..models import Channel, IdentityConflict, KycRecord, Withdrawal, WithdrawalEvent, WithdrawalSettings
 from ..selectors import local_day, settings_row, today_requested_fen
 
 W = Withdrawal.Status
+logger = logging.getLogger(__name__)
 
 # The only moves a withdrawal makes.
 TRANSITIONS: dict[str, set[str]] = {
@@ -134,15 +137,34 @@ def update_settings(*, actor=None, **changes: Any) -> WithdrawalSettings:
 # --- real-name verification -----------------------------------------------------------------------
 
 
-def _id_taken() -> WithdrawalError:
+def _unverifiable() -> WithdrawalError:
+    """The one answer for an identity that cannot be verified: it never says why, so that nobody
+    learns whether an ID number belongs to someone else."""
     return WithdrawalError(
-        "id_number_taken", gettext("该身份证号码已用于其他分销商的实名认证"), {"field": "id_number"}, status=409
+        "identity_unverifiable", gettext("无法完成实名认证，请核对信息后重试，或联系客服"), {}, status=400
+    )
+
+
+def _record_conflict(*, distributor, digest: str, name: str, masked: str, phone: str) -> None:
+    """Alert staff: the same ID number was offered for a second distributor."""
+    holder_id = KycRecord.objects.filter(id_number_digest=digest).values_list("distributor_id", flat=True).first()
+    conflict = IdentityConflict.objects.create(
+        distributor=distributor, holder_id=holder_id, real_name=name, id_number_masked=masked, mobile=phone
+    )
+    logger.warning(
+        "identity conflict %s: distributor %s offered an ID number (%s) held by distributor %s",
+        conflict.pk,
+        distributor.pk,
+        masked,
+        holder_id,
     )
 
 
 def submit_kyc(*, distributor, real_name: str, id_number: str, mobile: str, actor=None, now=None) -> KycRecord:
     """Verify and store a distributor's real name, ID number and mobile; a new submission replaces
-    the old one and records who sent it and when. The ID number is kept encrypted and masked."""
+    the old one and records who sent it and when. The ID number is kept encrypted and masked.
+    An ID number that already backs another distributor is refused with the neutral
+    `identity_unverifiable` and recorded as an IdentityConflict for finance."""
     now = now or timezone.now()
     name = validation.clean_real_name(real_name)
     id_info = validation.clean_id_number(id_number, today=local_day(now))
@@ -163,19 +185,21 @@ def submit_kyc(*, distributor, real_name: str, id_number: str, mobile: str, acto
         with transaction.atomic():
             # One submission per distributor at a time; the unique digest settles races between distributors.
             Distributor.objects.select_for_update().filter(pk=distributor.pk).first()
-            if KycRecord.objects.filter(id_number_digest=fields["id_number_digest"]).exclude(distributor=distributor).exists():
-                raise _id_taken()
-            record = KycRecord.objects.select_for_update().filter(distributor=distributor).first()
-            if record is None:
-                return KycRecord.objects.create(distributor=distributor, **fields)
-            for key, value in fields.items():
-                setattr(record, key, value)
-            record.revision += 1
-            record.save(update_fields=[*fields, "revision"])
-            return record
-    except IntegrityError as exc:
-        # Another distributor stored the same number between our check and our write.
-        raise _id_taken() from exc
+            if not KycRecord.objects.filter(id_number_digest=fields["id_number_digest"]).exclude(distributor=distributor).exists():
+                record = KycRecord.objects.select_for_update().filter(distributor=distributor).first()
+                if record is None:
+                    return KycRecord.objects.create(distributor=distributor, **fields)
+                for key, value in fields.items():
+                    setattr(record, key, value)
+                record.revision += 1
+                record.save(update_fields=[*fields, "revision"])
+                return record
+    except IntegrityError:
+        pass  # another distributor stored the same number between our check and our write
+    _record_conflict(
+        distributor=distributor, digest=fields["id_number_digest"], name=name, masked=id_info.masked, phone=phone
+    )
+    raise _unverifiable()
 
 
 # --- amounts --------------------------------------------------------------------------------------
@@ -428,6 +452,11 @@ def _return_money(withdrawal: Withdrawal, step: str, *, actor=None) -> None:
     )
 
 
+def _refuse_own(withdrawal: Withdrawal, actor) -> None:
+    owner_id = Distributor.objects.filter(pk=withdrawal.distributor_id).values_list("user_id", flat=True).first()
+    refuse_own(actor, owner_id, what=f"withdrawal:{withdrawal.number}")
+
+
 def _reason(raw, *, required: bool) -> str:
     reason = str(raw or "").strip()
     if required and not reason:
@@ -442,6 +471,7 @@ def approve_withdrawal(*, withdrawal_id: int, actor, note: str = "") -> Withdraw
     """Finance agrees to pay; the withdrawal waits for a payout batch."""
     note = _reason(note, required=False)
     withdrawal = _locked(withdrawal_id)
+    _refuse_own(withdrawal, actor)
     return _transition(withdrawal, W.APPROVED, actor=actor, note=note or gettext("审核通过"))
 
 
@@ -450,6 +480,7 @@ def reject_withdrawal(*, withdrawal_id: int, actor, reason: str) -> Withdrawal:
     """Finance refuses, with a reason the distributor sees; the money goes back to available."""
     reason = _reason(reason, required=True)
     withdrawal = _locked(withdrawal_id)
+    _refuse_own(withdrawal, actor)
     withdrawal.reject_reason = reason
     _transition(withdrawal, W.REJECTED, actor=actor, note=reason, extra_fields=("reject_reason",))
     _return_money(withdrawal, "reject", actor=actor)
@@ -470,6 +501,7 @@ def mark_paid(*, withdrawal_id: int, actor=None, external_reference: str = "") -
     """The money reached the distributor: the withdrawing amount leaves as cash (net) and fee income."""
     reference = str(external_reference or "").strip()[:64]
     withdrawal = _locked(withdrawal_id)
+    _refuse_own(withdrawal, actor)
     withdrawal.external_reference = reference
     note = gettext("打款成功") + (f" {reference}" if reference else "")
     _transition(withdrawal, W.PAID, actor=actor, note=note, extra_fields=("external_reference",))
@@ -498,6 +530,7 @@ def mark_failed(*, withdrawal_id: int, actor=None, reason: str = "", external_re
     and the distributor may ask again."""
     reason = _reason(reason, required=False) or gettext("打款失败")
     withdrawal = _locked(withdrawal_id)
+    _refuse_own(withdrawal, actor)
     withdrawal.failure_reason = reason
     withdrawal.external_reference = str(external_reference or "").strip()[:64]
     _transition(withdrawal, W.FAILED, actor=actor, note=reason, extra_fields=("failure_reason", "external_reference"))

@@ -15,7 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from fenxiao.approvals import selectors as approval_selectors
+from fenxiao.approvals import services as approvals
+from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
+from fenxiao.distribution.models import Distributor
 
 from .. import crypto, payout_files
 from ..errors import WithdrawalError
@@ -112,7 +116,57 @@ def create_batch(*, actor, channel: str = "", withdrawal_ids=None) -> PayoutBatc
         batch=batch, from_status="", to_status=B.OPEN, actor=actor,
         note=gettext("%(n)s 笔，实付合计 ¥%(net)s") % {"n": len(rows), "net": yuan(batch.net_fen)},
     )
+    owners = Distributor.objects.filter(pk__in={w.distributor_id for w in rows}).values_list("user_id", flat=True)
+    approvals.propose(
+        kind=BATCH_APPROVAL,
+        reference=batch_reference(batch),
+        amount_fen=batch.net_fen,
+        summary=gettext("打款批次 %(batch)s：%(n)s 笔，实付合计 ¥%(net)s") % {"batch": batch.number, "n": len(rows), "net": yuan(batch.net_fen)},
+        proposer=actor,
+        payload={"batch_id": batch.pk},
+        beneficiaries=list(owners),
+    )
     return batch
+
+
+# --- maker–checker: a batch is approved by a second finance member before its file is exported ----
+
+BATCH_APPROVAL = "payout_batch"
+
+
+def batch_reference(batch: PayoutBatch) -> str:
+    return f"payout_batch:{batch.number}"
+
+
+def batch_approved(batch: PayoutBatch) -> bool:
+    return approval_selectors.is_approved(BATCH_APPROVAL, batch_reference(batch))
+
+
+@transaction.atomic
+def on_batch_approved(request, actor) -> dict:
+    batch = _locked_batch(request.payload["batch_id"])
+    if batch.status != B.OPEN or not batch.lines.exists():
+        raise WithdrawalError("invalid_transition", gettext("该批次不能再审批"), {"status": batch.status}, status=409)
+    _note(batch, gettext("复核通过，可以导出打款文件"), actor=actor)
+    return {"batch": batch.number, "net_fen": batch.net_fen}
+
+
+@transaction.atomic
+def on_batch_rejected(request, actor) -> None:
+    """A refused batch lets its withdrawals go: they are approved and in no batch again."""
+    batch = _locked_batch(request.payload["batch_id"])
+    rows = list(Withdrawal.objects.select_for_update().filter(batch=batch, status=W.APPROVED).order_by("id"))
+    for withdrawal in rows:
+        withdrawal.batch, withdrawal.batch_line = None, None
+    Withdrawal.objects.bulk_update(rows, ["batch", "batch_line"])
+    WithdrawalEvent.objects.bulk_create(
+        WithdrawalEvent(
+            withdrawal=w, from_status=w.status, to_status=w.status, actor=actor,
+            note=gettext("打款批次 %(batch)s 复核未通过，移出批次") % {"batch": batch.number},
+        )
+        for w in rows
+    )
+    _note(batch, gettext("复核未通过：%(reason)s") % {"reason": request.decision_note}, actor=actor)
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -160,6 +214,10 @@ def export_batch(*, batch_id: int, actor, fmt: str) -> ExportFile:
     if fmt not in CONTENT_TYPES:
         raise WithdrawalError("invalid_file", gettext("导出格式只能是 csv 或 xlsx"), {"format": fmt})
     batch = _locked_batch(batch_id)
+    if batch.status == B.OPEN and not batch_approved(batch):
+        raise WithdrawalError(
+            "batch_not_approved", gettext("打款批次须由另一位财务人员复核通过后才能导出"), {"batch": batch.number}, status=409
+        )
     rows = payout_rows(batch)
     content = payout_files.build_csv(rows) if fmt == "csv" else payout_files.build_xlsx(rows, title=batch.number)
     note = gettext("导出打款文件（%(format)s）") % {"format": fmt.upper()}
@@ -289,7 +347,7 @@ def import_results(*, batch_id: int, actor, filename: str, content: bytes) -> Im
                 source_name=filename,
                 source_row=row.row,
             )
-        except WithdrawalError as exc:
+        except DomainError as exc:  # WithdrawalError, or own_object for a staff member's own withdrawal
             summary.lines.append(ImportLine(row.row, row.number, "error", exc.message))
         else:
             summary.lines.append(ImportLine(row.row, row.number, outcome, message))

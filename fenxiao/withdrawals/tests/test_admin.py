@@ -15,7 +15,7 @@ from fenxiao.withdrawals.models import KycRecord, PayoutBatch, Withdrawal, Withd
 from fenxiao.withdrawals.services import payouts
 from tests.factories import StaffFactory
 
-from .conftest import VALID_ID, staff_in
+from .conftest import VALID_ID, approve_batch, staff_in
 
 pytestmark = pytest.mark.usefixtures("ledger_sound")
 CARD = "6222021202041234567"
@@ -42,7 +42,7 @@ def changelist(model: str) -> str:
 
 def test_every_page_renders_for_finance_without_full_numbers(admin_client, requested, finance):
     services.approve_withdrawal(withdrawal_id=requested[0].pk, actor=finance)
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="csv")
     payouts.import_results(batch_id=batch.pk, actor=finance, filename="r.csv", content=f"提现单号,结果\n{requested[0].number},成功\n".encode())
     kyc = KycRecord.objects.get()
@@ -105,7 +105,7 @@ def test_a_batch_from_selected_withdrawals_and_from_the_create_page(admin_client
 
 def test_export_links_and_the_import_page(admin_client, requested, finance):
     services.approve_withdrawal(withdrawal_id=requested[0].pk, actor=finance)
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     assert reverse("admin:withdrawals_payoutbatch_export", args=[batch.pk, "csv"]) in admin_client.get(changelist("payoutbatch")).content.decode()
 
     response = admin_client.get(reverse("admin:withdrawals_payoutbatch_export", args=[batch.pk, "csv"]))
@@ -132,7 +132,7 @@ def test_export_links_and_the_import_page(admin_client, requested, finance):
 
 def test_staff_without_finance_permissions_cannot_export_or_create(client, requested, finance):
     services.approve_withdrawal(withdrawal_id=requested[0].pk, actor=finance)
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     client.force_login(staff_in("客服"))
     assert client.get(reverse("admin:withdrawals_payoutbatch_export", args=[batch.pk, "csv"])).status_code == 403
     assert client.get(reverse("admin:withdrawals_payoutbatch_create")).status_code == 403

@@ -13,12 +13,12 @@ from openpyxl import load_workbook
 
 from fenxiao.accounts.services import issue_token
 from fenxiao.withdrawals import services
-from fenxiao.withdrawals.models import PayoutBatch, Withdrawal
+from fenxiao.withdrawals.models import IdentityConflict, PayoutBatch, Withdrawal
 from fenxiao.withdrawals.services import payouts
 from tests.api_helpers import assert_error
 from tests.factories import DistributorFactory, UserFactory
 
-from .conftest import OTHER_ID, VALID_ID, claw_back, fund, staff_in
+from .conftest import OTHER_ID, VALID_ID, approve_batch, claw_back, fund, staff_in
 
 pytestmark = pytest.mark.usefixtures("ledger_sound")
 CARD = "6222021202041234567"
@@ -88,10 +88,12 @@ def test_bad_kyc_input_is_a_400_with_the_field(api, payload, code):
     assert body["detail"]["field"] in {"real_name", "id_number", "mobile"}
 
 
-def test_an_id_number_of_another_distributor_is_a_409(api, client):
+def test_an_id_number_of_another_distributor_gets_the_neutral_answer(api, client):
     other = DistributorFactory()
     services.submit_kyc(distributor=other, real_name="李四", id_number=VALID_ID, mobile=other.user.phone)
-    assert_error(api.put(f"{BASE}/kyc", {"real_name": "王小明", "id_number": VALID_ID, "mobile": "13812345678"}), 409, "id_number_taken")
+    body = assert_error(api.put(f"{BASE}/kyc", {"real_name": "王小明", "id_number": VALID_ID, "mobile": "13812345678"}), 400, "identity_unverifiable")
+    assert body["detail"] == {} and "其他" not in body["message"]
+    assert IdentityConflict.objects.filter(holder=other).count() == 1
 
 
 def test_missing_fields_are_a_422(api):
@@ -227,6 +229,9 @@ def test_finance_reviews_batches_exports_and_imports(op, requested, funded):
     assert_error(op.post(f"{OP}/batches", {}), 409, "nothing_to_pay")
     assert [b["id"] for b in op.get(f"{OP}/batches").json()] == [batch["id"]]
 
+    # Export waits for a second finance member's approval.
+    assert_error(op.get(f"{OP}/batches/{batch['id']}/export.csv"), 409, "batch_not_approved")
+    approve_batch(PayoutBatch.objects.get(pk=batch["id"]))
     csv_file = op.get(f"{OP}/batches/{batch['id']}/export.csv")
     assert csv_file.status_code == 200 and csv_file["Content-Type"].startswith("text/csv")
     assert "attachment" in csv_file["Content-Disposition"] and csv_file["Cache-Control"] == "no-store"
@@ -267,7 +272,7 @@ def test_staff_without_the_permission_are_refused(client, requested):
 
 def test_exports_need_their_own_permission(client, requested, finance):
     services.approve_withdrawal(withdrawal_id=requested[0].pk, actor=finance)
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     user = UserFactory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_payoutbatch"))
     viewer = Api(client, type(user).objects.get(pk=user.pk))

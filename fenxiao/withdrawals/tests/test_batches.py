@@ -18,7 +18,7 @@ from fenxiao.withdrawals.models import PayoutBatch, PayoutBatchEvent, PayoutResu
 from fenxiao.withdrawals.services import payouts
 from tests.factories import DistributorFactory
 
-from .conftest import OTHER_ID, balance, fund
+from .conftest import OTHER_ID, approve_batch, balance, fund
 
 pytestmark = pytest.mark.usefixtures("ledger_sound")
 W = Withdrawal.Status
@@ -44,7 +44,7 @@ def approved(funded, finance):
 
 @pytest.fixture
 def exported(approved, finance):
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="csv")
     batch.refresh_from_db()
     return batch
@@ -81,9 +81,9 @@ def test_a_batch_takes_the_approved_withdrawals_not_in_a_batch(approved, finance
 
 
 def test_a_batch_of_one_channel_or_of_chosen_withdrawals(approved, finance):
-    bank = payouts.create_batch(actor=finance, channel="bank")
+    bank = approve_batch(payouts.create_batch(actor=finance, channel="bank"))
     assert list(bank.lines.values_list("channel", flat=True)) == ["bank"]
-    chosen = payouts.create_batch(actor=finance, withdrawal_ids=[approved[2].pk])
+    chosen = approve_batch(payouts.create_batch(actor=finance, withdrawal_ids=[approved[2].pk]))
     assert list(chosen.lines.values_list("pk", flat=True)) == [approved[2].pk]
     with pytest.raises(WithdrawalError) as caught:
         payouts.create_batch(actor=finance, channel="paypal")
@@ -94,7 +94,7 @@ def test_a_batch_of_one_channel_or_of_chosen_withdrawals(approved, finance):
 
 
 def test_the_csv_has_a_bom_and_what_the_bank_needs(approved, funded, finance):
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     exported = payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="csv")
     assert exported.content.startswith(b"\xef\xbb\xbf")
     assert exported.filename == f"payout-{batch.number}.csv" and exported.content_type.startswith("text/csv")
@@ -110,7 +110,7 @@ def test_the_csv_has_a_bom_and_what_the_bank_needs(approved, funded, finance):
 
 
 def test_the_xlsx_keeps_account_numbers_as_text_and_amounts_as_numbers(approved, finance):
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     exported = payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="xlsx")
     assert exported.filename.endswith(".xlsx")
     book = load_workbook(io.BytesIO(exported.content))
@@ -131,6 +131,7 @@ def test_every_export_is_recorded_and_only_the_first_changes_the_status(exported
     assert exported.status == B.EXPORTED
     assert list(exported.events.order_by("id").values_list("to_status", "note")) == [
         ("open", exported.events.order_by("id").first().note),
+        ("open", "复核通过，可以导出打款文件"),
         ("exported", "导出打款文件（CSV）"),
         ("exported", "导出打款文件（XLSX）"),
     ]
@@ -252,7 +253,7 @@ def test_the_exported_workbook_comes_back_with_its_result_sheet_filled(exported,
 
 
 def test_results_need_an_exported_batch(approved, finance):
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     with pytest.raises(WithdrawalError) as caught:
         import_csv(batch, finance, (approved[0].number, "成功", "", ""))
     assert caught.value.code == "batch_not_exported" and caught.value.status == 409
@@ -287,7 +288,7 @@ def test_another_distributors_withdrawals_can_share_a_batch(approved, finance):
     fund(other, 5000)
     w = services.request_withdrawal(distributor=other, amount_fen=5000, channel="wechat")
     services.approve_withdrawal(withdrawal_id=w.pk, actor=finance)
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     assert batch.line_count == 4
     rows = payouts.payout_rows(batch)
     assert [r.payee_name for r in rows] == ["王小明", "王小明", "王小明", "李四"]

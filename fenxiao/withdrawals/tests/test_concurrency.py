@@ -14,11 +14,11 @@ from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Transaction
 from fenxiao.withdrawals import services
 from fenxiao.withdrawals.errors import WithdrawalError
-from fenxiao.withdrawals.models import KycRecord, PayoutResult, Withdrawal
+from fenxiao.withdrawals.models import IdentityConflict, KycRecord, PayoutResult, Withdrawal
 from fenxiao.withdrawals.services import payouts
 from tests.factories import DistributorFactory
 
-from .conftest import VALID_ID, balance, fund, run_in_threads
+from .conftest import VALID_ID, approve_batch, balance, fund, run_in_threads
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -84,7 +84,7 @@ def test_one_result_imported_by_many_at_once_is_applied_once(rich):
     finance = DistributorFactory().user
     w = ask(rich, 5000)
     services.approve_withdrawal(withdrawal_id=w.pk, actor=finance)
-    batch = payouts.create_batch(actor=finance)
+    batch = approve_batch(payouts.create_batch(actor=finance))
     payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="csv")
     content = f"提现单号,结果,打款流水号\n{w.number},成功,B-1\n".encode()
 
@@ -106,5 +106,6 @@ def test_one_id_number_submitted_by_many_distributors_at_once_backs_one():
         return services.submit_kyc(distributor=d, real_name="王小明", id_number=VALID_ID, mobile=d.user.phone).pk
 
     results = run_in_threads(len(people), work)
-    assert Counter(map(outcome, results)) == {"ok": 1, "id_number_taken": 7}
+    assert Counter(map(outcome, results)) == {"ok": 1, "identity_unverifiable": 7}
     assert KycRecord.objects.count() == 1
+    assert IdentityConflict.objects.count() == 7

@@ -27,6 +27,7 @@ def test_generated_id_numbers_are_valid_and_distinct():
 
 def test_demo_withdrawals_in_every_state_once(db):
     StaffFactory(username="finance")
+    StaffFactory()  # the administrator, who approves the payout batch as the second person
     demo = DistributorFactory(user=UserFactory(phone=DEMO_DISTRIBUTOR_PHONE, nickname="王姐"))
     rich = DistributorFactory(user=UserFactory(nickname="李老师"))
     poor = DistributorFactory()

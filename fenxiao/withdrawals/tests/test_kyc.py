@@ -16,7 +16,7 @@ from django.test import override_settings
 
 from fenxiao.withdrawals import crypto, services, validation
 from fenxiao.withdrawals.errors import WithdrawalError
-from fenxiao.withdrawals.models import KycRecord
+from fenxiao.withdrawals.models import IdentityConflict, KycRecord
 from tests.factories import DistributorFactory, UserFactory
 
 from .conftest import OTHER_ID, VALID_ID, make_id
@@ -164,8 +164,12 @@ def test_one_id_number_backs_one_distributor_only(verified):
     other = DistributorFactory()
     with pytest.raises(WithdrawalError) as caught:
         services.submit_kyc(distributor=other, real_name="李四", id_number=VALID_ID.lower(), mobile="13700001111")
-    assert caught.value.code == "id_number_taken" and caught.value.status == 409
+    # The answer does not say the number belongs to someone else; finance sees the conflict.
+    assert caught.value.code == "identity_unverifiable" and caught.value.status == 400
+    assert caught.value.detail == {}
     assert not KycRecord.objects.filter(distributor=other).exists()
+    conflict = IdentityConflict.objects.get()
+    assert (conflict.distributor, conflict.holder, conflict.id_number_masked) == (other, verified, "1101**********1233")
     # Once the first distributor moves to another number, the old one is free.
     services.submit_kyc(distributor=verified, real_name="王小明", id_number=OTHER_ID, mobile=verified.user.phone)
     services.submit_kyc(distributor=other, real_name="李四", id_number=VALID_ID, mobile="13700001111")
@@ -219,7 +223,7 @@ def test_a_malformed_key_fails_the_system_check():
 def test_production_settings_refuse_to_start_without_a_key(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in {"FENXIAO_TESTING", "DJANGO_DEBUG"}}
     env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50, FENXIAO_FIELD_KEY="", FENXIAO_VAR_DIR=str(tmp_path))
-    code = "import config.settings"
+    code = "import config.settings.dev"
     result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "FENXIAO_FIELD_KEY is not set" in result.stderr

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from stdnum.cn import ric
 
+from fenxiao.approvals import selectors as approval_selectors
+from fenxiao.approvals import services as approvals
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution.models import Distributor
 from fenxiao.withdrawals import selectors, services
@@ -120,6 +122,14 @@ def make_demo_withdrawals() -> int:
 def _pay_through_batch(withdrawals: list[Withdrawal], *, failed: set[int], finance) -> PayoutBatch:
     """A batch of these withdrawals, exported, and a result file saying which were paid."""
     batch = payouts.create_batch(actor=finance, withdrawal_ids=[w.pk for w in withdrawals])
+    # A second person approves the batch before its file leaves (maker–checker): the administrator.
+    checker = (
+        get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(pk=getattr(finance, "pk", None)).order_by("pk").first()
+    )
+    request = approval_selectors.latest_for(payouts.BATCH_APPROVAL, payouts.batch_reference(batch))
+    if checker is None or request is None:
+        return batch  # left in 待审批 for a colleague
+    approvals.approve(request_id=request.pk, actor=checker, note="演示：复核通过")
     payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="xlsx")
     lines = ["提现单号,结果,打款流水号,失败原因"]
     for w in withdrawals:

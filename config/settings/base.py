@@ -1,0 +1,251 @@
+"""Settings shared by every environment, read from the process environment with django-environ.
+
+This module never reads a file: `dev` loads the demo `.env` before importing it, `test` adds what the
+suite needs, and `production` checks that nothing of the demo leaks into a real deployment.
+SQLite under var/ is the embedded default so the demo needs no server; set DATABASE_URL to a
+postgres:// URL for production or to run the suite against PostgreSQL.
+"""
+
+from pathlib import Path
+
+import environ
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
+
+env = environ.Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(env.str("FENXIAO_VAR_DIR", default=str(BASE_DIR / "var")))
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Empty here; each entry point decides whether a missing key is acceptable.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="").strip()
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env.str("FENXIAO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "fenxiao.accounts",
+    "fenxiao.catalog",
+    "fenxiao.inventory",
+    "fenxiao.suppliers",
+    "fenxiao.distribution",
+    "fenxiao.payments",
+    "fenxiao.ledger",
+    "fenxiao.orders",
+    "fenxiao.commissions",
+    "fenxiao.withdrawals",
+    "fenxiao.approvals",
+    "fenxiao.growth",
+    "fenxiao.analytics",
+    "fenxiao.web",
+    "django_tasks",
+    "django_tasks_db",
+    "fenxiao.jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "fenxiao.common.middleware.InputGuardMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "fenxiao.common.unavailable.DatabaseUnavailableMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+# --- Browser security headers (every environment, so the tests see what production sends) ---------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Content Security Policy (django-csp): scripts and <style> blocks only from our own origin or
+# carrying the per-response nonce (`{{ request.csp_nonce }}`). Style attributes stay allowed
+# (style-src-attr): progress bars and admin tables set widths inline, and a style attribute cannot run
+# code. FENXIAO_CSP_REPORT_ONLY=1 sends the same policy as Content-Security-Policy-Report-Only.
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-elem": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+_csp_report_uri = env.str("FENXIAO_CSP_REPORT_URI", default="").strip()
+if _csp_report_uri:
+    _CSP_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
+if env.bool("FENXIAO_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY = None
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env.str("DATABASE_URL", default="").strip()
+if DATABASE_URL:
+    DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+    # Persistent connections (seconds); the test settings turn them off.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("FENXIAO_SQLITE_PATH", default=str(VAR_DIR / "fenxiao.sqlite3")),
+            "OPTIONS": {
+                # Writers take the lock at BEGIN, so concurrent writers queue instead of failing
+                # mid-transaction; WAL lets readers run beside a writer.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+        }
+    }
+
+# --- Cache ----------------------------------------------------------------------------------
+# Shared by every process: Redis when REDIS_URL is set, else a table in the database
+# (`manage.py createcachetable`). Nothing that several workers must agree on lives in process memory.
+REDIS_URL = env.str("REDIS_URL", default="").strip()
+CACHE_TABLE = "fenxiao_cache"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("FENXIAO_CACHE_PREFIX", default="fenxiao"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            "KEY_PREFIX": env.str("FENXIAO_CACHE_PREFIX", default="fenxiao"),
+        }
+    }
+
+# --- Background tasks: Django's task API on the database (workers: `manage.py db_worker`; the
+# periodic jobs are enqueued by `manage.py run_scheduler`, see fenxiao/jobs/schedule.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "fenxiao.accounts.backends.PhoneOrUsernameBackend",
+]
+LOGIN_URL = "web:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 6}},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Language and time ----------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("FENXIAO_STATIC_ROOT", default=str(VAR_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when serving from the apps
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("FENXIAO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Whether Django itself serves MEDIA_ROOT at /media/: the demo (DEBUG) and the tests; never production.
+FENXIAO_SERVE_MEDIA = env.bool("FENXIAO_SERVE_MEDIA", default=DEBUG)
+# Vendor files (WeUI, htmx) come from npm into fenxiao/web/static/vendor; serve straight from the
+# app folders so the demo needs no collectstatic step. Production serves the collected, hashed files.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
+
+# --- WeChat Pay (API v3) -------------------------------------------------------------------
+# All optional: the wechatpay payment provider is available only when these are set. The platform's
+# signatures are checked with the certificates in WECHATPAY_PLATFORM_CERTS_DIR (PEM files) and/or
+# the WeChat Pay public key in WECHATPAY_PLATFORM_PUBLIC_KEY_PATH with its id WECHATPAY_PLATFORM_SERIAL.
+WECHATPAY_MCHID = env.str("WECHATPAY_MCHID", default="").strip()
+WECHATPAY_APPID = env.str("WECHATPAY_APPID", default="").strip()
+WECHATPAY_MERCHANT_SERIAL_NO = env.str("WECHATPAY_MERCHANT_SERIAL_NO", default="").strip()
+WECHATPAY_PRIVATE_KEY_PATH = env.str("WECHATPAY_PRIVATE_KEY_PATH", default="").strip()
+WECHATPAY_APIV3_KEY = env.str("WECHATPAY_APIV3_KEY", default="").strip()
+WECHATPAY_PLATFORM_CERTS_DIR = env.str("WECHATPAY_PLATFORM_CERTS_DIR", default="").strip()
+WECHATPAY_PLATFORM_PUBLIC_KEY_PATH = env.str("WECHATPAY_PLATFORM_PUBLIC_KEY_PATH", default="").strip()
+WECHATPAY_PLATFORM_SERIAL = env.str("WECHATPAY_PLATFORM_SERIAL", default="").strip()
+WECHATPAY_NOTIFY_URL = env.str("WECHATPAY_NOTIFY_URL", default="").strip()
+# Defaults to WECHATPAY_NOTIFY_URL.
+WECHATPAY_REFUND_NOTIFY_URL = env.str("WECHATPAY_REFUND_NOTIFY_URL", default="").strip()
+WECHATPAY_API_BASE = env.str("WECHATPAY_API_BASE", default="").strip().rstrip("/") or "https://api.mch.weixin.qq.com"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("FENXIAO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- Orders (defaults from the domain reference; all overridable from the environment) -------------
+FENXIAO_UNPAID_TIMEOUT_MINUTES = env.int("FENXIAO_UNPAID_TIMEOUT_MINUTES", default=30)
+FENXIAO_AUTO_RECEIVE_DAYS = env.int("FENXIAO_AUTO_RECEIVE_DAYS", default=10)
+FENXIAO_AFTERSALE_WINDOW_DAYS = env.int("FENXIAO_AFTERSALE_WINDOW_DAYS", default=7)
+FENXIAO_SHIPPING_FEE_FEN = env.int("FENXIAO_SHIPPING_FEE_FEN", default=1000)
+FENXIAO_FREE_SHIPPING_FROM_FEN = env.int("FENXIAO_FREE_SHIPPING_FROM_FEN", default=9900)
+# The development payment provider pays at once without money: on for the demo (DEBUG) and tests,
+# never in production (which refuses to start with it).
+FENXIAO_DEV_PAYMENTS = env.bool("FENXIAO_DEV_PAYMENTS", default=DEBUG)
+
+# --- Withdrawals ----------------------------------------------------------------------------
+# Fernet key (urlsafe base64 of 32 bytes) that encrypts ID and payout account numbers at rest and keys
+# their lookup digests. `make env` writes one into the demo .env; losing it makes the stored numbers
+# unreadable. Local runs and tests without one get a throwaway key per process; production refuses.
+FENXIAO_FIELD_KEY = env.str("FENXIAO_FIELD_KEY", default="").strip()
+
+# Set to 1 by scripts/make_env.py in the .env it writes: the marker of demo configuration.
+FENXIAO_DEMO_ENV = env.bool("FENXIAO_DEMO_ENV", default=False)

@@ -1,0 +1,26 @@
+"""Settings for the test suite (pytest). Never reads .env: tests see only the real environment."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from ._local import throwaway_field_key
+from .base import *  # noqa: F403
+from .base import BASE_DIR, DATABASES, FENXIAO_FIELD_KEY, SECRET_KEY, env
+
+SECRET_KEY = SECRET_KEY or "insecure-test-only-" + BASE_DIR.name
+FENXIAO_FIELD_KEY = FENXIAO_FIELD_KEY or throwaway_field_key()
+# The development payment provider is what the suite pays with.
+FENXIAO_DEV_PAYMENTS = env.bool("FENXIAO_DEV_PAYMENTS", default=True)
+# Pages under test show uploaded images (shop avatars) from /media/.
+FENXIAO_SERVE_MEDIA = True
+
+if env.str("DATABASE_URL", default="").strip():
+    # No persistent connections: the live-server thread's connection would otherwise keep the test
+    # database open at teardown.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # Tests run on a file, not Django's shared-cache memory database: there a second writer is
+    # refused at once ("table is locked") instead of waiting its turn, so the concurrency tests
+    # could not show how the real database behaves.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"fenxiao-test-{os.getpid()}.sqlite3")}

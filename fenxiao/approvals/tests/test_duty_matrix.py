@@ -1,0 +1,131 @@
+"""The staff duty matrix of docs/permissions.md, cell by cell: each default group × each duty, allowed or
+refused, through the API and, where the action exists, the console. An allowed call on an object that
+does not exist answers 404/409 (it got past the permission check); a refused one answers 403."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.test import RequestFactory
+
+from fenxiao.accounts.services import STAFF_GROUPS, ensure_staff_groups, issue_token
+from fenxiao.approvals.models import ApprovalRequest
+from fenxiao.orders.models import AfterSale, Order
+from fenxiao.withdrawals.models import Withdrawal
+from tests.factories import UserFactory
+
+OP = "/api/v1/operator"
+GROUPS = ("运营", "财务", "客服", "供应链")
+MISSING = 999999
+
+# duty → (method, path, body, the groups allowed). Paths name objects that do not exist.
+API_DUTIES = {
+    "review_aftersale_approve": ("post", f"{OP}/aftersales/{MISSING}/approve", {"reason": ""}, {"客服"}),
+    "review_aftersale_reject": ("post", f"{OP}/aftersales/{MISSING}/reject", {"reason": "x"}, {"客服"}),
+    "receive_return": ("post", f"{OP}/aftersales/{MISSING}/receive-return", None, {"供应链"}),
+    "ship_order": ("post", f"{OP}/orders/{MISSING}/ship", {"tracking_company": "顺丰", "tracking_number": "SF1"}, {"供应链"}),
+    "cancel_order": ("post", f"{OP}/orders/{MISSING}/cancel", {"reason": "x"}, {"客服"}),
+    "refund_money": ("post", f"{OP}/orders/lines/{MISSING}/refund", {"amount_fen": 100, "reason": "x"}, {"财务"}),
+    "approve_withdrawal": ("post", f"{OP}/withdrawals/{MISSING}/approve", {"note": ""}, {"财务"}),
+    "reject_withdrawal": ("post", f"{OP}/withdrawals/{MISSING}/reject", {"reason": "x"}, {"财务"}),
+    "payout_batch": ("post", f"{OP}/withdrawals/batches", {"channel": ""}, {"财务"}),
+    "approve_payout": ("post", f"{OP}/approvals/{MISSING}/approve", {"note": ""}, {"财务"}),
+    "reject_payout": ("post", f"{OP}/approvals/{MISSING}/reject", {"reason": "x"}, {"财务"}),
+    "propose_team_bonus": ("post", f"{OP}/commissions/team-bonus/run", {"month": "2001-01"}, {"运营"}),
+    "propose_rung": ("post", f"{OP}/growth/invitation-rungs", {"invites": 0, "reward": "gift"}, {"运营"}),
+    "propose_prize_close": ("post", f"{OP}/growth/leaderboard-closes", {"board": "likes", "period_kind": "month"}, {"运营"}),
+}
+
+# (model, admin action) → the groups that see it in the console.
+ADMIN_DUTIES = {
+    (AfterSale, "approve"): {"客服"},
+    (AfterSale, "reject"): {"客服"},
+    (AfterSale, "receive_return"): {"供应链"},
+    (Order, "cancel_orders"): {"客服"},
+    (Withdrawal, "approve"): {"财务"},
+    (Withdrawal, "reject"): {"财务"},
+    (Withdrawal, "make_batch"): {"财务"},
+    (ApprovalRequest, "approve"): {"财务"},
+    (ApprovalRequest, "reject"): {"财务"},
+}
+
+
+def member_of(name):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=name))
+    return type(user).objects.get(pk=user.pk)
+
+
+def call(client, user, method, path, body):
+    headers = {"Authorization": f"Bearer {issue_token(user=user)}"}
+    data = json.dumps(body) if body is not None else "{}"
+    return getattr(client, method)(path, data, content_type="application/json", headers=headers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("duty", sorted(API_DUTIES))
+def test_api_cell(client, group, duty):
+    method, path, body, allowed = API_DUTIES[duty]
+    response = call(client, member_of(group), method, path, body)
+    if group in allowed:
+        assert response.status_code in (200, 201, 400, 404, 409), (group, duty, response.content)
+        assert response.json().get("code") != "forbidden"
+    else:
+        assert response.status_code == 403, (group, duty, response.content)
+        assert response.json()["code"] == "forbidden"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group", GROUPS)
+@pytest.mark.parametrize("duty", sorted(ADMIN_DUTIES, key=lambda d: (d[0].__name__, d[1])))
+def test_console_cell(group, duty):
+    model, action = duty
+    request = RequestFactory().get("/admin/")
+    request.user = member_of(group)
+    actions = admin.site._registry[model].get_actions(request)
+    assert (action in actions) == (group in ADMIN_DUTIES[duty]), (group, model.__name__, action)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group", GROUPS)
+def test_console_ship_page(client, group):
+    order = Order.objects.create(
+        user=UserFactory(), number=f"T{group.encode().hex()[:10]}", status="paid", receiver="王", receiver_phone="13800000000",
+        province="北京", city="北京", district="东城", address_detail="一号", goods_fen=100, total_fen=100, paid_fen=100,
+    )
+    client.force_login(member_of(group))
+    response = client.get(f"/admin/orders/order/{order.pk}/ship/")
+    assert (response.status_code == 200) == (group == "供应链"), (group, response.status_code)
+
+
+@pytest.mark.django_db
+def test_no_group_but_finance_may_decide_and_nobody_keeps_the_broad_order_permissions():
+    holders = {
+        name
+        for name in GROUPS
+        if Group.objects.get(name=name).permissions.filter(codename="decide_approvalrequest").exists()
+    }
+    assert holders == {"财务"}
+    for name in GROUPS:
+        codenames = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+        assert not codenames & {"change_order", "change_aftersale", "change_orderline"}, name
+
+
+@pytest.mark.django_db
+def test_existing_databases_lose_the_retired_defaults_and_keep_the_operators_own():
+    supply = Group.objects.get(name="供应链")
+    broad = Permission.objects.get(content_type__app_label="orders", codename="change_aftersale")
+    own = Permission.objects.get(content_type__app_label="orders", codename="delete_address")
+    supply.permissions.add(broad, own)  # as an earlier version granted (broad) and an operator added (own)
+    ensure_staff_groups()
+    codenames = set(supply.permissions.values_list("codename", flat=True))
+    assert "change_aftersale" not in codenames
+    assert {"delete_address", "ship_order", "receive_return"} <= codenames
+
+
+def test_the_matrix_names_every_group():
+    assert set(STAFF_GROUPS) == set(GROUPS)

@@ -1,0 +1,92 @@
+"""The schedule: every periodic job, its cadence and the period it acts on. One table, read by the
+scheduler (which enqueues each job once per period) and by `run_jobs` (which runs them in-process).
+
+A period key names one run of a job:
+- every minute: the UTC minute, "2026-12-06T07:31Z" (the order sweeps act on "what is due now");
+- daily: the local day, "2026-12-06" (the settlement batch of the operator's schedule that is due
+  that day; on a weekly or monthly schedule the batch runs on its day and the other days do nothing);
+- monthly: the closed local month the job is for, "2026-11", due from local midnight on the 1st of
+  the next month. The month is passed to the task, so a task that waits in the queue past another
+  month boundary still pays and evaluates the right month.
+
+A scheduler that was stopped does not replay the periods it missed: the minute and day jobs act on
+what is due when they run (a missed settlement day is caught up by the next batch), and a monthly
+job is due for the whole following month. An older month is run by hand (`run_team_bonus --month`,
+`run_level_evaluation --month`, `close_leaderboards --period`).
+
+Jobs of one tick are enqueued in table order, and a single worker takes them in that order; with
+several workers they may run side by side, which every job allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common import periods
+
+from . import tasks
+from .errors import JobsError
+
+
+class Cadence(StrEnum):
+    MINUTE = "minute"
+    DAY = "day"
+    MONTH = "month"
+
+
+def period_key(cadence: Cadence, now: datetime) -> str:
+    if cadence == Cadence.MINUTE:
+        return f"{now.astimezone(UTC):%Y-%m-%dT%H:%M}Z"
+    if cadence == Cadence.DAY:
+        return f"{periods.local_today(now):%Y-%m-%d}"
+    return periods.previous_month(now)
+
+
+def _no_arguments(key: str) -> dict[str, Any]:
+    return {}
+
+
+def _month(key: str) -> dict[str, Any]:
+    return {"month": key}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: Any  # a django task (tasks.*)
+    cadence: Cadence
+    label: Any
+    arguments: Callable[[str], dict[str, Any]] = _no_arguments
+
+    def period_key(self, now: datetime) -> str:
+        return period_key(self.cadence, now)
+
+    def run_now(self, now: datetime | None = None) -> dict[str, int]:
+        """Run the job's current period here, in this process (not through the queue)."""
+        return self.task.call(**self.arguments(self.period_key(now or timezone.now())))
+
+
+SCHEDULE: tuple[Job, ...] = (
+    Job("orders.sweep", tasks.sweep_orders, Cadence.MINUTE, _("订单超时取消、自动收货与完成")),
+    Job("payments.refund_resend", tasks.resend_refunds, Cadence.MINUTE, _("重发未确认的微信退款")),
+    Job("commissions.settlement", tasks.settle_commissions, Cadence.DAY, _("佣金结算批次")),
+    Job("commissions.team_bonus", tasks.propose_team_bonus, Cadence.MONTH, _("上月团队奖励（提交审批）"), _month),
+    Job("growth.level_evaluation", tasks.evaluate_levels, Cadence.MONTH, _("上月分销等级评估"), _month),
+    Job("growth.leaderboard_close", tasks.close_leaderboards, Cadence.MONTH, _("排行榜结榜发奖")),
+    Job("jobs.prune", tasks.prune_history, Cadence.DAY, _("清理过期的任务记录")),
+)
+
+
+def job_named(name: str) -> Job:
+    for job in SCHEDULE:
+        if job.name == name:
+            return job
+    raise JobsError("unknown_job", gettext("没有这个定时任务：%(name)s") % {"name": name}, {"job": name}, status=404)

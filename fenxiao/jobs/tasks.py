@@ -1,0 +1,91 @@
+"""The background tasks: each wraps one app's idempotent job, so a task run twice, or killed half-way
+and run again, changes nothing more than running it once. They run on the task workers
+(`manage.py db_worker`); `run_scheduler` enqueues them on the cadence of `schedule.SCHEDULE`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+try:  # Django 6 ships the task API; before it, the backport provides the same one.
+    from django.tasks import task
+except ImportError:  # pragma: no cover - depends on the Django version
+    from django_tasks import task
+
+from fenxiao.commissions import tasks as commission_tasks
+from fenxiao.growth import tasks as growth_tasks
+from fenxiao.orders import tasks as order_tasks
+from fenxiao.payments import tasks as payment_tasks
+
+
+@task()
+def sweep_orders() -> dict[str, int]:
+    """Cancel unpaid orders past their deadline, receive shipped ones, complete closed ones."""
+    return order_tasks.run_all()
+
+
+@task()
+def resend_refunds() -> dict[str, int]:
+    """WeChat Pay refunds recorded but never acknowledged go out again under their own refund number."""
+    return payment_tasks.resend_pending_refunds()
+
+
+@task()
+def settle_commissions() -> dict[str, int]:
+    """The settlement batch due now (daily T+N, weekly or monthly by the operator's settings)."""
+    return commission_tasks.run_settlement()
+
+
+@task()
+def propose_team_bonus(month: str) -> dict[str, int]:
+    """The month's team bonus, proposed for finance's approval (paid when approved)."""
+    return commission_tasks.run_team_bonus(month=month)
+
+
+@task()
+def evaluate_levels(month: str) -> dict[str, int]:
+    return growth_tasks.run_level_evaluation(month=month)
+
+
+@task()
+def close_leaderboards() -> dict[str, int]:
+    return growth_tasks.run_leaderboard_close()
+
+
+@task()
+def prune_history() -> dict[str, int]:
+    """Forget finished task results and enqueue records past their keeping time. A job's record for its
+    current period is always kept, so pruning never lets a period be enqueued twice."""
+    from django_tasks_db.models import DBTaskResult
+
+    from .models import ScheduledRun
+    from .schedule import SCHEDULE
+
+    now = timezone.now()
+    keep = now - timedelta(days=keep_days())
+    keep_failed = now - timedelta(days=keep_failed_days())
+    results = DBTaskResult.objects.successful().filter(finished_at__lt=keep).delete()[0]
+    results += DBTaskResult.objects.failed().filter(finished_at__lt=keep_failed).delete()[0]
+    runs = 0
+    for job in SCHEDULE:
+        deleted, _kinds = (
+            ScheduledRun.objects.filter(job=job.name, enqueued_at__lt=keep).exclude(period_key=job.period_key(now)).delete()
+        )
+        runs += deleted
+    return {"task_results_pruned": results, "scheduled_runs_pruned": runs}
+
+
+@task()
+def noop() -> dict[str, int]:
+    """Does nothing: for measuring the queue itself and for checking that a worker is alive."""
+    return {}
+
+
+def keep_days() -> int:
+    return int(getattr(settings, "FENXIAO_JOBS_KEEP_DAYS", 30))
+
+
+def keep_failed_days() -> int:
+    return int(getattr(settings, "FENXIAO_JOBS_KEEP_FAILED_DAYS", 90))
