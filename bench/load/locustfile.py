@@ -32,13 +32,19 @@ ADDRESS = {
 }
 OPENID = "oLoad" + "x" * 23
 PROXY = {"X-Forwarded-Proto": "https"}  # as the TLS-terminating proxy in front of gunicorn sends
+# Think time between a user's requests, scaled: 1 is people reading pages, 0 is a saturation run.
+WAIT_SCALE = float(os.environ.get("LOAD_WAIT_SCALE", "1"))
+
+
+def think(low: float, high: float):
+    return between(low * WAIT_SCALE, high * WAIT_SCALE)
 
 
 class ShareVisitor(HttpUser):
     """Opens a distributor's share link (shop or product) from a WeChat chat."""
 
     weight = 5
-    wait_time = between(0.5, 2)
+    wait_time = think(0.5, 2)
 
     @task(2)
     def share_shop(self):
@@ -52,7 +58,7 @@ class ShareVisitor(HttpUser):
 
 class Shopper(HttpUser):
     weight = 3
-    wait_time = between(0.5, 2)
+    wait_time = think(0.5, 2)
 
     @task(1)
     def home(self):
@@ -67,7 +73,7 @@ class Buyer(HttpUser):
     """Quotes, places an order, asks for a JSAPI payment and is notified paid by WeChat Pay."""
 
     weight = 2
-    wait_time = between(1, 3)
+    wait_time = think(1, 3)
 
     def on_start(self):
         self.token = random.choice(FIXTURE["tokens"])

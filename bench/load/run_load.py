@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--wait-scale", type=float, default=1.0, help="think time between requests; 0 saturates")
+    parser.add_argument("--label", default="", help="added to the results file name")
     parser.add_argument("--out", default=str(ROOT / "bench" / "load"))
     args = parser.parse_args()
 
@@ -117,8 +119,9 @@ def main() -> None:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.2)
-        stem = Path(args.out) / f"locust-{datetime.now():%Y%m%d-%H%M}"
+        stem = work / "locust"
         load_env = dict(base_env, LOAD_FIXTURE=str(fixture), LOAD_KEYS=str(keys), LOAD_DATABASE_URL=db_url,
+                        LOAD_WAIT_SCALE=str(args.wait_scale),
                         PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="config.settings.dev")
         subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(ROOT / "bench/load/locustfile.py"), "--headless",
@@ -133,7 +136,7 @@ def main() -> None:
         server.wait(timeout=30)
         fake.stop()
     report = _report(stem.with_name(stem.name + "_stats.csv"), args, baseline, paid)
-    out = Path(args.out) / f"results-{datetime.now():%Y-%m-%d}.md"
+    out = Path(args.out) / f"results-{datetime.now():%Y-%m-%d}{'-' + args.label if args.label else ''}.md"
     out.write_text(report, encoding="utf-8")
     print(report)
     print(f"written to {out}")
@@ -179,7 +182,8 @@ def _report(stats_csv: Path, args, baseline: dict, paid: dict) -> str:
         f"# Load test {datetime.now():%Y-%m-%d %H:%M}",
         "",
         f"gunicorn {args.workers} workers (production settings), PostgreSQL, {args.users} locust users "
-        f"(share visitors 5 : shoppers 3 : buyers 2), {args.minutes:g} minutes, locust on the same 2-core machine.",
+        f"(share visitors 5 : shoppers 3 : buyers 2), think time × {args.wait_scale:g}, {args.minutes:g} minutes, "
+        "locust on the same 2-core machine.",
         "",
         "| request | count | failures | error rate | req/s | median ms | p95 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
