@@ -28,14 +28,17 @@ def _books_balance_after_the_suite(request, django_db_setup, django_db_blocker):
 
     used_database = "default" in _get_databases_for_setup(request.session.items)[0]
     yield
+    from fenxiao.commissions.selectors import reconciliation
     from fenxiao.ledger.selectors import violations
 
     if not used_database:
         return  # no test used the database, so none was created: nothing to check (and never the real one)
     with django_db_blocker.unblock():
         problems = [v.message for v in violations()]
+        books = reconciliation()
         _end_other_sessions()
     assert not problems, f"ledger_check fails after the test suite: {problems[:5]}"
+    assert books.ok, f"the commission reconciliation fails after the test suite: {books}"
 
 
 def _end_other_sessions() -> None:

@@ -28,6 +28,7 @@ VIEW_PERMISSION = "commissions.view_commission"
 FIGURE_LABELS = (
     ("commission_expense_fen", _("佣金费用")),
     ("team_bonus_expense_fen", _("团队奖励费用")),
+    ("reward_expense_fen", _("邀请奖励与排行榜奖金费用")),
     ("pending_fen", _("待结算（预估收益）")),
     ("available_fen", _("可提现（已扣欠款）")),
     ("debt_fen", _("分销商欠款")),
@@ -77,7 +78,7 @@ def reconciliation_view(request, *, site: admin.AdminSite):
             "month": m.month,
             "amounts": [
                 yuan(v)
-                for v in (m.accrued_fen, m.cancelled_fen, m.settled_fen, m.clawed_back_fen, m.team_bonus_fen, m.paid_out_fen, m.fees_fen)
+                for v in (m.accrued_fen, m.cancelled_fen, m.settled_fen, m.clawed_back_fen, m.team_bonus_fen, m.rewards_fen, m.paid_out_fen, m.fees_fen)
             ],
         }
         for m in report.months

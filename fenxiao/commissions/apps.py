@@ -10,7 +10,7 @@ class CommissionsConfig(AppConfig):
     def ready(self) -> None:
         from fenxiao.approvals.registry import register_kind
 
-        from . import receivers
+        from . import postings, receivers  # noqa: F401  (postings registers the app's kinds)
         from .services import team_bonus
 
         receivers.connect()

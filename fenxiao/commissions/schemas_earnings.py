@@ -100,6 +100,7 @@ class MonthTotalsOut(Schema):
     settled_fen: int
     clawed_back_fen: int
     team_bonus_fen: int
+    rewards_fen: int = Field(..., description="邀请奖励与排行榜奖金")
     withdrawn_fen: int
     returned_fen: int
     paid_fen: int

@@ -20,6 +20,7 @@ from fenxiao.distribution.selectors import distributor_for_user
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import DEBIT_NORMAL_KINDS, Account, Entry, Side
 
+from . import postings
 from .errors import CommissionError
 from .models import Commission, TeamBonus
 from .services import (
@@ -133,25 +134,15 @@ ORDER_STATUSES = (Commission.Status.PENDING, Commission.Status.SETTLED, Commissi
 MAX_PAGE_SIZE = 50
 
 
-# What each kind of posting reads like on a statement; withdrawals post kinds starting "withdrawal_".
-KIND_LABELS = {
-    KIND_ACCRUE: _("预估佣金"),
-    KIND_SETTLE: _("佣金结算"),
-    KIND_CANCEL: _("退款取消佣金"),
-    KIND_CLAWBACK: _("退款追回佣金"),
-    KIND_TEAM_BONUS: _("团队奖励"),
-    "withdrawal_request": _("申请提现"),
-    "withdrawal_return": _("提现退回"),
-    "withdrawal_paid": _("提现打款"),
-}
-
-
 def kind_label(kind: str) -> str:
-    if kind in KIND_LABELS:
-        return str(KIND_LABELS[kind])
-    if kind.startswith(WITHDRAWAL_KIND_PREFIX):
-        return gettext("提现")
-    return gettext("其他")
+    """What a posting reads like on a statement: the label its kind was registered with."""
+    return postings.label(kind)
+
+
+def _reward_kinds() -> set[str]:
+    """Kinds that pay a distributor from an expense other than commission and team bonus."""
+    rewards = set(postings.reward_expense_accounts())
+    return {entry.kind for entry in postings.registered() if entry.expense_account in rewards}
 
 
 def earner_for_user(user):
@@ -492,6 +483,7 @@ class MonthTotals:
     settled_fen: int = 0  # pending → available
     clawed_back_fen: int = 0  # refunds after settlement
     team_bonus_fen: int = 0
+    rewards_fen: int = 0  # invitation rewards, leaderboard prizes and other registered rewards
     withdrawn_fen: int = 0  # requested: available → withdrawing (and any fee taken with it)
     returned_fen: int = 0  # rejected requests given back to available
     paid_fen: int = 0  # paid out of withdrawing
@@ -534,6 +526,7 @@ def _month_totals(accounts: dict[str, AccountStatement]) -> MonthTotals:
         settled_fen=total("available", {KIND_SETTLE}),
         clawed_back_fen=total("available", {KIND_CLAWBACK}, sign=-1),
         team_bonus_fen=total("available", {KIND_TEAM_BONUS}),
+        rewards_fen=total("available", _reward_kinds()),
         withdrawn_fen=total("available", prefix=WITHDRAWAL_KIND_PREFIX, sign=-1),
         returned_fen=total("available", prefix=WITHDRAWAL_KIND_PREFIX),
         paid_fen=total("withdrawing", sign=-1, skip_txns=returned_txns),
@@ -592,6 +585,7 @@ class LedgerFigures:
 
     commission_expense_fen: int
     team_bonus_expense_fen: int
+    reward_expense_fen: int  # every other registered expense that pays distributors (rewards, prizes)
     pending_fen: int
     available_fen: int  # net: positive balances less debts
     debt_fen: int  # what distributors owe (the negative available balances, as a positive amount)
@@ -601,7 +595,7 @@ class LedgerFigures:
 
     @property
     def expense_fen(self) -> int:
-        return self.commission_expense_fen + self.team_bonus_expense_fen
+        return self.commission_expense_fen + self.team_bonus_expense_fen + self.reward_expense_fen
 
     @property
     def payable_fen(self) -> int:
@@ -654,6 +648,7 @@ class MonthFlow:
     settled_fen: int
     clawed_back_fen: int
     team_bonus_fen: int
+    rewards_fen: int
     paid_out_fen: int
     fees_fen: int
 
@@ -693,11 +688,15 @@ class Reconciliation:
 PLATFORM_ACCOUNTS = (EXPENSE_ACCOUNT, TEAM_BONUS_EXPENSE_ACCOUNT, CASH_ACCOUNT, WITHDRAWAL_FEE_ACCOUNT)
 
 
+def _platform_accounts() -> tuple[str, ...]:
+    return PLATFORM_ACCOUNTS + postings.reward_expense_accounts()
+
+
 def _figures() -> tuple[LedgerFigures, LedgerFigures]:
     """(from entries, from cached balances): two queries."""
     platform = {
         code: (int(derived or 0), cached)
-        for code, derived, cached in Account.objects.filter(code__in=PLATFORM_ACCOUNTS)
+        for code, derived, cached in Account.objects.filter(code__in=_platform_accounts())
         .order_by()
         .annotate(derived=_derived_balance())
         .values_list("code", "derived", "balance_fen")
@@ -732,6 +731,7 @@ def _figures() -> tuple[LedgerFigures, LedgerFigures]:
             LedgerFigures(
                 commission_expense_fen=pick(EXPENSE_ACCOUNT, which),
                 team_bonus_expense_fen=pick(TEAM_BONUS_EXPENSE_ACCOUNT, which),
+                reward_expense_fen=sum(pick(code, which) for code in postings.reward_expense_accounts()),
                 pending_fen=int(mine[f"pending_{column}"]),
                 available_fen=int(mine[f"available_{column}"]),
                 debt_fen=-int(mine[f"debt_{column}"]),
@@ -780,7 +780,7 @@ def _month_flows() -> tuple[MonthFlow, ...]:
     expense = Q(account__code=EXPENSE_ACCOUNT)
     grouped = (
         Entry.objects.filter(
-            Q(account__code__in=PLATFORM_ACCOUNTS)
+            Q(account__code__in=_platform_accounts())
             | Q(account__code__startswith=DISTRIBUTOR_PREFIX, account__code__endswith=":available", transaction__kind=KIND_SETTLE)
         )
         .annotate(month=TruncMonth("created_at", tzinfo=tz))
@@ -792,6 +792,7 @@ def _month_flows() -> tuple[MonthFlow, ...]:
             clawed=Sum(-_debit_positive(), filter=expense & Q(transaction__kind=KIND_CLAWBACK), default=0),
             settled=Sum(_credit_positive(), filter=Q(account__code__endswith=":available", transaction__kind=KIND_SETTLE), default=0),
             bonus=Sum(_debit_positive(), filter=Q(account__code=TEAM_BONUS_EXPENSE_ACCOUNT), default=0),
+            rewards=Sum(_debit_positive(), filter=Q(account__code__in=postings.reward_expense_accounts()), default=0),
             paid=Sum(-_debit_positive(), filter=Q(account__code=CASH_ACCOUNT), default=0),
             fees=Sum(_credit_positive(), filter=Q(account__code=WITHDRAWAL_FEE_ACCOUNT), default=0),
         )
@@ -805,6 +806,7 @@ def _month_flows() -> tuple[MonthFlow, ...]:
             settled_fen=row["settled"],
             clawed_back_fen=row["clawed"],
             team_bonus_fen=row["bonus"],
+            rewards_fen=row["rewards"],
             paid_out_fen=row["paid"],
             fees_fen=row["fees"],
         )

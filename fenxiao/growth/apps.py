@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class GrowthConfig(AppConfig):
@@ -9,10 +9,19 @@ class GrowthConfig(AppConfig):
 
     def ready(self) -> None:
         from fenxiao.approvals.registry import register_kind
+        from fenxiao.commissions import postings
 
         from . import receivers, services, services_prizes
 
         receivers.connect()
+        postings.register(
+            services.REWARD_LEDGER_KIND, gettext_lazy("邀请奖励"),
+            expense_account=services.REWARD_EXPENSE_ACCOUNT, expense_name=gettext_lazy("邀请奖励费用"),
+        )
+        postings.register(
+            services_prizes.LEDGER_KIND, gettext_lazy("排行榜奖金"),
+            expense_account=services_prizes.PRIZE_EXPENSE_ACCOUNT, expense_name=gettext_lazy("排行榜奖金费用"),
+        )
         register_kind(
             services.RUNG_CASH_APPROVAL, label=pgettext_lazy("approval kind", "邀请阶梯现金奖励"), on_approve=services.approve_rung_cash
         )

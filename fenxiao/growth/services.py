@@ -467,6 +467,7 @@ def run_monthly_evaluation(month: str | None = None, now: datetime | None = None
 # --- invitation ladder ------------------------------------------------------------------------------
 
 REWARD_EXPENSE_ACCOUNT = "platform:invitation_reward_expense"
+REWARD_LEDGER_KIND = "invitation_reward"
 
 
 def heads_only_warning(rung) -> str:
@@ -565,9 +566,7 @@ def approve_rung_cash(request, actor) -> dict:
 def claim_invitation_reward(*, distributor: Distributor, rung_id: int, now: datetime | None = None):
     """Claim a reached rung. Each rung is paid once per distributor: claiming again returns the
     reward already given and posts nothing."""
-    from fenxiao.commissions.services import available_account, ensure_distributor_accounts
-    from fenxiao.ledger import services as ledger
-    from fenxiao.ledger.models import AccountKind
+    from fenxiao.commissions.postings import credit_available
 
     from .models import InvitationReward, InvitationRung
     from .selectors import invitation_counts
@@ -605,15 +604,10 @@ def claim_invitation_reward(*, distributor: Distributor, rung_id: int, now: date
                 created_at=now or timezone.now(),
             )
             if rung.reward == InvitationRung.Reward.CASH and rung.cash_fen > 0:
-                ensure_distributor_accounts([distributor.pk])
-                ledger.open_accounts({REWARD_EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("邀请奖励费用")}})
-                txn = ledger.post(
+                txn = credit_available(
+                    {distributor.pk: rung.cash_fen},
+                    kind=REWARD_LEDGER_KIND,
                     idempotency_key=f"invitation_reward:{distributor.pk}:{rung.pk}",
-                    kind="invitation_reward",
-                    entries=[
-                        (REWARD_EXPENSE_ACCOUNT, "debit", rung.cash_fen),
-                        (available_account(distributor.pk), "credit", rung.cash_fen),
-                    ],
                     memo=gettext("邀请 %(n)s 人阶梯奖励") % {"n": rung.invites},
                     reference=distributor.code,
                 )

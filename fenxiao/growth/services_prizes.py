@@ -315,9 +315,7 @@ def _propose_cash(close: LeaderboardClose, *, people, actor=None):
 def pay_approved_prizes(request, actor) -> dict:
     """Approval handler: post a close's cash awards to the winners' available balances, once (the
     ledger key is the close's)."""
-    from fenxiao.commissions.services import available_account, ensure_distributor_accounts
-    from fenxiao.ledger import services as ledger
-    from fenxiao.ledger.models import AccountKind
+    from fenxiao.commissions.postings import credit_available
 
     close = LeaderboardClose.objects.select_for_update().get(pk=request.payload["close_id"])
     cash = list(close.awards.filter(cash_fen__gt=0).order_by("pk").values_list("distributor_id", "cash_fen"))
@@ -325,16 +323,17 @@ def pay_approved_prizes(request, actor) -> dict:
     if total != request.amount_fen:
         raise GrowthError("prize_changed", gettext("奖金与审批金额不一致"), {"cash_fen": total}, status=409)
     if close.ledger_transaction_id is None and cash:
-        ensure_distributor_accounts([d for d, _amount in cash])
-        ledger.open_accounts({PRIZE_EXPENSE_ACCOUNT: {"kind": AccountKind.EXPENSE, "name": gettext("排行榜奖金费用")}})
+        credits: dict[int, int] = {}
+        for distributor_id, amount in cash:
+            credits[distributor_id] = credits.get(distributor_id, 0) + amount
         key = ledger_key(close.board, close.period_kind, close.period)
-        txn = ledger.post(
-            idempotency_key=key,
+        txn = credit_available(
+            credits,
             kind=LEDGER_KIND,
-            entries=[(PRIZE_EXPENSE_ACCOUNT, "debit", total)] + [(available_account(d), "credit", amount) for d, amount in cash],
+            idempotency_key=key,
             memo=gettext("%(period)s 排行榜奖金（%(n)d 人）") % {"period": close.period, "n": len(cash)},
             reference=key,
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=actor,
         )
         close.ledger_transaction_id = txn.pk
         close.save(update_fields=["ledger_transaction_id"])

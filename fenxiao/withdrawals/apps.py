@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class WithdrawalsConfig(AppConfig):
@@ -11,11 +11,17 @@ class WithdrawalsConfig(AppConfig):
         from django.core import checks
 
         from fenxiao.approvals.registry import register_kind
+        from fenxiao.commissions import postings
 
         from . import crypto
         from .services import payouts
 
         checks.register(crypto.check_field_key, checks.Tags.security)
+        from .services import KIND_PAID, KIND_REQUEST, KIND_RETURN
+
+        postings.register(KIND_REQUEST, gettext_lazy("申请提现"))
+        postings.register(KIND_RETURN, gettext_lazy("提现退回"))
+        postings.register(KIND_PAID, gettext_lazy("提现打款"))
         register_kind(
             payouts.BATCH_APPROVAL,
             label=pgettext_lazy("approval kind", "打款批次"),

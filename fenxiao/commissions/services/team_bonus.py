@@ -31,13 +31,10 @@ from django.utils.translation import gettext
 from fenxiao.common import periods
 from fenxiao.common.money import apply_rate, format_rate, yuan
 from fenxiao.distribution.models import Distributor
-from fenxiao.ledger import services as ledger
-from fenxiao.ledger.models import Side
 from fenxiao.orders.models import Order, OrderLine
 
 from ..errors import CommissionError
 from ..models import TeamBonus
-from . import TEAM_BONUS_EXPENSE_ACCOUNT, available_account, ensure_distributor_accounts
 
 KIND_TEAM_BONUS = "team_bonus"
 APPROVED = Distributor.Status.APPROVED
@@ -214,13 +211,12 @@ def _pay(period: MonthPeriod, actor) -> TeamBonusRun:
     if not payable:
         return TeamBonusRun(month=period.label, created=False, partner_count=0, team_sales_fen=0, amount_fen=0, ledger_transaction_id=None)
     total = sum(f.amount_fen for f in payable)
-    ensure_distributor_accounts([f.distributor_id for f in payable])
-    entries = [(TEAM_BONUS_EXPENSE_ACCOUNT, Side.DEBIT, total)]
-    entries += [(available_account(f.distributor_id), Side.CREDIT, f.amount_fen) for f in payable]
-    txn = ledger.post(
-        idempotency_key=ledger_key(period.label),
+    from ..postings import credit_available
+
+    txn = credit_available(
+        {f.distributor_id: f.amount_fen for f in payable},
         kind=KIND_TEAM_BONUS,
-        entries=entries,
+        idempotency_key=ledger_key(period.label),
         memo=gettext("%(month)s 团队奖励（%(count)d 位合伙人）") % {"month": period.label, "count": len(payable)},
         reference=ledger_key(period.label),
         actor=actor if getattr(actor, "pk", None) is not None else None,
