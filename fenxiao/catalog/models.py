@@ -17,6 +17,23 @@ def sellable_sku_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}is_active": True, f"{prefix}retail_fen__gt": 0})
 
 
+def purchasable_sku_q(prefix: str = "") -> Q:
+    """What a buyer may put in a cart and order: a sellable SKU of a product on the shelf in an active
+    category. The shop, the cart, checkout and the order all ask this one rule (stock is checked when
+    it is reserved)."""
+    return sellable_sku_q(prefix) & Q(
+        **{f"{prefix}product__is_on_shelf": True, f"{prefix}product__category__is_active": True}
+    )
+
+
+def is_purchasable(sku) -> bool:
+    """`purchasable_sku_q` for a SKU already loaded with its product and category."""
+    product = sku.product
+    return bool(
+        sku.is_active and sku.retail_fen > 0 and product.is_on_shelf and product.category.is_active
+    )
+
+
 class Category(models.Model):
     name = models.CharField(_("名称"), max_length=40, unique=True)
     slug = models.SlugField(_("标识"), max_length=40, unique=True)

@@ -4,7 +4,7 @@ from .models import Address, AfterSale, CartLine, Order, OrderEvent, OrderLine
 
 
 def cart_lines(user) -> QuerySet[CartLine]:
-    return CartLine.objects.filter(user=user).select_related("sku__product")
+    return CartLine.objects.filter(user=user).select_related("sku__product__category")
 
 
 def orders_for_user(user, *, status: str | None = None) -> QuerySet[Order]:

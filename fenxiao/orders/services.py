@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from fenxiao.catalog.models import Sku
+from fenxiao.catalog.models import Sku, purchasable_sku_q
 from fenxiao.common.duties import refuse_own
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
@@ -126,8 +126,8 @@ def _check_quantity(quantity) -> int:
 
 
 def _sellable_sku(sku_id: int) -> Sku:
-    sku = Sku.objects.select_related("product").filter(pk=sku_id).first()
-    if sku is None or not sku.is_active or not sku.product.is_on_shelf:
+    sku = Sku.objects.select_related("product").filter(purchasable_sku_q(), pk=sku_id).first()
+    if sku is None:
         raise OrderError("sku_unavailable", gettext("该商品已下架或不存在"), {"sku_id": sku_id}, status=404)
     return sku
 
@@ -220,8 +220,8 @@ def attribution_for(user):
 
 def quote_items(*, user, items) -> tuple[dict[int, Sku], object]:
     merged = _merge_items(items)
-    skus = Sku.objects.select_related("product").in_bulk(list(merged))
-    missing = [sku_id for sku_id in merged if sku_id not in skus or not skus[sku_id].is_active or not skus[sku_id].product.is_on_shelf]
+    skus = Sku.objects.select_related("product").filter(purchasable_sku_q()).in_bulk(list(merged))
+    missing = [sku_id for sku_id in merged if sku_id not in skus]
     if missing:
         raise OrderError("sku_unavailable", gettext("部分商品已下架或不存在"), {"sku_ids": missing}, status=404)
     ordered = sorted(merged)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from fenxiao.catalog.models import is_purchasable
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import parse_yuan, yuan
 from fenxiao.common.phone import mask_name, mask_phone
@@ -100,7 +101,7 @@ def _shipping_hint(breakdown: dict) -> dict:
 
 
 def _sellable(sku) -> bool:
-    return sku.is_active and sku.product.is_on_shelf
+    return is_purchasable(sku)
 
 
 def _own_order(request: HttpRequest, order_id: int) -> Order | None:
