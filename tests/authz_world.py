@@ -17,7 +17,7 @@ from fenxiao.orders import services as orders
 from fenxiao.withdrawals import services as withdrawals
 from fenxiao.withdrawals.models import PayoutBatch
 from fenxiao.withdrawals.tests.conftest import fund, make_id
-from tests.factories import DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
+from tests.factories import ADDRESS, DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
 
 ANONYMOUS = "anonymous"
 CONSUMER = "consumer"
@@ -28,14 +28,6 @@ SUPERUSER = "superuser"
 ROLES = [ANONYMOUS, CONSUMER, DISTRIBUTOR, SUSPENDED, OPERATIONS, FINANCE, SERVICE, SUPPLY, SUPERUSER]
 STAFF_GROUPS = (OPERATIONS, FINANCE, SERVICE, SUPPLY)
 
-ADDRESS = {
-    "receiver": "王小明",
-    "phone": "13812345678",
-    "province": "浙江省",
-    "city": "杭州市",
-    "district": "西湖区",
-    "detail": "文三路 100 号",
-}
 
 
 @dataclass

@@ -108,3 +108,14 @@ class SkuFactory(factory.django.DjangoModelFactory):
     def stock(obj, create, extracted, **kwargs):
         if create:
             StockRecord.objects.create(sku=obj, location=MAIN_LOCATION, on_hand=100 if extracted is None else extracted)
+
+
+# A valid mainland shipping address for orders placed by tests (copy it: `dict(ADDRESS)`).
+ADDRESS = {
+    "receiver": "王小明",
+    "phone": "13812345678",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "detail": "文三路 100 号 3 幢 501",
+}

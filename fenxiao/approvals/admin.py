@@ -5,8 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyInline
-from fenxiao.common.errors import DomainError
+from fenxiao.common.admin import ReadOnlyInline, act_on_each
 from fenxiao.common.money import yuan
 
 from . import registry, services
@@ -78,16 +77,10 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
         return f"¥{yuan(obj.amount_fen)}"
 
     def _each(self, request, queryset, func, **kwargs):
-        done = 0
-        for item in queryset.order_by("id"):
-            try:
-                func(request_id=item.pk, actor=request.user, **kwargs)
-            except DomainError as exc:
-                self.message_user(request, f"#{item.pk}: {exc.message}", messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, gettext("已处理 %(n)d 项审批") % {"n": done})
+        act_on_each(
+            self, request, queryset.order_by("id"), lambda item: func(request_id=item.pk, actor=request.user, **kwargs),
+            name=lambda item: f"#{item.pk}", done_message=lambda n: gettext("已处理 %(n)d 项审批") % {"n": n},
+        )
 
     @admin.action(description=_("批准所选（执行发放）"), permissions=["decide"])
     def approve(self, request, queryset):

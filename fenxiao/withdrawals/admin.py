@@ -15,7 +15,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyInline
+from fenxiao.common.admin import ReadOnlyInline, act_on_each
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import format_rate, yuan
 from fenxiao.common.phone import mask_phone
@@ -90,16 +90,10 @@ class WithdrawalAdmin(admin.ModelAdmin):
         return _money(obj.net_fen)
 
     def _each(self, request, queryset, func, **kwargs):
-        done = 0
-        for withdrawal in queryset.order_by("id"):
-            try:
-                func(withdrawal_id=withdrawal.pk, actor=request.user, **kwargs)
-            except DomainError as exc:
-                self.message_user(request, f"{withdrawal.number}: {exc.message}", messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, ngettext("已处理 %(n)d 笔提现", "已处理 %(n)d 笔提现", done) % {"n": done})
+        act_on_each(
+            self, request, queryset.order_by("id"), lambda w: func(withdrawal_id=w.pk, actor=request.user, **kwargs),
+            name=lambda w: w.number, done_message=lambda n: ngettext("已处理 %(n)d 笔提现", "已处理 %(n)d 笔提现", n) % {"n": n},
+        )
 
     @admin.action(description=_("审核通过所选提现"), permissions=["change"])
     def approve(self, request, queryset):

@@ -20,6 +20,8 @@ from pathlib import Path
 import psycopg
 from django.db import connection
 
+from fenxiao.web.management.commands import backup_drill
+
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
 
@@ -35,13 +37,7 @@ def conninfo() -> str:
 
 
 def database_url() -> str:
-    conf = connection.settings_dict
-    auth = conf.get("USER") or ""
-    if conf.get("PASSWORD"):
-        auth += f":{conf['PASSWORD']}"
-    host = conf.get("HOST") or "127.0.0.1"
-    port = conf.get("PORT") or "5432"
-    return f"postgres://{auth}@{host}:{port}/{conf['NAME']}"
+    return backup_drill.database_url(connection.settings_dict, connection.settings_dict["NAME"])
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from fenxiao.orders import services as orders
 from fenxiao.orders.models import Order
-from tests.factories import StaffFactory
+from tests.factories import ADDRESS, StaffFactory
 
 from . import drill
-from .test_kill_drills import ADDRESS, shop  # noqa: F401
+from .test_kill_drills import shop  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -26,6 +26,7 @@ from fenxiao.orders.models import Order, OrderEvent
 from fenxiao.payments.models import Payment
 from fenxiao.payments.tests.conftest import NOTIFY_PATH, OPENID
 from tests.factories import (
+    ADDRESS,
     CategoryFactory,
     DistributorFactory,
     LevelFactory,
@@ -39,10 +40,6 @@ from . import drill
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-ADDRESS = {
-    "receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from fenxiao.orders.models import CartLine, Order
 from fenxiao.payments import wechatpay
 from fenxiao.payments.errors import PaymentError
 from fenxiao.payments.models import Payment, Refund
-from tests.factories import SkuFactory, UserFactory
+from tests.factories import ADDRESS, SkuFactory, UserFactory
 
 from .conftest import OPENID
 
@@ -21,14 +21,6 @@ JSAPI = "/v3/pay/transactions/jsapi"
 REFUNDS = "/v3/refund/domestic/refunds"
 
 
-ADDRESS = {
-    "receiver": "王小明",
-    "phone": "13812345678",
-    "province": "浙江省",
-    "city": "杭州市",
-    "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ def _libpq_env(conf: dict, dbname: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v != ""}
 
 
-def _url(conf: dict, dbname: str) -> str:
+def database_url(conf: dict, dbname: str) -> str:
+    """A postgres:// URL for `dbname` on the server of the connection settings `conf`."""
     auth = conf.get("USER") or ""
     if conf.get("PASSWORD"):
         auth += f":{conf['PASSWORD']}"
@@ -87,7 +88,7 @@ class Command(BaseCommand):
     def _compare(self, conf: dict, source: str, copy: str) -> None:
         figures = {}
         for name in (source, copy):
-            env = dict(os.environ, DATABASE_URL=_url(conf, name))
+            env = dict(os.environ, DATABASE_URL=database_url(conf, name))
             check = _run([sys.executable, "manage.py", "ledger_check"], env)
             if check.returncode:
                 raise CommandError(f"ledger_check fails on {name}: {check.stderr.strip() or check.stdout.strip()}")
