@@ -1,4 +1,22 @@
+import os
+from pathlib import Path
+
 import pytest
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, django_db_keepdb):
+    """The SQLite test database keeps its stable name (test settings) with --reuse-db; a run without
+    it works on a file of its own, so two runs at once in one checkout never share one."""
+    if django_db_keepdb:
+        return
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        name = database.get("TEST", {}).get("NAME")
+        if database["ENGINE"].endswith("sqlite3") and name and name != ":memory:":
+            path = Path(name)
+            database["TEST"]["NAME"] = str(path.with_name(f"{path.stem}-{os.getpid()}{path.suffix}"))
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,9 @@
 """Commission money on the ledger, measured against bare SQL in the same run on the same database.
 
-1. Posting: commission computation + commission rows + one ledger transaction per paid order
-   (`accrue_order`), in transactions per second, next to a bare-SQL batch insert of the very same
-   transactions and entries (executemany in one database transaction).
+1. Accrual: the accrual job (`accrue_pending`) over N paid orders: claim them, compute their
+   commissions, insert the commission rows and post one ledger transaction per run of up to 1,000
+   orders; next to a bare-SQL batch insert of the very same rows (executemany in one database
+   transaction), measured both against the ledger rows alone and against every row it writes.
 2. Settlement: one batch settling N pending commissions (default 1,000,000 on PostgreSQL, 100,000 on
    SQLite), next to one bare SQL UPDATE doing the same status change (rolled back), then
    `ledger_check` over the result.
@@ -140,7 +141,8 @@ def make_orders(world: dict, n_orders: int, lines_per_order: int, *, status: str
         Order(number=f"{prefix}{i:012d}", user=world["buyer"], distributor_id=rng.choice(world["leaves"]), status=status,
               receiver="压测", receiver_phone="13800000000", province="浙江省", city="杭州市", district="西湖区",
               address_detail="文三路 1 号", goods_fen=goods, total_fen=goods, paid_fen=goods, payment_provider="dev",
-              paid_at=now, completed_at=now if status == "completed" else None)
+              paid_at=now, completed_at=now if status == "completed" else None,
+              commissions_accrued_at=now if status == "completed" else None)
         for i in range(n_orders)
     ]
     for part in chunks(order_rows, 5000):
@@ -162,50 +164,75 @@ def make_orders(world: dict, n_orders: int, lines_per_order: int, *, status: str
 def bench_posting(world: dict, n_orders: int, lines_per_order: int) -> dict:
     from django.db import connection, transaction
 
-    from fenxiao.commissions.services import accrue_order
+    from fenxiao.commissions.models import Commission
+    from fenxiao.commissions.services import accrue_pending
     from fenxiao.ledger.models import Entry, Transaction
 
-    orders = make_orders(world, n_orders + 50, lines_per_order, status="paid")
-    for order in orders[:50]:  # warm up; opens the platform account
-        accrue_order(order)
-    orders = orders[50:]
+    make_orders(world, 50, lines_per_order, status="paid")
+    accrue_pending()  # warm up; opens the platform accounts
+    make_orders(world, n_orders, lines_per_order, status="paid")
     first_txn = Transaction.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    started = time.perf_counter()
-    for order in orders:
-        accrue_order(order)
-    service_s = time.perf_counter() - started
+    first_commission = Commission.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    started, started_cpu = time.perf_counter(), time.process_time()
+    accrued = accrue_pending()
+    service_s, service_cpu = time.perf_counter() - started, time.process_time() - started_cpu
     txns = list(Transaction.objects.filter(pk__gt=first_txn).order_by("pk").values_list(
         "pk", "idempotency_key", "kind", "memo", "reference", "created_at"))
     entries = list(Entry.objects.filter(transaction_id__gt=first_txn).order_by("pk").values_list(
         "transaction_id", "account_id", "side", "amount_fen", "created_at"))
+    commission_columns = ("order_id", "order_line_id", "distributor_id", "depth", "base_fen", "source", "mode", "rate_bp",
+                          "fixed_fen", "uncapped_fen", "amount_fen", "status", "capped", "capped_note", "created_at")
+    commissions = list(Commission.objects.filter(pk__gt=first_commission).order_by("pk").values_list(*commission_columns))
 
-    # The baseline writes the same transactions and entries into two tables of the same shape, with
-    # two executemany calls in one database transaction.
+    # The baseline writes the same rows into tables of the same shape, with executemany in one
+    # database transaction: the ledger rows alone (as the accrual at payment was measured before),
+    # then the ledger rows and the commission rows (everything the job writes).
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_txn (id bigint PRIMARY KEY, idempotency_key varchar(128) UNIQUE, kind varchar(32), "
                        "memo varchar(200), reference varchar(64), created_at timestamp with time zone)")
         cursor.execute("CREATE TABLE bench_entry (id bigint PRIMARY KEY, transaction_id bigint REFERENCES bench_txn (id), "
                        "account_id bigint, side varchar(6), amount_fen bigint, created_at timestamp with time zone)")
-    started = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany("INSERT INTO bench_txn VALUES (%s, %s, %s, %s, %s, %s)", [(pk, f"b:{key}", kind, memo, ref, at)
-                                                                                    for pk, key, kind, memo, ref, at in txns])
-        cursor.executemany("INSERT INTO bench_entry VALUES (%s, %s, %s, %s, %s, %s)", [(i, *row) for i, row in enumerate(entries)])
-    bare_s = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_entry")
-        cursor.execute("DROP TABLE bench_txn")
+        cursor.execute("CREATE TABLE bench_commission (id bigint PRIMARY KEY, order_id bigint, order_line_id bigint, "
+                       "distributor_id bigint, depth smallint, base_fen bigint, source varchar(20), mode varchar(10), "
+                       "rate_bp integer, fixed_fen bigint, uncapped_fen bigint, amount_fen bigint, status varchar(16), "
+                       "capped boolean, capped_note varchar(200), created_at timestamp with time zone)")
 
-    service_rate, bare_rate = len(txns) / service_s, len(txns) / bare_s
-    print(f"\n1. accrual: {len(orders):,} paid orders × {lines_per_order} lines, two earners each "
-          f"({len(txns):,} ledger transactions, {len(entries):,} entries)")
-    print(f"  {'path':<58}{'txn/s':>10}{'seconds':>10}")
-    print(f"  {'bare SQL batch insert of the same rows (1 tx, executemany)':<58}{bare_rate:>10.0f}{bare_s:>10.2f}")
-    print(f"  {'accrue_order (compute + commission rows + posting, 1 tx each)':<58}{service_rate:>10.0f}{service_s:>10.2f}")
-    print(f"  ratio bare / service: {bare_rate / service_rate:.1f}×")
-    return {"orders": len(orders), "transactions": len(txns), "entries": len(entries),
-            "service_txn_per_s": round(service_rate, 1), "bare_sql_txn_per_s": round(bare_rate, 1),
-            "ratio": round(bare_rate / service_rate, 2)}
+    def bare(with_commissions: bool) -> tuple[float, float]:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO bench_txn VALUES (%s, %s, %s, %s, %s, %s)",
+                               [(pk, f"b:{key}", kind, memo, ref, at) for pk, key, kind, memo, ref, at in txns])
+            cursor.executemany("INSERT INTO bench_entry VALUES (%s, %s, %s, %s, %s, %s)", [(i, *row) for i, row in enumerate(entries)])
+            if with_commissions:
+                cursor.executemany(f"INSERT INTO bench_commission VALUES ({', '.join(['%s'] * 16)})",
+                                   [(i, *row) for i, row in enumerate(commissions)])
+        elapsed = time.perf_counter() - started, time.process_time() - started_cpu
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM bench_commission")
+            cursor.execute("DELETE FROM bench_entry")
+            cursor.execute("DELETE FROM bench_txn")
+        return elapsed
+
+    ledger_s, ledger_cpu = bare(with_commissions=False)
+    all_s, all_cpu = bare(with_commissions=True)
+    with connection.cursor() as cursor:
+        for table in ("bench_commission", "bench_entry", "bench_txn"):
+            cursor.execute(f"DROP TABLE {table}")
+
+    print(f"\n1. accrual: {accrued:,} paid orders × {lines_per_order} lines, two earners each, by the accrual job "
+          f"({len(commissions):,} commission rows, {len(txns):,} ledger transactions, {len(entries):,} entries)")
+    print(f"  {'path':<66}{'seconds':>10}")
+    print(f"  {'bare SQL batch insert of the same ledger rows (1 tx, executemany)':<66}{ledger_s:>10.2f}")
+    print(f"  {'bare SQL batch insert of the same ledger and commission rows':<66}{all_s:>10.2f}")
+    print(f"  {'accrue_pending (claim, compute, commission rows, posting)':<66}{service_s:>10.2f}")
+    print(f"  ratio service / bare: {service_s / ledger_s:.1f}× the ledger rows alone, {service_s / all_s:.1f}× every row; "
+          f"{accrued / service_s:,.0f} orders/s")
+    print(f"  this process's CPU time: {service_cpu:.2f} s against {ledger_cpu:.2f} s and {all_cpu:.2f} s "
+          f"({service_cpu / ledger_cpu:.1f}×, {service_cpu / all_cpu:.1f}×)")
+    return {"orders": accrued, "commissions": len(commissions), "transactions": len(txns), "entries": len(entries),
+            "service_s": round(service_s, 3), "bare_ledger_rows_s": round(ledger_s, 3), "bare_all_rows_s": round(all_s, 3),
+            "ratio": round(service_s / ledger_s, 2), "ratio_all_rows": round(service_s / all_s, 2),
+            "cpu_ratio": round(service_cpu / ledger_cpu, 2), "cpu_ratio_all_rows": round(service_cpu / all_cpu, 2)}
 
 
 def bench_settlement(world: dict, n_commissions: int) -> dict:
@@ -299,12 +326,12 @@ def insert_commissions_sql(world: dict, n_commissions: int, now, eligible) -> No
             "INSERT INTO orders_order (number, user_id, distributor_id, is_self_purchase, status, receiver, receiver_phone, "
             "province, city, district, address_detail, note, goods_fen, discount_fen, shipping_fen, total_fen, paid_fen, "
             "refunded_fen, price_breakdown, payment_provider, tracking_company, tracking_number, created_at, paid_at, "
-            "completed_at, cancel_reason) "
+            "completed_at, commissions_accrued_at, cancel_reason) "
             "SELECT 'S' || lpad(g::text, 12, '0'), %s, (%s::bigint[])[1 + (g * 7919) %% %s], false, 'completed', '压测', "
-            "'13800000000', '浙江省', '杭州市', '西湖区', '文三路 1 号', '', %s, 0, 0, %s, %s, 0, '{}', 'dev', '', '', %s, %s, %s, '' "
+            "'13800000000', '浙江省', '杭州市', '西湖区', '文三路 1 号', '', %s, 0, 0, %s, %s, 0, '{}', 'dev', '', '', %s, %s, %s, %s, '' "
             "FROM generate_series(1, %s) AS g",
             [world["buyer"].pk, leaves, len(leaves), 15000 * LINES_PER_ORDER, 15000 * LINES_PER_ORDER,
-             15000 * LINES_PER_ORDER, now, now, eligible, n_orders],
+             15000 * LINES_PER_ORDER, now, now, eligible, now, n_orders],
         )
         cursor.execute(
             "INSERT INTO orders_orderline (order_id, sku_id, product_id, category_id, product_name, sku_spec, unit_price_fen, "

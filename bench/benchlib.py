@@ -20,6 +20,7 @@ class BenchDatabase:
         self.url = os.environ.get("DATABASE_URL", "").strip()
         self.tmpdir: str | None = None
         self.admin_url: str | None = None
+        self.name = BENCH_DB
 
     @property
     def is_postgres(self) -> bool:
@@ -29,9 +30,12 @@ class BenchDatabase:
         if self.is_postgres:
             parts = urlsplit(self.url)
             self.admin_url = urlunsplit(parts._replace(path="/postgres"))
-            self._admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}"', f'CREATE DATABASE "{BENCH_DB}"')
-            os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-            return f"PostgreSQL database {BENCH_DB} on {parts.hostname}"
+            # Named after the database given, so two runs against different databases do not collide.
+            given = parts.path.strip("/")
+            self.name = f"{given}_bench" if given and given != "postgres" else BENCH_DB
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}"', f'CREATE DATABASE "{self.name}"')
+            os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{self.name}"))
+            return f"PostgreSQL database {self.name} on {parts.hostname}"
         if self.url:
             raise SystemExit(f"bench: unsupported DATABASE_URL {self.url.split(':', 1)[0]}://, use PostgreSQL or none for SQLite")
         self.tmpdir = tempfile.mkdtemp(prefix="fenxiao-bench-")
@@ -46,7 +50,7 @@ class BenchDatabase:
             from django.db import connections
 
             connections.close_all()
-            self._admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
+            self._admin(f'DROP DATABASE IF EXISTS "{self.name}"')
         elif self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 

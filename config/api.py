@@ -16,26 +16,30 @@ from fenxiao.analytics.api import leaderboards_router as analytics_leaderboards_
 from fenxiao.analytics.api import operator_router as analytics_operator_router
 from fenxiao.analytics.api import team_router as analytics_team_router
 from fenxiao.approvals.api import operator_router as approvals_operator_router
-from fenxiao.catalog.api import router as catalog_router
-from fenxiao.catalog.api_operator import operator_router as catalog_operator_router
+from fenxiao.catalog.api import operator_router as catalog_operator_router
+from fenxiao.commissions.api import earnings_router
 from fenxiao.commissions.api import operator_router as commissions_operator_router
-from fenxiao.commissions.api_earnings import router as earnings_router
 from fenxiao.common.api_guard import InputGuardMixin, max_body_bytes, payload_too_large
 from fenxiao.common.errors import DomainError
 from fenxiao.common.validation import out_of_range, third_level_fields
 from fenxiao.distribution.api import operator_router as distribution_operator_router
 from fenxiao.distribution.api import router as distribution_router
-from fenxiao.distribution.api_shop import router as distribution_shop_router
+from fenxiao.distribution.api import shop_router as distribution_shop_router
 from fenxiao.distribution.models import MAX_COMMISSION_LEVELS
-from fenxiao.growth.api import operator_router as growth_operator_router
-from fenxiao.growth.api import router as growth_router
-from fenxiao.growth.api_conversion import operator_router as growth_conversion_router
-from fenxiao.growth.api_notifications import router as notifications_router
+from fenxiao.growth.api import conversion_operator_router as growth_conversion_router
+from fenxiao.growth.api import invitations_operator_router as growth_invitations_operator_router
+from fenxiao.growth.api import invitations_router as growth_invitations_router
+from fenxiao.growth.api import levels_operator_router as growth_levels_operator_router
+from fenxiao.growth.api import levels_router as growth_levels_router
+from fenxiao.growth.api import notifications_router
+from fenxiao.growth.api import prizes_operator_router as growth_prizes_operator_router
+from fenxiao.growth.api import prizes_router as growth_prizes_router
 from fenxiao.inventory.api import operator_router as inventory_operator_router
 from fenxiao.orders.api import cart_router as orders_cart_router
 from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
 from fenxiao.payments.api import router as payments_router
+from fenxiao.shop.api import router as shop_router
 from fenxiao.withdrawals.api import operator_router as withdrawals_operator_router
 from fenxiao.withdrawals.api import router as withdrawals_router
 
@@ -145,7 +149,7 @@ def on_http_error(request, exc: HttpError):
 
 
 api.add_router("/v1/auth", accounts_router)
-api.add_router("/v1/catalog", catalog_router)
+api.add_router("/v1/catalog", shop_router)
 api.add_router("/v1/operator/catalog", catalog_operator_router)
 api.add_router("/v1/operator/inventory", inventory_operator_router)
 api.add_router("/v1/distribution", distribution_router)
@@ -163,7 +167,11 @@ api.add_router("/v1/operator/approvals", approvals_operator_router)
 api.add_router("/v1/team", analytics_team_router)
 api.add_router("/v1/leaderboards", analytics_leaderboards_router)
 api.add_router("/v1/operator/analytics", analytics_operator_router)
-api.add_router("/v1/growth", growth_router)
-api.add_router("/v1/operator/growth", growth_operator_router)
+api.add_router("/v1/growth", growth_levels_router)
+api.add_router("/v1/growth", growth_invitations_router)
+api.add_router("/v1/growth", growth_prizes_router)
+api.add_router("/v1/operator/growth", growth_levels_operator_router)
+api.add_router("/v1/operator/growth", growth_invitations_operator_router)
+api.add_router("/v1/operator/growth", growth_prizes_operator_router)
 api.add_router("/v1/operator/growth", growth_conversion_router)
 api.add_router("/v1/notifications", notifications_router)

@@ -72,12 +72,39 @@ def _call_name(node: ast.Call) -> str:
     return ""
 
 
+def _code_enums() -> dict[str, type]:
+    """Every error-code enum by class name: `CommonCode` and each app error's `codes`."""
+    from fenxiao.common.errors import CommonCode
+
+    enums: dict[str, type] = {"CommonCode": CommonCode}
+    pending = [DomainError]
+    while pending:
+        cls = pending.pop()
+        for sub in cls.__subclasses__():
+            if sub.codes is not None:
+                enums[sub.codes.__name__] = sub.codes
+            pending.append(sub)
+    return enums
+
+
+def _code_value(node: ast.AST) -> str | None:
+    """A code written as a literal or as a member of a code enum (`OrderCode.EMPTY_ORDER`)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        enum = _code_enums().get(node.value.id)
+        member = getattr(enum, node.attr, None) if enum is not None else None
+        if member is not None:
+            return str(member.value)
+    return None
+
+
 def _literal_code(node: ast.Call) -> str | None:
     for kw in node.keywords:
-        if kw.arg == "code" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
-            return kw.value.value
-    if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-        return node.args[0].value
+        if kw.arg == "code":
+            return _code_value(kw.value)
+    if node.args:
+        return _code_value(node.args[0])
     return None
 
 
@@ -122,17 +149,17 @@ def _codes_in_file(path: Path) -> tuple[tuple[str, int], ...]:
                     found.add((code, _literal_status(node) or classes[name]))
             elif name == "_error" and len(node.args) >= 3:
                 status, code = node.args[1], node.args[2]
-                if isinstance(status, ast.Constant) and isinstance(code, ast.Constant) and isinstance(code.value, str):
-                    found.add((code.value, int(status.value)))
+                value = _code_value(code)
+                if isinstance(status, ast.Constant) and value:
+                    found.add((value, int(status.value)))
         elif isinstance(node, ast.Dict):
             # a table status -> code, like the generic HttpError codes
             pairs = list(zip(node.keys, node.values, strict=False))
             if pairs and all(
-                isinstance(k, ast.Constant) and isinstance(k.value, int) and 400 <= k.value < 600
-                and isinstance(v, ast.Constant) and isinstance(v.value, str)
+                isinstance(k, ast.Constant) and isinstance(k.value, int) and 400 <= k.value < 600 and _code_value(v)
                 for k, v in pairs
             ):
-                found.update((v.value, k.value) for k, v in pairs)
+                found.update((_code_value(v), k.value) for k, v in pairs)
     return tuple(sorted(found))
 
 

@@ -11,13 +11,14 @@ import django
 
 django.setup()
 
+from fenxiao.demo.seed import DEMO_CONSUMER_PHONE, DEMO_DISTRIBUTOR_PHONE, DEMO_SUPPLIER_PHONE  # noqa: E402
 from fenxiao.distribution.models import Distributor  # noqa: E402
 
 host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
 port = sys.argv[2] if len(sys.argv) > 2 else "8000"
 base = f"http://{host}:{port}"
 password = os.environ.get("FENXIAO_DEMO_PASSWORD", "(见 .env 中的 FENXIAO_DEMO_PASSWORD)")
-demo = Distributor.objects.filter(user__phone="13800000001").first()
+demo = Distributor.objects.filter(user__phone=DEMO_DISTRIBUTOR_PHONE).first()
 code = demo.code if demo else "?"
 print(
     f"""
@@ -29,9 +30,9 @@ print(
  API 文档   {base}/api/docs
  登录（密码都是 {password}）
    运营     admin（另有 ops / finance / service / supply）
-   分销商   13800000001
-   消费者   13900000001
-   供应商   13700000001
+   分销商   {DEMO_DISTRIBUTOR_PHONE}
+   消费者   {DEMO_CONSUMER_PHONE}
+   供应商   {DEMO_SUPPLIER_PHONE}
  Ctrl+C 停止服务
 ==============================================
 """

@@ -17,7 +17,7 @@ from fenxiao.orders import services as orders
 from fenxiao.withdrawals import services as withdrawals
 from fenxiao.withdrawals.models import PayoutBatch
 from fenxiao.withdrawals.tests.conftest import fund, make_id
-from tests.factories import ADDRESS, DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
+from tests.factories import DistributorFactory, LevelFactory, OrderFactory, SkuFactory, StaffFactory, UserFactory
 
 ANONYMOUS = "anonymous"
 CONSUMER = "consumer"
@@ -37,13 +37,6 @@ class World:
     own: dict = field(default_factory=dict)  # (object kind, role) -> id of that role's object
     other: dict = field(default_factory=dict)  # object kind -> id of somebody else's object
     any: dict = field(default_factory=dict)  # object kind -> an id that exists, for operator paths
-
-
-def _shipped_order(user, sku, operator):
-    order = orders.place_order(user=user, items=[(sku.pk, 1)], address=dict(ADDRESS))
-    order = orders.pay_with_dev_provider(user=user, order_id=order.pk)
-    orders.ship_order(order_id=order.pk, actor=operator, tracking_company="SF", tracking_number="SF100")
-    return order
 
 
 def _aftersale(user, order):
@@ -89,11 +82,11 @@ def build_world() -> World:
 
     # orders, their lines and after-sales: the consumer's, the distributor's (as a buyer), a stranger's
     for role in (CONSUMER, DISTRIBUTOR):
-        order = _shipped_order(w.users[role], sku, superuser)
+        order = OrderFactory(shipped=True, user=w.users[role], items=[(sku, 1)], operator=superuser)
         w.own["order", role] = order.pk
         w.own["line", role] = order.lines.first().pk
         w.own["aftersale", role] = _aftersale(w.users[role], order).pk
-    other_order = _shipped_order(stranger, sku, superuser)
+    other_order = OrderFactory(shipped=True, user=stranger, items=[(sku, 1)], operator=superuser)
     w.other["order"] = other_order.pk
     w.other["line"] = other_order.lines.first().pk
     w.other["aftersale"] = _aftersale(stranger, other_order).pk

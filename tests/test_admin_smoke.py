@@ -127,7 +127,7 @@ def test_seed_demo_is_idempotent(seeded):
     first = counts()
     call_command("seed_demo", password="seed-pass-1", verbosity=0)
     assert counts() == first
-    from fenxiao.web.management.commands._demo_growth import CONVERSION_APPROVE
+    from fenxiao.demo.seed import CONVERSION_APPROVE
 
     # the seeded tree of 30, and the consumers the demo turned into distributors
     assert Distributor.objects.filter(status="approved").count() == 30 + CONVERSION_APPROVE

@@ -19,7 +19,7 @@ from fenxiao.catalog.models import Category
 from fenxiao.common.validation import Int64Converter
 from fenxiao.distribution.models import Distributor, Level
 from fenxiao.distribution.services import get_settings
-from fenxiao.growth import selectors_notifications
+from fenxiao.growth import selectors as growth_selectors
 from tests.api_helpers import assert_error
 from tests.factories import DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
 
@@ -499,7 +499,7 @@ def test_the_database_refusing_a_value_is_a_4xx(client, people, monkeypatch, err
     def refuse(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(selectors_notifications, "notice_page", refuse)
+    monkeypatch.setattr(growth_selectors, "notice_page", refuse)
     assert_error(client.get("/api/v1/notifications", **bearer(people["distributor"])), status, code)
 
 
@@ -507,6 +507,6 @@ def test_other_integrity_errors_stay_server_errors(client, people, monkeypatch):
     def refuse(*args, **kwargs):
         raise IntegrityError("UNIQUE constraint failed: x.y")
 
-    monkeypatch.setattr(selectors_notifications, "notice_page", refuse)
+    monkeypatch.setattr(growth_selectors, "notice_page", refuse)
     client.raise_request_exception = False
     assert client.get("/api/v1/notifications", **bearer(people["distributor"])).status_code == 500

@@ -6,19 +6,20 @@ commission repays the debt first."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from fenxiao.commissions.selectors import earnings_summary
 from fenxiao.commissions.services import settlement
 from fenxiao.distribution.services import bind_customer
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.orders import services as orders
-from fenxiao.orders.models import Order
 from fenxiao.withdrawals import services as withdrawals
 from fenxiao.withdrawals.errors import WithdrawalError
 from tests.factories import (
     CategoryFactory,
     DistributorFactory,
     LevelFactory,
+    OrderFactory,
     ProductFactory,
     SkuFactory,
     StaffFactory,
@@ -26,8 +27,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {"receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": "文三路 1 号"}
 
 
 def test_debt_blocks_withdrawals_and_is_repaid_first():
@@ -42,13 +41,9 @@ def test_debt_blocks_withdrawals_and_is_repaid_first():
     day = [0]
 
     def sell_and_settle():
-        order = orders.place_order(user=buyer, items=[(serum.pk, 1)], address=dict(ADDRESS))
-        orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
-        orders.ship_order(order_id=order.pk, actor=operator, tracking_company="SF", tracking_number="SF1")
-        order = orders.confirm_receipt(order_id=order.pk, user=buyer)
         day[0] += 10
-        orders.complete_orders(now=order.received_at + timedelta(days=day[0]))
-        order = Order.objects.get(pk=order.pk)
+        order = OrderFactory(completed=True, user=buyer, items=[(serum, 1)], operator=operator,
+                             completed_at=timezone.now() + timedelta(days=day[0]))
         settlement.run_settlement(now=order.completed_at + timedelta(days=3))
         return order
 

@@ -40,6 +40,7 @@ from tests.factories import (
     SkuFactory,
     StaffFactory,
     UserFactory,
+    accrue_commissions,
 )
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -163,6 +164,7 @@ class MoneyMachine(RuleBasedStateMachine):
         buyer, direct, indirect = self.buyers[buyer_index]
         order = orders.place_order(user=buyer, items=items, address=dict(ADDRESS))
         order = orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
+        accrue_commissions()  # the accrual job, which runs once the payment has committed
         lines = []
         for line in order.lines.order_by("id"):
             commissions = [ModelCommission(direct.pk, line.paid_fen * DIRECT_BP // 10000)]

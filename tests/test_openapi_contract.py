@@ -106,7 +106,8 @@ def test_codes_are_read_with_their_status():
     assert "not_authenticated" in codes["api"][401]
     assert "invalid_input" in codes["api"][422]
     assert "order_not_found" in codes["orders"][404]
-    assert "forbidden" in codes["common"][403]
+    assert "forbidden" in codes["accounts"][403]
+    assert "own_object" in codes["common"][403]
 
 
 # WeChat Pay's notifications are answered in the provider's own `{code: FAIL, message}` shape

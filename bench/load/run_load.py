@@ -136,7 +136,7 @@ def main() -> None:
         server.wait(timeout=30)
         fake.stop()
     report = _report(stem.with_name(stem.name + "_stats.csv"), args, baseline, paid)
-    out = Path(args.out) / f"results-{datetime.now():%Y-%m-%d}{'-' + args.label if args.label else ''}.md"
+    out = Path(args.out) / f"results-{datetime.now().astimezone():%Y-%m-%d}{'-' + args.label if args.label else ''}.md"
     out.write_text(report, encoding="utf-8")
     print(report)
     print(f"written to {out}")
@@ -179,7 +179,7 @@ def _paid_figures(db_url: str) -> dict:
 def _report(stats_csv: Path, args, baseline: dict, paid: dict) -> str:
     rows = list(csv.DictReader(stats_csv.open(encoding="utf-8")))
     lines = [
-        f"# Load test {datetime.now():%Y-%m-%d %H:%M}",
+        f"# Load test {datetime.now().astimezone():%Y-%m-%d %H:%M}",
         "",
         f"gunicorn {args.workers} workers (production settings), PostgreSQL, {args.users} locust users "
         f"(share visitors 5 : shoppers 3 : buyers 2), think time × {args.wait_scale:g}, {args.minutes:g} minutes, "

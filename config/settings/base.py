@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "fenxiao.accounts",
     "fenxiao.catalog",
     "fenxiao.inventory",
+    "fenxiao.shop",
     "fenxiao.suppliers",
     "fenxiao.distribution",
     "fenxiao.payments",
@@ -46,6 +47,8 @@ INSTALLED_APPS = [
     "fenxiao.growth",
     "fenxiao.analytics",
     "fenxiao.web",
+    "fenxiao.demo",
+    "fenxiao.ops",
     "django_tasks",
     "django_tasks_db",
     "fenxiao.jobs",
@@ -240,6 +243,10 @@ FENXIAO_FREE_SHIPPING_FROM_FEN = env.int("FENXIAO_FREE_SHIPPING_FROM_FEN", defau
 # The development payment provider pays at once without money: on for the demo (DEBUG) and tests,
 # never in production (which refuses to start with it).
 FENXIAO_DEV_PAYMENTS = env.bool("FENXIAO_DEV_PAYMENTS", default=DEBUG)
+# Who accrues a paid order's commissions once the payment has committed: "queue" (a task worker,
+# within seconds; production) or "inline" (the process that took the payment, right after the
+# commit; the demo, which runs no worker). The minute job catches anything either way left.
+FENXIAO_COMMISSION_ACCRUAL = env.str("FENXIAO_COMMISSION_ACCRUAL", default="inline" if DEBUG else "queue")
 
 # --- Withdrawals ----------------------------------------------------------------------------
 # Fernet key (urlsafe base64 of 32 bytes) that encrypts ID and payout account numbers at rest and keys

@@ -2,7 +2,7 @@ from django.contrib.auth import SESSION_KEY, update_session_auth_hash
 from django.contrib.auth import logout as session_logout
 from ninja import Router, Status
 
-from fenxiao.common.api_auth import current_user, member_auth
+from fenxiao.accounts.auth import current_user, member_auth
 
 from . import services
 from .schemas import AuthPasswordIn, AuthRegisterOut, AuthRevokedOut, LoginIn, MeOut, ProfileIn, RegisterIn, TokenOut

@@ -1,8 +1,23 @@
+from enum import StrEnum
+
 from fenxiao.common.errors import DomainError
 
 
+class AccountCode(StrEnum):
+    """Every code an AccountError may carry."""
+
+    FORBIDDEN = "forbidden"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    INVALID_NICKNAME = "invalid_nickname"
+    INVALID_PHONE = "invalid_phone"
+    PHONE_TAKEN = "phone_taken"
+    WEAK_PASSWORD = "weak_password"
+    WRONG_PASSWORD = "wrong_password"
+
+
 class AccountError(DomainError):
-    """Errors of sign-up, login and profiles. Codes: invalid_phone, weak_password, invalid_credentials,
-    wrong_password (own password change), inactive_user, invalid_nickname; phone_taken only from
-    `register_member` for internal callers (the public sign-up answers alike for every phone).
-    Too many attempts raise `fenxiao.common.ratelimit.Throttled` (429 `throttled`)."""
+    """Errors of sign-up, login and profiles. `phone_taken` comes only from `register_member`, for internal
+    callers (the public sign-up answers alike for every phone). Too many attempts raise
+    `fenxiao.common.ratelimit.Throttled` (429 `throttled`)."""
+
+    codes = AccountCode

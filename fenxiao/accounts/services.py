@@ -17,7 +17,7 @@ from django.utils.translation import gettext, pgettext
 from fenxiao.common import ratelimit
 from fenxiao.common.phone import is_mainland_mobile, normalize_phone
 
-from .errors import AccountError
+from .errors import AccountCode, AccountError
 from .models import ApiToken, User, hash_token
 
 # Staff roles and what each may do by default, by duty (docs/permissions.md has the table). Keys are
@@ -125,22 +125,22 @@ def ensure_staff_groups_handler(sender, **kwargs) -> None:
 def clean_phone(raw: str) -> str:
     phone = normalize_phone(raw)
     if not is_mainland_mobile(phone):
-        raise AccountError("invalid_phone", gettext("手机号格式不正确，应为 11 位中国大陆手机号"), {"phone": raw})
+        raise AccountError(AccountCode.INVALID_PHONE, gettext("手机号格式不正确，应为 11 位中国大陆手机号"), {"phone": raw})
     return phone
 
 
 def clean_nickname(raw: str) -> str:
     nickname = (raw or "").strip()
     if len(nickname) > 32:
-        raise AccountError("invalid_nickname", gettext("昵称最多 32 个字符"), {"length": len(nickname)})
+        raise AccountError(AccountCode.INVALID_NICKNAME, gettext("昵称最多 32 个字符"), {"length": len(nickname)})
     if any(ord(ch) < 32 for ch in nickname):
-        raise AccountError("invalid_nickname", gettext("昵称含有不可见字符"))
+        raise AccountError(AccountCode.INVALID_NICKNAME, gettext("昵称含有不可见字符"))
     return nickname
 
 
 def _weak_password(exc: ValidationError) -> AccountError:
     return AccountError(
-        "weak_password",
+        AccountCode.WEAK_PASSWORD,
         gettext("密码太简单：%(rules)s") % {"rules": pgettext("list separator", "；").join(exc.messages)},
         {"rules": exc.messages},
     )
@@ -161,13 +161,13 @@ def register_member(*, phone: str, password: str, nickname: str = "") -> User:
         raise _weak_password(exc) from exc
     encoded = make_password(password)
     if User.objects.filter(phone=phone).exists():
-        raise AccountError("phone_taken", gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409)
+        raise AccountError(AccountCode.PHONE_TAKEN, gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409)
     try:
         with transaction.atomic():
             user = User(username=f"m{phone}", phone=phone, nickname=nickname or f"用户{phone[-4:]}", password=encoded)
             user.save()
     except IntegrityError as exc:
-        raise AccountError("phone_taken", gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409) from exc
+        raise AccountError(AccountCode.PHONE_TAKEN, gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409) from exc
     return user
 
 
@@ -232,7 +232,7 @@ def login_member(*, request, phone: str, password: str) -> User:
     if user is None:
         ratelimit.hit(by_login, key)
         ratelimit.hit(by_address, address)
-        raise AccountError("invalid_credentials", gettext("手机号或密码错误"), status=401)
+        raise AccountError(AccountCode.INVALID_CREDENTIALS, gettext("手机号或密码错误"), status=401)
     ratelimit.reset(by_login, key)
     return user
 
@@ -245,7 +245,7 @@ def change_password(*, request, user: User, old_password: str, new_password: str
     ratelimit.check((by_login, key))
     if not user.check_password(old_password or ""):
         ratelimit.hit(by_login, key)
-        raise AccountError("wrong_password", gettext("原密码不正确"), status=400)
+        raise AccountError(AccountCode.WRONG_PASSWORD, gettext("原密码不正确"), status=400)
     try:
         validate_password(new_password, user)
     except ValidationError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ninja import Query, Router
 
-from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
+from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 
 from . import selectors
 from .schemas import ChainOut, LeaderboardOut, LeaderboardQuery, TeamPageOut, TeamQuery, TreeOut

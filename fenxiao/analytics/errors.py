@@ -1,6 +1,20 @@
+from enum import StrEnum
+
 from fenxiao.common.errors import DomainError
 
 
+class AnalyticsCode(StrEnum):
+    """Every code an AnalyticsError may carry."""
+
+    DISTRIBUTOR_NOT_FOUND = "distributor_not_found"
+    INVALID_BOARD = "invalid_board"
+    INVALID_KIND = "invalid_kind"
+    INVALID_PERIOD = "invalid_period"
+    INVALID_SCOPE = "invalid_scope"
+    INVALID_SORT = "invalid_sort"
+    NOT_DISTRIBUTOR = "not_distributor"
+    NOT_IN_TEAM = "not_in_team"
+
+
 class AnalyticsError(DomainError):
-    """Codes: not_distributor, not_in_team, distributor_not_found, invalid_period, invalid_board,
-    invalid_scope, invalid_sort, invalid_kind."""
+    codes = AnalyticsCode

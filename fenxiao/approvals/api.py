@@ -2,7 +2,7 @@
 
 from ninja import Query, Router
 
-from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
+from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 
 from . import registry, selectors, services
 from .schemas import ApprovalFilter, ApprovalNoteIn, ApprovalOut, ApprovalReasonIn

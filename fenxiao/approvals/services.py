@@ -8,19 +8,18 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from fenxiao.common.duties import refuse_own, refuse_proposer
+from fenxiao.common.transitions import NOTE_MAX, StateMachine
 
 from . import registry
-from .errors import ApprovalError
+from .errors import ApprovalCode, ApprovalError
 from .models import ApprovalEvent, ApprovalRequest
 
 logger = logging.getLogger(__name__)
 R = ApprovalRequest.Status
 DECIDE_PERMISSION = "approvals.decide_approvalrequest"
-NOTE_MAX = 200
 
 # from-status → the statuses it may move to; decided requests never change again.
 TRANSITIONS: dict[str, set[str]] = {
@@ -30,6 +29,17 @@ TRANSITIONS: dict[str, set[str]] = {
     R.WITHDRAWN: set(),
 }
 
+APPROVAL_MACHINE = StateMachine(
+    table=TRANSITIONS,
+    labels=R,
+    error=ApprovalError,
+    event_model=ApprovalEvent,
+    event_fk="request",
+    stamps={R.APPROVED: "decided_at", R.REJECTED: "decided_at"},
+    code=ApprovalCode.INVALID_TRANSITION,
+    what=gettext_lazy("审批单"),
+)
+
 
 def _user_or_none(actor):
     return actor if getattr(actor, "pk", None) is not None else None
@@ -38,13 +48,13 @@ def _user_or_none(actor):
 def _note(raw, *, required: bool) -> str:
     note = str(raw or "").strip()
     if required and not note:
-        raise ApprovalError("reason_required", gettext("驳回须填写原因"), {"field": "reason"})
+        raise ApprovalError(ApprovalCode.REASON_REQUIRED, gettext("驳回须填写原因"), {"field": "reason"})
     return note[:NOTE_MAX]
 
 
 def _check_amount(amount_fen) -> int:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen < 0:
-        raise ApprovalError("invalid_amount", gettext("金额必须是不小于 0 的整数（分）"), {"amount_fen": amount_fen})
+        raise ApprovalError(ApprovalCode.INVALID_AMOUNT, gettext("金额必须是不小于 0 的整数（分）"), {"amount_fen": amount_fen})
     return amount_fen
 
 
@@ -65,7 +75,7 @@ def propose(
     """Ask for a second person's approval. Proposing the same object again while a request is pending
     returns that request (a double click, a retried job): one pending request per object."""
     if registry.get_kind(kind) is None:
-        raise ApprovalError("unknown_kind", gettext("未知的审批类型"), {"kind": kind})
+        raise ApprovalError(ApprovalCode.UNKNOWN_KIND, gettext("未知的审批类型"), {"kind": kind})
     amount_fen = _check_amount(amount_fen)
     existing = pending(kind, reference)
     if existing is not None:
@@ -81,9 +91,7 @@ def propose(
                 beneficiaries=sorted({int(b) for b in beneficiaries if b is not None}),
                 proposed_by=_user_or_none(proposer),
             )
-            ApprovalEvent.objects.create(
-                request=request, from_status="", to_status=R.PENDING, actor=_user_or_none(proposer), note=str(summary)[:200]
-            )
+            APPROVAL_MACHINE.record(request, "", R.PENDING, actor=proposer, note=str(summary))
     except IntegrityError:
         existing = pending(kind, reference)
         if existing is None:
@@ -96,26 +104,17 @@ def propose(
 def _locked(request_id: int) -> ApprovalRequest:
     request = ApprovalRequest.objects.select_for_update().filter(pk=request_id).first()
     if request is None:
-        raise ApprovalError("approval_not_found", gettext("审批单不存在"), {"approval_id": request_id}, status=404)
+        raise ApprovalError(ApprovalCode.APPROVAL_NOT_FOUND, gettext("审批单不存在"), {"approval_id": request_id}, status=404)
     return request
 
 
 def _transition(request: ApprovalRequest, to_status: str, *, actor, note: str) -> ApprovalRequest:
-    if to_status not in TRANSITIONS[request.status]:
-        raise ApprovalError(
-            "invalid_transition",
-            gettext("该审批单已处理（%(status)s）") % {"status": R(request.status).label},
-            {"from": request.status, "to": to_status},
-            status=409,
-        )
-    from_status = request.status
-    request.status = to_status
-    fields = ["status"]
+    fields: list[str] = []
     if to_status in (R.APPROVED, R.REJECTED):
-        request.decided_by, request.decided_at, request.decision_note = _user_or_none(actor), timezone.now(), note
-        fields += ["decided_by", "decided_at", "decision_note"]
-    request.save(update_fields=fields)
-    ApprovalEvent.objects.create(request=request, from_status=from_status, to_status=to_status, actor=_user_or_none(actor), note=note)
+        APPROVAL_MACHINE.check(request.status, to_status)
+        request.decided_by, request.decision_note = _user_or_none(actor), note
+        fields = ["decided_by", "decision_note"]
+    APPROVAL_MACHINE.move(request, to_status, actor=actor, note=note, extra_fields=fields)
     return request
 
 
@@ -123,7 +122,7 @@ def _check_checker(request: ApprovalRequest, actor) -> None:
     """The checker is an active staff member with the decide permission who neither proposed the
     request nor receives its money."""
     if not (actor is not None and actor.is_active and actor.is_staff and actor.has_perm(DECIDE_PERMISSION)):
-        raise ApprovalError("forbidden", gettext("需要财务审批权限"), {"permission": DECIDE_PERMISSION}, status=403)
+        raise ApprovalError(ApprovalCode.FORBIDDEN, gettext("需要财务审批权限"), {"permission": DECIDE_PERMISSION}, status=403)
     refuse_proposer(actor, request.proposed_by_id, what=f"approval:{request.pk}")
     for user_id in request.beneficiaries or ():
         refuse_own(actor, user_id, what=f"approval:{request.pk}")
@@ -136,7 +135,7 @@ def approve(*, request_id: int, actor, note: str = "") -> ApprovalRequest:
     _check_checker(request, actor)
     kind = registry.get_kind(request.kind)
     if kind is None:
-        raise ApprovalError("unknown_kind", gettext("未知的审批类型"), {"kind": request.kind}, status=409)
+        raise ApprovalError(ApprovalCode.UNKNOWN_KIND, gettext("未知的审批类型"), {"kind": request.kind}, status=409)
     _transition(request, R.APPROVED, actor=actor, note=note or gettext("批准"))
     result = kind.on_approve(request, actor) or {}
     request.result = result

@@ -1,7 +1,24 @@
+from enum import StrEnum
+
 from fenxiao.common.errors import DomainError
 
 
+class CatalogCode(StrEnum):
+    """Every code a CatalogError may carry."""
+
+    CATEGORY_NOT_FOUND = "category_not_found"
+    COMMISSION_DEPTH_EXCEEDED = "commission_depth_exceeded"
+    INVALID_OVERRIDE = "invalid_override"
+    INVALID_PRICE = "invalid_price"
+    INVALID_PRODUCT = "invalid_product"
+    INVALID_SKU = "invalid_sku"
+    LAST_SELLABLE_SKU = "last_sellable_sku"
+    NO_ACTIVE_SKU = "no_active_sku"
+    PRICE_ORDER = "price_order"
+    PRODUCT_NOT_FOUND = "product_not_found"
+    SKU_CODE_TAKEN = "sku_code_taken"
+    SKU_NOT_FOUND = "sku_not_found"
+
+
 class CatalogError(DomainError):
-    """Codes: invalid_price, price_order, invalid_override, commission_depth_exceeded, no_active_sku
-    (no sellable SKU for the shelf), last_sellable_sku, invalid_product, invalid_sku, sku_code_taken (409),
-    product_not_found, sku_not_found, category_not_found (404)."""
+    codes = CatalogCode

@@ -1,6 +1,9 @@
 """Catalog: categories, products, SKUs with their prices in fen, images, and the commission
 overrides a category or a product may set for each commission level. Stock lives in the inventory
-app, which depends on this one (never the other way round)."""
+app, which depends on this one (never the other way round); the shop app joins both into what a buyer
+sees (price, availability, whether it can be bought)."""
+
+from enum import StrEnum
 
 from django.db import models
 from django.db.models import Q
@@ -26,12 +29,40 @@ def purchasable_sku_q(prefix: str = "") -> Q:
     )
 
 
+class Unpurchasable(StrEnum):
+    """Why a buyer may not buy something: the reasons the purchase-info read gives."""
+
+    UNKNOWN_SKU = "unknown_sku"
+    SKU_INACTIVE = "sku_inactive"
+    NO_PRICE = "no_price"
+    OFF_SHELF = "off_shelf"
+    CATEGORY_INACTIVE = "category_inactive"
+    NO_SELLABLE_SKU = "no_sellable_sku"
+
+
+def product_unpurchasable_reason(product) -> Unpurchasable | None:
+    """The product half of `purchasable_sku_q` for a product loaded with its category: None when
+    its sellable SKUs may be bought."""
+    if not product.is_on_shelf:
+        return Unpurchasable.OFF_SHELF
+    if not product.category.is_active:
+        return Unpurchasable.CATEGORY_INACTIVE
+    return None
+
+
+def unpurchasable_reason(sku) -> Unpurchasable | None:
+    """`purchasable_sku_q` for a SKU loaded with its product and category: None when a buyer may put
+    it in a cart and order it, otherwise the first reason why not."""
+    if not sku.is_active:
+        return Unpurchasable.SKU_INACTIVE
+    if sku.retail_fen <= 0:
+        return Unpurchasable.NO_PRICE
+    return product_unpurchasable_reason(sku.product)
+
+
 def is_purchasable(sku) -> bool:
     """`purchasable_sku_q` for a SKU already loaded with its product and category."""
-    product = sku.product
-    return bool(
-        sku.is_active and sku.retail_fen > 0 and product.is_on_shelf and product.category.is_active
-    )
+    return unpurchasable_reason(sku) is None
 
 
 class Category(models.Model):

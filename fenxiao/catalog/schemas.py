@@ -1,43 +1,11 @@
+"""Schemas of the operator catalog API (the shop's public API has its own in fenxiao.shop.schemas)."""
+
 from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Schema
 
 from fenxiao.common.validation import StrictIn
-
-
-class CategoryOut(Schema):
-    id: int
-    name: str
-    slug: str
-
-
-class SkuOut(Schema):
-    id: int
-    code: str
-    spec: str
-    retail_fen: int
-    suggested_retail_fen: int
-    control_fen: int
-    in_stock: bool
-
-
-class ProductOut(Schema):
-    id: int
-    name: str
-    subtitle: str
-    category: CategoryOut
-    role: str
-    min_retail_fen: int | None
-    image_urls: list[str]
-
-
-class ProductDetailOut(ProductOut):
-    description: str
-    skus: list[SkuOut]
-
-
-# --- the operator API ------------------------------------------------------------------------------
 
 
 class OperatorCategoryOut(Schema):

@@ -5,7 +5,8 @@ from .models import Category, CommissionOverride, Product, ProductImage, Sku, se
 
 def shelf_products(*, category_slug: str | None = None) -> QuerySet[Product]:
     """Products on shelf with their sellable SKUs, lowest price and first image, in constant queries.
-    A product without a sellable SKU is not shown, whatever its shelf flag says."""
+    A product without a sellable SKU is not shown, whatever its shelf flag says. What a buyer sees
+    (with stock and purchase info) is fenxiao.shop.selectors.shop_products, built on this."""
     qs = (
         Product.objects.filter(is_on_shelf=True, category__is_active=True)
         .filter(Exists(Sku.objects.filter(sellable_sku_q(), product=OuterRef("pk"))))

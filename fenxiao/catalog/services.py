@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from fenxiao.common.money import MAX_RATE_BP, yuan
 
-from .errors import CatalogError
+from .errors import CatalogCode, CatalogError
 from .models import MAX_COMMISSION_DEPTH, MAX_PRICE_FEN, Category, CommissionOverride, Product, Sku, sellable_sku_q
 
 
@@ -19,20 +19,20 @@ def validate_prices(*, cost_fen: int, retail_fen: int, suggested_retail_fen: int
     values = {"cost_fen": cost_fen, "retail_fen": retail_fen, "suggested_retail_fen": suggested_retail_fen, "control_fen": control_fen}
     for name, value in values.items():
         if not isinstance(value, int) or isinstance(value, bool):
-            raise CatalogError("invalid_price", gettext("%(field)s 必须是整数（分）") % {"field": name}, {"field": name})
+            raise CatalogError(CatalogCode.INVALID_PRICE, gettext("%(field)s 必须是整数（分）") % {"field": name}, {"field": name})
     if cost_fen < 0:
-        raise CatalogError("invalid_price", gettext("成本不能为负"), {"field": "cost_fen"})
+        raise CatalogError(CatalogCode.INVALID_PRICE, gettext("成本不能为负"), {"field": "cost_fen"})
     for name, value in values.items():
         if value > MAX_PRICE_FEN:
             raise CatalogError(
-                "invalid_price", gettext("价格不能超过 ¥%(max)s") % {"max": yuan(MAX_PRICE_FEN)}, {"field": name, "max": MAX_PRICE_FEN}
+                CatalogCode.INVALID_PRICE, gettext("价格不能超过 ¥%(max)s") % {"max": yuan(MAX_PRICE_FEN)}, {"field": name, "max": MAX_PRICE_FEN}
             )
     for name in ("retail_fen", "suggested_retail_fen", "control_fen"):
         if values[name] <= 0:
-            raise CatalogError("invalid_price", gettext("价格必须大于 0"), {"field": name})
+            raise CatalogError(CatalogCode.INVALID_PRICE, gettext("价格必须大于 0"), {"field": name})
     if control_fen > suggested_retail_fen:
         raise CatalogError(
-            "price_order",
+            CatalogCode.PRICE_ORDER,
             gettext("控价不能高于建议零售价"),
             {"control_fen": control_fen, "suggested_retail_fen": suggested_retail_fen},
         )
@@ -55,9 +55,9 @@ def create_sku(
         cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen
     )
     if not code or not code.strip():
-        raise CatalogError("invalid_sku", gettext("SKU 编码不能为空"), {"field": "code"})
+        raise CatalogError(CatalogCode.INVALID_SKU, gettext("SKU 编码不能为空"), {"field": "code"})
     if Sku.objects.filter(code=code).exists():
-        raise CatalogError("sku_code_taken", gettext("SKU 编码已存在"), {"code": code}, status=409)
+        raise CatalogError(CatalogCode.SKU_CODE_TAKEN, gettext("SKU 编码已存在"), {"code": code}, status=409)
     return Sku.objects.create(
         product=product,
         code=code,
@@ -87,7 +87,7 @@ def ensure_sellable(product: Product, *, deactivating: Iterable[int] = ()) -> No
     sellable = Sku.objects.none() if product.pk is None else product.skus.filter(sellable_sku_q())
     if not sellable.exclude(pk__in=list(deactivating)).exists():
         raise CatalogError(
-            "no_active_sku",
+            CatalogCode.NO_ACTIVE_SKU,
             gettext("商品没有可售 SKU（已启用且零售价大于 0），不能上架；请先添加或启用 SKU"),
             {"product_id": product.pk},
         )
@@ -119,7 +119,7 @@ def check_skus_leaving(product: Product, sku_ids: Iterable[int]) -> None:
         ensure_sellable(product, deactivating=sku_ids)
     except CatalogError as exc:
         raise CatalogError(
-            "last_sellable_sku",
+            CatalogCode.LAST_SELLABLE_SKU,
             gettext("这是在售商品最后一个可售 SKU，不能停用；请先下架商品"),
             {"product_id": product.pk, "sku_ids": sku_ids},
         ) from exc
@@ -150,10 +150,10 @@ def update_sku(*, sku: Sku, spec: str | None = None, is_active: bool | None = No
 def validate_override_depth(depth: int) -> None:
     """Commission has two levels (direct, indirect); a third is refused everywhere with the same code."""
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-        raise CatalogError("invalid_override", gettext("佣金层级必须是 1（直推）或 2（间推）"), {"depth": depth})
+        raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("佣金层级必须是 1（直推）或 2（间推）"), {"depth": depth})
     if depth > MAX_COMMISSION_DEPTH:
         raise CatalogError(
-            "commission_depth_exceeded",
+            CatalogCode.COMMISSION_DEPTH_EXCEEDED,
             gettext("佣金最多两级（直推 + 间推），不能设置第 %(depth)s 级") % {"depth": depth},
             {"depth": depth, "max_depth": MAX_COMMISSION_DEPTH},
         )
@@ -163,12 +163,12 @@ def validate_override(*, depth: int, mode: str, rate_bp: int | None, fixed_fen: 
     validate_override_depth(depth)
     if mode == CommissionOverride.Mode.RATE:
         if rate_bp is None or fixed_fen is not None or not 0 <= rate_bp <= MAX_RATE_BP:
-            raise CatalogError("invalid_override", gettext("按比例时须填写 0–10000 基点的比例，且不填固定金额"), {"rate_bp": rate_bp})
+            raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("按比例时须填写 0–10000 基点的比例，且不填固定金额"), {"rate_bp": rate_bp})
     elif mode == CommissionOverride.Mode.FIXED:
         if fixed_fen is None or rate_bp is not None or not 0 <= fixed_fen <= MAX_PRICE_FEN:
-            raise CatalogError("invalid_override", gettext("固定金额时须填写不小于 0 的金额（分），且不填比例"), {"fixed_fen": fixed_fen})
+            raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("固定金额时须填写不小于 0 的金额（分），且不填比例"), {"fixed_fen": fixed_fen})
     else:
-        raise CatalogError("invalid_override", gettext("方式只能是 rate 或 fixed"), {"mode": mode})
+        raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("方式只能是 rate 或 fixed"), {"mode": mode})
 
 
 @transaction.atomic
@@ -183,7 +183,7 @@ def set_commission_override(
 ) -> CommissionOverride:
     """Create or replace the override of one scope (a category or a product) for one level."""
     if (category is None) == (product is None):
-        raise CatalogError("invalid_override", gettext("佣金覆盖必须且只能指定类目或商品之一"))
+        raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("佣金覆盖必须且只能指定类目或商品之一"))
     validate_override(depth=depth, mode=mode, rate_bp=rate_bp, fixed_fen=fixed_fen)
     override, _ = CommissionOverride.objects.update_or_create(
         category=category, product=product, depth=depth, defaults={"mode": mode, "rate_bp": rate_bp, "fixed_fen": fixed_fen}
@@ -195,7 +195,7 @@ def set_commission_override(
 def remove_commission_override(*, depth: int, category: Category | None = None, product: Product | None = None) -> int:
     """Drop the override of one scope for one level; the next rule (category, then level) applies."""
     if (category is None) == (product is None):
-        raise CatalogError("invalid_override", gettext("佣金覆盖必须且只能指定类目或商品之一"))
+        raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("佣金覆盖必须且只能指定类目或商品之一"))
     validate_override_depth(depth)
     deleted, _ = CommissionOverride.objects.filter(category=category, product=product, depth=depth).delete()
     return deleted
@@ -208,12 +208,12 @@ PRODUCT_FIELDS = ("category", "name", "subtitle", "description", "role", "sort_o
 
 def _clean_product(fields: dict) -> None:
     if "name" in fields and not str(fields["name"]).strip():
-        raise CatalogError("invalid_product", gettext("商品名称不能为空"), {"field": "name"})
+        raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("商品名称不能为空"), {"field": "name"})
     if "role" in fields and fields["role"] not in Product.Role.values:
-        raise CatalogError("invalid_product", gettext("商品定位不正确"), {"field": "role", "choices": list(Product.Role.values)})
+        raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("商品定位不正确"), {"field": "role", "choices": list(Product.Role.values)})
     category = fields.get("category")
     if category is not None and not category.is_active:
-        raise CatalogError("invalid_product", gettext("类目已停用"), {"field": "category_id"})
+        raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("类目已停用"), {"field": "category_id"})
 
 
 @transaction.atomic

@@ -13,5 +13,5 @@ class CommissionsConfig(AppConfig):
         from . import postings, receivers  # noqa: F401  (postings registers the app's kinds)
         from .services import team_bonus
 
-        receivers.connect()
+        receivers.register()
         register_kind(team_bonus.APPROVAL_KIND, label=pgettext_lazy("approval kind", "团队奖励发放"), on_approve=team_bonus.execute_approved)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Q
@@ -30,7 +31,7 @@ from fenxiao.common.money import MAX_RATE_BP, allocate, apply_rate, format_rate,
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.distribution.selectors import commission_earners
 
-from .errors import CommissionError
+from .errors import CommissionCode, CommissionError
 
 DEFAULT_CEILING_BP = 5000  # half of the margin
 
@@ -56,6 +57,9 @@ class OverrideRule:
     mode: str
     rate_bp: int | None = None
     fixed_fen: int | None = None
+
+
+Overrides = dict[tuple[str, int], OverrideRule]
 
 
 @dataclass(frozen=True)
@@ -138,42 +142,42 @@ def blocked_reason_message(code: str) -> str:
     return ""
 
 
-def _check_depth(depth) -> None:
+def _check_depth(depth: object) -> None:
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-        raise CommissionError("invalid_depth", gettext("佣金层级必须是 1（直推）或 2（间推）"), {"depth": depth})
+        raise CommissionError(CommissionCode.INVALID_DEPTH, gettext("佣金层级必须是 1（直推）或 2（间推）"), {"depth": depth})
     if depth > MAX_COMMISSION_DEPTH:
         raise CommissionError(
-            "commission_depth_exceeded",
+            CommissionCode.COMMISSION_DEPTH_EXCEEDED,
             gettext("佣金最多两级（直推 + 间推），不能计算第 %(depth)s 级") % {"depth": depth},
             {"depth": depth, "max_depth": MAX_COMMISSION_DEPTH},
         )
 
 
-def _check_amount(name: str, value, *, minimum: int = 0) -> None:
+def _check_amount(name: str, value: object, *, minimum: int = 0) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise CommissionError("invalid_line", gettext("订单行金额或数量无效"), {name: value})
+        raise CommissionError(CommissionCode.INVALID_LINE, gettext("订单行金额或数量无效"), {name: value})
 
 
-def _check_rate(rate_bp, detail: dict) -> None:
+def _check_rate(rate_bp: object, detail: dict[str, Any]) -> None:
     if not isinstance(rate_bp, int) or isinstance(rate_bp, bool) or not 0 <= rate_bp <= MAX_RATE_BP:
-        raise CommissionError("invalid_override", gettext("佣金比例必须是 0–10000 基点"), detail)
+        raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金比例必须是 0–10000 基点"), detail)
 
 
-def _check_overrides(overrides: Mapping) -> None:
+def _check_overrides(overrides: Mapping[Any, Any]) -> None:
     for key, rule in overrides.items():
         if not (isinstance(key, tuple) and len(key) == 2 and key[0] in (PRODUCT, CATEGORY)):
-            raise CommissionError("invalid_override", gettext("佣金覆盖设置无效"), {"key": repr(key)})
+            raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金覆盖设置无效"), {"key": repr(key)})
         _check_depth(key[1])
         if rule.mode == RATE:
             _check_rate(rule.rate_bp, {"key": repr(key), "rate_bp": rule.rate_bp})
         elif rule.mode == FIXED:
             if not isinstance(rule.fixed_fen, int) or isinstance(rule.fixed_fen, bool) or rule.fixed_fen < 0:
-                raise CommissionError("invalid_override", gettext("佣金覆盖设置无效"), {"key": repr(key), "fixed_fen": rule.fixed_fen})
+                raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金覆盖设置无效"), {"key": repr(key), "fixed_fen": rule.fixed_fen})
         else:
-            raise CommissionError("invalid_override", gettext("佣金覆盖设置无效"), {"key": repr(key), "mode": rule.mode})
+            raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金覆盖设置无效"), {"key": repr(key), "mode": rule.mode})
 
 
-def _rule_for(earner: EarnerInput, overrides: Mapping) -> tuple[str, OverrideRule]:
+def _rule_for(earner: EarnerInput, overrides: Mapping[tuple[str, int], OverrideRule]) -> tuple[str, OverrideRule]:
     product_rule = overrides.get((PRODUCT, earner.depth))
     if product_rule is not None:
         return SOURCE_PRODUCT, product_rule
@@ -199,13 +203,13 @@ def compute_line(
     _check_amount("cost_fen_total", cost_fen_total)
     _check_amount("quantity", quantity, minimum=1)
     if ceiling_bp is not None and (not isinstance(ceiling_bp, int) or isinstance(ceiling_bp, bool) or not 0 <= ceiling_bp <= MAX_RATE_BP):
-        raise CommissionError("invalid_ceiling", gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
+        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
     _check_overrides(overrides)
     seen: set[int] = set()
     for earner in earners:
         _check_depth(earner.depth)
         if earner.depth in seen:
-            raise CommissionError("duplicate_depth", gettext("同一佣金层级只能有一位收益人"), {"depth": earner.depth})
+            raise CommissionError(CommissionCode.DUPLICATE_DEPTH, gettext("同一佣金层级只能有一位收益人"), {"depth": earner.depth})
         seen.add(earner.depth)
         _check_rate(earner.direct_rate_bp, {"direct_rate_bp": earner.direct_rate_bp})
         _check_rate(earner.indirect_rate_bp, {"indirect_rate_bp": earner.indirect_rate_bp})
@@ -217,9 +221,9 @@ def compute_line(
         if earner.blocked_reason:
             amount = 0
         elif rule.mode == RATE:
-            amount = apply_rate(paid_fen, rule.rate_bp)
+            amount = apply_rate(paid_fen, cast(int, rule.rate_bp))  # checked by _check_overrides
         else:
-            amount = rule.fixed_fen * quantity
+            amount = cast(int, rule.fixed_fen) * quantity
         drafts.append((earner, source, rule, amount))
 
     uncapped = [amount for *_rest, amount in drafts]
@@ -227,7 +231,7 @@ def compute_line(
     margin = max(paid_fen - cost_fen_total, 0)
     cap = apply_rate(margin, ceiling_bp) if ceiling_bp is not None else None
     capped = cap is not None and uncapped_total > cap
-    final = allocate(cap, uncapped) if capped else list(uncapped)
+    final = allocate(cast(int, cap), uncapped) if capped else list(uncapped)
 
     return LineCommission(
         line_id=line_id,
@@ -267,7 +271,7 @@ def ceiling_bp_setting() -> int:
     return getattr(settings, "FENXIAO_COMMISSION_CEILING_BP", DEFAULT_CEILING_BP)
 
 
-def order_earners(order) -> list[EarnerInput]:
+def order_earners(order: Any) -> list[EarnerInput]:
     """The earners of an order from its distributor snapshot: direct = the distributor, indirect = its
     inviter, as many as the operator allows; unapproved positions are left out (nobody moves up in
     their place); on a self-purchase with self-purchase commission off the direct position earns 0."""
@@ -276,7 +280,7 @@ def order_earners(order) -> list[EarnerInput]:
     distributor = Distributor.objects.select_related("level").get(pk=order.distributor_id)
     conf = DistributionSettings.objects.filter(pk=1).only("self_purchase_commission", "commission_levels").first()
     self_purchase_pays = conf.self_purchase_commission if conf is not None else True
-    earners = []
+    earners: list[EarnerInput] = []
     for position, earner in enumerate(commission_earners(distributor, conf), start=1):
         if earner is None:
             continue
@@ -293,12 +297,12 @@ def order_earners(order) -> list[EarnerInput]:
     return earners
 
 
-def _overrides_by_scope(lines) -> tuple[dict[int, dict], dict[int, dict]]:
+def _overrides_by_scope(lines: list[Any]) -> tuple[dict[int, Overrides], dict[int, Overrides]]:
     """Every override for the order's products and categories, in one query."""
     product_ids = {line.product_id for line in lines}
     category_ids = {line.category_id for line in lines}
-    by_product: dict[int, dict] = {}
-    by_category: dict[int, dict] = {}
+    by_product: dict[int, Overrides] = {}
+    by_category: dict[int, Overrides] = {}
     if not lines:
         return by_product, by_category
     rows = CommissionOverride.objects.filter(Q(product_id__in=product_ids) | Q(category_id__in=category_ids)).values(
@@ -313,14 +317,14 @@ def _overrides_by_scope(lines) -> tuple[dict[int, dict], dict[int, dict]]:
     return by_product, by_category
 
 
-def compute_order(order) -> list[LineCommission]:
+def compute_order(order: Any) -> list[LineCommission]:
     """The commission of every line of `order`, in line order. Reads; never writes. The number of
     queries does not grow with the number of lines."""
     lines = list(order.lines.all())
     earners = order_earners(order)
     ceiling = ceiling_bp_setting()
     by_product, by_category = _overrides_by_scope(lines) if earners else ({}, {})
-    results = []
+    results: list[LineCommission] = []
     for line in lines:
         overrides = {**by_category.get(line.category_id, {}), **by_product.get(line.product_id, {})}
         results.append(

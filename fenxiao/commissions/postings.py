@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from django.utils.translation import gettext
@@ -20,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import AccountKind, Side
 
-from .errors import CommissionError
+from .errors import CommissionCode, CommissionError
 from .services import (
     EXPENSE_ACCOUNT,
     KIND_ACCRUE,
@@ -31,6 +32,16 @@ from .services import (
     available_account,
     ensure_distributor_accounts,
 )
+from .services.team_bonus import KIND_TEAM_BONUS
+
+
+class PostingGroup(StrEnum):
+    """What a kind does to a distributor's money, for the statement's totals: the app that posts a
+    kind says which group it belongs to when it registers it."""
+
+    EARNING = "earning"  # commission accrual, settlement, cancellation, clawback, team bonus
+    REWARD = "reward"  # rewards and prizes paid from their own expense
+    PAYOUT = "payout"  # money on its way out to the distributor: requested, returned, paid
 
 
 @dataclass(frozen=True)
@@ -39,16 +50,18 @@ class PostingKind:
     label: Any  # lazy text for the statement
     expense_account: str = ""  # the platform expense it charges, for kinds that pay distributors
     expense_name: Any = ""
+    group: str = ""  # a PostingGroup
 
 
 _KINDS: dict[str, PostingKind] = {}
 
 
-def register(kind: str, label, *, expense_account: str = "", expense_name="") -> PostingKind:
+def register(kind: str, label, *, expense_account: str = "", expense_name="", group: str = "") -> PostingKind:
     """Register a posting kind (again with the same values is harmless; a different one is a bug)."""
-    entry = PostingKind(kind, label, expense_account, expense_name)
+    group = PostingGroup(group) if group else (PostingGroup.REWARD if expense_account else "")
+    entry = PostingKind(kind, label, expense_account, expense_name, group)
     known = _KINDS.get(kind)
-    if known is not None and (known.expense_account, str(known.label)) != (expense_account, str(label)):
+    if known is not None and (known.expense_account, str(known.label), known.group) != (expense_account, str(label), group):
         raise ValueError(f"posting kind {kind!r} is registered twice with different meanings")
     _KINDS[kind] = entry
     return entry
@@ -56,6 +69,11 @@ def register(kind: str, label, *, expense_account: str = "", expense_name="") ->
 
 def registered() -> tuple[PostingKind, ...]:
     return tuple(_KINDS.values())
+
+
+def kinds_in(group: PostingGroup) -> frozenset[str]:
+    """The kinds registered in a group."""
+    return frozenset(entry.kind for entry in _KINDS.values() if entry.group == group)
 
 
 def label(kind: str) -> str:
@@ -84,10 +102,10 @@ def credit_available(
     debit of the total, a credit per distributor). The key makes a repeat post nothing twice."""
     entry = _KINDS.get(kind)
     if entry is None or not entry.expense_account:
-        raise CommissionError("unknown_posting_kind", gettext("未登记的记账类型"), {"kind": kind})
+        raise CommissionError(CommissionCode.UNKNOWN_POSTING_KIND, gettext("未登记的记账类型"), {"kind": kind})
     payable = {int(d): int(amount) for d, amount in credits.items() if int(amount) > 0}
     if not payable:
-        raise CommissionError("nothing_to_credit", gettext("没有要入账的金额"), {"kind": kind})
+        raise CommissionError(CommissionCode.NOTHING_TO_CREDIT, gettext("没有要入账的金额"), {"kind": kind})
     ensure_distributor_accounts(sorted(payable))
     ledger.open_accounts({entry.expense_account: {"kind": AccountKind.EXPENSE, "name": str(entry.expense_name or entry.label)}})
     entries = [(entry.expense_account, Side.DEBIT, sum(payable.values()))]
@@ -99,8 +117,11 @@ def credit_available(
 
 
 # The commissions app's own kinds.
-register(KIND_ACCRUE, _("预估佣金"), expense_account=EXPENSE_ACCOUNT, expense_name=_("佣金费用"))
-register(KIND_SETTLE, _("佣金结算"))
-register(KIND_CANCEL, _("退款取消佣金"))
-register(KIND_CLAWBACK, _("退款追回佣金"))
-register("team_bonus", _("团队奖励"), expense_account=TEAM_BONUS_EXPENSE_ACCOUNT, expense_name=_("团队奖励费用"))
+_EARNING = PostingGroup.EARNING
+register(KIND_ACCRUE, _("预估佣金"), expense_account=EXPENSE_ACCOUNT, expense_name=_("佣金费用"), group=_EARNING)
+register(KIND_SETTLE, _("佣金结算"), group=_EARNING)
+register(KIND_CANCEL, _("退款取消佣金"), group=_EARNING)
+register(KIND_CLAWBACK, _("退款追回佣金"), group=_EARNING)
+register(
+    KIND_TEAM_BONUS, _("团队奖励"), expense_account=TEAM_BONUS_EXPENSE_ACCOUNT, expense_name=_("团队奖励费用"), group=_EARNING
+)

@@ -9,7 +9,10 @@ Register after CsrfViewMiddleware, so that a forged post is still a CSRF failure
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 
 from .validation import InputError, check_text_fields
@@ -17,18 +20,20 @@ from .validation import InputError, check_text_fields
 API_PREFIX = "/api/"
 
 
-def _pairs(data):
+def _pairs(data: QueryDict) -> list[tuple[str, str]]:
     return [(key, value) for key, values in data.lists() for value in values]
 
 
 class InputGuardMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: tuple[Any, ...], view_kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
         if request.path.startswith(API_PREFIX):
             return None
         try:

@@ -32,13 +32,14 @@ def prorate(amount_fen: int, part: int, whole: int) -> int:
     return amount_fen * part // whole
 
 
-def yuan(amount_fen: int | None) -> str:
-    """Display form: 15000 → '150.00'."""
+def yuan(amount_fen: int | None, *, grouping: bool = True) -> str:
+    """Display form: 1234500 → '12,345.00'; with `grouping=False` '12345.00', the form for files that
+    machines read (no currency sign, no thousands separator)."""
     if amount_fen is None:
         return ""
     sign = "-" if amount_fen < 0 else ""
     whole, fen = divmod(abs(int(amount_fen)), 100)
-    return f"{sign}{whole:,}.{fen:02d}"
+    return f"{sign}{whole:,}.{fen:02d}" if grouping else f"{sign}{whole}.{fen:02d}"
 
 
 def parse_yuan(text: str) -> int:

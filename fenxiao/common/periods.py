@@ -52,7 +52,7 @@ def previous_month(now: datetime | None = None) -> str:
     return month_label(month_start(month_index(local_today(now)) - 1))
 
 
-def parse_month(text) -> date | None:
+def parse_month(text: object) -> date | None:
     """The first day of a well-formed "YYYY-MM" (year 2000 or later), else None."""
     match = _MONTH.match(text.strip()) if isinstance(text, str) else None
     if match is None:
@@ -65,7 +65,10 @@ def parse_month(text) -> date | None:
 
 def shift_month(label: str, delta: int) -> str:
     """The "YYYY-MM" `delta` months after a well-formed label (before it when negative)."""
-    return month_label(month_start(month_index(parse_month(label)) + delta))
+    first = parse_month(label)
+    if first is None:
+        raise ValueError(f"not a month label: {label!r}")
+    return month_label(month_start(month_index(first) + delta))
 
 
 def month_bounds(first: date) -> tuple[datetime, datetime]:

@@ -25,21 +25,23 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 from django.utils.translation import gettext
 
-from .errors import DomainError
+from .errors import CommonCode, DomainError
 
 
 class Throttled(DomainError):
     """Too many attempts: 429 `throttled` with `detail.retry_after` (seconds); the API adds Retry-After."""
 
     status = 429
+    codes = CommonCode
 
     def __init__(self, retry_after: int):
         retry_after = max(1, int(retry_after))
         minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(
-            "throttled",
+            CommonCode.THROTTLED,
             gettext("尝试次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes},
             {"retry_after": retry_after},
         )
@@ -129,12 +131,13 @@ def reset(rule: Rule, key: str) -> None:
     cache.delete_many([_count_key(rule, key, _now()), _lock_key(rule, key)])
 
 
-def client_address(request) -> str:
+def client_address(request: HttpRequest) -> str:
     """The address the request came from, trusting X-Forwarded-For only as far as configured."""
-    remote = (request.META.get("REMOTE_ADDR") or "").strip()
+    remote = str(request.META.get("REMOTE_ADDR") or "").strip()
     trusted = int(getattr(settings, "FENXIAO_TRUSTED_PROXY_COUNT", 0) or 0)
     if trusted > 0:
-        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops:
             candidate = hops[-trusted] if len(hops) >= trusted else hops[0]
             if _is_ip(candidate):

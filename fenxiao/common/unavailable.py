@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.defaults import server_error as django_server_error
 
@@ -40,9 +42,10 @@ def _drop_broken_connections() -> None:
             conn.connection = None
 
 
-def unavailable_response(request) -> HttpResponse:
+def unavailable_response(request: HttpRequest) -> HttpResponse:
     _drop_broken_connections()
     message = _("服务暂时不可用，请稍后重试")
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse(
             {"code": "service_unavailable", "message": message, "detail": {"retry_after": RETRY_AFTER_SECONDS}},
@@ -59,20 +62,20 @@ def unavailable_response(request) -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exc):
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if is_database_unavailable(exc):
             logger.error("database unavailable during %s %s: %s", request.method, request.path, exc)
             return unavailable_response(request)
         return None
 
 
-def server_error(request, *args, **kwargs):
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     exc = sys.exc_info()[1]
     if is_database_unavailable(exc):
         logger.error("database unavailable during %s %s: %s", request.method, request.path, exc)

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Self
 
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from .errors import DomainError
+from .errors import CommonCode, DomainError
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -40,7 +40,9 @@ THIRD_LEVEL_TAGS = ("third", "level3", "l3", "depth3", "tier3")
 
 
 class InputError(DomainError):
-    """Codes: out_of_range (400), invalid_input (422), payload_too_large (413)."""
+    """Out of range (400), invalid input (422), payload too large (413)."""
+
+    codes = CommonCode
 
 
 def third_level_fields(names: Iterable[str]) -> list[str]:
@@ -50,27 +52,27 @@ def third_level_fields(names: Iterable[str]) -> list[str]:
 
 def out_of_range(field: str) -> InputError:
     return InputError(
-        "out_of_range",
+        CommonCode.OUT_OF_RANGE,
         _("数值超出允许范围"),
         {"field": field, "min": INT64_MIN, "max": INT64_MAX},
     )
 
 
-def control_character(source: str, loc: tuple) -> InputError:
+def control_character(source: str, loc: tuple[Any, ...]) -> InputError:
     message = _("文本中不能包含控制字符")
     return InputError(
-        "invalid_input",
+        CommonCode.INVALID_INPUT,
         _("请求参数不正确"),
         {"errors": [{"type": "control_character", "loc": [source, *loc], "msg": message}]},
         status=422,
     )
 
 
-def _dotted(loc: tuple) -> str:
+def _dotted(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _problems(value: Any, loc: tuple) -> Iterator[tuple[str, tuple]]:
+def _problems(value: Any, loc: tuple[Any, ...]) -> Iterator[tuple[str, tuple[Any, ...]]]:
     if isinstance(value, bool):
         return
     if isinstance(value, int):
@@ -127,7 +129,7 @@ class Int64Converter:
         return str(int(value))
 
 
-def _big_integers(value: Any, loc: tuple) -> Iterator[tuple]:
+def _big_integers(value: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
     if isinstance(value, bool):
         return
     if isinstance(value, int):
@@ -151,7 +153,7 @@ class InputSchema(Schema):
     `out_of_range` too; the raw JSON check cannot do that without knowing which strings are numbers."""
 
     @model_validator(mode="after")
-    def _integers_fit_64_bits(self):
+    def _integers_fit_64_bits(self) -> Self:
         for loc in _big_integers(self, ()):
             raise PydanticCustomError("out_of_range", "integer beyond 64 bits: {field}", {"field": _dotted(loc)})
         return self

@@ -28,8 +28,8 @@ from qrcode.image.pil import PilImage
 
 from fenxiao.common.money import yuan
 
-from . import selectors_shop
-from .errors import DistributionError
+from . import selectors
+from .errors import DistributionCode, DistributionError
 from .models import Distributor
 
 POSTER_SIZE = (750, 1334)
@@ -87,7 +87,7 @@ def font_source(bold: bool = False) -> tuple[str, int]:
     if bold:
         return font_source(False)
     raise DistributionError(
-        "poster_font_missing",
+        DistributionCode.POSTER_FONT_MISSING,
         gettext("服务器缺少中文字体（Noto Sans CJK SC，Debian 包 fonts-noto-cjk），无法生成海报"),
         {"family": FONT_FAMILY},
         status=503,
@@ -215,8 +215,8 @@ def _load_avatar(storage_name: str) -> Image.Image | None:
 
 def poster_key(distributor: Distributor, share_url: str) -> tuple[str, dict]:
     """The cache key (a digest of everything drawn) and the inputs for `render_poster`."""
-    profile = selectors_shop.shop_profile(distributor)
-    products = [PosterProduct(p.name, p.min_retail_fen) for p in selectors_shop.featured_products(profile)[:POSTER_PRODUCTS]]
+    profile = selectors.shop_profile(distributor)
+    products = [PosterProduct(p.name, p.min_retail_fen) for p in selectors.featured_products(profile)[:POSTER_PRODUCTS]]
     parts = [
         str(distributor.pk),
         profile.updated_at.isoformat() if profile.updated_at else "-",

@@ -11,7 +11,7 @@ class GrowthConfig(AppConfig):
         from fenxiao.approvals.registry import register_kind
         from fenxiao.commissions import postings
 
-        from . import receivers, services, services_prizes
+        from . import receivers, services
 
         receivers.connect()
         postings.register(
@@ -19,15 +19,15 @@ class GrowthConfig(AppConfig):
             expense_account=services.REWARD_EXPENSE_ACCOUNT, expense_name=gettext_lazy("邀请奖励费用"),
         )
         postings.register(
-            services_prizes.LEDGER_KIND, gettext_lazy("排行榜奖金"),
-            expense_account=services_prizes.PRIZE_EXPENSE_ACCOUNT, expense_name=gettext_lazy("排行榜奖金费用"),
+            services.PRIZE_LEDGER_KIND, gettext_lazy("排行榜奖金"),
+            expense_account=services.PRIZE_EXPENSE_ACCOUNT, expense_name=gettext_lazy("排行榜奖金费用"),
         )
         register_kind(
             services.RUNG_CASH_APPROVAL, label=pgettext_lazy("approval kind", "邀请阶梯现金奖励"), on_approve=services.approve_rung_cash
         )
         register_kind(
-            services_prizes.PRIZE_CASH_APPROVAL,
+            services.PRIZE_CASH_APPROVAL,
             label=pgettext_lazy("approval kind", "排行榜现金奖金"),
-            on_approve=services_prizes.pay_approved_prizes,
-            on_reject=services_prizes.note_rejected_prizes,
+            on_approve=services.pay_approved_prizes,
+            on_reject=services.note_rejected_prizes,
         )

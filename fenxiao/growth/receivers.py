@@ -1,6 +1,6 @@
 """Events that can qualify a distributor for a higher level → instant evaluation; a completed order
 invites a consumer to apply, and its application and approval are stamped on that invitation.
-Connected in `GrowthConfig.ready`; each receiver runs inside the sender's transaction."""
+Registered in `GrowthConfig.ready`; each hook runs inside the sender's transaction."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ from django.utils import timezone
 
 from fenxiao.distribution.models import Distributor
 
-from . import services, services_conversion, services_notifications
+from . import services
 
 
-def on_order_completed(sender, order, **kwargs) -> None:
+def on_order_completed(order) -> None:
+    """Order hook (fenxiao.orders.hooks): the level evaluation and the invitation to apply."""
+    _evaluate_after_order(order)
+    services.invite_after_order(order)
+
+
+def _evaluate_after_order(order) -> None:
     # The seller's personal sales, its inviter's and their inviter's team sales, and the buyer's own
     # first purchase (when the buyer is a distributor) may all have moved.
     ids: set[int] = set()
@@ -22,38 +28,36 @@ def on_order_completed(sender, order, **kwargs) -> None:
     services.evaluate_instant_many(ids, now=order.completed_at or timezone.now())
 
 
-def on_distributor_approved(sender, distributor, **kwargs) -> None:
+def on_distributor_approved(distributor) -> None:
     # The inviter's direct invites and team size, the inviter's inviter's team size, and the new
     # distributor itself (a first purchase may already qualify it).
     row = Distributor.objects.filter(pk=distributor.pk).values_list("pk", "inviter_id", "inviter__inviter_id").first()
     services.evaluate_instant_many([pk for pk in row or () if pk])
 
 
-def on_order_completed_invite(sender, order, **kwargs) -> None:
-    services_conversion.invite_after_order(order)
+def on_distributor_applied(distributor) -> None:
+    services.mark_applied(distributor.user_id, at=distributor.applied_at)
 
 
-def on_distributor_applied(sender, distributor, **kwargs) -> None:
-    services_conversion.mark_applied(distributor.user_id, at=distributor.applied_at)
+def on_distributor_approved_conversion(distributor) -> None:
+    services.mark_approved(distributor.user_id, at=distributor.approved_at)
 
 
-def on_distributor_approved_conversion(sender, distributor, **kwargs) -> None:
-    services_conversion.mark_approved(distributor.user_id, at=distributor.approved_at)
+def on_distributor_approved_all(distributor) -> None:
+    """The instant evaluation, then the conversion stamp (in that order, as they were connected)."""
+    on_distributor_approved(distributor)
+    on_distributor_approved_conversion(distributor)
 
 
-def on_shop_moderated(sender, shop, fields, reason, **kwargs) -> None:
-    services_notifications.notify_shop_moderated(shop.distributor.user_id, fields=fields, reason=reason)
+def on_shop_moderated(shop, *, fields, reason) -> None:
+    services.notify_shop_moderated(shop.distributor.user_id, fields=fields, reason=reason)
 
 
 def connect() -> None:
-    from fenxiao.distribution import signals as distribution_signals
-    from fenxiao.orders import signals as order_signals
+    from fenxiao.distribution import hooks as distributor_hooks
+    from fenxiao.orders import hooks as order_hooks
 
-    order_signals.order_completed.connect(on_order_completed, dispatch_uid="growth.order_completed")
-    distribution_signals.distributor_approved.connect(on_distributor_approved, dispatch_uid="growth.distributor_approved")
-    order_signals.order_completed.connect(on_order_completed_invite, dispatch_uid="growth.order_completed_invite")
-    distribution_signals.distributor_applied.connect(on_distributor_applied, dispatch_uid="growth.distributor_applied")
-    distribution_signals.distributor_approved.connect(
-        on_distributor_approved_conversion, dispatch_uid="growth.distributor_approved_conversion"
+    order_hooks.register("growth", on_completed=on_order_completed)
+    distributor_hooks.register(
+        "growth", on_applied=on_distributor_applied, on_approved=on_distributor_approved_all, on_shop_moderated=on_shop_moderated
     )
-    distribution_signals.shop_moderated.connect(on_shop_moderated, dispatch_uid="growth.shop_moderated")

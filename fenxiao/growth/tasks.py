@@ -5,7 +5,7 @@
 def run_leaderboard_close(now=None) -> dict[str, int]:
     """Close the most recent ended period of every board and period kind that has prizes; a period
     already closed is skipped and awards nothing again."""
-    from .services_prizes import run_leaderboard_close as close_all
+    from .services import run_leaderboard_close as close_all
 
     closings = close_all(now=now)
     made = [c for c in closings if c.created]

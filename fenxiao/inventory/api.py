@@ -6,11 +6,11 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 from fenxiao.catalog.models import Sku
-from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
 
 from . import selectors, services
-from .errors import InventoryError
+from .errors import InventoryCode, InventoryError
 from .models import MAIN_LOCATION, StockRecord
 from .schemas import OperatorStockAdjustIn, OperatorStockOut, OperatorStockReceiveIn
 
@@ -30,7 +30,7 @@ def _out(record: StockRecord) -> dict:
 
 def _known_sku(sku_id: int) -> None:
     if not Sku.objects.filter(pk=sku_id).exists():
-        raise InventoryError("unknown_sku", _("SKU 不存在"), {"sku_id": sku_id}, status=404)
+        raise InventoryError(InventoryCode.UNKNOWN_SKU, _("SKU 不存在"), {"sku_id": sku_id}, status=404)
 
 
 @operator_router.get("/skus/{sku_id}/stock", response=list[OperatorStockOut], summary="SKU 各库位库存（平台仓 main 总在其中）")

@@ -1,6 +1,18 @@
+from enum import StrEnum
+
 from fenxiao.common.errors import DomainError
 
 
+class InventoryCode(StrEnum):
+    """Every code an InventoryError may carry."""
+
+    ALREADY_RESERVED = "already_reserved"
+    BELOW_RESERVED = "below_reserved"
+    INVALID_QUANTITY = "invalid_quantity"
+    RESERVATION_NOT_FOUND = "reservation_not_found"
+    SOLD_OUT = "sold_out"
+    UNKNOWN_SKU = "unknown_sku"
+
+
 class InventoryError(DomainError):
-    """Codes: sold_out (409), invalid_quantity, unknown_sku (404), below_reserved (409),
-    reservation_not_found (404), already_reserved (409: the reference still holds these SKUs)."""
+    codes = InventoryCode

@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from fenxiao.catalog.models import Sku
 
-from .errors import InventoryError
+from .errors import InventoryCode, InventoryError
 from .models import MAIN_LOCATION, Reservation, StockMovement, StockRecord
 
 HELD = (Reservation.Status.ACTIVE, Reservation.Status.CONFIRMED)
@@ -40,21 +40,24 @@ def _summed(items: Iterable[tuple[int, int]]) -> dict[int, int]:
     wanted: dict[int, int] = {}
     for sku_id, quantity in items:
         if not _is_int(sku_id):
-            raise InventoryError("unknown_sku", gettext("SKU 不存在"), {"sku_id": sku_id}, status=404)
+            raise InventoryError(InventoryCode.UNKNOWN_SKU, gettext("SKU 不存在"), {"sku_id": sku_id}, status=404)
         if not _is_int(quantity) or quantity <= 0:
-            raise InventoryError("invalid_quantity", gettext("数量必须是正整数"), {"sku_id": sku_id, "quantity": quantity})
+            raise InventoryError(InventoryCode.INVALID_QUANTITY, gettext("数量必须是正整数"), {"sku_id": sku_id, "quantity": quantity})
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
     if not wanted:
-        raise InventoryError("invalid_quantity", gettext("没有要占用的商品"), {"items": []})
+        raise InventoryError(InventoryCode.INVALID_QUANTITY, gettext("没有要占用的商品"), {"items": []})
     return dict(sorted(wanted.items()))
 
 
 def _unknown_sku(sku_ids: list[int]) -> InventoryError:
-    return InventoryError("unknown_sku", gettext("SKU 不存在"), {"sku_ids": sku_ids}, status=404)
+    return InventoryError(InventoryCode.UNKNOWN_SKU, gettext("SKU 不存在"), {"sku_ids": sku_ids}, status=404)
 
 
 def _per_record(quantities: dict[int, int]) -> Case:
-    """CASE id WHEN <record> THEN <quantity> ..., so one UPDATE serves any number of rows."""
+    """CASE id WHEN <record> THEN <quantity> ..., so one UPDATE serves any number of rows (the
+    UPDATE is restricted to these records; one record needs no CASE)."""
+    if len(quantities) == 1:
+        return Value(next(iter(quantities.values())), output_field=BigIntegerField())
     return Case(
         *[When(pk=record_id, then=Value(quantity)) for record_id, quantity in quantities.items()],
         default=Value(0),
@@ -86,7 +89,7 @@ def _change_on_hand(*, sku_id: int, delta: int, location: str, kind: str, actor,
                     message = gettext("库存不能低于 0（现有 %(on_hand)s 件）") % {"on_hand": record.on_hand}
                 else:
                     message = gettext("库存不能低于已占用的 %(reserved)s 件") % {"reserved": record.reserved}
-                raise InventoryError("below_reserved", message, detail, status=409)
+                raise InventoryError(InventoryCode.BELOW_RESERVED, message, detail, status=409)
         record = records.get()
         StockMovement.objects.create(
             stock_record=record, kind=kind, on_hand_delta=delta, actor=actor, note=note[:200]
@@ -98,7 +101,7 @@ def receive_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATION, 
     """Goods arrived: on_hand grows; the location's record is created on first receipt."""
     if not _is_int(quantity) or not 0 < quantity <= MAX_STOCK_CHANGE:
         raise InventoryError(
-            "invalid_quantity", gettext("入库数量必须是 1 到 %(max)s 之间的整数") % {"max": MAX_STOCK_CHANGE}, {"quantity": quantity}
+            InventoryCode.INVALID_QUANTITY, gettext("入库数量必须是 1 到 %(max)s 之间的整数") % {"max": MAX_STOCK_CHANGE}, {"quantity": quantity}
         )
     return _change_on_hand(sku_id=sku_id, delta=quantity, location=location, kind=StockMovement.Kind.RECEIVE, actor=actor, note=note)
 
@@ -107,7 +110,7 @@ def adjust_stock(*, sku_id: int, delta: int, location: str = MAIN_LOCATION, acto
     """A stock count or correction: on_hand moves by delta but never below what orders hold."""
     if not _is_int(delta) or delta == 0 or abs(delta) > MAX_STOCK_CHANGE:
         raise InventoryError(
-            "invalid_quantity", gettext("数量必须是非零整数，且一次不超过 %(max)s") % {"max": MAX_STOCK_CHANGE}, {"delta": delta}
+            InventoryCode.INVALID_QUANTITY, gettext("数量必须是非零整数，且一次不超过 %(max)s") % {"max": MAX_STOCK_CHANGE}, {"delta": delta}
         )
     return _change_on_hand(sku_id=sku_id, delta=delta, location=location, kind=StockMovement.Kind.ADJUST, actor=actor, note=note)
 
@@ -115,7 +118,7 @@ def adjust_stock(*, sku_id: int, delta: int, location: str = MAIN_LOCATION, acto
 def set_safety_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATION) -> StockRecord:
     """The alert line for reordering; a setting, not a stock change, so it leaves no movement."""
     if not _is_int(quantity) or quantity < 0:
-        raise InventoryError("invalid_quantity", gettext("安全库存必须是不小于 0 的整数"), {"quantity": quantity})
+        raise InventoryError(InventoryCode.INVALID_QUANTITY, gettext("安全库存必须是不小于 0 的整数"), {"quantity": quantity})
     if not StockRecord.objects.filter(sku_id=sku_id, location=location).update(safety_stock=quantity):
         if not Sku.objects.filter(pk=sku_id).exists():
             raise _unknown_sku([sku_id])
@@ -127,10 +130,13 @@ def set_safety_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATIO
 
 
 def reserve(
-    *, reference: str, items: list[tuple[int, int]], expires_at: datetime | None = None, location: str = MAIN_LOCATION
+    *, reference: str, items: list[tuple[int, int]], expires_at: datetime | None = None, location: str = MAIN_LOCATION,
+    fresh: bool = False,
 ) -> list[Reservation]:
     """Hold stock for every line of an order, or for none: a single short line raises sold_out and
-    nothing is held. The query count does not depend on the number of lines."""
+    nothing is held. The query count does not depend on the number of lines. `fresh`: the reference
+    was made in the caller's transaction (a new order's), so nothing can hold it yet and there is
+    nothing to look for or to take up again."""
     _check_reference(reference)
     wanted = _summed(items)
     with transaction.atomic():
@@ -143,7 +149,7 @@ def reserve(
             known = set(Sku.objects.filter(pk__in=missing).values_list("pk", flat=True))
             if unknown := [sku_id for sku_id in missing if sku_id not in known]:
                 raise _unknown_sku(unknown)
-        if records:
+        if records and not fresh:
             held = list(
                 Reservation.objects.filter(reference=reference, stock_record__in=records)
                 .exclude(status=Reservation.Status.RELEASED)
@@ -151,11 +157,12 @@ def reserve(
             )
             if held:
                 raise InventoryError(
-                    "already_reserved",
+                    InventoryCode.ALREADY_RESERVED,
                     gettext("该单据已占用这些商品的库存"),
                     {"reference": reference, "sku_ids": sorted(held)},
                     status=409,
                 )
+        if records:
             amount = _per_record({record.pk: wanted[record.sku_id] for record in records})
             updated = StockRecord.objects.filter(pk__in=[r.pk for r in records], on_hand__gte=F("reserved") + amount).update(
                 reserved=F("reserved") + amount
@@ -176,13 +183,16 @@ def reserve(
             )
             for record in records
         ]
-        # A reservation this reference released earlier is taken up again in place.
-        Reservation.objects.bulk_create(
-            reservations,
-            update_conflicts=True,
-            unique_fields=["reference", "stock_record"],
-            update_fields=["quantity", "status", "expires_at", "updated_at"],
-        )
+        if fresh:
+            Reservation.objects.bulk_create(reservations)
+        else:
+            # A reservation this reference released earlier is taken up again in place.
+            Reservation.objects.bulk_create(
+                reservations,
+                update_conflicts=True,
+                unique_fields=["reference", "stock_record"],
+                update_fields=["quantity", "status", "expires_at", "updated_at"],
+            )
         StockMovement.objects.bulk_create(
             [
                 StockMovement(
@@ -202,7 +212,7 @@ def _sold_out(wanted: dict[int, int], by_sku: dict[int, StockRecord]) -> Invento
     short = [sku_id for sku_id in wanted if available[sku_id] < wanted[sku_id]] or list(wanted)
     names = [str(sku) for sku in Sku.objects.filter(pk__in=short).select_related("product").order_by("pk")]
     return InventoryError(
-        "sold_out",
+        InventoryCode.SOLD_OUT,
         gettext("库存不足：%(names)s") % {"names": "、".join(names)},
         {"sku_ids": short, "available": {sku_id: max(available[sku_id], 0) for sku_id in short}},
         status=409,
@@ -235,7 +245,7 @@ def confirm(*, reference: str) -> int:
             ).exists():
                 return 0
             raise InventoryError(
-                "reservation_not_found", gettext("没有可确认的库存占用"), {"reference": reference}, status=404
+                InventoryCode.RESERVATION_NOT_FOUND, gettext("没有可确认的库存占用"), {"reference": reference}, status=404
             )
         Reservation.objects.filter(pk__in=[r.pk for r in rows]).update(
             status=Reservation.Status.CONFIRMED, expires_at=None, updated_at=timezone.now()
@@ -290,7 +300,7 @@ def consume(*, reference: str, actor=None) -> int:
         reference=reference, to=Reservation.Status.CONSUMED, kind=StockMovement.Kind.CONSUME, take_on_hand=True, actor=actor, note=""
     )
     if not consumed and not Reservation.objects.filter(reference=reference, status=Reservation.Status.CONSUMED).exists():
-        raise InventoryError("reservation_not_found", gettext("没有可出库的库存占用"), {"reference": reference}, status=404)
+        raise InventoryError(InventoryCode.RESERVATION_NOT_FOUND, gettext("没有可出库的库存占用"), {"reference": reference}, status=404)
     return consumed
 
 

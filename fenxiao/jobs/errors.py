@@ -1,5 +1,13 @@
+from enum import StrEnum
+
 from fenxiao.common.errors import DomainError
 
 
+class JobsCode(StrEnum):
+    """Every code a JobsError may carry."""
+
+    UNKNOWN_JOB = "unknown_job"
+
+
 class JobsError(DomainError):
-    """Codes: unknown_job."""
+    codes = JobsCode

@@ -2,7 +2,8 @@
 scheduler (which enqueues each job once per period) and by `run_jobs` (which runs them in-process).
 
 A period key names one run of a job:
-- every minute: the UTC minute, "2026-12-06T07:31Z" (the order sweeps act on "what is due now");
+- every minute: the UTC minute, "2026-12-06T07:31Z" (the order sweeps and the commission accrual act
+  on "what is due now");
 - daily: the local day, "2026-12-06" (the settlement batch of the operator's schedule that is due
   that day; on a weekly or monthly schedule the batch runs on its day and the other days do nothing);
 - monthly: the closed local month the job is for, "2026-11", due from local midnight on the 1st of
@@ -30,10 +31,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.commissions import tasks as commission_tasks
 from fenxiao.common import periods
 
 from . import tasks
-from .errors import JobsError
+from .errors import JobsCode, JobsError
 
 
 class Cadence(StrEnum):
@@ -77,6 +79,8 @@ class Job:
 SCHEDULE: tuple[Job, ...] = (
     Job("orders.sweep", tasks.sweep_orders, Cadence.MINUTE, _("订单超时取消、自动收货与完成")),
     Job("payments.refund_resend", tasks.resend_refunds, Cadence.MINUTE, _("重发未确认的微信退款")),
+    # Runs right after every payment commits; every minute too, in case that run was lost.
+    Job("commissions.accrual", commission_tasks.accrue_commissions, Cadence.MINUTE, _("已付款订单的预估佣金入账")),
     Job("commissions.settlement", tasks.settle_commissions, Cadence.DAY, _("佣金结算批次")),
     Job("commissions.team_bonus", tasks.propose_team_bonus, Cadence.MONTH, _("上月团队奖励（提交审批）"), _month),
     Job("growth.level_evaluation", tasks.evaluate_levels, Cadence.MONTH, _("上月分销等级评估"), _month),
@@ -89,4 +93,4 @@ def job_named(name: str) -> Job:
     for job in SCHEDULE:
         if job.name == name:
             return job
-    raise JobsError("unknown_job", gettext("没有这个定时任务：%(name)s") % {"name": name}, {"job": name}, status=404)
+    raise JobsError(JobsCode.UNKNOWN_JOB, gettext("没有这个定时任务：%(name)s") % {"name": name}, {"job": name}, status=404)

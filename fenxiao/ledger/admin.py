@@ -6,11 +6,13 @@ sum of its entries, no forbidden negative balance, all debits equal to all credi
 """
 
 import time
+from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,15 +28,16 @@ CHECK_PERMISSION = "ledger.view_account"
 VIOLATIONS_SHOWN = 200
 
 
-def can_check_ledger(user) -> bool:
+def can_check_ledger(user: Any) -> bool:
     return bool(user and user.is_active and user.is_staff and user.has_perm(CHECK_PERMISSION))
 
 
-def run_check() -> dict:
+def run_check() -> dict[str, Any]:
     """The ledger's invariants, checked now: the violations (the first VIOLATIONS_SHOWN), their
     count, the totals and how long the check took."""
     started = time.perf_counter()
-    shown, count = [], 0
+    shown: list[selectors.Violation] = []
+    count = 0
     for violation in selectors.violations():
         count += 1
         if len(shown) < VIOLATIONS_SHOWN:
@@ -68,7 +71,7 @@ class EntryInline(ReadOnlyInline):
     ordering = ("id",)
 
     @admin.display(description=_("金额（元）"))
-    def amount(self, obj):
+    def amount(self, obj: Entry) -> str:
         return yuan(obj.amount_fen)
 
 
@@ -81,18 +84,18 @@ class AccountAdmin(ReadOnlyAdmin):
     fields = readonly_fields
 
     @admin.display(description=_("余额（元）"), ordering="balance_fen")
-    def balance(self, obj):
+    def balance(self, obj: Account) -> str:
         return yuan(obj.balance_fen)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         own = [path("check/", self.admin_site.admin_view(self.check_view), name="ledger_check")]
         return own + super().get_urls()
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra = {"can_check_ledger": can_check_ledger(request.user)}
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
-    def check_view(self, request):
+    def check_view(self, request: HttpRequest) -> HttpResponse:
         if not can_check_ledger(request.user):
             raise PermissionDenied
         context = {

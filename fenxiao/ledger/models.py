@@ -20,12 +20,15 @@ it sums, and verified by `manage.py ledger_check`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, NoReturn
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
-from .errors import LedgerError
+from .errors import LedgerCode, LedgerError
 
 
 class Side(models.TextChoices):
@@ -41,17 +44,45 @@ class AccountKind(models.TextChoices):
     EXPENSE = "expense", _("费用")
 
 
-DEBIT_NORMAL_KINDS = frozenset({AccountKind.ASSET, AccountKind.EXPENSE})
+# The sign convention, in one table: the side on which an account of each kind grows. The Python
+# function and the ORM expression below are both read from it.
+NORMAL_SIDE: dict[str, str] = {
+    AccountKind.ASSET: Side.DEBIT,
+    AccountKind.EXPENSE: Side.DEBIT,
+    AccountKind.LIABILITY: Side.CREDIT,
+    AccountKind.INCOME: Side.CREDIT,
+    AccountKind.EQUITY: Side.CREDIT,
+}
+DEBIT_NORMAL_KINDS = frozenset(kind for kind, side in NORMAL_SIDE.items() if side == Side.DEBIT)
 
 
 def normal_side(kind: str) -> str:
     """The side on which an account of this kind grows."""
-    return Side.DEBIT if kind in DEBIT_NORMAL_KINDS else Side.CREDIT
+    return NORMAL_SIDE[kind]
 
 
 def signed_amount(kind: str, side: str, amount_fen: int) -> int:
     """How much an entry moves the balance of an account of this kind (see the sign convention)."""
     return amount_fen if side == normal_side(kind) else -amount_fen
+
+
+def signed_amount_expression(*, kind: str = "account__kind", side: str = "side", amount: str = "amount_fen") -> Case:
+    """`signed_amount` as an ORM expression, for sums in the database: the amount of the entry at
+    `side`/`amount`, positive when it is on the normal side of the account kind at `kind`.
+
+    On an Entry query the defaults apply; on an Account query pass the entries' fields:
+    `Sum(signed_amount_expression(kind="kind", side="entries__side", amount="entries__amount_fen"), default=0)`
+    is each account's balance summed from its entries."""
+    grows = Q()
+    for normal in (Side.DEBIT, Side.CREDIT):
+        kinds = sorted(str(k) for k, s in NORMAL_SIDE.items() if s == normal)
+        grows |= Q(**{f"{kind}__in": kinds, side: normal})
+    return Case(When(grows, then=F(amount)), default=-F(amount), output_field=models.BigIntegerField())
+
+
+def balance_expression() -> Sum:
+    """An Account query's balance summed from its entries (the source of truth), by the sign convention."""
+    return Sum(signed_amount_expression(kind="kind", side="entries__side", amount="entries__amount_fen"), default=0)
 
 
 class Account(models.Model):
@@ -84,18 +115,18 @@ class Account(models.Model):
         return normal_side(self.kind)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet[Any]):
     """Refuses bulk updates and deletes: ledger rows are never changed once written."""
 
-    def update(self, **kwargs):
-        raise LedgerError("append_only", _("账本记录只能追加，不能修改或删除"))
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise LedgerError(LedgerCode.APPEND_ONLY, _("账本记录只能追加，不能修改或删除"))
 
-    def delete(self):
-        raise LedgerError("append_only", _("账本记录只能追加，不能修改或删除"))
+    def delete(self) -> NoReturn:
+        raise LedgerError(LedgerCode.APPEND_ONLY, _("账本记录只能追加，不能修改或删除"))
 
     # bulk_update goes through update(); refusing it here keeps the message the same.
-    def bulk_update(self, objs, fields, batch_size=None):
-        raise LedgerError("append_only", _("账本记录只能追加，不能修改或删除"))
+    def bulk_update(self, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None = None) -> NoReturn:
+        raise LedgerError(LedgerCode.APPEND_ONLY, _("账本记录只能追加，不能修改或删除"))
 
 
 class AppendOnlyModel(models.Model):
@@ -104,14 +135,14 @@ class AppendOnlyModel(models.Model):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise LedgerError("append_only", _("账本记录只能追加，不能修改或删除"))
+            raise LedgerError(LedgerCode.APPEND_ONLY, _("账本记录只能追加，不能修改或删除"))
         kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise LedgerError("append_only", _("账本记录只能追加，不能修改或删除"))
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise LedgerError(LedgerCode.APPEND_ONLY, _("账本记录只能追加，不能修改或删除"))
 
 
 class Transaction(AppendOnlyModel):

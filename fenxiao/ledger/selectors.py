@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Case, Exists, F, OuterRef, Q, Sum, When
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext
 
-from .errors import LedgerError
-from .models import DEBIT_NORMAL_KINDS, Account, Entry, Side, Transaction, normal_side, signed_amount
+from .errors import LedgerCode, LedgerError
+from .models import Account, Entry, Side, Transaction, balance_expression, signed_amount
 
 
 def _account(account_code: str) -> Account:
     account = Account.objects.filter(code=account_code).first()
     if account is None:
-        raise LedgerError("unknown_account", gettext("账户不存在：%(codes)s") % {"codes": account_code}, status=404)
+        raise LedgerError(LedgerCode.UNKNOWN_ACCOUNT, gettext("账户不存在：%(codes)s") % {"codes": account_code}, status=404)
     return account
 
 
-def _derived(account: Account, entries) -> int:
+def _derived(account: Account, entries: QuerySet[Entry]) -> int:
     totals = entries.aggregate(
         debits=Sum("amount_fen", filter=Q(side=Side.DEBIT), default=0),
         credits=Sum("amount_fen", filter=Q(side=Side.CREDIT), default=0),
     )
-    if normal_side(account.kind) == Side.DEBIT:
-        return totals["debits"] - totals["credits"]
-    return totals["credits"] - totals["debits"]
+    return signed_amount(account.kind, Side.DEBIT, totals["debits"]) + signed_amount(account.kind, Side.CREDIT, totals["credits"])
 
 
 def balance(account_code: str) -> int:
@@ -61,7 +61,7 @@ class Statement:
     closing_balance_fen: int
     rows: list[StatementRow] = field(default_factory=list)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[StatementRow]:
         return iter(self.rows)
 
     def __len__(self) -> int:
@@ -109,18 +109,10 @@ def statement(account_code: str, since: datetime | None = None, until: datetime 
 class Violation:
     code: str  # unbalanced_transaction, empty_transaction, invalid_entry, cached_balance_mismatch, negative_balance
     message: str
-    detail: dict
+    detail: dict[str, Any]
 
 
-def _signed_balance_expression(debits: str, credits: str):
-    return Case(
-        When(kind__in=[str(k) for k in DEBIT_NORMAL_KINDS], then=F(debits) - F(credits)),
-        default=F(credits) - F(debits),
-        output_field=Account._meta.get_field("balance_fen"),
-    )
-
-
-def violations():
+def violations() -> Iterator[Violation]:
     """Every broken invariant of the ledger, found with a few aggregate queries (each one pass over
     the entries, grouped in the database): transactions whose debits and credits differ, transactions
     without entries, entries with an amount or side the rules forbid, accounts whose cached balance
@@ -160,11 +152,7 @@ def violations():
 
     accounts = (
         Account.objects.order_by("code")
-        .annotate(
-            debits=Sum("entries__amount_fen", filter=Q(entries__side=Side.DEBIT), default=0),
-            credits=Sum("entries__amount_fen", filter=Q(entries__side=Side.CREDIT), default=0),
-        )
-        .annotate(derived=_signed_balance_expression("debits", "credits"))
+        .annotate(derived=balance_expression())
         .filter(~Q(balance_fen=F("derived")) | Q(allow_negative=False, derived__lt=0) | Q(allow_negative=False, balance_fen__lt=0))
         .values("code", "balance_fen", "derived", "allow_negative")
     )

@@ -16,22 +16,24 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .errors import LedgerError
+from .errors import LedgerCode, LedgerError
 from .models import Account, AccountKind, Entry, Side, Transaction, signed_amount
 
-MAX_CODE = Account._meta.get_field("code").max_length
-MAX_KEY = Transaction._meta.get_field("idempotency_key").max_length
-MAX_KIND = Transaction._meta.get_field("kind").max_length
-MAX_MEMO = Transaction._meta.get_field("memo").max_length
-MAX_REFERENCE = Transaction._meta.get_field("reference").max_length
-MAX_ACCOUNT_NAME = Account._meta.get_field("name").max_length
-MAX_OWNER_TYPE = Account._meta.get_field("owner_type").max_length
+MAX_CODE = cast(int, Account._meta.get_field("code").max_length)
+MAX_KEY = cast(int, Transaction._meta.get_field("idempotency_key").max_length)
+MAX_KIND = cast(int, Transaction._meta.get_field("kind").max_length)
+MAX_MEMO = cast(int, Transaction._meta.get_field("memo").max_length)
+MAX_REFERENCE = cast(int, Transaction._meta.get_field("reference").max_length)
+MAX_ACCOUNT_NAME = cast(int, Account._meta.get_field("name").max_length)
+MAX_OWNER_TYPE = cast(int, Account._meta.get_field("owner_type").max_length)
 # The largest amount one entry may carry: far above any real payment, far below BIGINT overflow
 # even when many entries are summed.
 MAX_AMOUNT_FEN = 10**15
@@ -59,9 +61,9 @@ def get_or_create_account(
     account keeps its settings, but asking for one under another kind is refused."""
     code = _clean_code(code)
     if kind not in AccountKind.values:
-        raise LedgerError("invalid_account_kind", gettext("账户类别无效：%(kind)s") % {"kind": kind})
+        raise LedgerError(LedgerCode.INVALID_ACCOUNT_KIND, gettext("账户类别无效：%(kind)s") % {"kind": kind})
     if owner_id is not None and (isinstance(owner_id, bool) or not isinstance(owner_id, int)):
-        raise LedgerError("invalid_account_code", gettext("所属对象编号必须是整数"))
+        raise LedgerError(LedgerCode.INVALID_ACCOUNT_CODE, gettext("所属对象编号必须是整数"))
     account, _created = Account.objects.get_or_create(
         code=code,
         defaults={
@@ -74,14 +76,14 @@ def get_or_create_account(
     )
     if account.kind != kind:
         raise LedgerError(
-            "account_kind_mismatch",
+            LedgerCode.ACCOUNT_KIND_MISMATCH,
             gettext("账户 %(code)s 已存在，类别为 %(kind)s") % {"code": code, "kind": account.kind},
             {"code": code, "kind": account.kind},
         )
     return account
 
 
-def open_accounts(specs: dict[str, dict]) -> int:
+def open_accounts(specs: dict[str, dict[str, Any]]) -> int:
     """Open every account in `specs` (code → the keyword arguments of `get_or_create_account`) that
     does not exist yet, with one query to look and one insert; existing ones are left as they are.
     Returns how many were opened. Safe when another transaction opens the same codes at once."""
@@ -98,20 +100,42 @@ def open_accounts(specs: dict[str, dict]) -> int:
             continue
         spec = codes[code]
         if spec.get("kind") not in AccountKind.values:
-            raise LedgerError("invalid_account_kind", gettext("账户类别无效：%(kind)s") % {"kind": spec.get("kind")})
+            raise LedgerError(LedgerCode.INVALID_ACCOUNT_KIND, gettext("账户类别无效：%(kind)s") % {"kind": spec.get("kind")})
         missing.append(
-            Account(
-                code=code,
-                kind=spec["kind"],
-                name=(spec.get("name") or "")[:MAX_ACCOUNT_NAME],
-                allow_negative=bool(spec.get("allow_negative", False)),
-                owner_type=(spec.get("owner_type") or "")[:MAX_OWNER_TYPE],
-                owner_id=spec.get("owner_id"),
+            (
+                code,
+                str(spec["kind"]),
+                str(spec.get("name") or "")[:MAX_ACCOUNT_NAME],
+                bool(spec.get("allow_negative", False)),
+                str(spec.get("owner_type") or "")[:MAX_OWNER_TYPE],
+                spec.get("owner_id"),
             )
         )
     if missing:
-        Account.objects.bulk_create(missing, batch_size=2000, ignore_conflicts=True)
+        _insert_accounts(missing, timezone.now())
     return len(missing)
+
+
+def _insert_accounts(rows: list[tuple[str, str, str, bool, str, int | None]], now: datetime) -> None:
+    """Insert new accounts with one statement, skipping codes another transaction opened meanwhile:
+    from arrays on PostgreSQL, one prepared statement run per account elsewhere (the first accrual of
+    thousands of new earners opens thousands of accounts)."""
+    table = connection.ops.quote_name(Account._meta.db_table)
+    columns = "code, kind, name, allow_negative, owner_type, owner_id, balance_fen, created_at"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                "SELECT u.*, 0, %s FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::boolean[], %s::varchar[], "
+                "%s::bigint[]) AS u ON CONFLICT (code) DO NOTHING",
+                [now, *(list(column) for column in zip(*rows, strict=True))],
+            )
+        else:
+            stamp = connection.ops.adapt_datetimefield_value(now)
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, 0, %s) ON CONFLICT (code) DO NOTHING",
+                [(*row, stamp) for row in rows],
+            )
 
 
 # --- posting ------------------------------------------------------------------------------------
@@ -124,7 +148,7 @@ def post(
     entries: Iterable[tuple[str | Account, str, int]],
     memo: str = "",
     reference: str = "",
-    actor=None,
+    actor: Any = None,
 ) -> Transaction:
     """Post one balanced transaction; `entries` are (account code or Account, "debit"/"credit",
     amount in fen). Returns the transaction, or the one already posted under this key."""
@@ -133,16 +157,16 @@ def post(
     )
 
 
-def reverse(*, transaction_id: int, idempotency_key: str, memo: str = "", actor=None) -> Transaction:
+def reverse(*, transaction_id: int, idempotency_key: str, memo: str = "", actor: Any = None) -> Transaction:
     """Post the mirror image of a transaction (every debit becomes a credit and the other way round).
     The original stays as it was; a transaction can be reversed once."""
     original = Transaction.objects.filter(pk=transaction_id).first()
     if original is None:
-        raise LedgerError("transaction_not_found", gettext("记账交易不存在"), status=404)
+        raise LedgerError(LedgerCode.TRANSACTION_NOT_FOUND, gettext("记账交易不存在"), status=404)
     earlier = Transaction.objects.filter(reverses=original).first()
     if earlier is not None and earlier.idempotency_key != idempotency_key:
         raise LedgerError(
-            "already_reversed", gettext("该交易已冲正"), {"reversal_id": earlier.pk}, status=409
+            LedgerCode.ALREADY_REVERSED, gettext("该交易已冲正"), {"reversal_id": earlier.pk}, status=409
         )
     mirrored = [
         (code, Side.CREDIT if side == Side.DEBIT else Side.DEBIT, amount)
@@ -160,11 +184,14 @@ def reverse(*, transaction_id: int, idempotency_key: str, memo: str = "", actor=
     )
 
 
-def _post(*, idempotency_key, kind, entries, memo, reference, actor, reverses=None) -> Transaction:
-    key = _clean_text(idempotency_key, MAX_KEY, "invalid_idempotency_key", required=True)
-    kind = _clean_text(kind, MAX_KIND, "invalid_kind", required=True)
-    memo = _clean_text(memo, MAX_MEMO, "invalid_memo")
-    reference = _clean_text(reference, MAX_REFERENCE, "invalid_reference")
+def _post(
+    *, idempotency_key: object, kind: object, entries: Any, memo: object, reference: object, actor: Any,
+    reverses: Transaction | None = None,
+) -> Transaction:
+    key = _clean_text(idempotency_key, MAX_KEY, LedgerCode.INVALID_IDEMPOTENCY_KEY, required=True)
+    kind = _clean_text(kind, MAX_KIND, LedgerCode.INVALID_KIND, required=True)
+    memo = _clean_text(memo, MAX_MEMO, LedgerCode.INVALID_MEMO)
+    reference = _clean_text(reference, MAX_REFERENCE, LedgerCode.INVALID_REFERENCE)
     rows = _clean_entries(entries)
 
     existing = Transaction.objects.filter(idempotency_key=key).first()
@@ -180,7 +207,7 @@ def _post(*, idempotency_key, kind, entries, memo, reference, actor, reverses=No
         if existing is not None:
             return _replayed(existing, kind, rows, reverses)
         if reverses is not None and Transaction.objects.filter(reverses=reverses).exists():
-            raise LedgerError("already_reversed", gettext("该交易已冲正"), status=409) from None
+            raise LedgerError(LedgerCode.ALREADY_REVERSED, gettext("该交易已冲正"), status=409) from None
         raise
 
 
@@ -215,13 +242,16 @@ def lock_accounts(codes: Iterable[str]) -> dict[str, LockedAccount]:
     return accounts
 
 
-def _post_locked(key, kind, rows, memo, reference, actor, reverses) -> Transaction:
+def _post_locked(
+    key: str, kind: str, rows: list[tuple[str, str, int]], memo: str, reference: str, actor: Any,
+    reverses: Transaction | None,
+) -> Transaction:
     codes = sorted({code for code, _side, _amount in rows})
     accounts = lock_accounts(codes)
     missing = [code for code in codes if code not in accounts]
     if missing:
         raise LedgerError(
-            "unknown_account", gettext("账户不存在：%(codes)s") % {"codes": ", ".join(missing)}, {"codes": missing}
+            LedgerCode.UNKNOWN_ACCOUNT, gettext("账户不存在：%(codes)s") % {"codes": ", ".join(missing)}, {"codes": missing}
         )
     # Re-read under the locks: a posting of the same key that held them before us has committed.
     existing = Transaction.objects.filter(idempotency_key=key).first()
@@ -235,7 +265,7 @@ def _post_locked(key, kind, rows, memo, reference, actor, reverses) -> Transacti
         account = accounts[code]
         if not account.allow_negative and account.balance_fen + deltas[code] < 0:
             raise LedgerError(
-                "insufficient_balance",
+                LedgerCode.INSUFFICIENT_BALANCE,
                 gettext("账户 %(code)s 余额不足") % {"code": code},
                 {"code": code, "balance_fen": account.balance_fen, "change_fen": deltas[code]},
                 status=409,
@@ -262,7 +292,7 @@ def _post_locked(key, kind, rows, memo, reference, actor, reverses) -> Transacti
     return txn
 
 
-def _insert_entries(transaction_id: int, rows: list[tuple[int, str, int]], now) -> None:
+def _insert_entries(transaction_id: int, rows: list[tuple[int, str, int]], now: datetime) -> None:
     """Insert a transaction's entries with one statement: on PostgreSQL from arrays, elsewhere as one
     prepared statement run per entry. A settlement batch posts a hundred thousand entries at once."""
     table = connection.ops.quote_name(Entry._meta.db_table)
@@ -299,13 +329,13 @@ def _move_balances(moved: dict[int, int]) -> None:
             )
 
 
-def _replayed(existing: Transaction, kind: str, rows, reverses) -> Transaction:
+def _replayed(existing: Transaction, kind: str, rows: list[tuple[str, str, int]], reverses: Transaction | None) -> Transaction:
     """The transaction already posted under a key, if it is the one asked for again."""
     posted = Counter(existing.entries.values_list("account__code", "side", "amount_fen"))
     same_reversal = reverses is None or existing.reverses_id == reverses.pk
     if existing.kind != kind or posted != Counter(rows) or not same_reversal:
         raise LedgerError(
-            "idempotency_mismatch",
+            LedgerCode.IDEMPOTENCY_MISMATCH,
             gettext("幂等键 %(key)s 已用于另一笔不同的记账") % {"key": existing.idempotency_key},
             {"transaction_id": existing.pk},
             status=409,
@@ -316,13 +346,13 @@ def _replayed(existing: Transaction, kind: str, rows, reverses) -> Transaction:
 # --- validation ---------------------------------------------------------------------------------
 
 
-def _clean_code(code) -> str:
+def _clean_code(code: object) -> str:
     if not isinstance(code, str) or not code.strip() or len(code.strip()) > MAX_CODE:
-        raise LedgerError("invalid_account_code", gettext("账户代码必须是 1 到 %(max)d 个字符") % {"max": MAX_CODE})
+        raise LedgerError(LedgerCode.INVALID_ACCOUNT_CODE, gettext("账户代码必须是 1 到 %(max)d 个字符") % {"max": MAX_CODE})
     return code.strip()
 
 
-def _clean_text(value, max_length: int, code: str, *, required: bool = False) -> str:
+def _clean_text(value: object, max_length: int, code: LedgerCode, *, required: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -335,29 +365,29 @@ def _clean_text(value, max_length: int, code: str, *, required: bool = False) ->
     return value
 
 
-def _clean_entries(entries) -> list[tuple[str, str, int]]:
+def _clean_entries(entries: Any) -> list[tuple[str, str, int]]:
     if entries is None or isinstance(entries, str | bytes):
-        raise LedgerError("invalid_entry", gettext("分录格式无效"))
+        raise LedgerError(LedgerCode.INVALID_ENTRY, gettext("分录格式无效"))
     rows: list[tuple[str, str, int]] = []
     for entry in entries:
         if not isinstance(entry, tuple | list) or len(entry) != 3:
-            raise LedgerError("invalid_entry", gettext("每条分录应为（账户，方向，金额）"))
+            raise LedgerError(LedgerCode.INVALID_ENTRY, gettext("每条分录应为（账户，方向，金额）"))
         account, side, amount = entry
         code = _clean_code(account.code if isinstance(account, Account) else account)
         if side not in Side.values:
-            raise LedgerError("invalid_side", gettext("分录方向必须是 debit 或 credit"))
+            raise LedgerError(LedgerCode.INVALID_SIDE, gettext("分录方向必须是 debit 或 credit"))
         if isinstance(amount, bool) or not isinstance(amount, int):
-            raise LedgerError("invalid_amount", gettext("金额必须是整数（分）"))
+            raise LedgerError(LedgerCode.INVALID_AMOUNT, gettext("金额必须是整数（分）"))
         if amount <= 0 or amount > MAX_AMOUNT_FEN:
-            raise LedgerError("invalid_amount", gettext("每条分录的金额必须大于 0 且不超过上限"))
+            raise LedgerError(LedgerCode.INVALID_AMOUNT, gettext("每条分录的金额必须大于 0 且不超过上限"))
         rows.append((code, str(side), int(amount)))
     if not rows:
-        raise LedgerError("empty_transaction", gettext("记账交易至少需要一条借方和一条贷方分录"))
+        raise LedgerError(LedgerCode.EMPTY_TRANSACTION, gettext("记账交易至少需要一条借方和一条贷方分录"))
     debits = sum(amount for _code, side, amount in rows if side == Side.DEBIT)
     credits = sum(amount for _code, side, amount in rows if side == Side.CREDIT)
     if debits != credits:
         raise LedgerError(
-            "unbalanced",
+            LedgerCode.UNBALANCED,
             gettext("借贷不平衡：借方 %(debits)d 分，贷方 %(credits)d 分") % {"debits": debits, "credits": credits},
             {"debits_fen": debits, "credits_fen": credits},
         )

@@ -1,13 +1,14 @@
 from django.http import JsonResponse
 from ninja import Query, Router, Schema, Status
 
-from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
+from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 from fenxiao.common.phone import mask_name, mask_phone
 from fenxiao.distribution.selectors import distributor_for_user
 from fenxiao.payments import services as payments
+from fenxiao.shop.purchase import purchase_info
 
 from . import selectors, services
-from .errors import OrderError
+from .errors import OrderCode, OrderError
 from .idempotency import run_once
 from .schemas import (
     AfterSaleIn,
@@ -90,18 +91,27 @@ def aftersale_dict(a) -> dict:
 def _detail(order_id: int, user=None):
     order = selectors.order_detail(order_id, user=user)
     if order is None:
-        raise OrderError("order_not_found", "订单不存在", {"order_id": order_id}, status=404)
+        raise OrderError(OrderCode.ORDER_NOT_FOUND, "订单不存在", {"order_id": order_id}, status=404)
     return order
 
 
 # --- cart -------------------------------------------------------------------------------------
 
 
-def _cart(user) -> dict:
+def _buyable_lines(user) -> tuple[list, set[int]]:
+    """The cart's lines and the SKU ids among them that may still be bought: a line whose product went
+    off the shelf stays in the cart, marked, and is left out of the quote and of an order from the cart."""
     lines = list(selectors.cart_lines(user))
+    infos = purchase_info(line.sku for line in lines)
+    return lines, {sku_id for sku_id, info in infos.items() if info.is_purchasable}
+
+
+def _cart(user) -> dict:
+    lines, buyable = _buyable_lines(user)
     quote = None
-    if lines:
-        _skus, q = services.quote_items(user=user, items=[(line.sku_id, line.quantity) for line in lines])
+    items = [(line.sku_id, line.quantity) for line in lines if line.sku_id in buyable]
+    if items:
+        _skus, q = services.quote_items(user=user, items=items)
         quote = q.breakdown()
     return {
         "lines": [
@@ -113,6 +123,7 @@ def _cart(user) -> dict:
                 "unit_price_fen": line.sku.retail_fen,
                 "quantity": line.quantity,
                 "line_total_fen": line.sku.retail_fen * line.quantity,
+                "purchasable": line.sku_id in buyable,
             }
             for line in lines
         ],
@@ -162,7 +173,8 @@ def place_order(request, payload: PlaceOrderIn):
     def create() -> tuple[int, dict]:
         items = [(i.sku_id, i.quantity) for i in payload.items]
         if not items and payload.from_cart:
-            items = [(line.sku_id, line.quantity) for line in selectors.cart_lines(user)]
+            lines, buyable = _buyable_lines(user)
+            items = [(line.sku_id, line.quantity) for line in lines if line.sku_id in buyable]
         order = services.place_order(
             user=user, items=items, address=payload.address.dict(), note=payload.note, from_cart=payload.from_cart
         )
@@ -194,7 +206,7 @@ def my_orders(request, q: Query[OrderFilter]):
 def shop_orders(request, q: Query[OrderFilter]):
     distributor = distributor_for_user(current_user(request))
     if distributor is None or not distributor.is_approved:
-        raise OrderError("not_distributor", "你还不是分销商", status=403)
+        raise OrderError(OrderCode.NOT_DISTRIBUTOR, "你还不是分销商", status=403)
     size = max(1, min(q.page_size, 50))
     start = (max(1, q.page) - 1) * size
     return [

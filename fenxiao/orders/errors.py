@@ -1,7 +1,33 @@
+from enum import StrEnum
+
 from fenxiao.common.errors import DomainError
 
 
+class OrderCode(StrEnum):
+    """Every code an OrderError may carry."""
+
+    AFTERSALE_NOT_ALLOWED = "aftersale_not_allowed"
+    AFTERSALE_NOT_FOUND = "aftersale_not_found"
+    AFTERSALE_OPEN = "aftersale_open"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    EMPTY_ORDER = "empty_order"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    INVALID_ADDRESS = "invalid_address"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    INVALID_PHONE = "invalid_phone"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_TRANSITION = "invalid_transition"
+    NOT_DISTRIBUTOR = "not_distributor"
+    ORDER_EXPIRED = "order_expired"
+    ORDER_NOT_FOUND = "order_not_found"
+    REASON_REQUIRED = "reason_required"
+    REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
+    SKU_UNAVAILABLE = "sku_unavailable"
+    TOO_MANY_LINES = "too_many_lines"
+    TRACKING_REQUIRED = "tracking_required"
+
+
 class OrderError(DomainError):
-    """Codes: empty_order, invalid_quantity, sku_unavailable, invalid_address, invalid_phone, order_not_found,
-    invalid_transition, not_your_order, refund_exceeds_paid, aftersale_not_allowed, aftersale_open,
-    aftersale_not_found, tracking_required, idempotency_conflict, idempotency_in_progress, too_many_lines."""
+    codes = OrderCode

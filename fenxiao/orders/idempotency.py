@@ -7,40 +7,31 @@ while the first is still running is told so (409).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from fenxiao.common.errors import DomainError
+from fenxiao.common.idempotency import clean_key, fingerprint, refuse_conflict
 
-from .errors import OrderError
+from .errors import OrderCode, OrderError
 from .models import IdempotencyRecord
 
 
-def request_fingerprint(payload) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-
 def run_once(*, user, scope: str, key: str, payload, handler: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
-    key = (key or "").strip()
-    if not key or len(key) > 80:
-        raise OrderError("invalid_idempotency_key", gettext("Idempotency-Key 须为 1–80 个字符"), {"length": len(key)})
-    fingerprint = request_fingerprint(payload)
+    key = clean_key(key, error=OrderError, required=True)
+    request_hash = fingerprint(payload)
     try:
         with transaction.atomic():
-            record = IdempotencyRecord.objects.create(user=user, scope=scope, key=key, request_hash=fingerprint)
+            record = IdempotencyRecord.objects.create(user=user, scope=scope, key=key, request_hash=request_hash)
     except IntegrityError:
         record = IdempotencyRecord.objects.get(user=user, scope=scope, key=key)
-        if record.request_hash != fingerprint:
-            raise OrderError(
-                "idempotency_conflict", gettext("同一个 Idempotency-Key 已用于内容不同的请求"), {"key": key}, status=422
-            ) from None
+        if record.request_hash != request_hash:
+            refuse_conflict(error=OrderError, key=key)
         if record.state == IdempotencyRecord.State.IN_PROGRESS:
             raise OrderError(
-                "idempotency_in_progress", gettext("相同的请求正在处理中，请稍后再试"), {"key": key}, status=409
+                OrderCode.IDEMPOTENCY_IN_PROGRESS, gettext("相同的请求正在处理中，请稍后再试"), {"key": key}, status=409
             ) from None
         return record.response_status, record.response_body
     try:

@@ -93,6 +93,10 @@ class Order(models.Model):
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
+    # Set when the commissions of this paid order were recorded (by the accrual job, or first thing
+    # when the order is refunded, cancelled or completed before the job reached it); a paid order
+    # without it still has its commissions to accrue.
+    commissions_accrued_at = models.DateTimeField(_("佣金入账时间"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -107,6 +111,10 @@ class Order(models.Model):
             models.Index(fields=["user", "-created_at"], name="order_user_recent"),
             models.Index(fields=["distributor", "-created_at"], name="order_distributor_recent"),
             models.Index(fields=["status", "expires_at"], name="order_status_expiry"),
+            # The accrual job's queue: paid orders whose commissions are not recorded yet.
+            models.Index(
+                fields=["id"], name="order_accrual_due", condition=Q(paid_at__isnull=False, commissions_accrued_at__isnull=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

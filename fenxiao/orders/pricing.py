@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
@@ -51,7 +52,7 @@ class Quote:
     def total_fen(self) -> int:
         return self.goods_fen - self.discount_fen + self.shipping_fen
 
-    def breakdown(self) -> dict:
+    def breakdown(self) -> dict[str, Any]:
         """What the order page shows: each step of the price, in fen."""
         return {
             "goods_fen": self.goods_fen,
@@ -78,7 +79,7 @@ class PricingStrategy:
             settings.FENXIAO_FREE_SHIPPING_FROM_FEN if free_shipping_from_fen is None else free_shipping_from_fen
         )
 
-    def quote(self, user, items: list[tuple[object, int]]) -> Quote:
+    def quote(self, user: Any, items: list[tuple[Any, int]]) -> Quote:
         """`items` are (sku, quantity) with the SKU's current retail price and cost."""
         lines = [
             PricedLine(

@@ -1,9 +1,36 @@
+from enum import StrEnum
+
 from fenxiao.common.errors import DomainError
 
 
+class PaymentCode(StrEnum):
+    """Every code a PaymentError may carry."""
+
+    ALREADY_PAID = "already_paid"
+    DUPLICATE_NOT_FOUND = "duplicate_not_found"
+    IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_DESCRIPTION = "invalid_description"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    INVALID_PURPOSE = "invalid_purpose"
+    INVALID_REFERENCE = "invalid_reference"
+    INVALID_TRANSITION = "invalid_transition"
+    NO_HANDLER = "no_handler"
+    NOT_DEV = "not_dev"
+    NOT_PAYABLE = "not_payable"
+    NOT_REFUNDABLE = "not_refundable"
+    NOTE_REQUIRED = "note_required"
+    NUMBER_EXHAUSTED = "number_exhausted"
+    OPENID_REQUIRED = "openid_required"
+    PAYMENT_NOT_FOUND = "payment_not_found"
+    PAYMENT_OPEN = "payment_open"
+    PROVIDER_ERROR = "provider_error"
+    PROVIDER_NOT_AVAILABLE = "provider_not_available"
+    PROVIDER_NOT_CONFIGURED = "provider_not_configured"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
+    UNKNOWN_PROVIDER = "unknown_provider"
+
+
 class PaymentError(DomainError):
-    """Codes: invalid_purpose, invalid_reference, invalid_amount, invalid_description, openid_required,
-    unknown_provider, provider_not_configured, provider_unavailable, provider_error, already_paid,
-    payment_open, payment_not_found, not_dev, not_payable, invalid_transition, not_refundable,
-    refund_exceeds_paid, invalid_idempotency_key, idempotency_mismatch, no_handler, number_exhausted,
-    note_required, duplicate_not_found."""
+    codes = PaymentCode

@@ -4,12 +4,12 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status, UploadedFile
 
-from fenxiao.common.api_auth import current_user, member_auth, require_staff_perm
+from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 from fenxiao.common.phone import mask_phone
 from fenxiao.distribution.selectors import distributor_for_user
 
 from . import selectors, services
-from .errors import WithdrawalError
+from .errors import WithdrawalCode, WithdrawalError
 from .models import Channel
 from .schemas import (
     BatchFilter,
@@ -39,7 +39,7 @@ operator_router = Router(tags=["运营：提现 operator"], auth=member_auth)
 def _approved(request):
     distributor = distributor_for_user(current_user(request))
     if distributor is None or not distributor.is_approved:
-        raise WithdrawalError("not_distributor", _("只有已通过审核的分销商可以提现"), status=403)
+        raise WithdrawalError(WithdrawalCode.NOT_DISTRIBUTOR, _("只有已通过审核的分销商可以提现"), status=403)
     return distributor
 
 
@@ -132,7 +132,7 @@ def _page(qs, page: int, page_size: int, largest: int):
 
 
 def _not_found(withdrawal_id: int):
-    return WithdrawalError("withdrawal_not_found", _("提现记录不存在"), {"withdrawal_id": withdrawal_id}, status=404)
+    return WithdrawalError(WithdrawalCode.WITHDRAWAL_NOT_FOUND, _("提现记录不存在"), {"withdrawal_id": withdrawal_id}, status=404)
 
 
 # --- distributor ----------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def batch_detail(request, batch_id: int):
     require_staff_perm(request, "withdrawals.view_payoutbatch")
     batch = selectors.batch_detail(batch_id)
     if batch is None:
-        raise WithdrawalError("batch_not_found", _("打款批次不存在"), {"batch_id": batch_id}, status=404)
+        raise WithdrawalError(WithdrawalCode.BATCH_NOT_FOUND, _("打款批次不存在"), {"batch_id": batch_id}, status=404)
     return batch_dict(batch)
 
 

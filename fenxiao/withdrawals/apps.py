@@ -17,11 +17,12 @@ class WithdrawalsConfig(AppConfig):
         from .services import payouts
 
         checks.register(crypto.check_field_key, checks.Tags.security)
-        from .services import KIND_PAID, KIND_REQUEST, KIND_RETURN
+        from .services.postings import KIND_PAID, KIND_REQUEST, KIND_RETURN
 
-        postings.register(KIND_REQUEST, gettext_lazy("申请提现"))
-        postings.register(KIND_RETURN, gettext_lazy("提现退回"))
-        postings.register(KIND_PAID, gettext_lazy("提现打款"))
+        payout = postings.PostingGroup.PAYOUT
+        postings.register(KIND_REQUEST, gettext_lazy("申请提现"), group=payout)
+        postings.register(KIND_RETURN, gettext_lazy("提现退回"), group=payout)
+        postings.register(KIND_PAID, gettext_lazy("提现打款"), group=payout)
         register_kind(
             payouts.BATCH_APPROVAL,
             label=pgettext_lazy("approval kind", "打款批次"),

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext
 
-from .errors import WithdrawalError
+from .errors import WithdrawalCode, WithdrawalError
 
 _DIGEST_INFO = b"fenxiao:field-digest:v1"
 
@@ -59,7 +59,7 @@ def decrypt(token: str) -> str:
         return fernet.decrypt(token.encode("ascii")).decode("utf-8")
     except (InvalidToken, ValueError, UnicodeError) as exc:
         raise WithdrawalError(
-            "undecryptable",
+            WithdrawalCode.UNDECRYPTABLE,
             gettext("加密数据无法解密：FENXIAO_FIELD_KEY 与写入时不同"),
             status=500,
         ) from exc

@@ -17,7 +17,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext
 
-from .errors import WithdrawalError
+from fenxiao.common.money import yuan
+
+from .errors import WithdrawalCode, WithdrawalError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
@@ -73,12 +75,6 @@ class ResultRow:
     error: str = ""
 
 
-def plain_yuan(amount_fen: int) -> str:
-    """12345 → '123.45': no currency sign, no thousands separator, for files that machines read."""
-    whole, fen = divmod(int(amount_fen), 100)
-    return f"{whole}.{fen:02d}"
-
-
 def _safe_text(value: str) -> str:
     """A cell that starts like a formula is kept as text, so that opening the file cannot run it."""
     value = str(value or "")
@@ -94,9 +90,9 @@ def _row_values(row: PayoutRow) -> list[str]:
         _safe_text(row.account),
         _safe_text(row.account_kind),
         _safe_text(row.bank_name),
-        plain_yuan(row.amount_fen),
-        plain_yuan(row.fee_fen),
-        plain_yuan(row.net_fen),
+        yuan(row.amount_fen, grouping=False),
+        yuan(row.fee_fen, grouping=False),
+        yuan(row.net_fen, grouping=False),
         _safe_text(row.reference),
     ]
 
@@ -160,7 +156,7 @@ def build_xlsx(rows: list[PayoutRow], *, title: str = "") -> bytes:
 
 
 def _invalid(message: str) -> WithdrawalError:
-    return WithdrawalError("invalid_file", message, {"field": "file"})
+    return WithdrawalError(WithdrawalCode.INVALID_FILE, message, {"field": "file"})
 
 
 def _cell(value) -> str:

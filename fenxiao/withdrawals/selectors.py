@@ -5,25 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
-from django.utils import timezone
 
 from fenxiao.commissions.services import available_account, withdrawing_account
+from fenxiao.common.periods import local_today
 from fenxiao.ledger.models import Account
 
 from .models import KycRecord, PayoutBatch, Withdrawal, WithdrawalEvent, WithdrawalSettings
 
-# The business day of the daily cap is the calendar day in China, whatever the server's zone.
-BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 W = Withdrawal.Status
 # Withdrawals that count against the daily cap: everything asked for today that was not given back.
 COUNTED_FOR_CAP = (W.REQUESTED, W.APPROVED, W.PAID)
 
 
 def local_day(moment: datetime | None = None) -> date:
-    return (moment or timezone.now()).astimezone(BUSINESS_TZ).date()
+    """The business day of the daily cap: the local calendar day (the project's time zone), whatever
+    the server's zone."""
+    return local_today(moment)
 
 
 def settings_row() -> WithdrawalSettings:

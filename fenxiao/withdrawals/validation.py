@@ -18,7 +18,7 @@ from stdnum.exceptions import InvalidComponent, ValidationError
 
 from fenxiao.common.phone import is_mainland_mobile, mask_phone, normalize_phone
 
-from .errors import WithdrawalError
+from .errors import WithdrawalCode, WithdrawalError
 
 NAME_MIN, NAME_MAX = 2, 30
 # CJK unified ideographs with extension A and the supplementary-plane extensions (rare characters in
@@ -41,7 +41,7 @@ EMAIL_MAX = 100
 _OPENID = re.compile(r"^[A-Za-z0-9_\-]{6,64}$")
 
 
-def _error(code: str, message: str, field: str, **detail) -> WithdrawalError:
+def _error(code: WithdrawalCode, message: str, field: str, **detail) -> WithdrawalError:
     return WithdrawalError(code, message, {"field": field, **detail})
 
 
@@ -58,7 +58,7 @@ def clean_real_name(raw) -> str:
     around them are folded into it)."""
     name = _SPACES.sub("", str(raw or "").strip()).translate(_DOTS)
     if not name:
-        raise _error("invalid_name", gettext("请填写真实姓名"), "real_name")
+        raise _error(WithdrawalCode.INVALID_NAME, gettext("请填写真实姓名"), "real_name")
     if not NAME_MIN <= len(name) <= NAME_MAX or not _NAME.match(name):
         raise _error(
             "invalid_name",
@@ -87,7 +87,7 @@ class IdNumber:
 
 
 def _id_error(reason: str, message: str) -> WithdrawalError:
-    return _error("invalid_id_number", message, "id_number", reason=reason)
+    return _error(WithdrawalCode.INVALID_ID_NUMBER, message, "id_number", reason=reason)
 
 
 def clean_id_number(raw, *, today: date) -> IdNumber:
@@ -136,7 +136,7 @@ def mask_id_number(number: str) -> str:
 def clean_mobile(raw) -> str:
     phone = normalize_phone(_text(raw))
     if not is_mainland_mobile(phone):
-        raise _error("invalid_mobile", gettext("手机号格式不正确，应为 11 位中国大陆手机号"), "mobile")
+        raise _error(WithdrawalCode.INVALID_MOBILE, gettext("手机号格式不正确，应为 11 位中国大陆手机号"), "mobile")
     return phone
 
 
@@ -157,27 +157,27 @@ class PayoutAccount:
 def clean_bank_account(bank_name, card_number) -> PayoutAccount:
     name = _SPACES.sub(" ", _text(bank_name))
     if not name:
-        raise _error("invalid_bank_name", gettext("请填写开户银行"), "bank_name")
+        raise _error(WithdrawalCode.INVALID_BANK_NAME, gettext("请填写开户银行"), "bank_name")
     if len(name) < 2 or len(name) > BANK_NAME_MAX or not _BANK_NAME.match(name):
-        raise _error("invalid_bank_name", gettext("开户银行名称应为 2–40 个字，如：招商银行杭州分行"), "bank_name")
+        raise _error(WithdrawalCode.INVALID_BANK_NAME, gettext("开户银行名称应为 2–40 个字，如：招商银行杭州分行"), "bank_name")
     card = re.sub(r"[\s\-]", "", _text(card_number))
     if not card:
-        raise _error("invalid_bank_card", gettext("请填写银行卡号"), "account")
+        raise _error(WithdrawalCode.INVALID_BANK_CARD, gettext("请填写银行卡号"), "account")
     if not (card.isascii() and card.isdigit()) or not CARD_MIN <= len(card) <= CARD_MAX:
-        raise _error("invalid_bank_card", gettext("银行卡号应为 12–19 位数字"), "account")
+        raise _error(WithdrawalCode.INVALID_BANK_CARD, gettext("银行卡号应为 12–19 位数字"), "account")
     return PayoutAccount(kind="card", value=card, bank_name=name)
 
 
 def clean_alipay_account(raw) -> PayoutAccount:
     text = _text(raw)
     if not text:
-        raise _error("invalid_alipay_account", gettext("请填写支付宝账号（手机号或邮箱）"), "account")
+        raise _error(WithdrawalCode.INVALID_ALIPAY_ACCOUNT, gettext("请填写支付宝账号（手机号或邮箱）"), "account")
     phone = normalize_phone(text)
     if is_mainland_mobile(phone):
         return PayoutAccount(kind="phone", value=phone)
     if len(text) <= EMAIL_MAX and _EMAIL.match(text):
         return PayoutAccount(kind="email", value=text.lower())
-    raise _error("invalid_alipay_account", gettext("支付宝账号应为 11 位手机号或邮箱地址"), "account")
+    raise _error(WithdrawalCode.INVALID_ALIPAY_ACCOUNT, gettext("支付宝账号应为 11 位手机号或邮箱地址"), "account")
 
 
 def clean_wechat_account(openid, *, fallback_phone: str) -> PayoutAccount:
@@ -187,7 +187,7 @@ def clean_wechat_account(openid, *, fallback_phone: str) -> PayoutAccount:
     if not text:
         return PayoutAccount(kind="phone", value=fallback_phone)
     if not _OPENID.match(text):
-        raise _error("invalid_openid", gettext("微信 openid 格式不正确"), "account")
+        raise _error(WithdrawalCode.INVALID_OPENID, gettext("微信 openid 格式不正确"), "account")
     return PayoutAccount(kind="openid", value=text)
 
 

@@ -57,8 +57,8 @@ def _leaderboard_prizes(shop) -> None:
     from datetime import timedelta
 
     from fenxiao.analytics.selectors import period_for
-    from fenxiao.analytics.tests.helpers import sale
-    from fenxiao.growth import services_prizes
+    from fenxiao.growth.services import prizes as services_prizes
+    from tests.factories import sale
 
     start = period_for("month", -1).start
     sale(shop, 12800, completed_at=start + timedelta(days=3))

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from django.db import connection
 
-from fenxiao.web.management.commands import backup_drill
+from fenxiao.ops import backup
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 60
@@ -37,7 +37,7 @@ def conninfo() -> str:
 
 
 def database_url() -> str:
-    return backup_drill.database_url(connection.settings_dict, connection.settings_dict["NAME"])
+    return backup.database_url(connection.settings_dict, connection.settings_dict["NAME"])
 
 
 def child_env(**extra: str) -> dict[str, str]:

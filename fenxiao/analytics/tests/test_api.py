@@ -7,9 +7,7 @@ from django.utils import timezone
 from fenxiao.accounts.services import issue_token
 from fenxiao.distribution.models import Distributor
 from tests.api_helpers import assert_error
-from tests.factories import DistributorFactory, StaffFactory, UserFactory
-
-from .helpers import sale
+from tests.factories import DistributorFactory, StaffFactory, UserFactory, sale
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from fenxiao.analytics import selectors
 from fenxiao.analytics.errors import AnalyticsError
 from fenxiao.distribution.models import Distributor
-from tests.factories import DistributorFactory
+from tests.factories import DistributorFactory, sale
 
-from .helpers import local, sale
+from .helpers import local
 
 pytestmark = pytest.mark.django_db
 

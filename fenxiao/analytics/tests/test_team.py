@@ -11,9 +11,9 @@ from fenxiao.analytics import selectors
 from fenxiao.analytics.errors import AnalyticsError
 from fenxiao.distribution.models import Distributor
 from fenxiao.orders.models import Order
-from tests.factories import DistributorFactory, UserFactory
+from tests.factories import DistributorFactory, UserFactory, sale
 
-from .helpers import local, sale
+from .helpers import local
 
 pytestmark = pytest.mark.django_db
 

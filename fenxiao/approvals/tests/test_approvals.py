@@ -12,7 +12,7 @@ from django.urls import reverse
 from fenxiao.accounts.services import issue_token
 from fenxiao.approvals import registry, services
 from fenxiao.approvals.models import ApprovalEvent, ApprovalRequest
-from fenxiao.common.errors import DomainError
+from fenxiao.common.errors import CommonCode, DomainError
 from tests.api_helpers import assert_error
 from tests.factories import UserFactory
 
@@ -93,7 +93,7 @@ def test_only_finance_decides(proposed):
 
 def test_a_failing_handler_leaves_the_request_pending(db):
     def boom(request, actor):
-        raise DomainError("amount_changed", "变了", status=409)
+        raise DomainError(CommonCode.INVALID_INPUT, "变了", status=409)
 
     registry.register_kind("test_boom", label="x", on_approve=boom)
     try:

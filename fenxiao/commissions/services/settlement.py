@@ -38,9 +38,9 @@ from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import Side
 
 from ..calculator import ceiling_bp_setting
-from ..errors import CommissionError
+from ..errors import CommissionCode, CommissionError
 from ..models import Commission, CommissionSettings, SettlementBatch
-from . import KIND_SETTLE, available_account, pending_account
+from .accounts import KIND_SETTLE, available_account, pending_account
 
 S = Commission.Status
 Schedule = CommissionSettings.Schedule
@@ -58,7 +58,7 @@ def set_margin_ceiling(*, actor, ceiling_bp: int) -> CommissionSettings:
     """The share of a line's margin (paid − cost) its commissions may take, in basis points. Applies
     to orders paid from now on; commissions already computed keep theirs."""
     if isinstance(ceiling_bp, bool) or not isinstance(ceiling_bp, int) or not 0 <= ceiling_bp <= 10000:
-        raise CommissionError("invalid_ceiling", gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
+        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
     conf = CommissionSettings.objects.select_for_update().filter(pk=1).first() or settlement_settings()
     conf.ceiling_bp = ceiling_bp
     conf.updated_by = actor if getattr(actor, "pk", None) else None
@@ -68,7 +68,7 @@ def set_margin_ceiling(*, actor, ceiling_bp: int) -> CommissionSettings:
 
 def validate_schedule(*, schedule, t_plus_days, weekday=0, month_day=1) -> None:
     if schedule not in Schedule.values:
-        raise CommissionError("invalid_schedule", gettext("结算周期只能是每日、每周或每月"), {"schedule": schedule})
+        raise CommissionError(CommissionCode.INVALID_SCHEDULE, gettext("结算周期只能是每日、每周或每月"), {"schedule": schedule})
     for name, value, low, high in (
         ("t_plus_days", t_plus_days, 0, MAX_T_PLUS_DAYS),
         ("weekday", weekday, 0, 6),
@@ -76,7 +76,7 @@ def validate_schedule(*, schedule, t_plus_days, weekday=0, month_day=1) -> None:
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise CommissionError(
-                "invalid_schedule",
+                CommissionCode.INVALID_SCHEDULE,
                 gettext("%(name)s 必须在 %(low)d 到 %(high)d 之间") % {"name": name, "low": low, "high": high},
                 {name: value},
             )

@@ -33,7 +33,7 @@ from fenxiao.common.money import apply_rate, format_rate, yuan
 from fenxiao.distribution.models import Distributor
 from fenxiao.orders.models import Order, OrderLine
 
-from ..errors import CommissionError
+from ..errors import CommissionCode, CommissionError
 from ..models import TeamBonus
 
 KIND_TEAM_BONUS = "team_bonus"
@@ -90,7 +90,7 @@ class TeamBonusRun:
 def check_month(month) -> str:
     """A well-formed "YYYY-MM" (from 2000 on), else `invalid_month`."""
     if periods.parse_month(month) is None or month != month.strip():
-        raise CommissionError("invalid_month", gettext("月份格式应为 YYYY-MM，例如 2026-10"), {"month": month})
+        raise CommissionError(CommissionCode.INVALID_MONTH, gettext("月份格式应为 YYYY-MM，例如 2026-10"), {"month": month})
     return month
 
 
@@ -101,7 +101,7 @@ def month_period(month: str | None = None, *, now: datetime | None = None) -> Mo
     first = periods.parse_month(label)
     if not periods.is_closed_month(first, now):
         raise CommissionError(
-            "month_not_closed",
+            CommissionCode.MONTH_NOT_CLOSED,
             gettext("只能发放已结束月份的团队奖励：%(month)s 尚未结束") % {"month": label},
             {"month": label, "current_month": periods.current_month(now)},
         )
@@ -307,7 +307,7 @@ def execute_approved(request, actor) -> dict:
         current = sum(f.amount_fen for f in team_bonus_figures(month) if f.amount_fen > 0)
         if current != request.amount_fen:
             raise CommissionError(
-                "amount_changed",
+                CommissionCode.AMOUNT_CHANGED,
                 gettext("团队奖励金额已变化（现为 ¥%(now)s），请驳回后重新提交") % {"now": yuan(current)},
                 {"proposed_fen": request.amount_fen, "current_fen": current},
                 status=409,

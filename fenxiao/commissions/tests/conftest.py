@@ -2,17 +2,7 @@ import pytest
 
 from fenxiao.distribution.models import DistributionSettings
 from fenxiao.distribution.services import bind_customer
-from fenxiao.orders.services import place_order
 from tests.factories import CategoryFactory, DistributorFactory, LevelFactory, ProductFactory, SkuFactory, UserFactory
-
-ADDRESS = {
-    "receiver": "王小明",
-    "phone": "13812345678",
-    "province": "浙江省",
-    "city": "杭州市",
-    "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
 
 
 @pytest.fixture
@@ -52,10 +42,3 @@ def bound_buyer(distributor):
     bind_customer(customer=buyer, distributor=distributor)
     return buyer
 
-
-@pytest.fixture
-def order_for():
-    def make(user, items):
-        return place_order(user=user, items=items, address=dict(ADDRESS))
-
-    return make

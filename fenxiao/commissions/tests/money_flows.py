@@ -29,21 +29,6 @@ from fenxiao.ledger import services as ledger
 from fenxiao.orders import services as orders
 from fenxiao.orders.models import AfterSale, Order, OrderLine
 
-ADDRESS = {
-    "receiver": "王小明",
-    "phone": "13812345678",
-    "province": "浙江省",
-    "city": "杭州市",
-    "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
-
-
-def paid_order(buyer, items) -> Order:
-    """Place and pay an order (the commissions accrue at payment)."""
-    order = orders.place_order(user=buyer, items=items, address=dict(ADDRESS))
-    return orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
-
 
 def received(order, buyer, operator) -> Order:
     orders.ship_order(order_id=order.pk, actor=operator, tracking_company="SF", tracking_number=f"SF{order.pk}")

@@ -8,9 +8,9 @@ from fenxiao.accounts.services import issue_token
 from fenxiao.distribution.models import Distributor
 from fenxiao.distribution.services import bind_customer
 from tests.api_helpers import assert_error
-from tests.factories import DistributorFactory, StaffFactory, UserFactory
+from tests.factories import DistributorFactory, OrderFactory, StaffFactory, UserFactory
 
-from .money_flows import accrue_direct, at, first_line, paid_order, received, refund, settle, withdraw
+from .money_flows import accrue_direct, at, first_line, received, refund, settle, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def api(client, distributor):
 
 
 def test_summary_with_a_debt(api, distributor, buyer, beauty):
-    order = received(paid_order(buyer, [(beauty.pk, 1)]), buyer, StaffFactory())
+    order = received(OrderFactory(paid=True, user=buyer, items=[(beauty, 1)]), buyer, StaffFactory())
     settle(order)
     withdraw(distributor.pk, 3000, "w:1")
     refund(buyer, StaffFactory(), first_line(order), 15000)
@@ -50,7 +50,7 @@ def test_summary_with_a_debt(api, distributor, buyer, beauty):
 
 
 def test_orders_are_paged_filtered_and_mask_the_buyer(api, distributor, buyer, beauty):
-    orders = [paid_order(buyer, [(beauty.pk, 1)]) for _ in range(3)]
+    orders = [OrderFactory(paid=True, user=buyer, items=[(beauty, 1)]) for _ in range(3)]
     settle(orders[0])
     r = api("/orders?page_size=2")
     assert r.status_code == 200
@@ -74,7 +74,7 @@ def test_orders_are_paged_filtered_and_mask_the_buyer(api, distributor, buyer, b
 
 
 def test_order_detail_only_where_the_distributor_earns(api, distributor, upline, buyer, beauty, level):
-    order = paid_order(buyer, [(beauty.pk, 2)])
+    order = OrderFactory(paid=True, user=buyer, items=[(beauty, 2)])
     r = api(f"/orders/{order.pk}")
     assert r.status_code == 200
     assert (r.json()["order_number"], r.json()["net_fen"], r.json()["lines"][0]["quantity"]) == (order.number, 6000, 2)

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from fenxiao.commissions.models import Commission
 from fenxiao.commissions.services import pending_account
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import OrderFactory, StaffFactory, UserFactory
 
-from .money_flows import count_queries, first_line, paid_order, pay_out, received, refund, settle, withdraw
+from .money_flows import count_queries, first_line, pay_out, received, refund, settle, withdraw
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +34,12 @@ def finance(client):
 @pytest.fixture
 def books(distributor, bound_buyer, beauty):
     operator = StaffFactory()
-    order = received(paid_order(bound_buyer, [(beauty.pk, 1)]), bound_buyer, operator)
+    order = received(OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)]), bound_buyer, operator)
     settle(order)
     withdraw(distributor.pk, 3000, "w:1")
     pay_out(distributor.pk, 3000, "p:1", fee_fen=100)
     refund(bound_buyer, operator, first_line(order), 15000)  # clawed back after payout: a debt
-    paid_order(bound_buyer, [(beauty.pk, 1)])
+    OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)])
     return distributor
 
 
@@ -80,5 +80,5 @@ def test_the_page_takes_the_same_queries_for_small_and_larger_books(finance, boo
     url = reverse(URL)
     small = count_queries(finance.get, url)
     for _ in range(3):
-        paid_order(bound_buyer, [(beauty.pk, 1)])
+        OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)])
     assert count_queries(finance.get, url) == small

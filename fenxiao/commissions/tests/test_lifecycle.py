@@ -13,10 +13,18 @@ from fenxiao.commissions.selectors import earnings_summary
 from fenxiao.commissions.services import settlement
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Transaction
+from fenxiao.orders import hooks
 from fenxiao.orders import services as orders
-from fenxiao.orders import signals
 from fenxiao.orders.models import AfterSale, Order, OrderLine
-from tests.factories import CategoryFactory, ProductFactory, SkuFactory, StaffFactory, UserFactory
+from tests.factories import (
+    CategoryFactory,
+    OrderFactory,
+    ProductFactory,
+    SkuFactory,
+    StaffFactory,
+    UserFactory,
+    accrue_commissions,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,11 +40,6 @@ def operator(db):
 def food(db):
     return SkuFactory(product=ProductFactory(category=CategoryFactory(slug="food")), retail_fen=5000,
                       suggested_retail_fen=5000, control_fen=4500, cost_fen=2000, stock=100)
-
-
-def paid(order_for, buyer, items):
-    order = order_for(buyer, items)
-    return orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
 
 
 def received(order, buyer, operator):
@@ -73,8 +76,8 @@ def lines_by_sku(order):
     return {line.sku_id: line for line in OrderLine.objects.filter(order=order)}
 
 
-def test_seed_beauty_pending_at_payment_then_available(distributor, upline, bound_buyer, beauty, order_for, operator):
-    order = paid(order_for, bound_buyer, [(beauty.pk, 1)])
+def test_seed_beauty_pending_at_payment_then_available(distributor, upline, bound_buyer, beauty, operator):
+    order = OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)])
     direct, indirect = Commission.objects.filter(order=order).order_by("depth")
     assert (direct.distributor_id, direct.depth, direct.base_fen, direct.rate_bp, direct.amount_fen, direct.status) == (
         distributor.pk, 1, 15000, 2000, 3000, S.PENDING,
@@ -94,22 +97,22 @@ def test_seed_beauty_pending_at_payment_then_available(distributor, upline, boun
     ledger_is_sound()
 
 
-def test_no_distributor_and_zero_commissions_create_no_rows(distributor, beauty, order_for, conf):
+def test_no_distributor_and_zero_commissions_create_no_rows(distributor, beauty, conf):
     stranger = UserFactory()
-    paid(order_for, stranger, [(beauty.pk, 1)])
+    OrderFactory(paid=True, user=stranger, items=[(beauty, 1)])
     assert not Commission.objects.exists()
     # self-purchase with self-purchase commission off: the direct position earns 0, so no direct row
     conf.self_purchase_commission = False
     conf.save()
-    paid(order_for, distributor.user, [(beauty.pk, 1)])
+    OrderFactory(paid=True, user=distributor.user, items=[(beauty, 1)])
     assert not Commission.objects.filter(depth=1).exists()
     ledger_is_sound()
 
 
 def test_partial_refunds_of_several_lines_in_any_order_before_settlement(
-    distributor, upline, bound_buyer, beauty, food, order_for, operator
+    distributor, upline, bound_buyer, beauty, food, operator
 ):
-    order = received(paid(order_for, bound_buyer, [(beauty.pk, 1), (food.pk, 3)]), bound_buyer, operator)
+    order = received(OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1), (food, 3)]), bound_buyer, operator)
     lines = lines_by_sku(order)
     b, f = lines[beauty.pk], lines[food.pk]
     assert (b.paid_fen, f.paid_fen) == (15000, 15000)
@@ -135,8 +138,8 @@ def test_partial_refunds_of_several_lines_in_any_order_before_settlement(
     ledger_is_sound()
 
 
-def test_rounding_down_never_cancels_more_than_the_amount(distributor, bound_buyer, food, order_for, operator):
-    order = received(paid(order_for, bound_buyer, [(food.pk, 1)]), bound_buyer, operator)
+def test_rounding_down_never_cancels_more_than_the_amount(distributor, bound_buyer, food, operator):
+    order = received(OrderFactory(paid=True, user=bound_buyer, items=[(food, 1)]), bound_buyer, operator)
     line = OrderLine.objects.get(order=order)  # paid 5000, direct 1000, indirect 250
     for amount in (1, 1, 1, 4997):
         refund(bound_buyer, operator, line, amount)
@@ -148,8 +151,8 @@ def test_rounding_down_never_cancels_more_than_the_amount(distributor, bound_buy
     ledger_is_sound()
 
 
-def test_full_cancel_of_a_paid_order_cancels_all(distributor, upline, bound_buyer, beauty, food, order_for):
-    order = paid(order_for, bound_buyer, [(beauty.pk, 1), (food.pk, 1)])
+def test_full_cancel_of_a_paid_order_cancels_all(distributor, upline, bound_buyer, beauty, food):
+    order = OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1), (food, 1)])
     orders.cancel_order(order_id=order.pk, actor=bound_buyer, reason="不想要了")
     rows = Commission.objects.filter(order=order)
     assert rows.count() == 4
@@ -162,16 +165,16 @@ def test_full_cancel_of_a_paid_order_cancels_all(distributor, upline, bound_buye
 
 def simulate_refund_after_completion(order, line, amount_fen):
     """Orders accept after-sales only before completion; a refund booked later (by the operator, a
-    chargeback) reaches commissions through the same signal."""
+    chargeback) reaches commissions through the same hook."""
     from django.db.models import F
 
     OrderLine.objects.filter(pk=line.pk).update(refunded_fen=F("refunded_fen") + amount_fen)
     line.refresh_from_db()
-    signals.order_line_refunded.send(sender=Order, order=order, line=line, amount_fen=amount_fen)
+    hooks.line_refunded(order, line, amount_fen)
 
 
-def test_clawback_after_settlement_leaves_a_debt(distributor, upline, bound_buyer, beauty, order_for, operator):
-    order = complete(paid(order_for, bound_buyer, [(beauty.pk, 1)]), bound_buyer, operator)
+def test_clawback_after_settlement_leaves_a_debt(distributor, upline, bound_buyer, beauty, operator):
+    order = complete(OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)]), bound_buyer, operator)
     line = OrderLine.objects.get(order=order)
     # The distributor's available money left meanwhile (a withdrawal, in the full product).
     from fenxiao.ledger import services as ledger
@@ -196,8 +199,8 @@ def test_clawback_after_settlement_leaves_a_debt(distributor, upline, bound_buye
     ledger_is_sound()
 
 
-def test_refund_before_and_after_settlement_add_up(distributor, bound_buyer, food, order_for, operator):
-    order = received(paid(order_for, bound_buyer, [(food.pk, 3)]), bound_buyer, operator)
+def test_refund_before_and_after_settlement_add_up(distributor, bound_buyer, food, operator):
+    order = received(OrderFactory(paid=True, user=bound_buyer, items=[(food, 3)]), bound_buyer, operator)
     line = OrderLine.objects.get(order=order)  # paid 15000, direct 3000
     refund(bound_buyer, operator, line, 5000)
     orders.complete_orders(now=order.received_at + timedelta(days=8))
@@ -210,8 +213,8 @@ def test_refund_before_and_after_settlement_add_up(distributor, bound_buyer, foo
     ledger_is_sound()
 
 
-def test_every_step_replays_without_posting_twice(distributor, upline, bound_buyer, beauty, food, order_for, operator):
-    order = paid(order_for, bound_buyer, [(beauty.pk, 1), (food.pk, 1)])
+def test_every_step_replays_without_posting_twice(distributor, upline, bound_buyer, beauty, food, operator):
+    order = OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1), (food, 1)])
     order = received(order, bound_buyer, operator)
     line = lines_by_sku(order)[food.pk]
     refund(bound_buyer, operator, line, 2500)
@@ -225,7 +228,8 @@ def test_every_step_replays_without_posting_twice(distributor, upline, bound_buy
     before = snapshot()
     services.accrue_order(order)
     services.refund_line(line.pk)
-    signals.order_paid.send(sender=Order, order=order)
+    hooks.paid(order)
+    accrue_commissions()
     assert snapshot() == before
 
     order = Order.objects.get(pk=order.pk)
@@ -234,7 +238,7 @@ def test_every_step_replays_without_posting_twice(distributor, upline, bound_buy
     order = Order.objects.get(pk=order.pk)
     settled = snapshot()
     services.settle_order(order)
-    signals.order_completed.send(sender=Order, order=order)
+    hooks.completed(order)
     services.accrue_order(order)
     services.refund_line(line.pk)
     assert orders.complete_orders(now=order.completed_at + timedelta(days=30)) == 0
@@ -249,25 +253,48 @@ def test_every_step_replays_without_posting_twice(distributor, upline, bound_buy
     ledger_is_sound()
 
 
-def test_a_failing_commission_step_rolls_the_order_back(distributor, bound_buyer, beauty, order_for, monkeypatch):
-    order = order_for(bound_buyer, [(beauty.pk, 1)])
+def test_a_failing_commission_step_rolls_the_order_back(distributor, bound_buyer, beauty, monkeypatch):
+    order = OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)])
 
     def boom(order):
         raise RuntimeError("ledger down")
 
-    monkeypatch.setattr(services, "accrue_order", boom)
+    monkeypatch.setattr(services, "refund_order", boom)
     with pytest.raises(RuntimeError):
-        orders.pay_with_dev_provider(user=bound_buyer, order_id=order.pk)
-    assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING_PAYMENT
-    assert not Commission.objects.exists()
+        orders.cancel_order(order_id=order.pk, actor=bound_buyer, reason="不想要了")
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+    assert all(c.status == S.PENDING for c in Commission.objects.filter(order=order))
 
 
-def test_a_commission_only_moves_along_its_table(distributor, bound_buyer, beauty, order_for):
+def test_payment_does_not_wait_for_the_accrual(distributor, bound_buyer, beauty, monkeypatch):
+    """The payment commits without commissions; the accrual job, run after the commit, records them.
+    A job that fails claims nothing, and the next run accrues the order."""
+    from fenxiao.commissions.services import accrual
+
+    order = OrderFactory(user=bound_buyer, items=[(beauty, 1)])
+    order = orders.pay_with_dev_provider(user=bound_buyer, order_id=order.pk)
+    assert order.status == Order.Status.PAID and not Commission.objects.exists()
+
+    def boom(orders):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(accrual, "commission_rows", boom)
+    with pytest.raises(RuntimeError):
+        accrue_commissions()
+    assert Order.objects.get(pk=order.pk).commissions_accrued_at is None
+    monkeypatch.undo()
+    assert accrue_commissions() == 1
+    assert sorted(Commission.objects.filter(order=order).values_list("depth", "amount_fen")) == [(1, 3000), (2, 750)]
+    assert accrue_commissions() == 0
+    ledger_is_sound()
+
+
+def test_a_commission_only_moves_along_its_table(distributor, bound_buyer, beauty):
     from fenxiao.commissions.errors import CommissionError
 
-    order = paid(order_for, bound_buyer, [(beauty.pk, 1)])
+    order = OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)])
     row = Commission.objects.filter(order=order).first()
     row.status = S.CANCELLED
     with pytest.raises(CommissionError) as exc:
-        services._transition(row, S.SETTLED)
+        services.COMMISSION_MACHINE.move(row, S.SETTLED, save=False)
     assert exc.value.code == "invalid_transition"

@@ -14,14 +14,13 @@ from fenxiao.commissions.errors import CommissionError
 from fenxiao.commissions.models import Commission
 from fenxiao.commissions.services import available_account, pending_account
 from fenxiao.ledger import selectors as ledger_selectors
-from tests.factories import DistributorFactory, StaffFactory, UserFactory
+from tests.factories import DistributorFactory, OrderFactory, StaffFactory, UserFactory
 
 from .money_flows import (
     accrue_direct,
     at,
     count_queries,
     first_line,
-    paid_order,
     pay_out,
     received,
     refund,
@@ -56,7 +55,7 @@ def buyer(distributor):
 
 
 def test_summary_follows_accrue_settle_and_a_clawback_into_debt(distributor, upline, buyer, beauty, operator):
-    order = paid_order(buyer, [(beauty.pk, 1)])
+    order = OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])
     overview = selectors.earnings_overview(distributor)
     assert (overview.pending_fen, overview.available_fen, overview.month_accrued_fen) == (3000, 0, 3000)
     assert overview.month == selectors.current_month()
@@ -108,10 +107,10 @@ def test_month_accrued_counts_only_this_local_month(distributor):
 
 
 def test_commission_orders_newest_first_with_lines_masked_buyer_and_status_tabs(distributor, upline, buyer, beauty, operator):
-    first = paid_order(buyer, [(beauty.pk, 2)])
-    second = received(paid_order(buyer, [(beauty.pk, 1)]), buyer, operator)
+    first = OrderFactory(paid=True, user=buyer, items=[(beauty, 2)])
+    second = received(OrderFactory(paid=True, user=buyer, items=[(beauty, 1)]), buyer, operator)
     settle(second)
-    third = received(paid_order(buyer, [(beauty.pk, 1)]), buyer, operator)
+    third = received(OrderFactory(paid=True, user=buyer, items=[(beauty, 1)]), buyer, operator)
     refund(buyer, operator, first_line(third), 15000)  # cancelled before settlement
 
     page = selectors.commission_orders(distributor)
@@ -145,7 +144,7 @@ def test_commission_orders_newest_first_with_lines_masked_buyer_and_status_tabs(
 
 
 def test_order_detail_shows_the_ceiling_and_is_none_where_nothing_is_earned(distributor, buyer, beauty, level):
-    order = paid_order(buyer, [(beauty.pk, 1)])
+    order = OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])
     Commission.objects.filter(order=order, depth=1).update(capped=True, capped_note="佣金合计超过毛利的 50%，已按比例削减")
     detail = selectors.commission_order(distributor, order.pk)
     assert detail.capped and detail.lines[0].capped_note.startswith("佣金合计超过毛利")
@@ -155,14 +154,14 @@ def test_order_detail_shows_the_ceiling_and_is_none_where_nothing_is_earned(dist
 
 
 def test_commission_pages_take_the_same_queries_for_one_order_or_many(distributor, buyer, beauty):
-    paid_order(buyer, [(beauty.pk, 1)])
+    OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])
     one = (
         count_queries(selectors.commission_orders, distributor),
         count_queries(selectors.earnings_overview, distributor),
         count_queries(selectors.monthly_statement, distributor, selectors.current_month()),
     )
     for _ in range(4):
-        paid_order(buyer, [(beauty.pk, 1)])
+        OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])
     many = (
         count_queries(selectors.commission_orders, distributor),
         count_queries(selectors.earnings_overview, distributor),
@@ -251,12 +250,12 @@ def test_month_bounds_are_local_and_december_rolls_over():
 @pytest.fixture
 def busy_books(distributor, upline, buyer, beauty, operator):
     """Accrued, settled, cancelled, clawed back, a team bonus, a withdrawal paid with a fee."""
-    settled_order = received(paid_order(buyer, [(beauty.pk, 2)]), buyer, operator)
+    settled_order = received(OrderFactory(paid=True, user=buyer, items=[(beauty, 2)]), buyer, operator)
     settle(settled_order)
     refund(buyer, operator, first_line(settled_order), 5000)  # after settlement: clawback
-    open_order = received(paid_order(buyer, [(beauty.pk, 1)]), buyer, operator)
+    open_order = received(OrderFactory(paid=True, user=buyer, items=[(beauty, 1)]), buyer, operator)
     refund(buyer, operator, first_line(open_order), 3000)  # before settlement: cancel
-    paid_order(buyer, [(beauty.pk, 1)])  # still pending
+    OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])  # still pending
     team_bonus(upline.pk, 420, "bonus:2026-11", month="2026-11")
     withdraw(distributor.pk, 3000, "w:1")
     pay_out(distributor.pk, 3000, "p:1", fee_fen=200)
@@ -285,7 +284,7 @@ def test_reconciliation_identity_holds_after_every_kind_of_move(busy_books):
 
 
 def test_reconciliation_shows_debts_apart_from_what_is_owed(distributor, buyer, beauty, operator):
-    order = received(paid_order(buyer, [(beauty.pk, 1)]), buyer, operator)
+    order = received(OrderFactory(paid=True, user=buyer, items=[(beauty, 1)]), buyer, operator)
     settle(order)
     withdraw(distributor.pk, 3000, "w:1")
     pay_out(distributor.pk, 3000, "p:1")
@@ -316,14 +315,14 @@ def test_reconciliation_flags_a_broken_cache_and_rows_that_disagree_with_the_led
 
 
 def test_reconciliation_takes_the_same_queries_however_big_the_books(distributor, buyer, beauty):
-    paid_order(buyer, [(beauty.pk, 1)])
+    OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])
     one = count_queries(selectors.reconciliation)
     for _ in range(3):
-        paid_order(buyer, [(beauty.pk, 1)])
+        OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])
     assert count_queries(selectors.reconciliation) == one <= 6
 
 
 def test_the_older_summary_still_lists_orders(distributor, buyer, beauty):
-    order = paid_order(buyer, [(beauty.pk, 1)])
+    order = OrderFactory(paid=True, user=buyer, items=[(beauty, 1)])
     summary = selectors.earnings_summary(distributor)
     assert (summary.pending_fen, [o.order_id for o in summary.orders]) == (3000, [order.pk])

@@ -2,7 +2,7 @@
 kill-and-rerun at every step, concurrent runs, and refunds either side of the batch."""
 
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Transaction
 from fenxiao.orders import services as orders
 from fenxiao.orders.models import Order
-from tests.factories import DistributorFactory, StaffFactory, UserFactory
+from tests.factories import DistributorFactory, OrderFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,18 +37,11 @@ def operator(db):
 
 
 @pytest.fixture
-def completed(order_for, bound_buyer, beauty, operator):
+def completed(bound_buyer, beauty, operator):
     """Make an order of the beauty serum (direct 3000, indirect 750) completed at `at`."""
 
     def make(at, buyer=None, quantity=1):
-        buyer = buyer or bound_buyer
-        order = order_for(buyer, [(beauty.pk, quantity)])
-        orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
-        orders.ship_order(order_id=order.pk, actor=operator, tracking_company="SF", tracking_number="SF1")
-        orders.confirm_receipt(order_id=order.pk, user=buyer)
-        Order.objects.filter(pk=order.pk).update(received_at=at - timedelta(days=7))
-        orders.complete_orders(now=at)
-        order = Order.objects.get(pk=order.pk)
+        order = OrderFactory(completed=True, user=buyer or bound_buyer, items=[(beauty, quantity)], operator=operator, completed_at=at)
         assert order.status == Order.Status.COMPLETED and order.completed_at == at
         return order
 
@@ -202,16 +195,11 @@ def test_run_settlement_command(completed, capsys):
     assert "already settled" in capsys.readouterr().out
 
 
-def test_query_count_does_not_grow_with_commissions(level, beauty, order_for):
+def test_query_count_does_not_grow_with_commissions(level, beauty):
     def build(n_orders):
         for _ in range(n_orders):
             earner = DistributorFactory(level=level, inviter=DistributorFactory(level=level))
-            buyer = UserFactory()
-            from fenxiao.distribution.services import bind_customer
-
-            bind_customer(customer=buyer, distributor=earner)
-            order = order_for(buyer, [(beauty.pk, 1)])
-            orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
+            OrderFactory(paid=True, user=UserFactory(), distributor=earner, items=[(beauty, 1)])
         Commission.objects.filter(status=S.PENDING).update(eligible_at=local(2026, 11, 1, 12, 0))
 
     def count(now):

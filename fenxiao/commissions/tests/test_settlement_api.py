@@ -5,9 +5,8 @@ import pytest
 
 from fenxiao.accounts.services import issue_token
 from fenxiao.commissions.models import Commission, CommissionSettings, SettlementBatch
-from fenxiao.orders import services as orders
 from tests.api_helpers import assert_error
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import OrderFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +46,8 @@ def test_bad_schedules_are_refused_and_nothing_changes(client, headers, body):
     assert conf is None or (conf.schedule, conf.t_plus_days, conf.ceiling_bp) == ("daily", 3, 5000)
 
 
-def test_run_and_list_batches(client, headers, order_for, bound_buyer, beauty):
-    order = order_for(bound_buyer, [(beauty.pk, 1)])
-    orders.pay_with_dev_provider(user=bound_buyer, order_id=order.pk)
+def test_run_and_list_batches(client, headers, bound_buyer, beauty):
+    order = OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)])
     Commission.objects.filter(order=order).update(eligible_at="2026-01-01T00:00:00+08:00")
     first = client.post(f"{URL}/run", headers=headers)
     assert first.status_code == 200 and first.json()["ran"] is True

@@ -2,7 +2,6 @@
 health flag, the comparison with the current plan, synthetic scenarios and a query count that does
 not grow with the number of orders. Nothing is ever written."""
 
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -12,18 +11,24 @@ from django.utils import timezone
 
 from fenxiao.catalog.models import CommissionOverride
 from fenxiao.commissions import simulator
+from fenxiao.commissions.calculator import ceiling_bp_setting
 from fenxiao.commissions.errors import CommissionError
 from fenxiao.commissions.models import Commission
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.ledger.models import Transaction
-from fenxiao.orders.models import Order, OrderLine
-from tests.factories import CategoryFactory, DistributorFactory, LevelFactory, ProductFactory, SkuFactory, UserFactory
+from fenxiao.orders.models import Order
+from tests.factories import (
+    CategoryFactory,
+    DistributorFactory,
+    LevelFactory,
+    OrderRecordFactory,
+    ProductFactory,
+    SkuFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
-
-_numbers = itertools.count(1)
-
 
 @pytest.fixture
 def regular(db):
@@ -70,24 +75,14 @@ def network(regular, partner_level, conf):
 
 
 def paid_order(distributor, items, *, days_ago=1, refunded=None, status=Order.Status.PAID, self_purchase=False):
-    """An order credited to `distributor` (test data, written directly): items are (sku, quantity)."""
+    """An order credited to `distributor`, recorded in its final state: items are (sku, quantity),
+    `refunded` maps a SKU id to the amount refunded on its line; ¥8 shipping."""
     refunded = refunded or {}
-    paid_at = timezone.now() - timedelta(days=days_ago)
-    goods = sum(sku.retail_fen * q for sku, q in items)
-    order = Order.objects.create(
-        number=f"SIM{next(_numbers):010d}", user=distributor.user if self_purchase else UserFactory(), distributor=distributor,
-        is_self_purchase=self_purchase, status=status, receiver="王小明", receiver_phone="13812345678", province="浙江省",
-        city="杭州市", district="西湖区", address_detail="文三路 100 号", goods_fen=goods, shipping_fen=800,
-        total_fen=goods + 800, paid_fen=goods + 800 if paid_at else 0, refunded_fen=sum(refunded.values()),
-        paid_at=paid_at,
+    return OrderRecordFactory(
+        user=distributor.user if self_purchase else UserFactory(), distributor=distributor, is_self_purchase=self_purchase,
+        status=status, shipping_fen=800, paid_at=timezone.now() - timedelta(days=days_ago), completed_at=None,
+        lines=[{"sku": sku, "quantity": quantity, "refunded_fen": refunded.get(sku.pk, 0)} for sku, quantity in items],
     )
-    for sku, quantity in items:
-        OrderLine.objects.create(
-            order=order, sku=sku, product_id=sku.product_id, category_id=sku.product.category_id, product_name=sku.product.name,
-            unit_price_fen=sku.retail_fen, unit_cost_fen=sku.cost_fen, quantity=quantity, line_total_fen=sku.retail_fen * quantity,
-            paid_fen=sku.retail_fen * quantity, refunded_fen=refunded.get(sku.pk, 0),
-        )
-    return order
 
 
 def seed_orders(network, skus):
@@ -325,7 +320,7 @@ def test_admin_page_prefilled_and_linked(admin_client, network, skus, regular, p
     assert response.status_code == 200
     form = response.context["form"]
     assert form[f"direct_{regular.pk}"].value() == 1000 and form["commission_levels"].value() == 2
-    assert form["ceiling_bp"].value() == simulator.ceiling_bp_setting() and form["days"].value() == 30
+    assert form["ceiling_bp"].value() == ceiling_bp_setting() and form["days"].value() == 30
     assert "保存方案" not in response.content.decode()  # nothing previewed yet
     assert SIM_URL in admin_client.get("/admin/commissions/").content.decode()
     assert SIM_URL in admin_client.get("/admin/commissions/teambonus/").content.decode()

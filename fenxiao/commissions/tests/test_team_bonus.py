@@ -1,7 +1,6 @@
 """The monthly team bonus: who is in a partner's team, which sales count, one payment per month on
 the ledger, and a query count that does not grow with the number of partners."""
 
-import itertools
 import threading
 from datetime import datetime, timedelta
 from io import StringIO
@@ -30,17 +29,16 @@ from fenxiao.distribution.models import Distributor
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import Transaction
-from fenxiao.orders import services as orders
-from fenxiao.orders.models import Order, OrderLine
-from tests.factories import DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
+from fenxiao.orders.models import Order
+from tests import factories
+from tests.factories import DistributorFactory, LevelFactory, OrderFactory, SkuFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-_numbers = itertools.count(1)
 
 
 def local(*args) -> datetime:
-    return timezone.make_aware(datetime(*args), timezone.get_default_timezone())
+    return datetime(*args, tzinfo=timezone.get_default_timezone())
 
 
 NOW = local(2026, 3, 10, 9, 0)  # the run happens in March; February is the month paid
@@ -73,24 +71,9 @@ def tree(regular, partner_level):
     return {"P": p, "A": a, "B": b, "C": c, "S": s}
 
 
-def sale(distributor, paid_fen, *, completed_at=IN_FEB, refunded_fen=0, status=Order.Status.COMPLETED, sku=None, lines=1):
-    """An order credited to `distributor`, in its final state (test data, written directly)."""
-    sku = sku or SkuFactory()
-    n = next(_numbers)
-    order = Order.objects.create(
-        number=f"TB{n:010d}", user=UserFactory(), distributor=distributor, status=status,
-        receiver="王小明", receiver_phone="13812345678", province="浙江省", city="杭州市", district="西湖区",
-        address_detail="文三路 100 号", goods_fen=paid_fen * lines, shipping_fen=1000, total_fen=paid_fen * lines + 1000,
-        paid_fen=paid_fen * lines + 1000, refunded_fen=refunded_fen * lines,
-        paid_at=completed_at - timedelta(days=12), completed_at=completed_at if status == Order.Status.COMPLETED else None,
-    )
-    for _ in range(lines):
-        OrderLine.objects.create(
-            order=order, sku=sku, product_id=sku.product_id, category_id=sku.product.category_id, product_name="商品",
-            unit_price_fen=paid_fen, unit_cost_fen=1000, quantity=1, line_total_fen=paid_fen, paid_fen=paid_fen,
-            refunded_fen=refunded_fen,
-        )
-    return order
+def sale(distributor, paid_fen, *, completed_at=IN_FEB, **options):
+    """An order credited to `distributor` in its final state (`tests.factories.sale`), completed in February by default."""
+    return factories.sale(distributor, paid_fen, completed_at=completed_at, **options)
 
 
 def sound_books():
@@ -201,23 +184,8 @@ def test_default_month_is_the_previous_local_month(tree, sku):
 
 def test_through_real_orders_with_a_refund(tree, sku):
     """Paid, shipped, received, refunded in part and completed through the order services."""
-    a = tree["A"]
-    buyer = UserFactory()
-    from fenxiao.distribution.services import bind_customer
-
-    bind_customer(customer=buyer, distributor=a)
-    operator = StaffFactory()
-    address = {"receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": "文三路 100 号"}
-    order = orders.place_order(user=buyer, items=[(sku.pk, 2)], address=address)
-    orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
-    orders.ship_order(order_id=order.pk, actor=operator, tracking_company="SF", tracking_number="SF1")
-    orders.confirm_receipt(order_id=order.pk, user=buyer)
-    line = OrderLine.objects.get(order=order)
-    aftersale = orders.request_aftersale(user=buyer, line_id=line.pk, kind="refund_only", amount_fen=5000, reason="少发")
-    orders.review_aftersale(aftersale_id=aftersale.pk, actor=operator, approve=True)
-    order.refresh_from_db()
     completed_at = timezone.now() + timedelta(days=8)
-    assert orders.complete_orders(now=completed_at) == 1
+    OrderFactory(completed=True, user=UserFactory(), distributor=tree["A"], items=[(sku, 2)], refund_fen=5000, completed_at=completed_at)
     month = f"{timezone.localdate(completed_at):%Y-%m}"
     later = completed_at + timedelta(days=40)
     run = run_team_bonus(month, now=later)

@@ -4,6 +4,7 @@ import pytest
 
 from fenxiao.distribution import selectors
 from fenxiao.distribution.models import Binding, Distributor
+from fenxiao.distribution.selectors import network
 from fenxiao.distribution.services import suspend_distributor, update_settings
 from tests.factories import DistributorFactory, UserFactory
 
@@ -85,7 +86,7 @@ def test_commission_earners_never_three(chain, monkeypatch):
     class FakeSettings:
         objects = FakeQuery()
 
-    monkeypatch.setattr(selectors, "DistributionSettings", FakeSettings)
+    monkeypatch.setattr(network, "DistributionSettings", FakeSettings)
     earners = selectors.commission_earners(d)
     assert ids(earners) == [d.pk, c.pk]
 

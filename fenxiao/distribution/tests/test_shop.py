@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageChops, ImageDraw
 
 from fenxiao.accounts.services import issue_token
-from fenxiao.distribution import poster, selectors_shop, services_shop
+from fenxiao.distribution import poster, selectors, services
 from fenxiao.distribution.errors import DistributionError
 from fenxiao.distribution.models import Distributor, DistributorShop, ShopFeature
 from tests.api_helpers import assert_error
@@ -57,19 +57,19 @@ def error_of(call) -> DistributionError:
 
 @pytest.mark.parametrize("text", ["小美", "小美的美妆铺子", "Amy 的好物 2024", "满199减20", "a" * 20])
 def test_acceptable_names_pass(text):
-    assert services_shop.screen_text(f"  {text} ", field="name", min_length=2, max_length=20) == text
+    assert services.screen_text(f"  {text} ", field="name", min_length=2, max_length=20) == text
 
 
 @pytest.mark.parametrize("text", ["", "美", "a" * 21, "   "])
 def test_name_length_is_two_to_twenty(text):
-    exc = error_of(lambda: services_shop.screen_text(text, field="name", min_length=2, max_length=20))
+    exc = error_of(lambda: services.screen_text(text, field="name", min_length=2, max_length=20))
     assert exc.code == "invalid_shop_text"
     assert exc.detail["rule"] == "length" and exc.detail["field"] == "name"
 
 
 @pytest.mark.parametrize("text", ["第一行\n第二行", "看不见\u200b的字", "反向\u202e文字", "响铃\x07"])
 def test_control_and_invisible_characters_refused(text):
-    exc = error_of(lambda: services_shop.screen_text(text, field="welcome", min_length=0, max_length=60))
+    exc = error_of(lambda: services.screen_text(text, field="welcome", min_length=0, max_length=60))
     assert (exc.code, exc.detail["rule"]) == ("invalid_shop_text", "control")
 
 
@@ -90,37 +90,37 @@ def test_control_and_invisible_characters_refused(text):
     ],
 )
 def test_contact_details_refused_in_welcome(text, rule):
-    exc = error_of(lambda: services_shop.screen_text(text, field="welcome", min_length=0, max_length=60))
+    exc = error_of(lambda: services.screen_text(text, field="welcome", min_length=0, max_length=60))
     assert (exc.code, exc.detail["rule"], exc.detail["field"]) == ("shop_text_forbidden", rule, "welcome")
 
 
 @pytest.mark.parametrize("text", ["欢迎光临，正品保障", "满 199 元包邮", "新品 9.9 元起", "vivid 色彩 wxyz"])
 def test_ordinary_welcome_lines_pass(text):
-    assert services_shop.screen_text(text, field="welcome", min_length=0, max_length=60) == text
+    assert services.screen_text(text, field="welcome", min_length=0, max_length=60) == text
 
 
 def test_welcome_at_most_sixty_and_may_be_empty(shop_owner):
-    shop = services_shop.update_shop(distributor=shop_owner, name="小美好物", welcome="")
+    shop = services.update_shop(distributor=shop_owner, name="小美好物", welcome="")
     assert shop.welcome == ""
-    exc = error_of(lambda: services_shop.update_shop(distributor=shop_owner, name="小美好物", welcome="好" * 61))
+    exc = error_of(lambda: services.update_shop(distributor=shop_owner, name="小美好物", welcome="好" * 61))
     assert exc.detail["field"] == "welcome"
-    assert services_shop.update_shop(distributor=shop_owner, name="小美好物", welcome="好" * 60).welcome == "好" * 60
+    assert services.update_shop(distributor=shop_owner, name="小美好物", welcome="好" * 60).welcome == "好" * 60
 
 
 # --- profile ----------------------------------------------------------------------------------
 
 
 def test_default_profile_without_a_saved_shop(shop_owner):
-    profile = selectors_shop.shop_profile(shop_owner)
+    profile = selectors.shop_profile(shop_owner)
     assert profile.name == "小美的小店"
     assert (profile.welcome, profile.avatar_url, profile.is_customized, profile.feature_ids) == ("", "", False, [])
     assert not DistributorShop.objects.exists()
 
 
 def test_update_shop_creates_then_updates_one_row(shop_owner):
-    services_shop.update_shop(distributor=shop_owner, name="小美好物", welcome="欢迎光临")
+    services.update_shop(distributor=shop_owner, name="小美好物", welcome="欢迎光临")
     first = DistributorShop.objects.get(distributor=shop_owner).updated_at
-    services_shop.update_shop(distributor=shop_owner, name="小美精选", welcome="")
+    services.update_shop(distributor=shop_owner, name="小美精选", welcome="")
     shop = DistributorShop.objects.get(distributor=shop_owner)
     assert (shop.name, shop.welcome) == ("小美精选", "")
     assert shop.updated_at >= first
@@ -129,7 +129,7 @@ def test_update_shop_creates_then_updates_one_row(shop_owner):
 
 def test_only_approved_distributors_write(level):
     pending = DistributorFactory(level=level, status=Distributor.Status.PENDING)
-    exc = error_of(lambda: services_shop.update_shop(distributor=pending, name="我的店铺"))
+    exc = error_of(lambda: services.update_shop(distributor=pending, name="我的店铺"))
     assert (exc.code, exc.status) == ("not_distributor", 403)
 
 
@@ -138,33 +138,33 @@ def test_only_approved_distributors_write(level):
 
 def test_features_keep_the_given_order(shop_owner, products):
     ids = [products[2].pk, products[0].pk, products[4].pk]
-    services_shop.set_features(distributor=shop_owner, product_ids=ids)
-    profile = selectors_shop.shop_profile(shop_owner)
+    services.set_features(distributor=shop_owner, product_ids=ids)
+    profile = selectors.shop_profile(shop_owner)
     assert profile.feature_ids == ids
-    assert [p.pk for p in selectors_shop.featured_products(profile)] == ids
+    assert [p.pk for p in selectors.featured_products(profile)] == ids
     assert list(ShopFeature.objects.order_by("position").values_list("position", flat=True)) == [0, 1, 2]
-    services_shop.set_features(distributor=shop_owner, product_ids=[products[4].pk, products[2].pk])
-    assert selectors_shop.shop_profile(shop_owner).feature_ids == [products[4].pk, products[2].pk]
+    services.set_features(distributor=shop_owner, product_ids=[products[4].pk, products[2].pk])
+    assert selectors.shop_profile(shop_owner).feature_ids == [products[4].pk, products[2].pk]
 
 
 def test_at_most_twelve_features(shop_owner):
     many = [SkuFactory().product_id for _ in range(13)]  # on sale: each has a sellable SKU
-    exc = error_of(lambda: services_shop.set_features(distributor=shop_owner, product_ids=many))
+    exc = error_of(lambda: services.set_features(distributor=shop_owner, product_ids=many))
     assert (exc.code, exc.detail["count"]) == ("invalid_features", 13)
-    services_shop.set_features(distributor=shop_owner, product_ids=many[:12])
-    assert len(selectors_shop.shop_profile(shop_owner).feature_ids) == 12
+    services.set_features(distributor=shop_owner, product_ids=many[:12])
+    assert len(selectors.shop_profile(shop_owner).feature_ids) == 12
 
 
 def test_duplicate_features_refused(shop_owner, products):
     exc = error_of(
-        lambda: services_shop.set_features(distributor=shop_owner, product_ids=[products[0].pk, products[1].pk, products[0].pk])
+        lambda: services.set_features(distributor=shop_owner, product_ids=[products[0].pk, products[1].pk, products[0].pk])
     )
     assert (exc.code, exc.detail["duplicates"]) == ("invalid_features", [products[0].pk])
 
 
 def test_off_shelf_and_unknown_products_refused(shop_owner, products):
     off = ProductFactory(is_on_shelf=False)
-    exc = error_of(lambda: services_shop.set_features(distributor=shop_owner, product_ids=[products[0].pk, off.pk, 999999]))
+    exc = error_of(lambda: services.set_features(distributor=shop_owner, product_ids=[products[0].pk, off.pk, 999999]))
     assert exc.code == "product_not_on_shelf"
     assert exc.detail["product_ids"] == [off.pk, 999999]
     assert not ShopFeature.objects.exists()
@@ -172,42 +172,42 @@ def test_off_shelf_and_unknown_products_refused(shop_owner, products):
 
 @pytest.mark.parametrize("bad", ["1,2", [1, "2"], [True], [0], None])
 def test_feature_list_must_be_positive_ids(shop_owner, bad):
-    assert error_of(lambda: services_shop.set_features(distributor=shop_owner, product_ids=bad)).code == "invalid_features"
+    assert error_of(lambda: services.set_features(distributor=shop_owner, product_ids=bad)).code == "invalid_features"
 
 
 def test_product_taken_off_shelf_stops_showing(shop_owner, products):
-    services_shop.set_features(distributor=shop_owner, product_ids=[products[0].pk, products[1].pk])
+    services.set_features(distributor=shop_owner, product_ids=[products[0].pk, products[1].pk])
     products[0].is_on_shelf = False
     products[0].save(update_fields=["is_on_shelf"])
-    assert selectors_shop.shop_profile(shop_owner).feature_ids == [products[1].pk]
+    assert selectors.shop_profile(shop_owner).feature_ids == [products[1].pk]
 
 
 def test_picker_steps_add_move_remove(shop_owner, products):
     a, b, c = (p.pk for p in products[:3])
     for pid in (a, b, c):
-        services_shop.change_feature(distributor=shop_owner, product_id=pid, action="add")
-    services_shop.change_feature(distributor=shop_owner, product_id=a, action="add")  # already there: no change
-    assert selectors_shop.shop_profile(shop_owner).feature_ids == [a, b, c]
-    services_shop.change_feature(distributor=shop_owner, product_id=c, action="up")
-    assert selectors_shop.shop_profile(shop_owner).feature_ids == [a, c, b]
-    services_shop.change_feature(distributor=shop_owner, product_id=a, action="down")
-    assert selectors_shop.shop_profile(shop_owner).feature_ids == [c, a, b]
-    services_shop.change_feature(distributor=shop_owner, product_id=c, action="up")  # first stays first
-    services_shop.change_feature(distributor=shop_owner, product_id=b, action="down")  # last stays last
-    assert selectors_shop.shop_profile(shop_owner).feature_ids == [c, a, b]
-    services_shop.change_feature(distributor=shop_owner, product_id=a, action="remove")
-    assert selectors_shop.shop_profile(shop_owner).feature_ids == [c, b]
+        services.change_feature(distributor=shop_owner, product_id=pid, action="add")
+    services.change_feature(distributor=shop_owner, product_id=a, action="add")  # already there: no change
+    assert selectors.shop_profile(shop_owner).feature_ids == [a, b, c]
+    services.change_feature(distributor=shop_owner, product_id=c, action="up")
+    assert selectors.shop_profile(shop_owner).feature_ids == [a, c, b]
+    services.change_feature(distributor=shop_owner, product_id=a, action="down")
+    assert selectors.shop_profile(shop_owner).feature_ids == [c, a, b]
+    services.change_feature(distributor=shop_owner, product_id=c, action="up")  # first stays first
+    services.change_feature(distributor=shop_owner, product_id=b, action="down")  # last stays last
+    assert selectors.shop_profile(shop_owner).feature_ids == [c, a, b]
+    services.change_feature(distributor=shop_owner, product_id=a, action="remove")
+    assert selectors.shop_profile(shop_owner).feature_ids == [c, b]
     assert (
-        error_of(lambda: services_shop.change_feature(distributor=shop_owner, product_id=a, action="jump")).code
+        error_of(lambda: services.change_feature(distributor=shop_owner, product_id=a, action="jump")).code
         == "invalid_features"
     )
 
 
 def test_picker_search_lists_on_shelf_products_only(products):
     ProductFactory(name="好物下架", is_on_shelf=False)
-    names = [p.name for p in selectors_shop.pickable_products("好物")]
+    names = [p.name for p in selectors.pickable_products("好物")]
     assert "好物下架" not in names and set(names) == {p.name for p in products}
-    assert [p.name for p in selectors_shop.pickable_products("好物3")] == ["好物3"]
+    assert [p.name for p in selectors.pickable_products("好物3")] == ["好物3"]
 
 
 # --- avatar -----------------------------------------------------------------------------------
@@ -216,33 +216,33 @@ def test_picker_search_lists_on_shelf_products_only(products):
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_avatar_is_resized_to_256_square(shop_owner, fmt):
     upload = SimpleUploadedFile(f"a.{fmt.lower()}", image_bytes(fmt, size=(800, 500)))
-    shop = services_shop.set_avatar(distributor=shop_owner, upload=upload)
+    shop = services.set_avatar(distributor=shop_owner, upload=upload)
     with shop.avatar.open("rb") as handle:
         stored = Image.open(handle)
         assert stored.size == (256, 256)
         assert stored.format == "JPEG"
-    assert selectors_shop.shop_profile(shop_owner).avatar_url.endswith(".jpg")
+    assert selectors.shop_profile(shop_owner).avatar_url.endswith(".jpg")
 
 
 def test_transparent_png_avatar_is_flattened(shop_owner):
     out = io.BytesIO()
     Image.new("RGBA", (300, 300), (0, 0, 0, 0)).save(out, format="PNG")
-    shop = services_shop.set_avatar(distributor=shop_owner, upload=SimpleUploadedFile("t.png", out.getvalue()))
+    shop = services.set_avatar(distributor=shop_owner, upload=SimpleUploadedFile("t.png", out.getvalue()))
     with shop.avatar.open("rb") as handle:
         assert Image.open(handle).convert("RGB").getpixel((128, 128)) == (255, 255, 255)
 
 
 def test_avatar_refuses_other_formats_and_garbage(shop_owner):
     gif = SimpleUploadedFile("a.gif", image_bytes("GIF"))
-    assert error_of(lambda: services_shop.set_avatar(distributor=shop_owner, upload=gif)).code == "invalid_avatar"
+    assert error_of(lambda: services.set_avatar(distributor=shop_owner, upload=gif)).code == "invalid_avatar"
     junk = SimpleUploadedFile("a.png", b"not an image at all")
-    assert error_of(lambda: services_shop.set_avatar(distributor=shop_owner, upload=junk)).code == "invalid_avatar"
+    assert error_of(lambda: services.set_avatar(distributor=shop_owner, upload=junk)).code == "invalid_avatar"
     assert not DistributorShop.objects.filter(distributor=shop_owner).exclude(avatar="").exists()
 
 
 def test_avatar_over_two_megabytes_refused(shop_owner):
     big = SimpleUploadedFile("big.png", image_bytes("PNG", size=(10, 10)) + b"\0" * (2 * 1024 * 1024))
-    exc = error_of(lambda: services_shop.set_avatar(distributor=shop_owner, upload=big))
+    exc = error_of(lambda: services.set_avatar(distributor=shop_owner, upload=big))
     assert exc.code == "avatar_too_large"
 
 
@@ -279,9 +279,9 @@ def test_missing_font_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_poster_is_a_png_of_the_expected_size_with_the_shop_qr(shop_owner, products):
-    services_shop.update_shop(distributor=shop_owner, name="小美好物", welcome="欢迎光临，正品保障")
-    services_shop.set_features(distributor=shop_owner, product_ids=[p.pk for p in products])
-    services_shop.set_avatar(distributor=shop_owner, upload=SimpleUploadedFile("a.png", image_bytes()))
+    services.update_shop(distributor=shop_owner, name="小美好物", welcome="欢迎光临，正品保障")
+    services.set_features(distributor=shop_owner, product_ids=[p.pk for p in products])
+    services.set_avatar(distributor=shop_owner, upload=SimpleUploadedFile("a.png", image_bytes()))
     url = f"http://testserver/s/{shop_owner.code}"
     result = poster.shop_poster(shop_owner, url)
     image = Image.open(io.BytesIO(result.png))
@@ -297,10 +297,10 @@ def test_poster_cache_follows_the_shop(shop_owner, products):
     url = f"http://testserver/s/{shop_owner.code}"
     first = poster.shop_poster(shop_owner, url)
     assert poster.shop_poster(shop_owner, url).etag == first.etag
-    services_shop.update_shop(distributor=shop_owner, name="小美新店")
+    services.update_shop(distributor=shop_owner, name="小美新店")
     second = poster.shop_poster(shop_owner, url)
     assert second.etag != first.etag and second.png != first.png
-    services_shop.set_features(distributor=shop_owner, product_ids=[products[0].pk])
+    services.set_features(distributor=shop_owner, product_ids=[products[0].pk])
     assert poster.shop_poster(shop_owner, url).etag != second.etag
 
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from fenxiao.distribution import selectors_shop, services_shop
+from fenxiao.distribution import selectors, services
 from fenxiao.distribution.errors import DistributionError
 from fenxiao.distribution.models import Distributor, DistributorShop
 from tests.factories import DistributorFactory, ProductFactory, SkuFactory, UserFactory
@@ -49,11 +49,11 @@ def png_upload(name="a.png"):
 
 def open_shop(level, *, nickname="小美", name="小美的好物", welcome="欢迎光临", products=(), avatar=False):
     distributor = DistributorFactory(user=UserFactory(nickname=nickname), level=level)
-    services_shop.update_shop(distributor=distributor, name=name, welcome=welcome)
+    services.update_shop(distributor=distributor, name=name, welcome=welcome)
     if products:
-        services_shop.set_features(distributor=distributor, product_ids=[p.pk for p in products])
+        services.set_features(distributor=distributor, product_ids=[p.pk for p in products])
     if avatar:
-        services_shop.set_avatar(distributor=distributor, upload=png_upload())
+        services.set_avatar(distributor=distributor, upload=png_upload())
     return DistributorShop.objects.select_related("distributor__user").get(distributor=distributor)
 
 
@@ -193,7 +193,7 @@ def test_admin_refuses_text_the_editor_refuses(manager_client, shop, field, valu
     shop.refresh_from_db()
     assert (shop.name, shop.welcome) == ("小美的好物", "欢迎光临")
     with pytest.raises(DistributionError):  # the distributor's own editor refuses the same text
-        services_shop.update_shop(distributor=shop.distributor, **{"name": shop.name, "welcome": shop.welcome, field: value})
+        services.update_shop(distributor=shop.distributor, **{"name": shop.name, "welcome": shop.welcome, field: value})
 
 
 def test_admin_saves_screened_text_and_keeps_the_features(manager_client, manager, shop, products):
@@ -203,7 +203,7 @@ def test_admin_saves_screened_text_and_keeps_the_features(manager_client, manage
     assert response.status_code == 302, response.context["adminform"].form.errors
     shop.refresh_from_db()
     assert (shop.name, shop.welcome) == ("小美优选", "")
-    assert selectors_shop.feature_ids(shop) == [products[2].pk, products[0].pk, products[1].pk]
+    assert selectors.feature_ids(shop) == [products[2].pk, products[0].pk, products[1].pk]
     entry = LogEntry.objects.get(object_id=str(shop.pk), user=manager)
     assert entry.action_flag == CHANGE
 
@@ -215,9 +215,9 @@ def test_moderate_shop_resets_to_defaults_and_leaves_a_log_entry(shop, operator,
     storage, old_avatar = shop.avatar.storage, shop.avatar.name
     before = shop.updated_at
     with django_capture_on_commit_callbacks(execute=True):
-        entry = services_shop.moderate_shop(shop=shop, fields_to_reset=["name", "avatar"], actor=operator, reason=" 店名冒充品牌 ")
+        entry = services.moderate_shop(shop=shop, fields_to_reset=["name", "avatar"], actor=operator, reason=" 店名冒充品牌 ")
     shop.refresh_from_db()
-    assert shop.name == selectors_shop.default_shop_name(shop.distributor) == "小美的小店"
+    assert shop.name == selectors.default_shop_name(shop.distributor) == "小美的小店"
     assert shop.welcome == "欢迎光临"  # not asked for, kept
     assert not shop.avatar
     assert not storage.exists(old_avatar)
@@ -243,7 +243,7 @@ def test_moderate_shop_resets_to_defaults_and_leaves_a_log_entry(shop, operator,
 )
 def test_moderation_needs_known_fields_and_a_reason(shop, operator, fields, reason, code):
     with pytest.raises(DistributionError) as info:
-        services_shop.moderate_shop(shop=shop, fields_to_reset=fields, actor=operator, reason=reason)
+        services.moderate_shop(shop=shop, fields_to_reset=fields, actor=operator, reason=reason)
     assert info.value.code == code
     shop.refresh_from_db()
     assert (shop.name, shop.welcome, bool(shop.avatar)) == ("小美的好物", "欢迎光临", True)
@@ -321,7 +321,7 @@ def test_nobody_adds_or_deletes_shops_here(operator, shop):
 def test_moderation_notifies_the_distributor(shop, operator):
     from fenxiao.growth.models import Notification
 
-    services_shop.moderate_shop(shop=shop, fields_to_reset=["welcome", "avatar"], actor=operator, reason="欢迎语含联系方式")
+    services.moderate_shop(shop=shop, fields_to_reset=["welcome", "avatar"], actor=operator, reason="欢迎语含联系方式")
     notice = Notification.objects.get(user=shop.distributor.user, kind="shop_moderated")
     assert notice.url == "/dc/shop/"
     assert "欢迎语、店铺头像" in notice.body and "欢迎语含联系方式" in notice.body

@@ -1,9 +1,8 @@
-"""Fixtures of the growth tests: the three seed levels, a small tree, and sales written directly in
-their final state (the instant-upgrade tests go through real orders instead)."""
+"""Fixtures of the growth tests: the three seed levels, a small tree, and sales recorded in their final
+state (the instant-upgrade tests go through real orders instead)."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,15 +11,14 @@ from django.utils import timezone
 from fenxiao.distribution.models import DistributionSettings
 from fenxiao.growth import services
 from fenxiao.growth.models import LevelCondition
-from fenxiao.orders.models import Order, OrderLine
+from tests import factories
 from tests.factories import DistributorFactory, LevelFactory, SkuFactory, UserFactory
 
 K = LevelCondition.Kind
-_numbers = itertools.count(1)
 
 
 def local(*args) -> datetime:
-    return timezone.make_aware(datetime(*args), timezone.get_default_timezone())
+    return datetime(*args, tzinfo=timezone.get_default_timezone())
 
 
 IN_FEB = local(2026, 2, 14, 12, 0)
@@ -78,24 +76,10 @@ def sku(db):
     return SkuFactory()
 
 
-def sale(distributor, paid_fen, *, completed_at=IN_FEB, refunded_fen=0, status=Order.Status.COMPLETED, buyer=None, sku=None, paid_at=None):
-    """An order credited to `distributor` in its final state, one line, ¥10 shipping."""
-    sku = sku or SkuFactory()
-    n = next(_numbers)
-    order = Order.objects.create(
-        number=f"GR{n:010d}", user=buyer or UserFactory(), distributor=distributor, status=status,
-        receiver="王小明", receiver_phone="13812345678", province="浙江省", city="杭州市", district="西湖区",
-        address_detail="文三路 100 号", goods_fen=paid_fen, shipping_fen=1000, total_fen=paid_fen + 1000,
-        paid_fen=paid_fen + 1000, refunded_fen=refunded_fen,
-        paid_at=paid_at or completed_at - timedelta(days=10),
-        completed_at=completed_at if status == Order.Status.COMPLETED else None,
-    )
-    OrderLine.objects.create(
-        order=order, sku=sku, product_id=sku.product_id, category_id=sku.product.category_id, product_name="商品",
-        unit_price_fen=paid_fen, unit_cost_fen=1000, quantity=1, line_total_fen=paid_fen, paid_fen=paid_fen,
-        refunded_fen=refunded_fen,
-    )
-    return order
+def sale(distributor, paid_fen, *, completed_at=IN_FEB, paid_at=None, **options):
+    """An order credited to `distributor` in its final state (`tests.factories.sale`), completed in
+    February by default and paid ten days before its completion."""
+    return factories.sale(distributor, paid_fen, completed_at=completed_at, paid_at=paid_at or completed_at - timedelta(days=10), **options)
 
 
 def rule(level, conditions, combine="all", **options):

@@ -14,7 +14,7 @@ from fenxiao.approvals.models import ApprovalRequest
 from fenxiao.commissions.selectors import earnings_summary
 from fenxiao.common.errors import DomainError
 from fenxiao.growth import services
-from fenxiao.growth import services_prizes as prizes
+from fenxiao.growth.services import prizes
 from fenxiao.ledger.models import Transaction
 from tests.factories import UserFactory
 

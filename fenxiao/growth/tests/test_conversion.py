@@ -18,37 +18,22 @@ from django.utils import timezone
 from fenxiao.accounts.services import ensure_staff_groups, issue_token
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import DistributionSettings, Distributor
-from fenxiao.growth import selectors_conversion, services_conversion
+from fenxiao.growth import selectors, services
 from fenxiao.growth.errors import GrowthError
 from fenxiao.growth.models import ApplyInvitation, Notification
-from fenxiao.orders import services as orders
 from fenxiao.orders.models import Order
 from tests.api_helpers import assert_error
-from tests.factories import SkuFactory, StaffFactory, UserFactory
+from tests.factories import OrderFactory, SkuFactory, StaffFactory, UserFactory
 
 from .conftest import local, member, sale
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {
-    "receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
 A = DistributionSettings.Admission
 
 
 def admission(mode: str, threshold_fen: int = 0) -> None:
     DistributionSettings.objects.filter(pk=1).update(admission_mode=mode, threshold_fen=threshold_fen)
-
-
-def completed_order(buyer, sku) -> Order:
-    """Place, pay, ship and receive, then the completion job: the real path to order_completed."""
-    order = orders.place_order(user=buyer, items=[(sku.pk, 1)], address=dict(ADDRESS))
-    orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
-    orders.ship_order(order_id=order.pk, actor=StaffFactory(), tracking_company="SF", tracking_number=f"SF{order.pk}")
-    orders.confirm_receipt(order_id=order.pk, user=buyer)
-    assert orders.complete_orders(now=timezone.now() + timedelta(days=8)) == 1
-    return Order.objects.get(pk=order.pk)
 
 
 @pytest.fixture
@@ -68,14 +53,14 @@ def buyer(seller):
 
 def test_completed_order_invites_the_consumer_once(seller, buyer):
     sku = SkuFactory()
-    first = completed_order(buyer, sku)
+    first = OrderFactory(completed=True, user=buyer, items=[(sku, 1)])
     invitation = ApplyInvitation.objects.get(user=buyer)
     assert (invitation.order_id, invitation.invited_by_id) == (first.pk, seller.pk)
     assert invitation.applied_at is None and invitation.approved_at is None
     notice = Notification.objects.get(user=buyer, kind="apply_invitation")
     assert (notice.title, notice.url) == ("成为分销商，分享赚佣金", "/apply/")
 
-    completed_order(buyer, sku)  # a second completed order invites nobody again
+    OrderFactory(completed=True, user=buyer, items=[(sku, 1)])  # a second completed order invites nobody again
     assert ApplyInvitation.objects.filter(user=buyer).count() == 1
     assert Notification.objects.filter(user=buyer, kind="apply_invitation").count() == 1
     assert ApplyInvitation.objects.get(user=buyer).order_id == first.pk
@@ -85,22 +70,22 @@ def test_completed_order_invites_the_consumer_once(seller, buyer):
 def test_distributors_and_applicants_are_not_invited(regular, seller, status):
     """Anyone with a distributor profile, whatever its state, is not a consumer to invite."""
     own = member(regular, status=status)
-    completed_order(own.user, SkuFactory())
+    OrderFactory(completed=True, user=own.user, items=[(SkuFactory(), 1)])
     assert not ApplyInvitation.objects.filter(user=own.user).exists()
     assert not Notification.objects.filter(user=own.user, kind="apply_invitation").exists()
 
 
 def test_an_order_without_a_distributor_invites_with_nobody_as_inviter(levels):
     user = UserFactory()
-    order = completed_order(user, SkuFactory())
+    order = OrderFactory(completed=True, user=user, items=[(SkuFactory(), 1)])
     assert order.distributor_id is None
     assert ApplyInvitation.objects.get(user=user).invited_by_id is None
 
 
 def test_invite_is_get_or_create(seller):
     order = sale(seller, 10000, buyer=UserFactory())
-    assert services_conversion.invite_after_order(order) is not None
-    assert services_conversion.invite_after_order(order) is None
+    assert services.invite_after_order(order) is not None
+    assert services.invite_after_order(order) is None
     assert ApplyInvitation.objects.count() == 1 and Notification.objects.count() == 1
 
 
@@ -121,7 +106,7 @@ def test_concurrent_completions_make_one_invitation(levels):
         try:
             with transaction.atomic():
                 barrier.wait(timeout=5)
-                results.append(services_conversion.invite_after_order(order))
+                results.append(services.invite_after_order(order))
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:
@@ -143,7 +128,7 @@ def test_concurrent_completions_make_one_invitation(levels):
 
 def test_review_admission_stamps_applied_then_approved(seller, buyer):
     admission(A.REVIEW)
-    completed_order(buyer, SkuFactory())
+    OrderFactory(completed=True, user=buyer, items=[(SkuFactory(), 1)])
     own = distribution.apply_for_distributor(user=buyer, real_name="小王")
     invitation = ApplyInvitation.objects.get(user=buyer)
     assert invitation.applied_at == own.applied_at and invitation.approved_at is None
@@ -156,7 +141,7 @@ def test_review_admission_stamps_applied_then_approved(seller, buyer):
 
 def test_open_admission_stamps_both_at_once(seller, buyer):
     admission(A.OPEN)
-    completed_order(buyer, SkuFactory())
+    OrderFactory(completed=True, user=buyer, items=[(SkuFactory(), 1)])
     own = distribution.apply_for_distributor(user=buyer)
     invitation = ApplyInvitation.objects.get(user=buyer)
     assert invitation.applied_at == own.applied_at and invitation.approved_at == own.approved_at
@@ -165,13 +150,12 @@ def test_open_admission_stamps_both_at_once(seller, buyer):
 def test_threshold_admission_approves_on_payment(seller, buyer):
     admission(A.THRESHOLD, threshold_fen=100)
     sku = SkuFactory()
-    completed_order(buyer, sku)
+    OrderFactory(completed=True, user=buyer, items=[(sku, 1)])
     own = distribution.apply_for_distributor(user=buyer)
     assert own.status == Distributor.Status.AWAITING_PURCHASE
     invitation = ApplyInvitation.objects.get(user=buyer)
     assert invitation.applied_at is not None and invitation.approved_at is None
-    order = orders.place_order(user=buyer, items=[(sku.pk, 1)], address=dict(ADDRESS))
-    orders.pay_with_dev_provider(user=buyer, order_id=order.pk)
+    OrderFactory(paid=True, user=buyer, items=[(sku, 1)])
     own.refresh_from_db()
     invitation.refresh_from_db()
     assert own.status == Distributor.Status.APPROVED
@@ -180,7 +164,7 @@ def test_threshold_admission_approves_on_payment(seller, buyer):
 
 def test_rejected_then_reapplied_keeps_the_first_application(seller, buyer):
     admission(A.REVIEW)
-    completed_order(buyer, SkuFactory())
+    OrderFactory(completed=True, user=buyer, items=[(SkuFactory(), 1)])
     own = distribution.apply_for_distributor(user=buyer)
     first = ApplyInvitation.objects.get(user=buyer).applied_at
     distribution.reject_distributor(distributor_id=own.pk, actor=StaffFactory(), reason="资料不全")
@@ -197,7 +181,7 @@ def test_applications_of_uninvited_users_touch_nothing(regular):
 
 def test_reinstatement_keeps_the_first_approval(seller, buyer):
     admission(A.OPEN)
-    completed_order(buyer, SkuFactory())
+    OrderFactory(completed=True, user=buyer, items=[(SkuFactory(), 1)])
     own = distribution.apply_for_distributor(user=buyer)
     approved = ApplyInvitation.objects.get(user=buyer).approved_at
     staff = StaffFactory()
@@ -234,7 +218,7 @@ def funnel(regular):
 
 
 def test_conversion_figures_are_exact(funnel):
-    report = selectors_conversion.conversion(date(2026, 2, 1), date(2026, 3, 1))
+    report = selectors.conversion(date(2026, 2, 1), date(2026, 3, 1))
     assert [(m.label, m.invited, m.applied, m.became) for m in report.months] == [("2026-02", 4, 3, 2), ("2026-03", 2, 1, 1)]
     total = report.total
     assert (total.invited, total.applied, total.became) == (6, 4, 3)
@@ -245,13 +229,13 @@ def test_conversion_figures_are_exact(funnel):
 
 
 def test_median_of_an_even_count_is_the_middle_mean(funnel):
-    report = selectors_conversion.conversion(date(2026, 2, 1), date(2026, 2, 28))
+    report = selectors.conversion(date(2026, 2, 1), date(2026, 2, 28))
     assert report.total.became == 2
     assert report.median_wait_seconds == 2 * 86400  # (1 day + 3 days) / 2
 
 
 def test_empty_range_and_default_range(levels):
-    report = selectors_conversion.conversion(today=date(2026, 3, 30))
+    report = selectors.conversion(today=date(2026, 3, 30))
     assert (report.start, report.end) == (date(2026, 3, 1), date(2026, 3, 30))
     assert [m.label for m in report.months] == ["2026-03"]
     assert (report.total.invited, report.total.rate_bp, report.total.rate_text) == (0, 0, "0%")
@@ -261,7 +245,7 @@ def test_empty_range_and_default_range(levels):
 @pytest.mark.parametrize("start, end", [(date(2026, 3, 2), date(2026, 3, 1)), (date(2024, 1, 1), date(2026, 3, 1))])
 def test_bad_ranges_are_refused(levels, start, end):
     with pytest.raises(GrowthError) as caught:
-        selectors_conversion.conversion(start, end)
+        selectors.conversion(start, end)
     assert caught.value.code == "invalid_range"
 
 
@@ -277,7 +261,7 @@ def test_buyers_now_distributors_from_orders(regular):
     already = member(regular, approved_at=local(2026, 1, 1, 10, 0))  # was a distributor before buying
     sale(shop, 10000, buyer=already.user, completed_at=local(2026, 2, 1, 10, 0))
     sale(shop, 10000, buyer=UserFactory(), status=Order.Status.PAID)  # not completed
-    report = selectors_conversion.conversion(date(2026, 2, 1), date(2026, 2, 28))
+    report = selectors.conversion(date(2026, 2, 1), date(2026, 2, 28))
     assert (report.buyers, report.buyers_now_distributors) == (3, 1)
     assert (report.buyers_rate_bp, report.buyers_rate_text) == (3333, "33.33%")
 
@@ -286,11 +270,11 @@ def test_conversion_query_count_does_not_grow(regular):
     day = timedelta(days=1)
     invitation(local(2026, 2, 2, 9, 0), applied_after=day, approved_after=day)
     with CaptureQueriesContext(connection) as few:
-        selectors_conversion.conversion(date(2026, 1, 1), date(2026, 3, 31))
+        selectors.conversion(date(2026, 1, 1), date(2026, 3, 31))
     for n in range(20):
         invitation(local(2026, 1 + n % 3, 3 + n, 9, 0), applied_after=day, approved_after=day * (n + 1))
     with CaptureQueriesContext(connection) as many:
-        report = selectors_conversion.conversion(date(2026, 1, 1), date(2026, 3, 31))
+        report = selectors.conversion(date(2026, 1, 1), date(2026, 3, 31))
     assert report.total.invited == 21
     assert len(many.captured_queries) == len(few.captured_queries) <= 5
 

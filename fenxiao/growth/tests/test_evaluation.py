@@ -18,16 +18,11 @@ from fenxiao.growth.errors import GrowthError
 from fenxiao.growth.models import LevelChange, LevelRule, Notification
 from fenxiao.orders import services as orders
 from fenxiao.orders.models import Order
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import ADDRESS, StaffFactory, UserFactory
 
 from .conftest import MARCH, K, local, member, rule, sale
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {
-    "receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
 
 
 def level_of(distributor) -> str:
@@ -205,7 +200,7 @@ def test_a_disabled_rule_may_be_empty_and_saving_replaces_conditions(senior):
 
 
 def test_demo_rules_from_the_domain_table(levels):
-    from fenxiao.web.management.commands._demo_growth import make_demo_growth
+    from fenxiao.demo.seed import make_demo_growth
 
     assert make_demo_growth() == 4  # two level rules and the two rungs of the invitation ladder
     assert make_demo_growth() == 0

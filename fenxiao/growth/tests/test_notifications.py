@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fenxiao.accounts.services import issue_token
-from fenxiao.growth import selectors_notifications, services_notifications
+from fenxiao.growth import selectors, services
 from fenxiao.growth.errors import GrowthError
 from fenxiao.growth.models import Notification
+from fenxiao.growth.selectors.notifications import PER_PAGE
 from tests.api_helpers import assert_error
 from tests.factories import UserFactory
 
@@ -43,15 +44,15 @@ def other(db):
 
 def test_mark_read_only_own_rows_and_idempotent(me, other):
     mine, theirs = notice(me), notice(other)
-    assert services_notifications.mark_read(me, [mine.pk, theirs.pk]) == 1
+    assert services.mark_read(me, [mine.pk, theirs.pk]) == 1
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert mine.read_at is not None and theirs.read_at is None
     first_read = mine.read_at
-    assert services_notifications.mark_read(me, [mine.pk]) == 0
+    assert services.mark_read(me, [mine.pk]) == 0
     mine.refresh_from_db()
     assert mine.read_at == first_read  # the first read time stays
-    assert services_notifications.mark_read(me, []) == 0
+    assert services.mark_read(me, []) == 0
 
 
 def test_mark_all_read_only_own_rows_and_idempotent(me, other):
@@ -59,16 +60,16 @@ def test_mark_all_read_only_own_rows_and_idempotent(me, other):
         notice(me, f"通知{n}")
     notice(me, "旧的", read=True)
     notice(other)
-    assert services_notifications.mark_all_read(me) == 3
-    assert services_notifications.mark_all_read(me) == 0
-    assert selectors_notifications.unread_count(me) == 0
-    assert selectors_notifications.unread_count(other) == 1
+    assert services.mark_all_read(me) == 3
+    assert services.mark_all_read(me) == 0
+    assert selectors.unread_count(me) == 0
+    assert selectors.unread_count(other) == 1
 
 
 @pytest.mark.parametrize("ids", [["1"], [0], [True], list(range(1, 202))])
 def test_mark_read_refuses_bad_ids(me, ids):
     with pytest.raises(GrowthError) as caught:
-        services_notifications.mark_read(me, ids)
+        services.mark_read(me, ids)
     assert caught.value.code == "invalid_notifications"
 
 
@@ -77,23 +78,23 @@ def test_page_is_newest_first_with_unread_count(me, other):
     new = notice(me, "新", minutes_ago=1)
     middle = notice(me, "中", minutes_ago=10)
     notice(other, "别人的")
-    page = selectors_notifications.notice_page(me)
+    page = selectors.notice_page(me)
     assert [n.pk for n in page.items] == [new.pk, middle.pk, old.pk]
     assert (page.count, page.unread_count) == (3, 2)
-    unread = selectors_notifications.notice_page(me, unread_only=True)
+    unread = selectors.notice_page(me, unread_only=True)
     assert [n.pk for n in unread.items] == [new.pk, middle.pk]
-    assert [n.pk for n in selectors_notifications.notice_page(me, limit=1, offset=1).items] == [middle.pk]
+    assert [n.pk for n in selectors.notice_page(me, limit=1, offset=1).items] == [middle.pk]
 
 
 def test_list_queries_do_not_grow_with_rows(me):
     notice(me)
     with CaptureQueriesContext(connection) as few:
-        selectors_notifications.notice_page(me)
+        selectors.notice_page(me)
     for n in range(30):
         notice(me, f"通知{n}", read=n % 2 == 0)
     with CaptureQueriesContext(connection) as many:
-        page = selectors_notifications.notice_page(me)
-    assert len(page.items) == selectors_notifications.PER_PAGE
+        page = selectors.notice_page(me)
+    assert len(page.items) == PER_PAGE
     assert len(many.captured_queries) == len(few.captured_queries) == 3
 
 

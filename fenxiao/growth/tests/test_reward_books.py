@@ -12,7 +12,7 @@ from fenxiao.commissions import postings
 from fenxiao.commissions.selectors import kind_label, monthly_statement, reconciliation
 from fenxiao.common import periods
 from fenxiao.growth import services
-from fenxiao.growth import services_prizes as prizes
+from fenxiao.growth.services import prizes
 
 from .conftest import IN_FEB, MARCH, member, sale
 from .test_cash_approval import member_of

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 
 def local(*args) -> datetime:
-    return timezone.make_aware(datetime(*args), timezone.get_default_timezone())
+    return datetime(*args, tzinfo=timezone.get_default_timezone())
 
 
 @pytest.fixture(autouse=True)

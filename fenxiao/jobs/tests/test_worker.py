@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from fenxiao.commissions.models import SettlementBatch
 from fenxiao.growth import services as growth_services
-from fenxiao.growth.errors import GrowthError
+from fenxiao.growth.errors import GrowthCode, GrowthError
 from fenxiao.jobs import services, tasks
 from fenxiao.jobs.models import ScheduledRun
 from fenxiao.jobs.schedule import SCHEDULE, job_named
@@ -44,7 +44,7 @@ def test_due_jobs_run_on_the_worker_and_take_effect(run_worker):
 
 def test_a_failing_job_is_recorded_as_failed_and_shown_in_the_console(run_worker, monkeypatch, client):
     def busy(month=None, now=None, *, actor=None):
-        raise GrowthError("evaluation_running", "该月份的评估正在另一处执行，请稍后重试", {"period": month}, status=409)
+        raise GrowthError(GrowthCode.EVALUATION_RUNNING, "该月份的评估正在另一处执行，请稍后重试", {"period": month}, status=409)
 
     monkeypatch.setattr(growth_services, "run_monthly_evaluation", busy)
     services.enqueue_due()

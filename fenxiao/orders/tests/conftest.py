@@ -1,15 +1,6 @@
 import pytest
 
-from tests.factories import DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
-
-ADDRESS = {
-    "receiver": "王小明",
-    "phone": "13812345678",
-    "province": "浙江省",
-    "city": "杭州市",
-    "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
+from tests.factories import ADDRESS, DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from fenxiao.inventory.models import StockRecord
 from fenxiao.orders import services
 from fenxiao.orders.errors import OrderError
 from fenxiao.orders.models import AfterSale, Order
-from tests.factories import SkuFactory, UserFactory
+from tests.factories import OrderFactory, SkuFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 A = AfterSale.Status
@@ -17,11 +17,7 @@ def shipped(buyer, address, operator):
     """Two lines: ¥150 × 2 and ¥59 × 1, paid and shipped."""
     serum = SkuFactory(retail_fen=15000, suggested_retail_fen=15000, control_fen=12900, cost_fen=5000, stock=10)
     cleanser = SkuFactory(retail_fen=5900, suggested_retail_fen=5900, control_fen=4900, cost_fen=1800, stock=10)
-    order = services.place_order(user=buyer, items=[(serum.pk, 2), (cleanser.pk, 1)], address=address)
-    services.pay_with_dev_provider(user=buyer, order_id=order.pk)
-    services.ship_order(order_id=order.pk, actor=operator, tracking_company="顺丰", tracking_number="SF9")
-    order.refresh_from_db()
-    return order
+    return OrderFactory(shipped=True, user=buyer, items=[(serum, 2), (cleanser, 1)], address=address, operator=operator)
 
 
 def lines(order):

@@ -15,7 +15,7 @@ from fenxiao.common.errors import DomainError
 from fenxiao.orders import services
 from fenxiao.orders.models import AfterSale
 from tests.api_helpers import assert_error
-from tests.factories import SkuFactory, UserFactory
+from tests.factories import OrderFactory, SkuFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 A = AfterSale.Status
@@ -29,10 +29,7 @@ def member_of(name):
 
 def shipped_order(buyer, address, retail_fen=80000):
     sku = SkuFactory(retail_fen=retail_fen, suggested_retail_fen=retail_fen, control_fen=retail_fen - 100, cost_fen=1000, stock=10)
-    order = services.place_order(user=buyer, items=[(sku.pk, 1)], address=address)
-    services.pay_with_dev_provider(user=buyer, order_id=order.pk)
-    services.ship_order(order_id=order.pk, actor=member_of("供应链"), tracking_company="顺丰", tracking_number="SF1")
-    return order
+    return OrderFactory(shipped=True, user=buyer, items=[(sku, 1)], address=address, operator=member_of("供应链"))
 
 
 def test_a_refund_above_the_limit_waits_for_finance(buyer, address):

@@ -39,3 +39,29 @@ def test_a_cart_line_whose_category_was_disabled_is_not_sellable_any_more(buyer,
     [line] = selectors.cart_lines(buyer)
     assert not is_purchasable(line.sku)
 
+
+
+def test_the_cart_api_marks_a_line_gone_off_the_shelf_and_orders_only_the_rest(client, buyer, sku, address):
+    """One line whose category was disabled used to make the whole cart answer 404 and block an order
+    from the cart; now the line is marked, left out of the quote, and the rest can be ordered."""
+    from fenxiao.accounts.services import issue_token
+    from tests.factories import SkuFactory
+
+    other = SkuFactory(retail_fen=2000, suggested_retail_fen=2000, control_fen=1500, cost_fen=800, stock=10)
+    services.add_to_cart(user=buyer, sku_id=sku.pk, quantity=1)
+    services.add_to_cart(user=buyer, sku_id=other.pk, quantity=2)
+    _disable_category(sku)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {issue_token(user=buyer)}"}
+
+    cart = client.get("/api/v1/cart", **auth)
+    assert cart.status_code == 200
+    body = cart.json()
+    assert {line["sku_id"]: line["purchasable"] for line in body["lines"]} == {sku.pk: False, other.pk: True}
+    assert body["quote"]["goods_fen"] == 4000
+
+    placed = client.post(
+        "/api/v1/orders", {"items": [], "address": address, "from_cart": True}, content_type="application/json", **auth
+    )
+    assert placed.status_code == 201, placed.json()
+    assert [(line["sku_id"], line["quantity"]) for line in placed.json()["lines"]] == [(other.pk, 2)]
+    assert list(CartLine.objects.filter(user=buyer).values_list("sku_id", flat=True)) == [sku.pk]

@@ -13,7 +13,7 @@ from fenxiao.orders.models import CartLine, Order
 from fenxiao.payments import wechatpay
 from fenxiao.payments.errors import PaymentError
 from fenxiao.payments.models import Payment, Refund
-from tests.factories import ADDRESS, SkuFactory, UserFactory
+from tests.factories import ADDRESS, OrderFactory, SkuFactory, UserFactory
 
 from .conftest import OPENID
 
@@ -38,10 +38,6 @@ def sku(db):
     return SkuFactory(retail_fen=15000, suggested_retail_fen=15000, control_fen=12900, cost_fen=5000, stock=100)
 
 
-def place(buyer, sku, address, qty=1):
-    return services.place_order(user=buyer, items=[(sku.pk, qty)], address=address)
-
-
 def pay_with_wechat(buyer, order):
     return services.start_payment(user=buyer, order_id=order.pk, provider="wechatpay", payer_openid=OPENID)
 
@@ -64,12 +60,12 @@ def provider_calls(monkeypatch):
 def test_pay_cancel_and_refund_call_wechatpay_outside_any_transaction(transactional_db, wechat, buyer, sku, address,
                                                                       provider_calls, client):
     # paid, then cancelled: the JSAPI order and the refund
-    order = place(buyer, sku, address)
+    order = OrderFactory(user=buyer, items=[(sku, 1)], address=address)
     payment = pay_with_wechat(buyer, order)
     assert wechat.notify(client, wechat.transaction_body(payment)).status_code == 204
     services.cancel_order(order_id=order.pk, actor=buyer, reason="不想要了")
     # unpaid, then cancelled: the JSAPI order and closing it
-    other = place(buyer, sku, address)
+    other = OrderFactory(user=buyer, items=[(sku, 1)], address=address)
     pay_with_wechat(buyer, other)
     services.cancel_order(order_id=other.pk, actor=buyer)
 
@@ -85,7 +81,7 @@ def test_a_caller_holding_a_transaction_cannot_reach_the_provider(transactional_
     call is refused before anything is recorded or sent."""
     from django.db import transaction
 
-    order = place(buyer, sku, address)
+    order = OrderFactory(user=buyer, items=[(sku, 1)], address=address)
     with pytest.raises(wechatpay.ProviderCallInTransaction), transaction.atomic():
         pay_with_wechat(buyer, order)
     assert wechat.fake.requests == []
@@ -94,7 +90,7 @@ def test_a_caller_holding_a_transaction_cannot_reach_the_provider(transactional_
 def test_a_slow_wechatpay_answer_does_not_block_another_buyers_cart(transactional_db, wechat, buyer, sku, address):
     """While WeChat Pay takes its time with one buyer's order, another buyer adds to the cart (SQLite:
     a single write lock for the whole database)."""
-    order = place(buyer, sku, address)
+    order = OrderFactory(user=buyer, items=[(sku, 1)], address=address)
     other = UserFactory()
     wechat.fake.hold = threading.Event()
     outcome: dict[str, object] = {}
@@ -138,7 +134,7 @@ def test_a_slow_wechatpay_answer_does_not_block_another_buyers_cart(transactiona
 def test_a_failed_jsapi_order_keeps_the_payment_and_the_retry_sends_the_same_number(
     transactional_db, wechat, buyer, sku, address, failure, monkeypatch
 ):
-    order = place(buyer, sku, address)
+    order = OrderFactory(user=buyer, items=[(sku, 1)], address=address)
     if failure == "unavailable":
         wechat.fake.unavailable_next = 1
     else:

@@ -10,23 +10,14 @@ import pytest
 from django.urls import reverse
 
 from fenxiao.commissions.models import Commission
-from fenxiao.commissions.tests.money_flows import (
-    accrue_direct,
-    at,
-    count_queries,
-    first_line,
-    paid_order,
-    received,
-    refund,
-    settle,
-    withdraw,
-)
+from fenxiao.commissions.tests.money_flows import accrue_direct, at, count_queries, first_line, received, refund, settle, withdraw
 from fenxiao.distribution.models import Distributor
 from fenxiao.distribution.services import bind_customer
 from tests.factories import (
     CategoryFactory,
     DistributorFactory,
     LevelFactory,
+    OrderFactory,
     ProductFactory,
     SkuFactory,
     StaffFactory,
@@ -71,7 +62,7 @@ def html(response) -> str:
 
 
 def test_summary_cards_and_withdraw_link(signed_in, distributor, buyer, serum):
-    paid_order(buyer, [(serum.pk, 1)])
+    OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     page = html(signed_in.get(reverse("web:earnings")))
     for text in ("我的收益", "预估收益", "已结算", "可提现", "提现中", "欠款", "佣金订单", "待结算"):
         assert text in page, text
@@ -85,7 +76,7 @@ def test_summary_cards_and_withdraw_link(signed_in, distributor, buyer, serum):
 
 def test_debt_is_explained(signed_in, distributor, buyer, serum):
     operator = StaffFactory()
-    order = received(paid_order(buyer, [(serum.pk, 1)]), buyer, operator)
+    order = received(OrderFactory(paid=True, user=buyer, items=[(serum, 1)]), buyer, operator)
     settle(order)
     withdraw(distributor.pk, 3000, "w:1")
     refund(buyer, operator, first_line(order), 15000)
@@ -96,7 +87,7 @@ def test_debt_is_explained(signed_in, distributor, buyer, serum):
 
 
 def test_status_tabs_and_load_more(signed_in, distributor, buyer, serum):
-    orders = [paid_order(buyer, [(serum.pk, 1)]) for _ in range(12)]
+    orders = [OrderFactory(paid=True, user=buyer, items=[(serum, 1)]) for _ in range(12)]
     settle(orders[0])
     url = reverse("web:earnings")
     first = html(signed_in.get(url))
@@ -118,15 +109,15 @@ def test_status_tabs_and_load_more(signed_in, distributor, buyer, serum):
 
 def test_the_orders_page_takes_the_same_queries_for_few_or_many_orders(signed_in, distributor, buyer, serum):
     url = reverse("web:earnings")
-    paid_order(buyer, [(serum.pk, 1)])
+    OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     few = count_queries(signed_in.get, url)
     for _ in range(5):
-        paid_order(buyer, [(serum.pk, 1)])
+        OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     assert count_queries(signed_in.get, url) == few
 
 
 def test_order_detail_with_the_ceiling_note(signed_in, distributor, buyer, serum, level):
-    order = paid_order(buyer, [(serum.pk, 2)])
+    order = OrderFactory(paid=True, user=buyer, items=[(serum, 2)])
     Commission.objects.filter(order=order, depth=1).update(
         capped=True, uncapped_fen=8000, capped_note="两级佣金合计超过毛利的 60%，按比例削减"
     )

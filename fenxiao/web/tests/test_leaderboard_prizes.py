@@ -11,9 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fenxiao.analytics.selectors import period_for
-from fenxiao.analytics.tests.helpers import sale
-from fenxiao.growth import services_prizes
-from tests.factories import DistributorFactory, LevelFactory, SkuFactory, UserFactory
+from fenxiao.growth.services import prizes as services_prizes
+from tests.factories import DistributorFactory, LevelFactory, SkuFactory, UserFactory, sale
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fenxiao.growth import services
 from fenxiao.growth.models import LevelCondition
-from fenxiao.orders.models import Order, OrderLine
-from tests.factories import DistributorFactory, LevelFactory, SkuFactory, StaffFactory, UserFactory
+from tests.factories import DistributorFactory, LevelFactory, OrderRecordFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 K = LevelCondition.Kind
@@ -23,28 +23,14 @@ def levels():
     )
 
 
-def completed_sale(distributor, paid_fen):
-    from django.utils import timezone
-
-    sku = SkuFactory()
-    now = timezone.now()
-    order = Order.objects.create(
-        number=f"LV{distributor.pk:08d}", user=UserFactory(), distributor=distributor, status=Order.Status.COMPLETED,
-        receiver="王小明", receiver_phone="13812345678", province="浙江省", city="杭州市", district="西湖区",
-        address_detail="文三路 100 号", goods_fen=paid_fen, total_fen=paid_fen, paid_fen=paid_fen, paid_at=now, completed_at=now,
-    )
-    OrderLine.objects.create(
-        order=order, sku=sku, product_id=sku.product_id, category_id=sku.product.category_id, product_name="商品",
-        unit_price_fen=paid_fen, unit_cost_fen=1000, quantity=1, line_total_fen=paid_fen, paid_fen=paid_fen,
-    )
-
-
 def test_level_page_shows_progress_and_history(client, levels):
     regular, senior = levels
     d = DistributorFactory(level=regular)
     for _ in range(3):
         DistributorFactory(level=regular, inviter=d)
-    completed_sale(d, 320_000)
+    now = timezone.now()
+    OrderRecordFactory(distributor=d, shipping_fen=0, paid_at=now, completed_at=now,
+                       lines=[{"unit_price_fen": 320_000, "unit_cost_fen": 1000, "product_name": "商品"}])
     services.save_rule(level_id=senior.pk, conditions=[(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500_000)])
     services.change_level(distributor_id=d.pk, level_id=regular.pk, actor=StaffFactory())  # no change: no row
     client.force_login(d.user)
@@ -79,17 +65,12 @@ def test_invitations_page_claims_a_reached_rung(client, db):
     from fenxiao.commissions.selectors import earnings_summary
     from fenxiao.growth import services
     from fenxiao.growth.models import InvitationReward
-    from fenxiao.orders.models import Order
-    from tests.factories import DistributorFactory, LevelFactory
+    from tests.factories import DistributorFactory, LevelFactory, OrderRecordFactory
 
     level = LevelFactory(rank=1, direct_rate_bp=1000, indirect_rate_bp=500)
     inviter = DistributorFactory(level=level)
     invitee = DistributorFactory(level=level, inviter=inviter)
-    Order.objects.create(
-        number="INV0000000001", user=invitee.user, distributor=inviter, status=Order.Status.COMPLETED, receiver="王小明",
-        receiver_phone="13812345678", province="浙江省", city="杭州市", district="西湖区", address_detail="文三路 1 号",
-        goods_fen=5000, total_fen=5000, paid_fen=5000,
-    )
+    OrderRecordFactory(user=invitee.user, distributor=inviter, goods_fen=5000, shipping_fen=0, paid_fen=5000, paid_at=None, completed_at=None)
     rung, _ = services.save_rung(invites=1, basis="valid", reward="cash", cash_fen=2000)
     services.save_rung(invites=10, basis="valid", reward="gift", gift_name="定制保温杯")
     from fenxiao.approvals import services as approvals

@@ -15,7 +15,7 @@ from django.utils import timezone
 from fenxiao.distribution.models import Distributor
 from fenxiao.growth.models import ApplyInvitation, Notification
 from fenxiao.orders.models import Order
-from tests.factories import DistributorFactory, LevelFactory, UserFactory
+from tests.factories import DistributorFactory, LevelFactory, OrderRecordFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,18 +128,9 @@ def test_unread_badge_on_me_and_distributor_center(client, level):
 # --- the invitation card -------------------------------------------------------------------------
 
 
-def completed_order(user, status=Order.Status.COMPLETED) -> Order:
-    now = timezone.now()
-    return Order.objects.create(
-        number=f"NT{user.pk:08d}{status[:2]}", user=user, status=status, receiver="王小明", receiver_phone="13812345678",
-        province="浙江省", city="杭州市", district="西湖区", address_detail="文三路 100 号", goods_fen=1000, total_fen=1000,
-        paid_fen=1000, paid_at=now, completed_at=now if status == Order.Status.COMPLETED else None,
-    )
-
-
 def test_invited_consumer_sees_the_card_on_me_and_the_completed_order(client, consumer, level):
-    order = completed_order(consumer)
-    shipped = completed_order(consumer, status=Order.Status.SHIPPED)
+    order = OrderRecordFactory(user=consumer, goods_fen=1000, shipping_fen=0)
+    shipped = OrderRecordFactory(user=consumer, goods_fen=1000, shipping_fen=0, status=Order.Status.SHIPPED)
     assert CARD not in client.get("/me/").content.decode()  # not invited yet
     ApplyInvitation.objects.create(user=consumer, order=order)
     me = client.get("/me/").content.decode()
@@ -149,7 +140,7 @@ def test_invited_consumer_sees_the_card_on_me_and_the_completed_order(client, co
 
 
 def test_card_hidden_after_applying_and_for_distributors(client, consumer, level):
-    order = completed_order(consumer)
+    order = OrderRecordFactory(user=consumer, goods_fen=1000, shipping_fen=0)
     invitation = ApplyInvitation.objects.create(user=consumer, order=order)
     DistributorFactory(user=consumer, level=level, status=Distributor.Status.PENDING)
     assert CARD not in client.get("/me/").content.decode()

@@ -16,19 +16,19 @@ from fenxiao.inventory.selectors import available_by_sku
 from fenxiao.orders import services
 from fenxiao.orders.models import Address, AfterSale, CartLine, Order, OrderEvent
 from fenxiao.web.templatetags.web_tags import fen_short
-from tests.factories import DistributorFactory, LevelFactory, ProductFactory, SkuFactory, StaffFactory, UserFactory
+from tests.factories import (
+    ADDRESS,
+    DistributorFactory,
+    LevelFactory,
+    OrderFactory,
+    ProductFactory,
+    SkuFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 S = Order.Status
-
-ADDRESS = {
-    "receiver": "王小明",
-    "phone": "13812345678",
-    "province": "浙江省",
-    "city": "杭州市",
-    "district": "西湖区",
-    "detail": "文三路 100 号 3 幢 501",
-}
 
 
 @pytest.fixture
@@ -59,20 +59,6 @@ def operator():
 
 def html_of(response) -> str:
     return response.content.decode()
-
-
-def place(user, sku, qty=1):
-    return services.place_order(user=user, items=[(sku.pk, qty)], address=dict(ADDRESS))
-
-
-def paid_order(user, sku, qty=1):
-    order = place(user, sku, qty)
-    return services.pay_with_dev_provider(user=user, order_id=order.pk)
-
-
-def shipped_order(user, sku, operator, qty=1):
-    order = paid_order(user, sku, qty)
-    return services.ship_order(order_id=order.pk, actor=operator, tracking_company="顺丰速运", tracking_number="SF1234567890")
 
 
 def checkout_form(token="tok-1", **changes):
@@ -236,6 +222,20 @@ def test_cart_marks_products_taken_off_shelf(client, buyer, serum, nuts):
     assert "去结算（1）" in html
 
 
+def test_cart_and_checkout_leave_out_products_of_a_disabled_category(client, buyer, serum, nuts):
+    services.add_to_cart(user=buyer, sku_id=serum.pk, quantity=1)
+    services.add_to_cart(user=buyer, sku_id=nuts.pk, quantity=1)
+    category = nuts.product.category
+    category.is_active = False
+    category.save()
+    html = html_of(client.get(reverse("web:cart")))
+    assert "去结算（1）" in html
+    assert f'app-line app-line_off" id="cart-line-{nuts.pk}"' in html
+    assert f'app-line" id="cart-line-{serum.pk}"' in html
+    checkout = html_of(client.get(reverse("web:checkout")))
+    assert "玻尿酸精华" in checkout and "每日坚果" not in checkout
+
+
 def test_other_users_cart_lines_are_not_shown(client, buyer, serum):
     services.add_to_cart(user=UserFactory(), sku_id=serum.pk, quantity=1)
     assert "玻尿酸精华" not in html_of(client.get(reverse("web:cart")))
@@ -368,7 +368,7 @@ def test_quantity_over_stock_is_refused_inline(client, buyer, nuts):
 
 
 def test_pay_page_shows_the_dev_provider_and_the_deadline(client, buyer, serum):
-    order = place(buyer, serum)
+    order = OrderFactory(user=buyer, items=[(serum, 1)])
     html = html_of(client.get(reverse("web:order_pay", args=[order.pk])))
     assert "开发环境模拟支付（不会真实扣款）" in html
     assert "¥150.00" in html
@@ -379,7 +379,7 @@ def test_pay_page_shows_the_dev_provider_and_the_deadline(client, buyer, serum):
 
 
 def test_paying_with_the_dev_provider(client, buyer, serum):
-    order = place(buyer, serum)
+    order = OrderFactory(user=buyer, items=[(serum, 1)])
     response = client.post(reverse("web:order_pay", args=[order.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("web:order_detail", args=[order.pk])
     order.refresh_from_db()
@@ -390,7 +390,7 @@ def test_paying_with_the_dev_provider(client, buyer, serum):
 
 def test_without_dev_payments_the_page_offers_no_button(client, buyer, serum, settings):
     settings.FENXIAO_DEV_PAYMENTS = False
-    order = place(buyer, serum)
+    order = OrderFactory(user=buyer, items=[(serum, 1)])
     html = html_of(client.get(reverse("web:order_pay", args=[order.pk])))
     assert "开发环境模拟支付" not in html and "确认支付" not in html
     assert "当前没有可用的支付方式" in html
@@ -401,7 +401,7 @@ def test_without_dev_payments_the_page_offers_no_button(client, buyer, serum, se
 
 
 def test_pay_page_of_a_paid_order_goes_to_the_order(client, buyer, serum):
-    order = paid_order(buyer, serum)
+    order = OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     response = client.get(reverse("web:order_pay", args=[order.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("web:order_detail", args=[order.pk])
     client.post(reverse("web:order_pay", args=[order.pk]))
@@ -410,7 +410,7 @@ def test_pay_page_of_a_paid_order_goes_to_the_order(client, buyer, serum):
 
 
 def test_expired_order_cannot_be_paid(client, buyer, serum):
-    order = place(buyer, serum)
+    order = OrderFactory(user=buyer, items=[(serum, 1)])
     Order.objects.filter(pk=order.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     html = html_of(client.get(reverse("web:order_pay", args=[order.pk])))
     assert "已超过支付时限" in html and "确认支付" not in html
@@ -425,9 +425,9 @@ def test_expired_order_cannot_be_paid(client, buyer, serum):
 
 
 def test_orders_list_with_status_tabs(client, buyer, serum, nuts, operator):
-    pending = place(buyer, nuts)
-    paid = paid_order(buyer, serum)
-    received = shipped_order(buyer, serum, operator)
+    pending = OrderFactory(user=buyer, items=[(nuts, 1)])
+    paid = OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
+    received = OrderFactory(shipped=True, user=buyer, items=[(serum, 1)], operator=operator)
     services.confirm_receipt(order_id=received.pk, user=buyer)
     html = html_of(client.get(reverse("web:orders")))
     for label in ("全部", "待付款", "待发货", "已发货", "已完成", "已取消"):
@@ -448,7 +448,7 @@ def test_orders_list_with_status_tabs(client, buyer, serum, nuts, operator):
 
 def test_orders_list_pages(client, buyer):
     for _ in range(12):
-        place(buyer, SkuFactory(stock=1))
+        OrderFactory(user=buyer, items=[(SkuFactory(stock=1), 1)])
     first = html_of(client.get(reverse("web:orders")))
     assert "1 / 2" in first and "下一页" in first
     second = html_of(client.get(reverse("web:orders"), {"page": 2}))
@@ -456,13 +456,13 @@ def test_orders_list_pages(client, buyer):
 
 
 def test_orders_list_shows_only_my_orders(client, buyer, serum):
-    other = place(UserFactory(), serum)
+    other = OrderFactory(user=UserFactory(), items=[(serum, 1)])
     assert reverse("web:order_detail", args=[other.pk]) not in html_of(client.get(reverse("web:orders")))
 
 
 def test_me_page_links_to_my_orders_with_counts(client, buyer, serum, nuts):
-    place(buyer, nuts)
-    paid_order(buyer, serum)
+    OrderFactory(user=buyer, items=[(nuts, 1)])
+    OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     html = html_of(client.get(reverse("web:me")))
     assert f'href="{reverse("web:orders")}"' in html
     assert f'href="{reverse("web:orders")}?status=pending_payment"' in html
@@ -471,7 +471,7 @@ def test_me_page_links_to_my_orders_with_counts(client, buyer, serum, nuts):
 
 
 def test_order_detail_shows_everything_the_buyer_needs(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator, qty=2)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 2)], operator=operator)
     html = html_of(client.get(reverse("web:order_detail", args=[order.pk])))
     assert "已发货" in html
     assert "王小明" in html and "13812345678" in html and "浙江省杭州市西湖区文三路 100 号 3 幢 501" in html
@@ -486,7 +486,7 @@ def test_order_detail_shows_everything_the_buyer_needs(client, buyer, serum, ope
 
 
 def test_timeline_times_are_shanghai_time(client, buyer, serum):
-    order = place(buyer, serum)
+    order = OrderFactory(user=buyer, items=[(serum, 1)])
     OrderEvent.objects.filter(order=order).update(created_at=datetime(2024, 5, 1, 16, 30, tzinfo=UTC))
     html = html_of(client.get(reverse("web:order_detail", args=[order.pk])))
     assert "2024-05-02 00:30" in html
@@ -494,7 +494,7 @@ def test_timeline_times_are_shanghai_time(client, buyer, serum):
 
 def test_other_users_orders_are_404(client, buyer, serum, operator):
     stranger = UserFactory()
-    order = shipped_order(stranger, serum, operator)
+    order = OrderFactory(shipped=True, user=stranger, items=[(serum, 1)], operator=operator)
     line = order.lines.get()
     for url in (
         reverse("web:order_detail", args=[order.pk]),
@@ -514,14 +514,14 @@ def test_other_users_orders_are_404(client, buyer, serum, operator):
 
 
 def test_order_pages_require_login(client, serum):
-    order = place(UserFactory(), serum)
+    order = OrderFactory(user=UserFactory(), items=[(serum, 1)])
     for url in (reverse("web:orders"), reverse("web:order_detail", args=[order.pk]), reverse("web:checkout")):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("web:login"))
 
 
 def test_cancel_an_unpaid_order(client, buyer, serum):
-    order = place(buyer, serum)
+    order = OrderFactory(user=buyer, items=[(serum, 1)])
     response = client.post(reverse("web:order_cancel", args=[order.pk]), follow=True)
     order.refresh_from_db()
     assert order.status == S.CANCELLED
@@ -530,7 +530,7 @@ def test_cancel_an_unpaid_order(client, buyer, serum):
 
 
 def test_cancel_a_paid_order_refunds_it(client, buyer, serum):
-    order = paid_order(buyer, serum)
+    order = OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     response = client.post(reverse("web:order_cancel", args=[order.pk]), follow=True)
     order.refresh_from_db()
     assert order.status == S.CANCELLED and order.refunded_fen == 15000
@@ -539,7 +539,7 @@ def test_cancel_a_paid_order_refunds_it(client, buyer, serum):
 
 
 def test_cancel_after_shipping_is_refused_inline(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 1)], operator=operator)
     response = client.post(reverse("web:order_cancel", args=[order.pk]))
     assert response.status_code == 200
     assert "订单已发货或已结束，不能取消；请申请售后" in html_of(response)
@@ -548,7 +548,7 @@ def test_cancel_after_shipping_is_refused_inline(client, buyer, serum, operator)
 
 
 def test_action_urls_opened_directly_go_to_the_order(client, buyer, serum):
-    order = place(buyer, serum)
+    order = OrderFactory(user=buyer, items=[(serum, 1)])
     for name in ("web:order_cancel", "web:order_receive"):
         response = client.get(reverse(name, args=[order.pk]))
         assert response.status_code == 302 and response["Location"] == reverse("web:order_detail", args=[order.pk])
@@ -557,7 +557,7 @@ def test_action_urls_opened_directly_go_to_the_order(client, buyer, serum):
 
 
 def test_confirm_receipt(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 1)], operator=operator)
     response = client.post(reverse("web:order_receive", args=[order.pk]), follow=True)
     order.refresh_from_db()
     assert order.status == S.RECEIVED
@@ -566,7 +566,7 @@ def test_confirm_receipt(client, buyer, serum, operator):
 
 
 def test_confirm_receipt_of_an_unshipped_order_is_refused_inline(client, buyer, serum):
-    order = paid_order(buyer, serum)
+    order = OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     response = client.post(reverse("web:order_receive", args=[order.pk]))
     assert response.status_code == 200
     assert 'id="action-error"' in html_of(response)
@@ -576,7 +576,7 @@ def test_confirm_receipt_of_an_unshipped_order_is_refused_inline(client, buyer, 
 
 
 def test_aftersale_form_offers_what_is_refundable(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator, qty=2)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 2)], operator=operator)
     line = order.lines.get()
     html = html_of(client.get(reverse("web:aftersale_new", args=[line.pk])))
     assert "仅退款" in html and "退货退款" in html
@@ -586,7 +586,7 @@ def test_aftersale_form_offers_what_is_refundable(client, buyer, serum, operator
 
 
 def test_refund_only_request_is_listed_on_the_order(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator, qty=2)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 2)], operator=operator)
     line = order.lines.get()
     response = client.post(
         reverse("web:aftersale_new", args=[line.pk]), {"kind": "refund_only", "amount": "99.5", "reason": "少发了赠品"}
@@ -612,7 +612,7 @@ def test_refund_only_request_is_listed_on_the_order(client, buyer, serum, operat
     ],
 )
 def test_bad_refund_amounts_are_refused_inline(client, buyer, serum, operator, amount, message):
-    order = shipped_order(buyer, serum, operator, qty=2)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 2)], operator=operator)
     line = order.lines.get()
     response = client.post(reverse("web:aftersale_new", args=[line.pk]), {"kind": "refund_only", "amount": amount, "reason": "破损"})
     assert response.status_code == 200
@@ -621,14 +621,14 @@ def test_bad_refund_amounts_are_refused_inline(client, buyer, serum, operator, a
 
 
 def test_missing_reason_is_refused_inline(client, buyer, serum, operator):
-    line = shipped_order(buyer, serum, operator).lines.get()
+    line = OrderFactory(shipped=True, user=buyer, items=[(serum, 1)], operator=operator).lines.get()
     response = client.post(reverse("web:aftersale_new", args=[line.pk]), {"kind": "refund_only", "amount": "10", "reason": " "})
     assert response.status_code == 200
     assert "请填写售后原因" in html_of(response)
 
 
 def test_return_quantity_is_checked(client, buyer, serum, operator):
-    line = shipped_order(buyer, serum, operator, qty=2).lines.get()
+    line = OrderFactory(shipped=True, user=buyer, items=[(serum, 2)], operator=operator).lines.get()
     url = reverse("web:aftersale_new", args=[line.pk])
     response = client.post(url, {"kind": "return_refund", "amount": "150", "quantity": "3", "reason": "不合适"})
     assert response.status_code == 200
@@ -639,14 +639,14 @@ def test_return_quantity_is_checked(client, buyer, serum, operator):
 
 
 def test_aftersale_before_shipping_goes_back_to_the_order(client, buyer, serum):
-    order = paid_order(buyer, serum)
+    order = OrderFactory(paid=True, user=buyer, items=[(serum, 1)])
     response = client.get(reverse("web:aftersale_new", args=[order.lines.get().pk]), follow=True)
     assert response.redirect_chain[-1][0] == reverse("web:order_detail", args=[order.pk])
     assert "只有已发货或已收货的订单可以申请售后" in html_of(response)
 
 
 def test_return_tracking_number_and_withdraw(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator, qty=2)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 2)], operator=operator)
     line = order.lines.get()
     aftersale = services.request_aftersale(user=buyer, line_id=line.pk, kind="return_refund", amount_fen=15000, quantity=1, reason="不合适")
     services.review_aftersale(aftersale_id=aftersale.pk, actor=operator, approve=True)
@@ -671,7 +671,7 @@ def test_return_tracking_number_and_withdraw(client, buyer, serum, operator):
 
 
 def test_withdraw_a_request(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 1)], operator=operator)
     line = order.lines.get()
     aftersale = services.request_aftersale(user=buyer, line_id=line.pk, kind="refund_only", amount_fen=100, reason="拍错了")
     response = client.post(reverse("web:aftersale_withdraw", args=[order.pk, aftersale.pk]), follow=True)
@@ -683,7 +683,7 @@ def test_withdraw_a_request(client, buyer, serum, operator):
 
 
 def test_refunded_aftersale_shows_on_line_and_bill(client, buyer, serum, operator):
-    order = shipped_order(buyer, serum, operator, qty=2)
+    order = OrderFactory(shipped=True, user=buyer, items=[(serum, 2)], operator=operator)
     line = order.lines.get()
     aftersale = services.request_aftersale(user=buyer, line_id=line.pk, kind="refund_only", amount_fen=5000, reason="破损")
     services.review_aftersale(aftersale_id=aftersale.pk, actor=operator, approve=True)
@@ -692,9 +692,9 @@ def test_refunded_aftersale_shows_on_line_and_bill(client, buyer, serum, operato
 
 
 def test_someone_elses_aftersale_cannot_be_touched(client, buyer, serum, operator):
-    mine = shipped_order(buyer, serum, operator)
+    mine = OrderFactory(shipped=True, user=buyer, items=[(serum, 1)], operator=operator)
     stranger = UserFactory()
-    theirs = shipped_order(stranger, serum, operator)
+    theirs = OrderFactory(shipped=True, user=stranger, items=[(serum, 1)], operator=operator)
     aftersale = services.request_aftersale(
         user=stranger, line_id=theirs.lines.get().pk, kind="refund_only", amount_fen=100, reason="x"
     )
@@ -711,7 +711,7 @@ def test_shop_orders_show_the_buyer_masked(client, serum):
     shop = DistributorFactory(user=UserFactory(nickname="小美"), level=LevelFactory(rank=1))
     customer = UserFactory(nickname="张三丰", phone="13812349876")
     bind_customer(customer=customer, distributor=shop)
-    order = paid_order(customer, serum, qty=2)
+    order = OrderFactory(paid=True, user=customer, items=[(serum, 2)])
     client.force_login(shop.user)
 
     dc = html_of(client.get(reverse("web:distributor_center")))
@@ -730,7 +730,7 @@ def test_shop_orders_list_only_the_shops_own(client, serum):
     shop, other = DistributorFactory(level=level), DistributorFactory(level=level)
     customer = UserFactory(nickname="李四")
     bind_customer(customer=customer, distributor=other)
-    place(customer, serum)
+    OrderFactory(user=customer, items=[(serum, 1)])
     client.force_login(shop.user)
     html = html_of(client.get(reverse("web:shop_orders")))
     assert "李*" not in html and "还没有订单" in html
@@ -751,7 +751,7 @@ def test_fen_short_drops_zero_fen():
 
 
 def test_no_float_reaches_the_refund_service(client, buyer, serum, operator):
-    line = shipped_order(buyer, serum, operator).lines.get()
+    line = OrderFactory(shipped=True, user=buyer, items=[(serum, 1)], operator=operator).lines.get()
     with mock.patch.object(services, "request_aftersale", wraps=services.request_aftersale) as spy:
         client.post(reverse("web:aftersale_new", args=[line.pk]), {"kind": "refund_only", "amount": "0.1", "reason": "x"})
     assert spy.call_args.kwargs["amount_fen"] == 10

@@ -100,6 +100,12 @@ def test_home_hides_products_off_shelf(client, item):
     assert "下架商品" not in client.get(reverse("web:home")).content.decode()
 
 
+def test_a_product_on_the_shelf_without_a_sku_is_shown_nowhere(client, item):
+    bare = ProductFactory(name="无规格商品")
+    assert "无规格商品" not in client.get(reverse("web:home")).content.decode()
+    assert client.get(reverse("web:product", args=[bare.pk])).status_code == 404
+
+
 def test_product_page_shows_skus_and_suggested_price(client, item):
     response = client.get(reverse("web:product", args=[item.pk]))
     assert response.status_code == 200

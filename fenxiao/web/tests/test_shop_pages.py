@@ -10,8 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from fenxiao.distribution import poster, selectors_shop, services_shop
+from fenxiao.distribution import poster
 from fenxiao.distribution.models import Distributor
+from fenxiao.distribution.selectors import shop as selectors_shop
+from fenxiao.distribution.services import shop as services_shop
 from tests.factories import DistributorFactory, LevelFactory, ProductFactory, SkuFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fenxiao.analytics.tests.helpers import sale
 from fenxiao.distribution.models import Distributor
-from tests.factories import DistributorFactory, LevelFactory, SkuFactory, UserFactory
+from tests.factories import DistributorFactory, LevelFactory, SkuFactory, UserFactory, sale
 
 pytestmark = pytest.mark.django_db
 

@@ -13,18 +13,20 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from fenxiao.approvals import selectors as approval_selectors
 from fenxiao.approvals import services as approvals
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
+from fenxiao.common.transitions import StateMachine
 from fenxiao.distribution.models import Distributor
 
 from .. import crypto, payout_files
-from ..errors import WithdrawalError
+from ..errors import WithdrawalCode, WithdrawalError
 from ..models import Channel, PayoutBatch, PayoutBatchEvent, PayoutResult, Withdrawal, WithdrawalEvent
-from . import _new_number, mark_failed, mark_paid
+from .requests import new_number
+from .review import mark_failed, mark_paid
 
 B = PayoutBatch.Status
 W = Withdrawal.Status
@@ -35,40 +37,31 @@ BATCH_TRANSITIONS: dict[str, set[str]] = {
     B.CLOSED: set(),
 }
 
+BATCH_MACHINE = StateMachine(
+    table=BATCH_TRANSITIONS,
+    labels=B,
+    error=WithdrawalError,
+    event_model=PayoutBatchEvent,
+    event_fk="batch",
+    stamps={B.EXPORTED: "exported_at", B.CLOSED: "closed_at"},
+    code=WithdrawalCode.INVALID_TRANSITION,
+    what=gettext_lazy("批次"),
+)
+
 APPLIED = "applied"
 ALREADY_APPLIED = "already_applied"
 CONFLICT = "conflict"
 
 
-def _batch_transition(batch: PayoutBatch, to_status: str, *, actor=None, note: str = "") -> None:
-    if to_status not in BATCH_TRANSITIONS.get(batch.status, set()):
-        raise WithdrawalError(
-            "invalid_transition",
-            gettext("批次当前状态（%(from)s）不能变为%(to)s") % {"from": B(batch.status).label, "to": B(to_status).label},
-            {"from": batch.status, "to": to_status},
-            status=409,
-        )
-    from_status = batch.status
-    batch.status = to_status
-    fields = ["status"]
-    if to_status == B.EXPORTED:
-        batch.exported_at = timezone.now()
-        fields.append("exported_at")
-    elif to_status == B.CLOSED:
-        batch.closed_at = timezone.now()
-        fields.append("closed_at")
-    batch.save(update_fields=fields)
-    PayoutBatchEvent.objects.create(batch=batch, from_status=from_status, to_status=to_status, actor=actor, note=note[:200])
-
-
 def _note(batch: PayoutBatch, note: str, *, actor=None) -> None:
-    PayoutBatchEvent.objects.create(batch=batch, from_status=batch.status, to_status=batch.status, actor=actor, note=note[:200])
+    """A line on the batch's timeline that changes no status (an approval, an export, an import)."""
+    BATCH_MACHINE.record(batch, batch.status, batch.status, actor=actor, note=note)
 
 
 def _locked_batch(batch_id: int) -> PayoutBatch:
     batch = PayoutBatch.objects.select_for_update().filter(pk=batch_id).first()
     if batch is None:
-        raise WithdrawalError("batch_not_found", gettext("打款批次不存在"), {"batch_id": batch_id}, status=404)
+        raise WithdrawalError(WithdrawalCode.BATCH_NOT_FOUND, gettext("打款批次不存在"), {"batch_id": batch_id}, status=404)
     return batch
 
 
@@ -81,7 +74,7 @@ def create_batch(*, actor, channel: str = "", withdrawal_ids=None) -> PayoutBatc
     given ids), numbered 1…n in the order they were made."""
     channel = channel or ""
     if channel and channel not in Channel.values:
-        raise WithdrawalError("invalid_channel", gettext("提现方式无效"), {"field": "channel", "channel": channel})
+        raise WithdrawalError(WithdrawalCode.INVALID_CHANNEL, gettext("提现方式无效"), {"field": "channel", "channel": channel})
     qs = Withdrawal.objects.select_for_update().filter(status=W.APPROVED, batch__isnull=True)
     if channel:
         qs = qs.filter(channel=channel)
@@ -89,11 +82,11 @@ def create_batch(*, actor, channel: str = "", withdrawal_ids=None) -> PayoutBatc
         qs = qs.filter(pk__in=[int(i) for i in withdrawal_ids])
     rows = list(qs.order_by("id"))
     if not rows:
-        raise WithdrawalError("nothing_to_pay", gettext("没有待打款（已审核且未入批次）的提现"), status=409)
+        raise WithdrawalError(WithdrawalCode.NOTHING_TO_PAY, gettext("没有待打款（已审核且未入批次）的提现"), status=409)
     amount = sum(w.amount_fen for w in rows)
     fee = sum(w.fee_fen for w in rows)
     batch = PayoutBatch.objects.create(
-        number=_new_number("B"),
+        number=new_number("B"),
         channel=channel,
         line_count=len(rows),
         amount_fen=amount,
@@ -112,9 +105,8 @@ def create_batch(*, actor, channel: str = "", withdrawal_ids=None) -> PayoutBatc
         )
         for w in rows
     )
-    PayoutBatchEvent.objects.create(
-        batch=batch, from_status="", to_status=B.OPEN, actor=actor,
-        note=gettext("%(n)s 笔，实付合计 ¥%(net)s") % {"n": len(rows), "net": yuan(batch.net_fen)},
+    BATCH_MACHINE.record(
+        batch, "", B.OPEN, actor=actor, note=gettext("%(n)s 笔，实付合计 ¥%(net)s") % {"n": len(rows), "net": yuan(batch.net_fen)}
     )
     owners = Distributor.objects.filter(pk__in={w.distributor_id for w in rows}).values_list("user_id", flat=True)
     approvals.propose(
@@ -146,7 +138,7 @@ def batch_approved(batch: PayoutBatch) -> bool:
 def on_batch_approved(request, actor) -> dict:
     batch = _locked_batch(request.payload["batch_id"])
     if batch.status != B.OPEN or not batch.lines.exists():
-        raise WithdrawalError("invalid_transition", gettext("该批次不能再审批"), {"status": batch.status}, status=409)
+        raise WithdrawalError(WithdrawalCode.INVALID_TRANSITION, gettext("该批次不能再审批"), {"status": batch.status}, status=409)
     _note(batch, gettext("复核通过，可以导出打款文件"), actor=actor)
     return {"batch": batch.number, "net_fen": batch.net_fen}
 
@@ -212,17 +204,17 @@ def export_batch(*, batch_id: int, actor, fmt: str) -> ExportFile:
     """The payout file of a batch, as CSV or .xlsx. The first export moves the batch to exported;
     every export is written to the batch's history, since the file carries full account numbers."""
     if fmt not in CONTENT_TYPES:
-        raise WithdrawalError("invalid_file", gettext("导出格式只能是 csv 或 xlsx"), {"format": fmt})
+        raise WithdrawalError(WithdrawalCode.INVALID_FILE, gettext("导出格式只能是 csv 或 xlsx"), {"format": fmt})
     batch = _locked_batch(batch_id)
     if batch.status == B.OPEN and not batch_approved(batch):
         raise WithdrawalError(
-            "batch_not_approved", gettext("打款批次须由另一位财务人员复核通过后才能导出"), {"batch": batch.number}, status=409
+            WithdrawalCode.BATCH_NOT_APPROVED, gettext("打款批次须由另一位财务人员复核通过后才能导出"), {"batch": batch.number}, status=409
         )
     rows = payout_rows(batch)
     content = payout_files.build_csv(rows) if fmt == "csv" else payout_files.build_xlsx(rows, title=batch.number)
     note = gettext("导出打款文件（%(format)s）") % {"format": fmt.upper()}
     if batch.status == B.OPEN:
-        _batch_transition(batch, B.EXPORTED, actor=actor, note=note)
+        BATCH_MACHINE.move(batch, B.EXPORTED, actor=actor, note=note)
     else:
         _note(batch, note, actor=actor)
     return ExportFile(filename=f"payout-{batch.number}.{fmt}", content=content, content_type=CONTENT_TYPES[fmt])
@@ -291,12 +283,12 @@ def apply_result(
     """Record the bank's result for one withdrawal of the batch and post it, unless a result is
     recorded already. Returns (applied / already_applied / conflict, message)."""
     if outcome not in PayoutResult.Outcome.values:
-        raise WithdrawalError("invalid_result", gettext("结果只能是成功或失败"), {"outcome": outcome})
+        raise WithdrawalError(WithdrawalCode.INVALID_RESULT, gettext("结果只能是成功或失败"), {"outcome": outcome})
     withdrawal = Withdrawal.objects.select_for_update().filter(number=str(number).strip()).first()
     if withdrawal is None:
-        raise WithdrawalError("withdrawal_not_found", gettext("提现单号不存在"), {"number": number}, status=404)
+        raise WithdrawalError(WithdrawalCode.WITHDRAWAL_NOT_FOUND, gettext("提现单号不存在"), {"number": number}, status=404)
     if withdrawal.batch_id != batch.pk:
-        raise WithdrawalError("not_in_batch", gettext("该提现不在本批次中"), {"number": number})
+        raise WithdrawalError(WithdrawalCode.NOT_IN_BATCH, gettext("该提现不在本批次中"), {"number": number})
     existing = PayoutResult.objects.filter(withdrawal=withdrawal).first()
     if existing is not None:
         if existing.outcome == outcome:
@@ -327,9 +319,9 @@ def import_results(*, batch_id: int, actor, filename: str, content: bytes) -> Im
     closes when every line has a result."""
     batch = PayoutBatch.objects.filter(pk=batch_id).first()
     if batch is None:
-        raise WithdrawalError("batch_not_found", gettext("打款批次不存在"), {"batch_id": batch_id}, status=404)
+        raise WithdrawalError(WithdrawalCode.BATCH_NOT_FOUND, gettext("打款批次不存在"), {"batch_id": batch_id}, status=404)
     if batch.status == B.OPEN:
-        raise WithdrawalError("batch_not_exported", gettext("请先导出打款文件并完成打款，再导入结果"), status=409)
+        raise WithdrawalError(WithdrawalCode.BATCH_NOT_EXPORTED, gettext("请先导出打款文件并完成打款，再导入结果"), status=409)
     rows = payout_files.parse_results(filename, content)
     summary = ImportSummary(batch=batch)
     for row in rows:
@@ -364,6 +356,6 @@ def import_results(*, batch_id: int, actor, filename: str, content: bytes) -> Im
         _note(batch, note, actor=actor)
         unresolved = batch.lines.filter(payout_result__isnull=True).exists()
         if batch.status == B.EXPORTED and not unresolved:
-            _batch_transition(batch, B.CLOSED, actor=actor, note=gettext("所有提现均已回传结果"))
+            BATCH_MACHINE.move(batch, B.CLOSED, actor=actor, note=gettext("所有提现均已回传结果"))
     summary.batch = batch
     return summary

@@ -3,7 +3,7 @@ rounded down), where it goes (channel and account, encrypted), and retries with 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -137,9 +137,9 @@ def test_the_cap_is_per_day_in_china_and_per_distributor(funded):
     ask(funded, 5000, now=late + timedelta(minutes=2))
     refused("daily_cap_exceeded", funded, amount_fen=1000, now=late + timedelta(minutes=3))
     assert list(Withdrawal.objects.order_by("id").values_list("requested_on", flat=True)) == [
-        datetime(2026, 3, 1).date(), datetime(2026, 3, 2).date()
+        date(2026, 3, 1), date(2026, 3, 2)
     ]
-    assert selectors.today_requested_fen(funded.pk, datetime(2026, 3, 2).date()) == 5000
+    assert selectors.today_requested_fen(funded.pk, date(2026, 3, 2)) == 5000
 
 
 # --- where to ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from fenxiao.ledger.models import Entry, Transaction
 from fenxiao.withdrawals import services
 from fenxiao.withdrawals.errors import WithdrawalError
 from fenxiao.withdrawals.models import Withdrawal
+from fenxiao.withdrawals.services import payouts
 from tests.factories import DistributorFactory
 
 from .conftest import balance
@@ -132,6 +133,7 @@ def test_moves_outside_the_table_are_refused_and_change_nothing(funded, finance,
     with pytest.raises(WithdrawalError) as caught:
         calls[step]()
     assert caught.value.code == "invalid_transition" and caught.value.status == 409
+    assert caught.value.message.startswith("提现当前状态") and caught.value.detail["number"] == w.number
     assert (Transaction.objects.count(), w.events.count()) == before
 
 
@@ -139,3 +141,11 @@ def test_unknown_withdrawals(finance, db):
     with pytest.raises(WithdrawalError) as caught:
         services.approve_withdrawal(withdrawal_id=999999, actor=finance)
     assert caught.value.code == "withdrawal_not_found"
+
+
+def test_numbers_are_w_and_b_with_the_local_second_and_nine_digits(funded, finance):
+    w = ask(funded, 10000)
+    assert len(w.number) == 24 and w.number[0] == "W" and w.number[1:].isdigit()
+    services.approve_withdrawal(withdrawal_id=w.pk, actor=finance)
+    batch = payouts.create_batch(actor=finance)
+    assert len(batch.number) == 24 and batch.number[0] == "B" and batch.number[1:].isdigit()

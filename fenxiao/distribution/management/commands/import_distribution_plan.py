@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from fenxiao.distribution import services
-from fenxiao.distribution.errors import DistributionError
+from fenxiao.distribution.errors import DistributionCode, DistributionError
 from fenxiao.distribution.models import Level
 
 
@@ -43,7 +43,7 @@ class Command(BaseCommand):
                     services.update_settings(**settings_changes)
                 for row in plan.get("levels") or []:
                     if not isinstance(row, dict):
-                        raise DistributionError("invalid_level", "levels 中的每一项必须是对象")
+                        raise DistributionError(DistributionCode.INVALID_LEVEL, "levels 中的每一项必须是对象")
                     existing = Level.objects.filter(rank=row.get("rank")).first()
                     services.save_level(level=existing, **row)
                 if dry_run:

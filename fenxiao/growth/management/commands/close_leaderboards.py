@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from fenxiao.growth import services_prizes
+from fenxiao.growth import services
 from fenxiao.growth.errors import GrowthError
 
 
@@ -20,9 +20,9 @@ class Command(BaseCommand):
             raise CommandError("--board 与 --kind 需同时给出；--period 需配合 --board 与 --kind 使用")
         try:
             if board:
-                closings = [services_prizes.close_period(board, kind, period)]
+                closings = [services.close_period(board, kind, period)]
             else:
-                closings = services_prizes.run_leaderboard_close()
+                closings = services.run_leaderboard_close()
         except GrowthError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         if not closings:

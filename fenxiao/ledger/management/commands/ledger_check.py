@@ -1,5 +1,7 @@
 """Verify the ledger's invariants; exit 1 and list each violation when one is broken."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
@@ -10,7 +12,7 @@ from fenxiao.ledger import selectors
 class Command(BaseCommand):
     help = "检查账本：每笔交易借贷平衡、缓存余额等于分录合计、不允许负余额的账户不低于零"
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         found = 0
         for violation in selectors.violations():
             found += 1

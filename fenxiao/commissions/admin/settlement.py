@@ -1,0 +1,122 @@
+"""Operator admin for the settlement schedule and the settlement batches.
+
+The schedule is a single row edited through `settlement.update_settlement_settings` (so the admin
+validates exactly like the API). Batches are read-only; "运行到期结算" runs the batch that is due now,
+the same call the scheduled job makes, and does nothing when this period's batch already ran.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common.money import yuan
+
+from ..errors import CommissionError
+from ..models import CommissionSettings, SettlementBatch
+from ..services import settlement
+
+
+class CommissionSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CommissionSettings
+        fields = ["ceiling_bp", "schedule", "t_plus_days", "weekday", "month_day"]
+
+    def clean(self):
+        data = super().clean()
+        try:
+            settlement.validate_schedule(
+                schedule=data.get("schedule"), t_plus_days=data.get("t_plus_days"), weekday=data.get("weekday"),
+                month_day=data.get("month_day"),
+            )
+        except CommissionError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        ceiling = data.get("ceiling_bp")
+        if ceiling is not None and not 0 <= ceiling <= 10000:
+            self.add_error("ceiling_bp", gettext("佣金上限必须是毛利的 0–10000 基点"))
+        return data
+
+
+@admin.register(CommissionSettings)
+class CommissionSettingsAdmin(admin.ModelAdmin):
+    form = CommissionSettingsForm
+    list_display = ("__str__", "ceiling_bp", "schedule", "t_plus_days", "weekday", "month_day", "updated_at", "updated_by")
+    readonly_fields = ("updated_at", "updated_by")
+
+    def has_add_permission(self, request):
+        return not CommissionSettings.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = settlement.update_settlement_settings(
+            actor=request.user, schedule=data["schedule"], t_plus_days=data["t_plus_days"], weekday=data["weekday"],
+            month_day=data["month_day"],
+        )
+        if data["ceiling_bp"] != saved.ceiling_bp:
+            settlement.set_margin_ceiling(actor=request.user, ceiling_bp=data["ceiling_bp"])
+        obj.pk = saved.pk
+
+
+@admin.register(SettlementBatch)
+class SettlementBatchAdmin(admin.ModelAdmin):
+    list_display = ("period", "schedule", "cutoff", "commission_count", "distributor_count", "amount", "started_at", "duration", "created_by")
+    list_filter = ("schedule",)
+    search_fields = ("period",)
+    readonly_fields = [f.name for f in SettlementBatch._meta.fields]
+    change_list_template = "admin/commissions/settlementbatch/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("结算金额（元）"))
+    def amount(self, obj):
+        return yuan(obj.amount_fen)
+
+    @admin.display(description=_("耗时（秒）"))
+    def duration(self, obj):
+        return f"{(obj.finished_at - obj.started_at).total_seconds():.2f}"
+
+    def get_urls(self):
+        return [
+            path("run/", self.admin_site.admin_view(self.run_view), name="commissions_settlementbatch_run"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {
+            "due": settlement.due_summary(),
+            "conf": settlement.settlement_settings(),
+            "can_run": request.user.has_perm("commissions.add_settlementbatch"),
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def run_view(self, request):
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:commissions_settlementbatch_changelist"))
+        if not request.user.has_perm("commissions.add_settlementbatch"):
+            raise PermissionDenied
+        batch = settlement.run_settlement(actor=request.user)
+        if batch is None:
+            messages.info(request, gettext("本结算期的批次已经运行过，没有新的结算"))
+        else:
+            messages.success(
+                request,
+                gettext("结算批次 %(period)s 完成：%(count)d 笔佣金，%(people)d 位收益人，共 ¥%(amount)s")
+                % {"period": batch.period, "count": batch.commission_count, "people": batch.distributor_count,
+                   "amount": yuan(batch.amount_fen)},
+            )
+        return HttpResponseRedirect(reverse("admin:commissions_settlementbatch_changelist"))

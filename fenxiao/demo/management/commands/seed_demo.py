@@ -1,0 +1,79 @@
+"""Load the demo data: staff, the three seed levels, a three-deep tree of 30 distributors, 20
+products in four categories with the seed prices, consumers bound to distributors, a supplier, about
+200 orders, withdrawals, upgrade rules, invitations and leaderboard prizes.
+
+Idempotent: everything is looked up by a natural key (phone, code, SKU code) before it is made, so
+running it again changes nothing. Writes go through the services, like any other client; the pieces
+are in `fenxiao.demo.seed`.
+"""
+
+import os
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from fenxiao.accounts import services as accounts
+from fenxiao.catalog.models import Product
+from fenxiao.demo.seed import (
+    DEMO_CONSUMER_PHONE,
+    DEMO_DISTRIBUTOR_PHONE,
+    DEMO_SUPPLIER_PHONE,
+    make_demo_applications,
+    make_demo_catalog,
+    make_demo_consumers,
+    make_demo_distributors,
+    make_demo_growth,
+    make_demo_levels,
+    make_demo_shopping,
+    make_demo_staff,
+    make_demo_supplier,
+    make_demo_withdrawals,
+)
+from fenxiao.distribution import services as distribution
+from fenxiao.distribution.models import DistributionSettings, Distributor
+from fenxiao.orders.models import Order
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（可重复执行）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=None, help="演示账号密码（默认读取 FENXIAO_DEMO_PASSWORD）")
+
+    def handle(self, *args, password=None, **options):
+        password = password or os.environ.get("FENXIAO_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        with transaction.atomic():
+            accounts.ensure_staff_groups()
+            staff = make_demo_staff(password)
+            make_demo_levels()
+            make_demo_catalog()
+            tree = make_demo_distributors(password)
+            consumers = make_demo_consumers(password, tree)
+            make_demo_supplier(password)
+            distribution.update_settings(
+                actor=staff, admission_mode=DistributionSettings.Admission.REVIEW, commission_levels=2
+            )
+            make_demo_applications(password, tree)
+            orders_made = make_demo_shopping(consumers=consumers, tree=tree, operator=staff)
+        make_demo_withdrawals()
+        make_demo_growth()  # after the orders: it invites their buyers and closes last month's boards
+        self.stdout.write(self.style.SUCCESS(
+            f"演示数据就绪：{Distributor.objects.filter(status='approved').count()} 个分销商，"
+            f"{Product.objects.count()} 个商品，{len(consumers)} 个消费者，"
+            f"{Order.objects.count()} 个订单（本次新建 {orders_made} 个）"
+        ))
+        demo = Distributor.objects.get(user__phone=DEMO_DISTRIBUTOR_PHONE)
+        self.stdout.write(
+            "\n".join(
+                [
+                    "演示账号（密码相同）：",
+                    f"  运营后台  admin / {password}（另有 ops、finance、service、supply 四个分权账号）",
+                    f"  分销商    {DEMO_DISTRIBUTOR_PHONE} / {password}（邀请码 {demo.code}）",
+                    f"  消费者    {DEMO_CONSUMER_PHONE} / {password}",
+                    f"  供应商    {DEMO_SUPPLIER_PHONE} / {password}",
+                    f"  分享链接  {settings.SITE_URL}/s/{demo.code}",
+                ]
+            )
+        )

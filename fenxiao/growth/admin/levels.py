@@ -1,0 +1,145 @@
+"""Each level's upgrade rule with its conditions inline (saved through the service), the read-only list
+of level changes ("who moved") with a button that runs the monthly evaluation, and the notices."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from fenxiao.common.admin import ReadOnlyAdmin
+
+from .. import services
+from ..errors import GrowthError
+from ..models import LevelChange, LevelCondition, LevelRule, Notification
+
+
+class ConditionFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            f.cleaned_data
+            for f in self.forms
+            if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("kind")
+        ]
+        enabled = self.instance.is_enabled if self.instance is not None else True
+        for data in kept:
+            if data.get("threshold") is not None and data["threshold"] < 0:
+                raise ValidationError(gettext("门槛必须是不小于 0 的整数（人数或分）"))
+        kinds = [data["kind"] for data in kept]
+        if len(kinds) != len(set(kinds)):
+            raise ValidationError(gettext("同一条件只能出现一次"))
+        if enabled and not kept:
+            raise ValidationError(gettext("启用的规则至少需要一个条件"))
+
+
+class LevelConditionInline(admin.TabularInline):
+    model = LevelCondition
+    formset = ConditionFormSet
+    extra = 1
+    fields = ("kind", "threshold")
+
+
+class LevelRuleForm(forms.ModelForm):
+    """The rule's own fields; the count of missed months before a downgrade may be left out (one)."""
+
+    class Meta:
+        model = LevelRule
+        fields = ["level", "combine", "is_enabled", "downgrade_enabled", "downgrade_after_months", "protection_days"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["downgrade_after_months"].required = False
+
+    def clean_downgrade_after_months(self):
+        value = self.cleaned_data.get("downgrade_after_months")
+        value = 1 if value is None else value
+        if not 1 <= value <= 12:
+            raise ValidationError(gettext("连续未达标月数必须是 1 到 12 的整数"))
+        return value
+
+
+@admin.register(LevelRule)
+class LevelRuleAdmin(admin.ModelAdmin):
+    form = LevelRuleForm
+    inlines = [LevelConditionInline]
+    list_display = (
+        "level", "combine", "is_enabled", "conditions_text", "downgrade_enabled", "downgrade_after_months", "protection_days",
+        "updated_at",
+    )
+    fields = ("level", "combine", "is_enabled", "downgrade_enabled", "downgrade_after_months", "protection_days")
+    ordering = ("level__rank",)
+
+    @admin.display(description=_("条件"))
+    def conditions_text(self, obj):
+        return "；".join(str(c) for c in obj.conditions.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("level").prefetch_related("conditions")
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # The inline rows are rewritten through the service, with the same checks as the API.
+        rule = form.instance
+        conditions = []
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            for f in formset.forms:
+                data = getattr(f, "cleaned_data", None) or {}
+                if data.get("kind") and not data.get("DELETE"):
+                    conditions.append((data["kind"], data["threshold"]))
+        try:
+            services.save_rule(
+                level_id=rule.level_id, combine=rule.combine, is_enabled=rule.is_enabled,
+                downgrade_enabled=rule.downgrade_enabled, protection_days=rule.protection_days,
+                downgrade_after_months=rule.downgrade_after_months, conditions=conditions, actor=request.user,
+            )
+        except GrowthError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+
+@admin.register(LevelChange)
+class LevelChangeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "distributor", "from_level", "to_level", "is_upgrade", "reason", "period", "actor")
+    list_filter = ("reason", "period", "is_upgrade", "to_level")
+    search_fields = ("distributor__code", "distributor__user__phone", "period")
+    list_select_related = ("distributor__user", "from_level", "to_level", "actor")
+    readonly_fields = [f.name for f in LevelChange._meta.fields]
+    change_list_template = "admin/growth/levelchange/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("run/", self.admin_site.admin_view(self.run_view), name="growth_levelchange_run"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_run": request.user.has_perm("growth.change_levelrule"), "default_month": services.previous_month()}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def run_view(self, request):
+        target = reverse("admin:growth_levelchange_changelist")
+        if request.method != "POST":
+            return HttpResponseRedirect(target)
+        if not request.user.has_perm("growth.change_levelrule"):
+            raise PermissionDenied
+        try:
+            run = services.run_monthly_evaluation(request.POST.get("month") or None, actor=request.user)
+        except GrowthError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, run.summary())
+        return HttpResponseRedirect(target)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "title", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("user__phone", "title")
+    list_select_related = ("user",)

@@ -1,0 +1,152 @@
+"""After-sales of a shipped order: refund only, or return and refund, asked by the buyer or opened by
+customer service; the refund itself is in `refunds`."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext
+
+from fenxiao.common.duties import refuse_own
+from fenxiao.common.money import yuan
+from fenxiao.inventory import services as inventory
+
+from ..errors import OrderCode, OrderError
+from ..models import AfterSale, Order, OrderLine
+from .refunds import locked_aftersale, refund_aftersale
+from .states import AFTERSALE_MACHINE, OPEN_AFTERSALE, A, S, locked_order, move_aftersale
+
+
+@transaction.atomic
+def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason: str, quantity: int = 0) -> AfterSale:
+    """Refund only, or return and refund, of one line after it shipped; any amount up to what is
+    still refundable on the line."""
+    line = OrderLine.objects.select_related("order").filter(pk=line_id, order__user=user).first()
+    if line is None:
+        raise OrderError(OrderCode.ORDER_NOT_FOUND, gettext("订单行不存在"), {"line_id": line_id}, status=404)
+    order = locked_order(line.order_id)
+    if kind not in AfterSale.Kind.values:
+        raise OrderError(OrderCode.AFTERSALE_NOT_ALLOWED, gettext("售后类型只能是仅退款或退货退款"), {"kind": kind})
+    if order.status not in (S.SHIPPED, S.RECEIVED):
+        raise OrderError(
+            OrderCode.AFTERSALE_NOT_ALLOWED,
+            gettext("只有已发货或已收货、仍在售后期内的订单可以申请售后；未发货的订单请直接取消"),
+            {"status": order.status}, status=409,
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(OrderCode.REASON_REQUIRED, gettext("请填写售后原因"))
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise OrderError(OrderCode.INVALID_AMOUNT, gettext("退款金额必须大于 0"), {"amount_fen": amount_fen})
+    if AfterSale.objects.filter(line=line, status__in=OPEN_AFTERSALE).exists():
+        raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("该商品已有进行中的售后"), status=409)
+    line.refresh_from_db(fields=["refunded_fen"])
+    if amount_fen > line.refundable_fen:
+        raise OrderError(
+            OrderCode.REFUND_EXCEEDS_PAID,
+            gettext("退款金额不能超过该商品实付金额（还可退 ¥%(left)s）") % {"left": yuan(line.refundable_fen)},
+            {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen}, status=422,
+        )
+    if kind == AfterSale.Kind.RETURN_REFUND:
+        quantity = quantity or line.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= line.quantity:
+            raise OrderError(OrderCode.INVALID_QUANTITY, gettext("退货数量不正确"), {"quantity": quantity, "max": line.quantity})
+    else:
+        quantity = 0
+    aftersale = AfterSale.objects.create(line=line, order=order, kind=kind, amount_fen=amount_fen, quantity=quantity, reason=reason[:200])
+    AFTERSALE_MACHINE.record(aftersale, "", aftersale.status, actor=user, note=reason)
+    return aftersale
+
+
+
+def _refuse_own_order(order_id: int, actor) -> None:
+    owner_id = Order.objects.filter(pk=order_id).values_list("user_id", flat=True).first()
+    refuse_own(actor, owner_id, what=f"order:{order_id}")
+
+
+@transaction.atomic
+def review_aftersale(*, aftersale_id: int, actor, approve: bool, reason: str = "") -> AfterSale:
+    aftersale = locked_aftersale(aftersale_id)
+    _refuse_own_order(aftersale.order_id, actor)
+    if not approve:
+        reason = (reason or "").strip()
+        if not reason:
+            raise OrderError(OrderCode.REASON_REQUIRED, gettext("拒绝售后须填写原因"))
+        aftersale.reject_reason = reason[:200]
+        return move_aftersale(aftersale, A.REJECTED, actor=actor, note=reason, extra_fields=("reject_reason",))
+    if aftersale.status != A.REQUESTED:
+        raise OrderError(OrderCode.INVALID_TRANSITION, gettext("该售后单不在待审核状态"), {"status": aftersale.status}, status=409)
+    if aftersale.kind == AfterSale.Kind.RETURN_REFUND:
+        return move_aftersale(aftersale, A.AWAITING_RETURN, actor=actor, note=gettext("同意退货，等待买家寄回"))
+    return refund_aftersale(aftersale, actor=actor)
+
+
+@transaction.atomic
+def operator_refund_line(*, line_id: int, amount_fen: int, actor, reason: str) -> AfterSale:
+    """Customer service refunds part or all of a line on the operator's own initiative: after
+    shipping, and also after the order completed (a late complaint settled with money). It is an
+    after-sale like any other (refund only), opened and approved by the operator in one step; the
+    commissions follow through the refund signal: cancelled while pending, clawed back once settled."""
+    line = OrderLine.objects.select_related("order").filter(pk=line_id).first()
+    if line is None:
+        raise OrderError(OrderCode.ORDER_NOT_FOUND, gettext("订单行不存在"), {"line_id": line_id}, status=404)
+    order = locked_order(line.order_id)
+    refuse_own(actor, order.user_id, what=f"order:{order.number}")
+    if order.status not in (S.SHIPPED, S.RECEIVED, S.COMPLETED):
+        raise OrderError(
+            OrderCode.AFTERSALE_NOT_ALLOWED,
+            gettext("只有已发货、已收货或已完成的订单可以由客服退款；未发货的订单请取消"),
+            {"status": order.status}, status=409,
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderError(OrderCode.REASON_REQUIRED, gettext("请填写退款原因"))
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise OrderError(OrderCode.INVALID_AMOUNT, gettext("退款金额必须大于 0"), {"amount_fen": amount_fen})
+    if AfterSale.objects.filter(line=line, status__in=OPEN_AFTERSALE).exists():
+        raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("该商品已有进行中的售后"), status=409)
+    line.refresh_from_db(fields=["refunded_fen"])
+    if amount_fen > line.refundable_fen:
+        raise OrderError(
+            OrderCode.REFUND_EXCEEDS_PAID,
+            gettext("退款金额不能超过该商品实付金额（还可退 ¥%(left)s）") % {"left": yuan(line.refundable_fen)},
+            {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen}, status=422,
+        )
+    aftersale = AfterSale.objects.create(
+        line=line, order=order, kind=AfterSale.Kind.REFUND_ONLY, amount_fen=amount_fen, reason=reason[:200]
+    )
+    AFTERSALE_MACHINE.record(aftersale, "", aftersale.status, actor=actor, note=gettext("客服发起退款：%(reason)s") % {"reason": reason})
+    return refund_aftersale(aftersale, actor=actor)
+
+
+@transaction.atomic
+def submit_return(*, aftersale_id: int, user, tracking_number: str) -> AfterSale:
+    tracking_number = (tracking_number or "").strip()
+    if not tracking_number or len(tracking_number) > 40:
+        raise OrderError(OrderCode.TRACKING_REQUIRED, gettext("请填写退货快递单号"))
+    aftersale = locked_aftersale(aftersale_id, user=user)
+    aftersale.return_tracking_number = tracking_number
+    return move_aftersale(aftersale, A.RETURNED, actor=user, note=tracking_number, extra_fields=("return_tracking_number",))
+
+
+@transaction.atomic
+def receive_return_and_refund(*, aftersale_id: int, actor) -> AfterSale:
+    """The warehouse got the goods back: put them back in stock and refund."""
+    aftersale = locked_aftersale(aftersale_id)
+    _refuse_own_order(aftersale.order_id, actor)
+    if aftersale.status != A.RETURNED:
+        raise OrderError(OrderCode.INVALID_TRANSITION, gettext("买家尚未寄回商品"), {"status": aftersale.status}, status=409)
+    line = OrderLine.objects.get(pk=aftersale.line_id)
+    if aftersale.quantity:
+        inventory.receive_stock(sku_id=line.sku_id, quantity=aftersale.quantity, actor=actor, note=f"aftersale:{aftersale.pk}")
+    return refund_aftersale(aftersale, actor=actor)
+
+
+@transaction.atomic
+def withdraw_aftersale(*, aftersale_id: int, user) -> AfterSale:
+    aftersale = locked_aftersale(aftersale_id, user=user)
+    return move_aftersale(aftersale, A.WITHDRAWN, actor=user, note=gettext("买家撤销"))
+
+
+def open_aftersale_filter() -> Q:
+    return Q(aftersales__status__in=OPEN_AFTERSALE)

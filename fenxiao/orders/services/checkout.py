@@ -1,0 +1,225 @@
+"""Placing an order and paying it: the price, the distributor snapshot and the stock are taken
+together (all or nothing), and the payment reports back through `on_payment_succeeded`, registered
+with the payments app in apps.py. The number of statements of either does not grow with the lines."""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from fenxiao.catalog.models import Sku
+from fenxiao.common.errors import DomainError
+from fenxiao.common.numbers import business_number
+from fenxiao.distribution import selectors as distribution_selectors
+from fenxiao.distribution import services as distribution_services
+from fenxiao.inventory import services as inventory
+from fenxiao.payments import services as payments
+from fenxiao.shop.purchase import purchasable_skus
+
+from .. import hooks
+from ..errors import OrderCode, OrderError
+from ..models import CartLine, Order, OrderLine
+from ..pricing import PricingStrategy
+from .cart import check_quantity, clean_address
+from .states import ORDER_MACHINE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
+
+logger = logging.getLogger(__name__)
+
+MAX_LINES = 100
+
+def _merge_items(items) -> dict[int, int]:
+    merged: dict[int, int] = {}
+    for sku_id, quantity in items:
+        check_quantity(quantity)
+        merged[int(sku_id)] = merged.get(int(sku_id), 0) + quantity
+    if not merged:
+        raise OrderError(OrderCode.EMPTY_ORDER, gettext("请选择要购买的商品"))
+    if len(merged) > MAX_LINES:
+        raise OrderError(OrderCode.TOO_MANY_LINES, gettext("一个订单最多 %(max)s 种商品") % {"max": MAX_LINES}, {"lines": len(merged)})
+    for quantity in merged.values():
+        check_quantity(quantity)
+    return merged
+
+
+def new_order_number() -> str:
+    """Local time to the second and ten random digits (24 characters, no prefix): readable, sortable
+    by time, and with thousands of orders in one second still practically never the same (the column
+    is unique)."""
+    return business_number("", random_digits=10)
+
+
+def attribution_for(user):
+    """The distributor credited with this buyer's order, and whether it is a self-purchase."""
+    return distribution_selectors.sale_attribution(user)
+
+
+def quote_items(*, user, items) -> tuple[dict[int, Sku], object]:
+    merged = _merge_items(items)
+    skus = purchasable_skus(merged)
+    missing = [sku_id for sku_id in merged if sku_id not in skus]
+    if missing:
+        raise OrderError(OrderCode.SKU_UNAVAILABLE, gettext("部分商品已下架或不存在"), {"sku_ids": missing}, status=404)
+    ordered = sorted(merged)
+    quote = PricingStrategy().quote(user, [(skus[sku_id], merged[sku_id]) for sku_id in ordered])
+    return skus, quote
+
+
+@transaction.atomic
+def place_order(*, user, items, address: dict, note: str = "", from_cart: bool = False) -> Order:
+    """Price the items, snapshot them with the attributed distributor, reserve the stock (all or
+    nothing) and open the order for payment. The number of queries does not grow with the lines."""
+    clean = clean_address(address)
+    note = (note or "").strip()[:200]
+    skus, quote = quote_items(user=user, items=items)
+    distributor, self_purchase = attribution_for(user)
+    now = timezone.now()
+    order = Order.objects.create(
+        number=new_order_number(),
+        user=user,
+        distributor=distributor,
+        is_self_purchase=self_purchase,
+        receiver=clean["receiver"],
+        receiver_phone=clean["phone"],
+        province=clean["province"],
+        city=clean["city"],
+        district=clean["district"],
+        address_detail=clean["detail"],
+        note=note,
+        goods_fen=quote.goods_fen,
+        discount_fen=quote.discount_fen,
+        shipping_fen=quote.shipping_fen,
+        total_fen=quote.total_fen,
+        price_breakdown=quote.breakdown(),
+        expires_at=now + timedelta(minutes=settings.FENXIAO_UNPAID_TIMEOUT_MINUTES),
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                sku_id=line.sku_id,
+                product_id=skus[line.sku_id].product_id,
+                category_id=skus[line.sku_id].product.category_id,
+                product_name=skus[line.sku_id].product.name,
+                sku_spec=skus[line.sku_id].spec,
+                unit_price_fen=line.unit_price_fen,
+                unit_cost_fen=line.unit_cost_fen,
+                quantity=line.quantity,
+                line_total_fen=line.line_total_fen,
+                discount_fen=line.discount_fen,
+                paid_fen=line.paid_fen,
+            )
+            for line in quote.lines
+        ]
+    )
+    inventory.reserve(
+        reference=reservation_reference(order.pk),
+        items=[(line.sku_id, line.quantity) for line in quote.lines],
+        expires_at=order.expires_at,
+        fresh=True,
+    )
+    ORDER_MACHINE.record(order, "", order.status, actor=user, note=gettext("下单"))
+    if from_cart:
+        CartLine.objects.filter(user=user, sku_id__in=[line.sku_id for line in quote.lines]).delete()
+    return order
+
+
+def start_payment(*, user, order_id: int, provider: str = "dev", payer_openid: str = ""):
+    """Open (or reuse) the payment of an order awaiting payment. The payment is recorded in a short
+    transaction; the provider (WeChat Pay's JSAPI order) is asked after it commits, never while the
+    order is locked. A failed ask leaves the payment open, and asking again reuses its number."""
+    with transaction.atomic():
+        payment = _open_order_payment(user=user, order_id=order_id, provider=provider, payer_openid=payer_openid)
+    return payments.prepare_payment(payment)
+
+
+def _open_order_payment(*, user, order_id: int, provider: str, payer_openid: str = "", order: Order | None = None):
+    """In the caller's transaction: lock the order (unless the caller did), check it can be paid,
+    open its payment."""
+    order = order or locked_order(order_id, user=user)
+    if order.status != S.PENDING_PAYMENT:
+        raise OrderError(
+            OrderCode.INVALID_TRANSITION, gettext("订单当前状态（%(status)s）不能付款") % {"status": order.get_status_display()},
+            {"status": order.status}, status=409,
+        )
+    if order.expires_at and order.expires_at <= timezone.now():
+        raise OrderError(OrderCode.ORDER_EXPIRED, gettext("订单已超过支付时限，请重新下单"), {"order": order.number}, status=409)
+    return payments.open_payment(
+        purpose=PAYMENT_PURPOSE,
+        reference=str(order.pk),
+        amount_fen=order.total_fen,
+        description=gettext("订单 %(number)s") % {"number": order.number},
+        provider=provider,
+        payer_openid=payer_openid,
+    )
+
+
+# The order a payment of this process is being completed for, locked in the same transaction: the
+# payment handler takes it from here instead of reading and locking it a second time.
+_paying: ContextVar[Order | None] = ContextVar("fenxiao_order_being_paid", default=None)
+
+
+def pay_with_dev_provider(*, user, order_id: int) -> Order:
+    """The development provider: opens the payment and pays it at once (demo and tests only)."""
+    with transaction.atomic():
+        order = locked_order(order_id, user=user)
+        payment = _open_order_payment(user=user, order_id=order_id, provider="dev", order=order)
+        token = _paying.set(order)
+        try:
+            payments.complete_dev_payment(payment_id=payment.pk, actor=user, payment=payment)
+        finally:
+            _paying.reset(token)
+        return order
+
+
+def on_payment_succeeded(payment) -> None:
+    """Payment handler: runs once per payment, inside the transaction that marks it succeeded."""
+    order = _paying.get()
+    if order is None or order.pk != int(payment.reference):
+        order = locked_order(int(payment.reference))
+    ref = reservation_reference(order.pk)
+    if order.status == S.PENDING_PAYMENT:
+        if payment.amount_fen != order.total_fen:
+            raise OrderError(OrderCode.AMOUNT_MISMATCH, "payment amount differs from order total", {"order": order.number}, status=409)
+        inventory.confirm(reference=ref)
+        order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
+        move_order(order, S.PAID, note=gettext("付款成功"), extra_fields=("paid_fen", "payment_id", "payment_provider"))
+    elif order.status == S.CANCELLED and order.paid_fen == 0:
+        # Paid after the reservation lapsed: take the stock again if it is there, else refund in full.
+        try:
+            with transaction.atomic():
+                inventory.reserve(reference=ref, items=[(line.sku_id, line.quantity) for line in order.lines.all()])
+                inventory.confirm(reference=ref)
+        except DomainError:
+            note_on_order(order, gettext("付款晚于库存保留期且库存已售完，已自动全额退款"))
+            order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
+            order.save(update_fields=["paid_fen", "payment_id", "payment_provider"])
+            payments.refund_payment(
+                payment_id=payment.pk,
+                amount_fen=payment.amount_fen,
+                reason=gettext("库存已售完，自动退款"),
+                idempotency_key=f"order-late:{order.pk}",
+            )
+            return
+        order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
+        order.cancelled_at, order.cancel_reason = None, ""
+        move_order(
+            order, S.PAID, note=gettext("付款晚于库存保留期，已重新保留库存"),
+            extra_fields=("paid_fen", "payment_id", "payment_provider", "cancelled_at", "cancel_reason"),
+        )
+    else:
+        # A second payment for an order already paid: give it back.
+        note_on_order(order, gettext("重复付款，已自动退款"))
+        payments.refund_payment(
+            payment_id=payment.pk, amount_fen=payment.amount_fen, reason=gettext("重复付款，自动退款"),
+            idempotency_key=f"order-duplicate:{payment.pk}",
+        )
+        return
+    if order.status == S.PAID:
+        distribution_services.record_qualifying_purchase(user_id=order.user_id, amount_fen=order.paid_fen - order.shipping_fen)
+        hooks.paid(order)

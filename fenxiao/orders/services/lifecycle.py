@@ -1,0 +1,148 @@
+"""An order after it was placed: cancelled (released, refunded when paid), shipped, received and
+completed, by people and by the scheduled jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from fenxiao.common.errors import DomainError
+from fenxiao.inventory import services as inventory
+from fenxiao.payments import selectors as payment_selectors
+from fenxiao.payments import services as payments
+
+from .. import hooks
+from ..errors import OrderCode, OrderError
+from ..models import Order
+from .states import OPEN_AFTERSALE, PAYMENT_PURPOSE, S, locked_order, move_order, reservation_reference
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = True) -> Order:
+    """Cancel before shipping: release the stock; a paid order is refunded in full."""
+    order = locked_order(order_id, user=actor if as_buyer else None)
+    reason = (reason or "").strip()[:200] or (gettext("买家取消") if as_buyer else gettext("运营取消"))
+    if order.status not in (S.PENDING_PAYMENT, S.PAID):
+        raise OrderError(
+            OrderCode.INVALID_TRANSITION, gettext("订单已发货或已结束，不能取消；请申请售后"), {"status": order.status}, status=409
+        )
+    was_paid = order.status == S.PAID
+    inventory.release(reference=reservation_reference(order.pk), actor=actor, note=reason)
+    order.cancel_reason = reason
+    move_order(order, S.CANCELLED, actor=actor, note=reason, extra_fields=("cancel_reason",))
+    if was_paid:
+        payments.refund_payment(
+            payment_id=order.payment_id, amount_fen=order.paid_fen - order.refunded_fen,
+            reason=reason, idempotency_key=f"order-cancel:{order.pk}", actor=actor,
+        )
+    else:
+        _close_open_payment(order, actor=actor)
+    return order
+
+
+def _close_open_payment(order: Order, *, actor=None) -> None:
+    """Close the order's payment that is still open, so it cannot be paid any more, once the caller's
+    transaction commits (closing may ask the provider, which is never done inside a transaction). If
+    the provider says it was paid meanwhile, its notification will arrive and on_payment_succeeded
+    deals with it."""
+    payment = payment_selectors.current_payment(PAYMENT_PURPOSE, str(order.pk))
+    if payment is None or payment.status != "pending":
+        return
+    if payments.closing_asks_provider(payment):
+
+        def close_after_commit() -> None:
+            _close_payment(payment.pk, order.number, actor)
+
+        transaction.on_commit(close_after_commit, robust=True)
+    else:
+        with transaction.atomic():
+            _close_payment(payment.pk, order.number, actor)
+
+
+def _close_payment(payment_id: int, order_number: str, actor=None) -> None:
+    try:
+        payments.close_payment(payment_id=payment_id, actor=actor)
+    except DomainError as exc:
+        logger.info("payment %s of order %s not closed: %s", payment_id, order_number, exc)
+
+
+@transaction.atomic
+def ship_order(*, order_id: int, actor, tracking_company: str, tracking_number: str) -> Order:
+    tracking_company, tracking_number = (tracking_company or "").strip(), (tracking_number or "").strip()
+    if not tracking_company or not tracking_number:
+        raise OrderError(OrderCode.TRACKING_REQUIRED, gettext("发货须填写快递公司和快递单号"))
+    if len(tracking_company) > 32 or len(tracking_number) > 40:
+        raise OrderError(OrderCode.TRACKING_REQUIRED, gettext("快递公司或单号过长"))
+    order = locked_order(order_id)
+    if order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
+        raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("订单有进行中的售后，暂不能发货"), status=409)
+    order.tracking_company, order.tracking_number = tracking_company, tracking_number
+    move_order(order, S.SHIPPED, actor=actor, note=f"{tracking_company} {tracking_number}", extra_fields=("tracking_company", "tracking_number"))
+    inventory.consume(reference=reservation_reference(order.pk), actor=actor)
+    return order
+
+
+@transaction.atomic
+def confirm_receipt(*, order_id: int, user) -> Order:
+    order = locked_order(order_id, user=user)
+    return move_order(order, S.RECEIVED, actor=user, note=gettext("买家确认收货"))
+
+
+def expire_unpaid_orders(*, now=None) -> int:
+    """Scheduled: cancel orders left unpaid past their deadline and release their stock. Idempotent."""
+    now = now or timezone.now()
+    done = 0
+    for order_id in Order.objects.filter(status=S.PENDING_PAYMENT, expires_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            order = locked_order(order_id)
+            if order.status != S.PENDING_PAYMENT:
+                continue
+            inventory.release(reference=reservation_reference(order.pk), note=gettext("超时未付款"))
+            order.cancel_reason = gettext("超时未付款，系统自动取消")
+            move_order(order, S.CANCELLED, note=order.cancel_reason, extra_fields=("cancel_reason",), at=now)
+            _close_open_payment(order)
+            done += 1
+    return done
+
+
+def auto_receive_orders(*, now=None) -> int:
+    """Scheduled: orders shipped N days ago (default 10) count as received. Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.FENXIAO_AUTO_RECEIVE_DAYS)
+    done = 0
+    for order_id in Order.objects.filter(status=S.SHIPPED, shipped_at__lte=cutoff).values_list("pk", flat=True):
+        with transaction.atomic():
+            order = locked_order(order_id)
+            if order.status == S.SHIPPED:
+                move_order(order, S.RECEIVED, note=gettext("发货后超时自动确认收货"), at=now)
+                done += 1
+    return done
+
+
+def complete_orders(*, now=None) -> int:
+    """Scheduled: received orders whose after-sales window (default 7 days) has closed, with no open
+    after-sale, are completed. Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.FENXIAO_AFTERSALE_WINDOW_DAYS)
+    candidates = (
+        Order.objects.filter(status=S.RECEIVED, received_at__lte=cutoff)
+        .exclude(aftersales__status__in=OPEN_AFTERSALE)
+        .values_list("pk", flat=True)
+    )
+    done = 0
+    for order_id in candidates:
+        with transaction.atomic():
+            order = locked_order(order_id)
+            if order.status != S.RECEIVED or order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
+                continue
+            move_order(order, S.COMPLETED, note=gettext("售后期结束，订单完成"), at=now)
+            hooks.completed(order)
+            done += 1
+    return done

@@ -1,0 +1,114 @@
+"""Refunds of paid orders: large ones wait for finance's approval (maker–checker), and every refund
+that succeeds is booked on the order, its line and its after-sale and told to whoever registered an
+order hook (`on_refund_succeeded`, registered with the payments app in apps.py)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext
+
+from fenxiao.common.money import yuan
+from fenxiao.payments import services as payments
+
+from .. import hooks
+from ..errors import OrderCode, OrderError
+from ..models import AfterSale, Order, OrderLine
+from .states import A, locked_order, move_aftersale, note_on_order
+
+REFUND_APPROVAL = "large_refund"
+
+
+def refund_approval_limit_fen() -> int:
+    """Refunds above this amount need a finance colleague's approval (default ¥500)."""
+    return int(getattr(settings, "FENXIAO_REFUND_APPROVAL_FEN", 50000))
+
+
+def _await_refund_approval(aftersale: AfterSale, order: Order, *, actor) -> AfterSale:
+    from fenxiao.approvals import services as approvals
+
+    move_aftersale(
+        aftersale, A.AWAITING_APPROVAL, actor=actor,
+        note=gettext("退款 ¥%(amount)s 超过 ¥%(limit)s，等待财务审批")
+        % {"amount": yuan(aftersale.amount_fen), "limit": yuan(refund_approval_limit_fen())},
+    )
+    approvals.propose(
+        kind=REFUND_APPROVAL,
+        reference=f"aftersale:{aftersale.pk}",
+        amount_fen=aftersale.amount_fen,
+        summary=gettext("订单 %(number)s 退款 ¥%(amount)s：%(reason)s")
+        % {"number": order.number, "amount": yuan(aftersale.amount_fen), "reason": aftersale.reason[:80]},
+        proposer=actor,
+        payload={"aftersale_id": aftersale.pk},
+        beneficiaries=[order.user_id],
+    )
+    return aftersale
+
+
+@transaction.atomic
+def refund_after_approval(request, actor) -> dict:
+    """Approval handler: finance approved a large refund; send it."""
+    aftersale = locked_aftersale(request.payload["aftersale_id"])
+    if aftersale.status != A.AWAITING_APPROVAL:
+        raise OrderError(OrderCode.INVALID_TRANSITION, gettext("该售后单不在待审批状态"), {"status": aftersale.status}, status=409)
+    aftersale = refund_aftersale(aftersale, actor=actor, approved=True)
+    return {"aftersale_id": aftersale.pk, "refund_id": aftersale.refund_id, "amount_fen": aftersale.amount_fen}
+
+
+@transaction.atomic
+def refund_rejected(request, actor) -> None:
+    """Approval handler: finance refused a large refund; the after-sale is closed with its reason."""
+    aftersale = locked_aftersale(request.payload["aftersale_id"])
+    if aftersale.status == A.AWAITING_APPROVAL:
+        aftersale.reject_reason = (request.decision_note or gettext("财务未批准退款"))[:200]
+        move_aftersale(aftersale, A.REJECTED, actor=actor, note=aftersale.reject_reason, extra_fields=("reject_reason",))
+
+
+def refund_aftersale(aftersale: AfterSale, *, actor, approved: bool = False) -> AfterSale:
+    order = Order.objects.get(pk=aftersale.order_id)
+    if not approved and aftersale.amount_fen > refund_approval_limit_fen():
+        return _await_refund_approval(aftersale, order, actor=actor)
+    move_aftersale(aftersale, A.REFUNDING, actor=actor, note=gettext("发起退款"))
+    refund = payments.refund_payment(
+        payment_id=order.payment_id, amount_fen=aftersale.amount_fen, reason=aftersale.reason,
+        idempotency_key=f"aftersale:{aftersale.pk}", actor=actor,
+    )
+    AfterSale.objects.filter(pk=aftersale.pk).update(refund_id=refund.pk)
+    aftersale.refresh_from_db()
+    return aftersale
+
+
+
+
+def locked_aftersale(aftersale_id: int, *, user=None) -> AfterSale:
+    qs = AfterSale.objects.select_for_update().filter(pk=aftersale_id)
+    if user is not None:
+        qs = qs.filter(order__user=user)
+    aftersale = qs.first()
+    if aftersale is None:
+        raise OrderError(OrderCode.AFTERSALE_NOT_FOUND, gettext("售后单不存在"), {"aftersale_id": aftersale_id}, status=404)
+    return aftersale
+
+
+def on_refund_succeeded(refund) -> None:
+    """Refund handler: books the refunded amount on the order, its lines and the after-sale."""
+    key = refund.idempotency_key
+    kind, _, ident = key.partition(":")
+    payment = refund.payment
+    order = locked_order(int(payment.reference))
+    if kind == "aftersale":
+        aftersale = AfterSale.objects.select_for_update().get(pk=int(ident))
+        OrderLine.objects.filter(pk=aftersale.line_id).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
+        Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
+        move_aftersale(aftersale, A.REFUNDED, note=gettext("退款成功"))
+        line = OrderLine.objects.get(pk=aftersale.line_id)
+        hooks.line_refunded(order, line, refund.amount_fen)
+    elif kind in ("order-cancel", "order-late"):
+        OrderLine.objects.filter(order=order).update(refunded_fen=F("paid_fen"))
+        Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
+        hooks.cancelled_refunded(order)
+    else:
+        # A duplicate payment's refund: the order's own money is untouched.
+        pass
+    note_on_order(order, gettext("退款 ¥%(amount)s 已到账") % {"amount": yuan(refund.amount_fen)})

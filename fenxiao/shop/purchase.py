@@ -1,0 +1,154 @@
+"""What a buyer sees of a SKU or a product: its price, how many units are free to sell, and whether
+it can be bought (and why not) — the one read the shop, the product page, the cart, checkout and the
+public API share, as django-oscar's `PurchaseInfo`.
+
+The rule of what may be bought is the catalog's (`purchasable_sku_q` / `unpurchasable_reason`); the
+units free to sell are inventory's (on hand − reserved). The price is the SKU's retail price, the unit
+price the pricing pipeline starts from (orders.pricing adds promotions, shipping and totals).
+
+Each read costs a fixed number of queries whatever the number of SKUs or products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import prefetch_related_objects
+
+from fenxiao.catalog.models import (
+    Product,
+    Sku,
+    Unpurchasable,
+    product_unpurchasable_reason,
+    purchasable_sku_q,
+    unpurchasable_reason,
+)
+from fenxiao.inventory.models import MAIN_LOCATION
+from fenxiao.inventory.selectors import available_by_sku
+
+__all__ = [
+    "ProductPurchase",
+    "PurchaseInfo",
+    "Unpurchasable",
+    "product_purchase",
+    "purchasable_skus",
+    "purchase_info",
+    "purchase_info_for_ids",
+]
+
+
+@dataclass(frozen=True)
+class PurchaseInfo:
+    """One SKU as a buyer sees it. `reason` is None when it may be put in a cart and ordered;
+    `available` is the units free to sell (never below 0). A purchasable SKU without stock is shown
+    as sold out: stock is checked again, atomically, when an order reserves it."""
+
+    sku_id: int
+    price_fen: int
+    available: int
+    reason: Unpurchasable | None = None
+
+    @property
+    def is_purchasable(self) -> bool:
+        return self.reason is None
+
+    @property
+    def in_stock(self) -> bool:
+        return self.is_purchasable and self.available > 0
+
+    @property
+    def sold_out(self) -> bool:
+        return self.is_purchasable and self.available <= 0
+
+    def can_buy(self, quantity: int) -> bool:
+        """Purchasable with at least `quantity` units free right now."""
+        return self.is_purchasable and 0 < quantity <= self.available
+
+
+@dataclass(frozen=True)
+class ProductPurchase:
+    """A product as a buyer sees it: its SKUs' purchase info (in the order they were loaded) and
+    what a list or a product page shows of them. `reason` is None when at least one SKU may be
+    bought; a product without a purchasable SKU is never shown as buyable."""
+
+    product_id: int
+    skus: tuple[PurchaseInfo, ...]
+    reason: Unpurchasable | None = None
+
+    @property
+    def is_purchasable(self) -> bool:
+        return self.reason is None
+
+    @property
+    def purchasable_skus(self) -> tuple[PurchaseInfo, ...]:
+        return tuple(info for info in self.skus if info.is_purchasable)
+
+    @property
+    def price_min_fen(self) -> int | None:
+        return min((info.price_fen for info in self.purchasable_skus), default=None)
+
+    @property
+    def price_max_fen(self) -> int | None:
+        return max((info.price_fen for info in self.purchasable_skus), default=None)
+
+    @property
+    def in_stock(self) -> bool:
+        return any(info.in_stock for info in self.skus)
+
+    @property
+    def default_sku_id(self) -> int | None:
+        """The SKU a product page preselects: the first one in stock."""
+        return next((info.sku_id for info in self.skus if info.in_stock), None)
+
+
+def _info(sku: Sku, available: int) -> PurchaseInfo:
+    return PurchaseInfo(sku_id=sku.pk, price_fen=sku.retail_fen, available=max(0, available), reason=unpurchasable_reason(sku))
+
+
+def purchase_info(skus: Iterable[Sku], *, location: str = MAIN_LOCATION) -> dict[int, PurchaseInfo]:
+    """Purchase info of SKUs already loaded (e.g. cart lines' `sku`), by SKU id: one query for stock,
+    plus one for products and one for categories only when they were not loaded with the SKUs."""
+    skus = list(skus)
+    if not skus:
+        return {}
+    prefetch_related_objects(skus, "product__category")
+    available = available_by_sku((sku.pk for sku in skus), location)
+    return {sku.pk: _info(sku, available[sku.pk]) for sku in skus}
+
+
+def purchase_info_for_ids(sku_ids: Iterable[int], *, location: str = MAIN_LOCATION) -> dict[int, PurchaseInfo]:
+    """Purchase info by SKU id, in two queries; an id that names no SKU is `UNKNOWN_SKU`."""
+    ids = {int(sku_id) for sku_id in sku_ids}
+    skus = Sku.objects.select_related("product__category").in_bulk(list(ids))
+    result = purchase_info(skus.values(), location=location)
+    for missing in ids - set(skus):
+        result[missing] = PurchaseInfo(sku_id=missing, price_fen=0, available=0, reason=Unpurchasable.UNKNOWN_SKU)
+    return result
+
+
+def purchasable_skus(sku_ids: Iterable[int]) -> dict[int, Sku]:
+    """The SKUs among `sku_ids` a buyer may order, by id, with their products, in one query — the
+    cart and order path (stock is not read here: the reservation checks it atomically)."""
+    return Sku.objects.select_related("product").filter(purchasable_sku_q()).in_bulk(list(sku_ids))
+
+
+def product_purchase(products: Iterable[Product], *, location: str = MAIN_LOCATION) -> dict[int, ProductPurchase]:
+    """Purchase info of products loaded with their category and their `skus` prefetched (all of them
+    or only the sellable ones, as catalog's shelf reads do), by product id: one query for the stock of
+    every SKU of every product."""
+    products = list(products)
+    skus = [sku for product in products for sku in product.skus.all()]
+    by_id = {product.pk: product for product in products}
+    for sku in skus:  # the product is in hand: no query to reach it or its category
+        if not Sku.product.is_cached(sku):
+            Sku.product.field.set_cached_value(sku, by_id[sku.product_id])
+    infos = purchase_info(skus, location=location)
+    result = {}
+    for product in products:
+        sku_infos = tuple(infos[sku.pk] for sku in product.skus.all())
+        reason = product_unpurchasable_reason(product)
+        if reason is None and not any(info.is_purchasable for info in sku_infos):
+            reason = Unpurchasable.NO_SELLABLE_SKU
+        result[product.pk] = ProductPurchase(product_id=product.pk, skus=sku_infos, reason=reason)
+    return result

@@ -1,0 +1,1 @@
+"""The mobile pages, one module per area; `helpers` holds what they share."""

@@ -1,0 +1,240 @@
+"""Buying: the product page's add-to-cart / buy-now buttons, the cart and checkout.
+
+Like the other pages, these read through the orders selectors and write through the orders services;
+a DomainError from a service is shown on the page as its message, never as a server error.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import prefetch_related_objects
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from fenxiao.common.errors import DomainError
+from fenxiao.orders import selectors, services
+from fenxiao.orders.pricing import PricingStrategy
+from fenxiao.shop.purchase import purchase_info
+
+from .helpers import digits, is_htmx, not_found, positive_int, safe_next
+
+CHECKOUT_TOKENS = "checkout_tokens"
+CHECKOUT_TOKENS_KEPT = 20
+ADDRESS_FIELDS = services.ADDRESS_FIELDS
+
+
+def _shipping_hint(breakdown: dict) -> dict:
+    """How far the goods are from free shipping, for the "满 ¥99 包邮" line."""
+    threshold = PricingStrategy().free_shipping_from_fen
+    payable_goods = breakdown["goods_fen"] - sum(d["amount_fen"] for d in breakdown.get("discounts", []))
+    return {"threshold_fen": threshold, "missing_fen": max(0, threshold - payable_goods) if breakdown["shipping_fen"] else 0}
+
+
+# --- product page: add to cart / buy now ---------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def cart_add(request: HttpRequest) -> HttpResponse:
+    """The two buttons of the product page. 立即购买 goes to checkout with this one item; 加入购物车
+    adds it and returns to the product. A visitor who is not signed in is sent to log in first."""
+    if request.method != "POST":
+        return redirect("web:cart")
+    back = safe_next(request, reverse("web:cart"))
+    sku_id = positive_int(request.POST.get("sku"))
+    quantity = positive_int(request.POST.get("qty"))
+    if sku_id is None:
+        messages.error(request, _("请选择规格"))
+        return redirect(back)
+    if quantity is None or quantity > services.MAX_QUANTITY:
+        messages.error(request, _("数量须为 1 到 %(max)s 之间的整数") % {"max": services.MAX_QUANTITY})
+        return redirect(back)
+    if request.POST.get("action") == "buy":
+        target = f"{reverse('web:checkout')}?{urlencode({'sku': sku_id, 'qty': quantity})}"
+        if not request.user.is_authenticated:
+            return redirect_to_login(target)
+        return redirect(target)
+    if not request.user.is_authenticated:
+        return redirect_to_login(back)
+    try:
+        services.add_to_cart(user=request.user, sku_id=sku_id, quantity=quantity)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已加入购物车"))
+    return redirect(back)
+
+
+# --- cart ----------------------------------------------------------------------------------------
+
+
+def _cart_context(request: HttpRequest, error: str = "") -> dict:
+    lines = list(selectors.cart_lines(request.user).prefetch_related("sku__product__images"))
+    infos = purchase_info(line.sku for line in lines)
+    ready = [line for line in lines if infos[line.sku_id].is_purchasable]
+    breakdown = None
+    if ready:
+        try:
+            _skus, quote = services.quote_items(user=request.user, items=[(line.sku_id, line.quantity) for line in ready])
+        except DomainError as exc:
+            error = error or exc.message
+        else:
+            breakdown = quote.breakdown()
+    rows = [
+        {
+            "line": line,
+            "sellable": infos[line.sku_id].is_purchasable,
+            "available": infos[line.sku_id].available,
+            "short": line.quantity > infos[line.sku_id].available,
+        }
+        for line in lines
+    ]
+    return {
+        "tab": "cart",
+        "lines": rows,
+        "ready_count": sum(line.quantity for line in ready),
+        "breakdown": breakdown,
+        "shipping": _shipping_hint(breakdown) if breakdown else None,
+        "free_shipping_fen": PricingStrategy().free_shipping_from_fen,
+        "max_quantity": services.MAX_QUANTITY,
+        "error": error,
+    }
+
+
+@login_required
+def cart(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/cart.html", _cart_context(request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cart_line(request: HttpRequest, sku_id: int) -> HttpResponse:
+    """+ / − / 删除 of one cart line: each button posts the new quantity (0 removes the line). With
+    htmx the cart is re-rendered in place; without it the browser comes back to the cart."""
+    if request.method != "POST":
+        return redirect("web:cart")
+    error = ""
+    raw = digits(request.POST.get("qty"))
+    if raw is None:
+        error = _("数量须为 1 到 %(max)s 之间的整数") % {"max": services.MAX_QUANTITY}
+    else:
+        try:
+            services.set_cart_quantity(user=request.user, sku_id=sku_id, quantity=int(raw))
+        except DomainError as exc:
+            error = exc.message
+    if is_htmx(request):
+        return render(request, "web/cart.html", _cart_context(request, error=error))
+    if error:
+        messages.error(request, error)
+    return redirect("web:cart")
+
+
+# --- checkout ------------------------------------------------------------------------------------
+
+
+def _checkout_items(request: HttpRequest, source) -> tuple[list[tuple[int, int]], bool, dict]:
+    """What is being bought: one SKU (立即购买, ?sku=&qty=) or the sellable lines of the cart."""
+    if source.get("sku") is not None:
+        sku_id, quantity = positive_int(source.get("sku")), positive_int(source.get("qty") or "1")
+        if sku_id is None or quantity is None:
+            return [], False, {}
+        return [(sku_id, quantity)], False, {"sku": sku_id, "qty": quantity}
+    lines = list(selectors.cart_lines(request.user))
+    infos = purchase_info(line.sku for line in lines)
+    return [(line.sku_id, line.quantity) for line in lines if infos[line.sku_id].is_purchasable], True, {}
+
+
+def _saved_address(user) -> dict:
+    address = selectors.default_address(user)
+    if address is None:
+        return {}
+    return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+
+
+def _remember_order(request: HttpRequest, token: str, order_id: int) -> None:
+    done = dict(request.session.get(CHECKOUT_TOKENS, {}))
+    done[token] = order_id
+    request.session[CHECKOUT_TOKENS] = dict(list(done.items())[-CHECKOUT_TOKENS_KEPT:])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    is_post = request.method == "POST"
+    source = request.POST if is_post else request.GET
+    token = str(source.get("token", "")).strip()[:64]
+    if is_post and token:
+        # A repeated submission of the same form (double tap, refresh, back and submit again).
+        previous = request.session.get(CHECKOUT_TOKENS, {}).get(token)
+        if previous is not None:
+            return redirect("web:order_pay", order_id=previous)
+
+    items, from_cart, single = _checkout_items(request, source)
+    if not items:
+        if source.get("sku") is not None:
+            return not_found(request, _("商品不存在或已下架"))
+        messages.info(request, _("购物车里还没有可结算的商品"))
+        return redirect("web:cart")
+
+    error, error_field = "", ""
+    breakdown, lines = None, []
+    try:
+        skus, quote = services.quote_items(user=request.user, items=items)
+    except DomainError as exc:
+        error = exc.message
+    else:
+        breakdown = quote.breakdown()
+        prefetch_related_objects(list(skus.values()), "product__images")
+        infos = purchase_info(skus.values())
+        lines = [
+            {"sku": skus[priced.sku_id], "priced": priced, "available": infos[priced.sku_id].available}
+            for priced in quote.lines
+        ]
+
+    saved = _saved_address(request.user)
+    if is_post:
+        address = {name: str(request.POST.get(name, "")).strip() for name in ADDRESS_FIELDS}
+        note = str(request.POST.get("note", "")).strip()
+        save_address = request.POST.get("save_address") == "1"
+    else:
+        address = saved or {name: "" for name in ADDRESS_FIELDS}
+        note = ""
+        save_address = not saved
+
+    if is_post and not error:
+        try:
+            order = services.place_order(user=request.user, items=items, address=address, note=note, from_cart=from_cart)
+        except DomainError as exc:
+            error = exc.message
+            error_field = exc.detail.get("field", "") if isinstance(exc.detail, dict) else ""
+        else:
+            clean = services.clean_address(address)
+            if save_address and clean != saved:
+                services.save_address(user=request.user, data=clean)
+            if token:
+                _remember_order(request, token, order.pk)
+            return redirect("web:order_pay", order_id=order.pk)
+
+    context = {
+        "tab": "cart",
+        "lines": lines,
+        "breakdown": breakdown,
+        "shipping": _shipping_hint(breakdown) if breakdown else None,
+        "single": single,
+        "from_cart": from_cart,
+        "address": address,
+        "has_saved_address": bool(saved),
+        "save_address": save_address,
+        "note": note,
+        "token": token or secrets.token_urlsafe(16),
+        "error": error,
+        "error_field": error_field,
+    }
+    return render(request, "web/checkout.html", context)
