@@ -81,9 +81,7 @@ def run(args: argparse.Namespace, where: str) -> int:
     product = Product.objects.create(category=category, name="热卖单品", is_on_shelf=True)
     sku = create_sku(product=product, code="HOT-1", cost_fen=5000, retail_fen=15000)
     receive_stock(sku_id=sku.pk, quantity=args.orders * 3 + 1000)
-    User.objects.bulk_create(
-        [User(username=f"bench{i}", phone=f"137{i:08d}", password="!") for i in range(args.buyers)]
-    )
+    User.objects.bulk_create([User(username=f"bench{i}", phone=f"137{i:08d}", password="!") for i in range(args.buyers)])
     buyers = list(User.objects.filter(username__startswith="bench").order_by("pk"))
 
     def service_path(i: int) -> None:
@@ -94,8 +92,7 @@ def run(args: argparse.Namespace, where: str) -> int:
     stock_table = connection.ops.quote_name(StockRecord._meta.db_table)
     order_table = connection.ops.quote_name(Order._meta.db_table)
     reserve_sql = (
-        f"UPDATE {stock_table} SET reserved = reserved + 1 "
-        f"WHERE sku_id = %s AND location = 'main' AND on_hand - reserved >= 1"
+        f"UPDATE {stock_table} SET reserved = reserved + 1 WHERE sku_id = %s AND location = 'main' AND on_hand - reserved >= 1"
     )
     columns = (
         "number, user_id, is_self_purchase, status, receiver, receiver_phone, province, city, district, "
@@ -112,8 +109,31 @@ def run(args: argparse.Namespace, where: str) -> int:
                 raise RuntimeError("sold out in the baseline")
             cursor.execute(
                 insert_sql,
-                [f"B{i:019d}", user.pk, False, "paid", "压测用户", "13800000000", "浙江省", "杭州市", "西湖区", "文三路 1 号", "",
-                 15000, 0, 0, 15000, 15000, 0, "{}", "dev", "", "", timezone.now(), ""],
+                [
+                    f"B{i:019d}",
+                    user.pk,
+                    False,
+                    "paid",
+                    "压测用户",
+                    "13800000000",
+                    "浙江省",
+                    "杭州市",
+                    "西湖区",
+                    "文三路 1 号",
+                    "",
+                    15000,
+                    0,
+                    0,
+                    15000,
+                    15000,
+                    0,
+                    "{}",
+                    "dev",
+                    "",
+                    "",
+                    timezone.now(),
+                    "",
+                ],
             )
 
     def measure(paths: dict, n: int, rounds: int = 10) -> tuple[dict[str, float], dict[str, float]]:
@@ -147,8 +167,10 @@ def run(args: argparse.Namespace, where: str) -> int:
     print(f"  {'path':<44}{'orders/s':>10}{'seconds':>10}")
     print(f"  {'bare SQL (conditional UPDATE + INSERT, 1 tx)':<44}{bare_rate:>10.1f}{bare_s:>10.2f}")
     print(f"  {'service layer (place_order + dev payment)':<44}{service_rate:>10.1f}{service_s:>10.2f}")
-    print(f"  ratio bare / service: {bare_rate / service_rate:.1f}× (this process's CPU time: {cpu_ratio:.1f}×, "
-          f"{cpu['bare'] * 1000 / args.orders:.2f} vs {cpu['service'] * 1000 / args.orders:.2f} ms per order)")
+    print(
+        f"  ratio bare / service: {bare_rate / service_rate:.1f}× (this process's CPU time: {cpu_ratio:.1f}×, "
+        f"{cpu['bare'] * 1000 / args.orders:.2f} vs {cpu['service'] * 1000 / args.orders:.2f} ms per order)"
+    )
     print(f"  check: {paid:,} paid orders through the services, stock reserved {record.reserved:,} of {record.on_hand:,}")
     try:
         from fenxiao.commissions.services import accrue_pending

@@ -43,8 +43,12 @@ CHUNK = 20_000
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--distributors", type=int, default=0, help="tree size (default 1,000,000 on PostgreSQL, 50,000 on SQLite)")
-    parser.add_argument("--team-sizes", default="100,1000,10000", help="team sizes of the team-page part (default 100,1000,10000)")
+    parser.add_argument(
+        "--distributors", type=int, default=0, help="tree size (default 1,000,000 on PostgreSQL, 50,000 on SQLite)"
+    )
+    parser.add_argument(
+        "--team-sizes", default="100,1000,10000", help="team sizes of the team-page part (default 100,1000,10000)"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="timed calls per team page (default 5)")
     parser.add_argument("--seed", type=int, default=20261101)
     parser.add_argument("--database", default="fenxiao_bench_growth", help="PostgreSQL database to create and drop")
@@ -82,7 +86,9 @@ def run(args, where: str) -> int:
     call_command("migrate", verbosity=0)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers'), current_setting('work_mem')")
+            cursor.execute(
+                "SELECT current_setting('server_version'), current_setting('shared_buffers'), current_setting('work_mem')"
+            )
             version, buffers, work_mem = cursor.fetchone()
         print(f"PostgreSQL {version}, shared_buffers {buffers}, work_mem {work_mem}")
     size = args.distributors or (1_000_000 if connection.vendor == "postgresql" else 50_000)
@@ -133,16 +139,32 @@ def build_world(n: int, seed: int) -> dict:
     regular = Level.objects.create(name="普通分销商", rank=1, direct_rate_bp=1000, indirect_rate_bp=500)
     senior = Level.objects.create(name="高级分销商", rank=2, direct_rate_bp=1500, indirect_rate_bp=500)
     partner = Level.objects.create(name="合伙人", rank=3, direct_rate_bp=2000, indirect_rate_bp=500, team_bonus_bp=300)
-    services.save_rule(level_id=senior.pk, conditions=[(K.DIRECT_INVITES, 3), (K.PERSONAL_SALES_MONTH, 30_000)],
-                       downgrade_enabled=True, protection_days=30, downgrade_after_months=2)
-    services.save_rule(level_id=partner.pk, conditions=[(K.TEAM_SIZE, 30), (K.TEAM_SALES_MONTH, 500_000)],
-                       downgrade_enabled=True, protection_days=30, downgrade_after_months=1)
+    services.save_rule(
+        level_id=senior.pk,
+        conditions=[(K.DIRECT_INVITES, 3), (K.PERSONAL_SALES_MONTH, 30_000)],
+        downgrade_enabled=True,
+        protection_days=30,
+        downgrade_after_months=2,
+    )
+    services.save_rule(
+        level_id=partner.pk,
+        conditions=[(K.TEAM_SIZE, 30), (K.TEAM_SALES_MONTH, 500_000)],
+        downgrade_enabled=True,
+        protection_days=30,
+        downgrade_after_months=1,
+    )
     category = Category.objects.create(name="美妆", slug="beauty")
     product = Product.objects.create(category=category, name="精华液", is_on_shelf=True)
-    sku = Sku.objects.create(product=product, code="S1", spec="30ml", cost_fen=5000, retail_fen=15000,
-                             suggested_retail_fen=15000, control_fen=12900)
+    sku = Sku.objects.create(
+        product=product, code="S1", spec="30ml", cost_fen=5000, retail_fen=15000, suggested_retail_fen=15000, control_fen=12900
+    )
     world = {
-        "n": n, "now": now, "month": month, "window": window, "before": before, "sku": sku,
+        "n": n,
+        "now": now,
+        "month": month,
+        "window": window,
+        "before": before,
+        "sku": sku,
         "levels": {"regular": regular.pk, "senior": senior.pk, "partner": partner.pk},
     }
     sizes = layer_sizes(n)
@@ -153,9 +175,11 @@ def build_world(n: int, seed: int) -> dict:
     reset_sequences()
     counts = world_counts(world)
     world.update(counts)
-    print(f"\ngenerated in {time.perf_counter() - started:.1f} s: {n:,} distributors in {len(sizes)} layers "
-          f"(largest {max(sizes):,}), {counts['orders']:,} completed orders with {counts['lines']:,} lines in {month}, "
-          f"{counts['strikes']:,} streaks from {before}, {counts['protected']:,} recent upgrades")
+    print(
+        f"\ngenerated in {time.perf_counter() - started:.1f} s: {n:,} distributors in {len(sizes)} layers "
+        f"(largest {max(sizes):,}), {counts['orders']:,} completed orders with {counts['lines']:,} lines in {month}, "
+        f"{counts['strikes']:,} streaks from {before}, {counts['protected']:,} recent upgrades"
+    )
     world["generation_s"] = round(time.perf_counter() - started, 1)
     return world
 
@@ -164,8 +188,10 @@ def _level_case(levels: dict, expr: str) -> str:
     """SQL choosing a level by a uniform number in [0, 1)."""
     low = LEVEL_SHARES[0][1]
     mid = low + LEVEL_SHARES[1][1]
-    return (f"CASE WHEN {expr} < {low} THEN {levels['regular']} WHEN {expr} < {mid} THEN {levels['senior']} "
-            f"ELSE {levels['partner']} END")
+    return (
+        f"CASE WHEN {expr} < {low} THEN {levels['regular']} WHEN {expr} < {mid} THEN {levels['senior']} "
+        f"ELSE {levels['partner']} END"
+    )
 
 
 def generate_pg(world: dict, sizes: list[int], seed: int) -> None:
@@ -187,11 +213,14 @@ def generate_pg(world: dict, sizes: list[int], seed: int) -> None:
             "INSERT INTO distribution_distributor (id, user_id, code, inviter_id, path, depth, level_id, status, real_name, "
             "apply_note, reject_reason, applied_at, approved_at, status_changed_at) "
         )
-        status = (f"CASE WHEN c.r < {PENDING_SHARE} THEN 'pending' ELSE 'approved' END", f"CASE WHEN c.r < {PENDING_SHARE} "
-                  f"THEN NULL ELSE %(start)s - (c.r * interval '300 days') - interval '1 day' END")
+        status = (
+            f"CASE WHEN c.r < {PENDING_SHARE} THEN 'pending' ELSE 'approved' END",
+            f"CASE WHEN c.r < {PENDING_SHARE} THEN NULL ELSE %(start)s - (c.r * interval '300 days') - interval '1 day' END",
+        )
         first, last = 1, sizes[0]
         cursor.execute(
-            common + f"SELECT c.id, c.id, 'G' || lpad(c.id::text, 9, '0'), NULL, '/' || c.id || '/', 0, {_level_case(levels, 'c.l')}, "
+            common
+            + f"SELECT c.id, c.id, 'G' || lpad(c.id::text, 9, '0'), NULL, '/' || c.id || '/', 0, {_level_case(levels, 'c.l')}, "
             f"{status[0]}, '', '', '', %(start)s - interval '400 days', {status[1]}, %(start)s "
             "FROM (SELECT g AS id, random() AS r, random() AS l FROM generate_series(%(first)s, %(last)s) AS g) AS c",
             {"start": month_start, "first": first, "last": last},
@@ -206,7 +235,14 @@ def generate_pg(world: dict, sizes: list[int], seed: int) -> None:
                 "FROM (SELECT g AS id, %(above)s + floor(power(random(), 2) * %(above_size)s)::bigint AS parent, random() AS r, "
                 "random() AS l FROM generate_series(%(first)s, %(last)s) AS g) AS c "
                 "JOIN distribution_distributor p ON p.id = c.parent",
-                {"depth": depth, "start": month_start, "first": first, "last": last, "above": above_first, "above_size": above_size},
+                {
+                    "depth": depth,
+                    "start": month_start,
+                    "first": first,
+                    "last": last,
+                    "above": above_first,
+                    "above_size": above_size,
+                },
             )
         n_orders = int(n * ORDERS_PER_DISTRIBUTOR)
         span = (month_end - month_start).total_seconds() - 1
@@ -233,8 +269,14 @@ def generate_pg(world: dict, sizes: list[int], seed: int) -> None:
             [world["sku"].pk, world["sku"].product_id, world["sku"].product.category_id],
         )
         _streaks_and_upgrades(cursor, world)
-        for table in ("accounts_user", "distribution_distributor", "orders_order", "orders_orderline", "growth_levelchange",
-                      "growth_levelstrike"):
+        for table in (
+            "accounts_user",
+            "distribution_distributor",
+            "orders_order",
+            "orders_orderline",
+            "growth_levelchange",
+            "growth_levelstrike",
+        ):
             cursor.execute(f"ANALYZE {table}")
 
 
@@ -253,8 +295,13 @@ def _streaks_and_upgrades(cursor, world: dict) -> None:
         "INSERT INTO growth_levelchange (distributor_id, from_level_id, to_level_id, is_upgrade, reason, figures, period, note, "
         "created_at) SELECT id, %s, level_id, true, 'instant', '{}', '', '', %s FROM distribution_distributor "
         "WHERE level_id IN (%s, %s) AND (id * 104729) %% 1000 < %s",
-        [levels["regular"], _db_time(world["now"] - timedelta(days=10)), levels["senior"], levels["partner"],
-         int(PROTECTED_SHARE * 1000)],
+        [
+            levels["regular"],
+            _db_time(world["now"] - timedelta(days=10)),
+            levels["senior"],
+            levels["partner"],
+            int(PROTECTED_SHARE * 1000),
+        ],
     )
 
 
@@ -299,8 +346,21 @@ def generate_sqlite(world: dict, sizes: list[int], seed: int) -> None:
                 paths[pk] = f"{paths[parent] if parent else '/'}{pk}/"
                 pending = rng.random() < PENDING_SHARE
                 approved = None if pending else _db_time(start - timedelta(days=1 + rng.random() * 300))
-                rows.append((pk, pk, f"G{pk:09d}", parent, paths[pk], depth, level(), "pending" if pending else "approved",
-                             _db_time(start - timedelta(days=400)), approved, _db_time(start)))
+                rows.append(
+                    (
+                        pk,
+                        pk,
+                        f"G{pk:09d}",
+                        parent,
+                        paths[pk],
+                        depth,
+                        level(),
+                        "pending" if pending else "approved",
+                        _db_time(start - timedelta(days=400)),
+                        approved,
+                        _db_time(start),
+                    )
+                )
         for part in range(0, len(rows), CHUNK):
             cursor.executemany(
                 "INSERT INTO distribution_distributor (id, user_id, code, inviter_id, path, depth, level_id, status, real_name, "
@@ -315,9 +375,25 @@ def generate_sqlite(world: dict, sizes: list[int], seed: int) -> None:
             unit, k = (20 + rng.randrange(381)) * 100, 2 if pk % 10 < 3 else 1
             refunded = unit // 2 if pk % 20 == 0 else 0
             at = start + timedelta(seconds=rng.random() * span)
-            orders.append((pk, f"GR{pk:012d}", rng.randrange(n) + 1, rng.randrange(n) + 1, unit * k, unit * k, unit * k, refunded,
-                           _db_time(at - timedelta(days=6)), _db_time(at - timedelta(days=5)), _db_time(at)))
-            lines += [(pk, sku.pk, sku.product_id, sku.product.category_id, unit, unit, unit, refunded if i == 0 else 0) for i in range(k)]
+            orders.append(
+                (
+                    pk,
+                    f"GR{pk:012d}",
+                    rng.randrange(n) + 1,
+                    rng.randrange(n) + 1,
+                    unit * k,
+                    unit * k,
+                    unit * k,
+                    refunded,
+                    _db_time(at - timedelta(days=6)),
+                    _db_time(at - timedelta(days=5)),
+                    _db_time(at),
+                )
+            )
+            lines += [
+                (pk, sku.pk, sku.product_id, sku.product.category_id, unit, unit, unit, refunded if i == 0 else 0)
+                for i in range(k)
+            ]
         for part in range(0, len(orders), CHUNK):
             cursor.executemany(
                 "INSERT INTO orders_order (id, number, user_id, distributor_id, is_self_purchase, status, receiver, receiver_phone, "
@@ -357,7 +433,9 @@ def world_counts(world: dict) -> dict:
     from fenxiao.orders.models import Order, OrderLine
 
     return {
-        "orders": Order.objects.count(), "lines": OrderLine.objects.count(), "strikes": LevelStrike.objects.count(),
+        "orders": Order.objects.count(),
+        "lines": OrderLine.objects.count(),
+        "strikes": LevelStrike.objects.count(),
         "protected": LevelChange.objects.count(),
     }
 
@@ -411,8 +489,11 @@ def figures_sums(window) -> tuple:
 
     sql, params = everyone_figures_sql(window)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*), SUM(direct_invites), SUM(personal_sales_month), SUM(team_size), SUM(team_sales_month) "
-                       f"FROM ({sql}) f", params)
+        cursor.execute(
+            "SELECT COUNT(*), SUM(direct_invites), SUM(personal_sales_month), SUM(team_size), SUM(team_sales_month) "
+            f"FROM ({sql}) f",
+            params,
+        )
         return tuple(int(v or 0) for v in cursor.fetchone())
 
 
@@ -448,17 +529,30 @@ def bench_evaluation(world: dict, *, check: bool) -> dict:
     print(f"  {'run_monthly_evaluation (figures, decisions, changes, notices)':<66}{service_s:>10.2f}")
     print(f"  {'rerun of the same month':<66}{rerun_s:>10.2f}")
     print(f"  ratio service / bare: {service_s / bare_s:.1f}×")
-    print(f"  upgraded {first.upgraded:,}, downgraded {first.downgraded:,}; rerun upgraded {again.upgraded}, downgraded "
-          f"{again.downgraded}, already done {again.already_done:,}; {'nothing changed' if unchanged else 'CHANGED SOMETHING'}")
-    print(f"  level changes {LevelChange.objects.filter(period=month).count():,}, notices {Notification.objects.count():,}, "
-          f"streaks now {LevelStrike.objects.count():,}; levels before {levels_before} after {levels_after}")
+    print(
+        f"  upgraded {first.upgraded:,}, downgraded {first.downgraded:,}; rerun upgraded {again.upgraded}, downgraded "
+        f"{again.downgraded}, already done {again.already_done:,}; {'nothing changed' if unchanged else 'CHANGED SOMETHING'}"
+    )
+    print(
+        f"  level changes {LevelChange.objects.filter(period=month).count():,}, notices {Notification.objects.count():,}, "
+        f"streaks now {LevelStrike.objects.count():,}; levels before {levels_before} after {levels_after}"
+    )
     if agree is not None:
         print(f"  the evaluation's figures agree with the bare SQL sums: {'yes' if agree else 'NO'} {sums}")
     return {
-        "month": month, "distributors": world["n"], "evaluated": first.evaluated, "upgraded": first.upgraded,
-        "downgraded": first.downgraded, "generation_s": world["generation_s"], "bare_sql_s": round(bare_s, 2),
-        "service_s": round(service_s, 2), "ratio": round(service_s / bare_s, 2), "rerun_s": round(rerun_s, 2),
-        "rerun_unchanged": unchanged, "figures_agree": agree, "vendor": connection.vendor,
+        "month": month,
+        "distributors": world["n"],
+        "evaluated": first.evaluated,
+        "upgraded": first.upgraded,
+        "downgraded": first.downgraded,
+        "generation_s": world["generation_s"],
+        "bare_sql_s": round(bare_s, 2),
+        "service_s": round(service_s, 2),
+        "ratio": round(service_s / bare_s, 2),
+        "rerun_s": round(rerun_s, 2),
+        "rerun_unchanged": unchanged,
+        "figures_agree": agree,
+        "vendor": connection.vendor,
     }
 
 
@@ -478,8 +572,10 @@ def _state() -> tuple:
     from fenxiao.growth.models import LevelChange, LevelStrike, Notification
 
     return (
-        Distributor.objects.aggregate(s=Sum("level_id"))["s"], LevelChange.objects.aggregate(m=Max("pk"))["m"],
-        Notification.objects.aggregate(m=Max("pk"))["m"], tuple(LevelStrike.objects.order_by("pk").values_list("pk", "misses", "last_period")),
+        Distributor.objects.aggregate(s=Sum("level_id"))["s"],
+        LevelChange.objects.aggregate(m=Max("pk"))["m"],
+        Notification.objects.aggregate(m=Max("pk"))["m"],
+        tuple(LevelStrike.objects.order_by("pk").values_list("pk", "misses", "last_period")),
     )
 
 
@@ -499,14 +595,25 @@ def build_team(world: dict, members: int, tag: str):
     regular, sku = world["levels"]["regular"], world["sku"]
 
     def make(count: int, inviters: list[Distributor | None], depth: int) -> list[Distributor]:
-        users = User.objects.bulk_create([User(username=f"{tag}-{depth}-{i}", phone=None, password="!", nickname=f"队员{i}")
-                                          for i in range(count)])
-        made = Distributor.objects.bulk_create([
-            Distributor(user=u, code=f"{tag}{depth}{i:06d}", inviter=inviters[i % len(inviters)], level_id=regular,
-                        status="approved", applied_at=now, approved_at=now - timedelta(minutes=i), status_changed_at=now,
-                        depth=depth)
-            for i, u in enumerate(users)
-        ])
+        users = User.objects.bulk_create(
+            [User(username=f"{tag}-{depth}-{i}", phone=None, password="!", nickname=f"队员{i}") for i in range(count)]
+        )
+        made = Distributor.objects.bulk_create(
+            [
+                Distributor(
+                    user=u,
+                    code=f"{tag}{depth}{i:06d}",
+                    inviter=inviters[i % len(inviters)],
+                    level_id=regular,
+                    status="approved",
+                    applied_at=now,
+                    approved_at=now - timedelta(minutes=i),
+                    status_changed_at=now,
+                    depth=depth,
+                )
+                for i, u in enumerate(users)
+            ]
+        )
         return made
 
     (root,) = make(1, [None], 0)
@@ -514,18 +621,47 @@ def build_team(world: dict, members: int, tag: str):
     indirect = make(members - len(direct), direct, 2)
     buyer = User.objects.create(username=f"{tag}-buyer", password="!")
     sellers = (direct + indirect)[::3]
-    orders = Order.objects.bulk_create([
-        Order(number=f"{tag}{i:010d}", user=buyer, distributor=d, status="completed", receiver="压测", receiver_phone="13800000000",
-              province="浙江省", city="杭州市", district="西湖区", address_detail="文三路 1 号", goods_fen=9900 + i, total_fen=9900 + i,
-              paid_fen=9900 + i, payment_provider="dev", paid_at=now - timedelta(hours=1), completed_at=now - timedelta(minutes=30))
-        for i, d in enumerate(sellers)
-    ])
-    OrderLine.objects.bulk_create([
-        OrderLine(order=o, sku=sku, product_id=sku.product_id, category_id=sku.product.category_id, product_name="精华液",
-                  sku_spec="30ml", unit_price_fen=o.paid_fen, unit_cost_fen=5000, quantity=1, line_total_fen=o.paid_fen,
-                  paid_fen=o.paid_fen)
-        for o in orders
-    ])
+    orders = Order.objects.bulk_create(
+        [
+            Order(
+                number=f"{tag}{i:010d}",
+                user=buyer,
+                distributor=d,
+                status="completed",
+                receiver="压测",
+                receiver_phone="13800000000",
+                province="浙江省",
+                city="杭州市",
+                district="西湖区",
+                address_detail="文三路 1 号",
+                goods_fen=9900 + i,
+                total_fen=9900 + i,
+                paid_fen=9900 + i,
+                payment_provider="dev",
+                paid_at=now - timedelta(hours=1),
+                completed_at=now - timedelta(minutes=30),
+            )
+            for i, d in enumerate(sellers)
+        ]
+    )
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=o,
+                sku=sku,
+                product_id=sku.product_id,
+                category_id=sku.product.category_id,
+                product_name="精华液",
+                sku_spec="30ml",
+                unit_price_fen=o.paid_fen,
+                unit_cost_fen=5000,
+                quantity=1,
+                line_total_fen=o.paid_fen,
+                paid_fen=o.paid_fen,
+            )
+            for o in orders
+        ]
+    )
     return Distributor.objects.get(pk=root.pk)
 
 
@@ -548,13 +684,24 @@ def bench_team_page(world: dict, sizes: list[int], rounds: int) -> list[dict]:
                         page = team_page(root, kind=kind, sort=sort)
                         timings.append((time.perf_counter() - started) * 1000)
                     slowest.append(max(float(q["time"]) for q in captured.captured_queries) * 1000)
-                rows.append({"members": size, "kind": kind, "sort": sort, "total": page.total, "queries": len(captured.captured_queries),
-                             "median_ms": round(statistics.median(timings), 2), "slowest_query_ms": round(statistics.median(slowest), 2)})
+                rows.append(
+                    {
+                        "members": size,
+                        "kind": kind,
+                        "sort": sort,
+                        "total": page.total,
+                        "queries": len(captured.captured_queries),
+                        "median_ms": round(statistics.median(timings), 2),
+                        "slowest_query_ms": round(statistics.median(slowest), 2),
+                    }
+                )
     print(f"\n2. team page (first page of 20, this month's figures), median of {rounds} calls")
     print(f"  {'members':>8}  {'list':<9}{'sort':<8}{'in list':>8}{'queries':>9}{'ms':>10}{'slowest query ms':>18}")
     for row in rows:
-        print(f"  {row['members']:>8,}  {row['kind']:<9}{row['sort']:<8}{row['total']:>8,}{row['queries']:>9}{row['median_ms']:>10.2f}"
-              f"{row['slowest_query_ms']:>18.2f}")
+        print(
+            f"  {row['members']:>8,}  {row['kind']:<9}{row['sort']:<8}{row['total']:>8,}{row['queries']:>9}{row['median_ms']:>10.2f}"
+            f"{row['slowest_query_ms']:>18.2f}"
+        )
     counts = {row["queries"] for row in rows}
     print(f"  queries per page: {sorted(counts)} at every size")
     return rows

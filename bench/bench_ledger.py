@@ -33,7 +33,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=2000, help="paid orders to accrue (default 2000)")
     parser.add_argument("--lines", type=int, default=2, help="lines per accrued order (default 2)")
-    parser.add_argument("--commissions", type=int, default=0, help="pending commissions to settle (default 1M on PostgreSQL, 100k on SQLite)")
+    parser.add_argument(
+        "--commissions", type=int, default=0, help="pending commissions to settle (default 1M on PostgreSQL, 100k on SQLite)"
+    )
     parser.add_argument("--distributors", type=int, default=50_000, help="earners in the settlement network (default 50,000)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "ledger.json"))
@@ -100,8 +102,15 @@ def build_world(n_distributors: int) -> dict:
         User.objects.bulk_create([User(username=f"d{i}", phone=f"13{i:09d}", password="!") for i in part])
     users = list(User.objects.order_by("pk").values_list("pk", flat=True))
     distributors = [
-        Distributor(user_id=user_id, code=f"B{i:07d}", level=level, status="approved", applied_at=now,
-                    approved_at=now, status_changed_at=now)
+        Distributor(
+            user_id=user_id,
+            code=f"B{i:07d}",
+            level=level,
+            status="approved",
+            applied_at=now,
+            approved_at=now,
+            status_changed_at=now,
+        )
         for i, user_id in enumerate(users)
     ]
     for part in chunks(distributors):
@@ -121,8 +130,9 @@ def build_world(n_distributors: int) -> dict:
     buyer = User.objects.create(username="buyer", phone="13900000000", password="!")
     category = Category.objects.create(name="美妆", slug="beauty")
     product = Product.objects.create(category=category, name="精华液", is_on_shelf=True)
-    sku = Sku.objects.create(product=product, code="S1", spec="30ml", cost_fen=5000, retail_fen=15000,
-                             suggested_retail_fen=15000, control_fen=12900)
+    sku = Sku.objects.create(
+        product=product, code="S1", spec="30ml", cost_fen=5000, retail_fen=15000, suggested_retail_fen=15000, control_fen=12900
+    )
     print(f"\nset-up: {n_distributors:,} distributors in two levels ({time.perf_counter() - started:.1f} s)")
     return {"leaves": ids[tops:], "buyer": buyer, "sku": sku, "product": product, "category": category}
 
@@ -138,11 +148,25 @@ def make_orders(world: dict, n_orders: int, lines_per_order: int, *, status: str
     prefix = f"{status[:1].upper()}{rng.randrange(10**6):06d}"
     goods = 15000 * lines_per_order
     order_rows = [
-        Order(number=f"{prefix}{i:012d}", user=world["buyer"], distributor_id=rng.choice(world["leaves"]), status=status,
-              receiver="压测", receiver_phone="13800000000", province="浙江省", city="杭州市", district="西湖区",
-              address_detail="文三路 1 号", goods_fen=goods, total_fen=goods, paid_fen=goods, payment_provider="dev",
-              paid_at=now, completed_at=now if status == "completed" else None,
-              commissions_accrued_at=now if status == "completed" else None)
+        Order(
+            number=f"{prefix}{i:012d}",
+            user=world["buyer"],
+            distributor_id=rng.choice(world["leaves"]),
+            status=status,
+            receiver="压测",
+            receiver_phone="13800000000",
+            province="浙江省",
+            city="杭州市",
+            district="西湖区",
+            address_detail="文三路 1 号",
+            goods_fen=goods,
+            total_fen=goods,
+            paid_fen=goods,
+            payment_provider="dev",
+            paid_at=now,
+            completed_at=now if status == "completed" else None,
+            commissions_accrued_at=now if status == "completed" else None,
+        )
         for i in range(n_orders)
     ]
     for part in chunks(order_rows, 5000):
@@ -150,9 +174,19 @@ def make_orders(world: dict, n_orders: int, lines_per_order: int, *, status: str
     orders = list(Order.objects.filter(number__startswith=prefix).order_by("pk"))
     if with_lines:
         lines = [
-            OrderLine(order=order, sku=world["sku"], product_id=world["product"].pk, category_id=world["category"].pk,
-                      product_name="精华液", sku_spec="30ml", unit_price_fen=15000, unit_cost_fen=5000, quantity=1,
-                      line_total_fen=15000, paid_fen=15000)
+            OrderLine(
+                order=order,
+                sku=world["sku"],
+                product_id=world["product"].pk,
+                category_id=world["category"].pk,
+                product_name="精华液",
+                sku_spec="30ml",
+                unit_price_fen=15000,
+                unit_cost_fen=5000,
+                quantity=1,
+                line_total_fen=15000,
+                paid_fen=15000,
+            )
             for order in orders
             for _ in range(lines_per_order)
         ]
@@ -176,36 +210,69 @@ def bench_posting(world: dict, n_orders: int, lines_per_order: int) -> dict:
     started, started_cpu = time.perf_counter(), time.process_time()
     accrued = accrue_pending()
     service_s, service_cpu = time.perf_counter() - started, time.process_time() - started_cpu
-    txns = list(Transaction.objects.filter(pk__gt=first_txn).order_by("pk").values_list(
-        "pk", "idempotency_key", "kind", "memo", "reference", "created_at"))
-    entries = list(Entry.objects.filter(transaction_id__gt=first_txn).order_by("pk").values_list(
-        "transaction_id", "account_id", "side", "amount_fen", "created_at"))
-    commission_columns = ("order_id", "order_line_id", "distributor_id", "depth", "base_fen", "source", "mode", "rate_bp",
-                          "fixed_fen", "uncapped_fen", "amount_fen", "status", "capped", "capped_note", "created_at")
+    txns = list(
+        Transaction.objects.filter(pk__gt=first_txn)
+        .order_by("pk")
+        .values_list("pk", "idempotency_key", "kind", "memo", "reference", "created_at")
+    )
+    entries = list(
+        Entry.objects.filter(transaction_id__gt=first_txn)
+        .order_by("pk")
+        .values_list("transaction_id", "account_id", "side", "amount_fen", "created_at")
+    )
+    commission_columns = (
+        "order_id",
+        "order_line_id",
+        "distributor_id",
+        "depth",
+        "base_fen",
+        "source",
+        "mode",
+        "rate_bp",
+        "fixed_fen",
+        "uncapped_fen",
+        "amount_fen",
+        "status",
+        "capped",
+        "capped_note",
+        "created_at",
+    )
     commissions = list(Commission.objects.filter(pk__gt=first_commission).order_by("pk").values_list(*commission_columns))
 
     # The baseline writes the same rows into tables of the same shape, with executemany in one
     # database transaction: the ledger rows alone (as the accrual at payment was measured before),
     # then the ledger rows and the commission rows (everything the job writes).
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE bench_txn (id bigint PRIMARY KEY, idempotency_key varchar(128) UNIQUE, kind varchar(32), "
-                       "memo varchar(200), reference varchar(64), created_at timestamp with time zone)")
-        cursor.execute("CREATE TABLE bench_entry (id bigint PRIMARY KEY, transaction_id bigint REFERENCES bench_txn (id), "
-                       "account_id bigint, side varchar(6), amount_fen bigint, created_at timestamp with time zone)")
-        cursor.execute("CREATE TABLE bench_commission (id bigint PRIMARY KEY, order_id bigint, order_line_id bigint, "
-                       "distributor_id bigint, depth smallint, base_fen bigint, source varchar(20), mode varchar(10), "
-                       "rate_bp integer, fixed_fen bigint, uncapped_fen bigint, amount_fen bigint, status varchar(16), "
-                       "capped boolean, capped_note varchar(200), created_at timestamp with time zone)")
+        cursor.execute(
+            "CREATE TABLE bench_txn (id bigint PRIMARY KEY, idempotency_key varchar(128) UNIQUE, kind varchar(32), "
+            "memo varchar(200), reference varchar(64), created_at timestamp with time zone)"
+        )
+        cursor.execute(
+            "CREATE TABLE bench_entry (id bigint PRIMARY KEY, transaction_id bigint REFERENCES bench_txn (id), "
+            "account_id bigint, side varchar(6), amount_fen bigint, created_at timestamp with time zone)"
+        )
+        cursor.execute(
+            "CREATE TABLE bench_commission (id bigint PRIMARY KEY, order_id bigint, order_line_id bigint, "
+            "distributor_id bigint, depth smallint, base_fen bigint, source varchar(20), mode varchar(10), "
+            "rate_bp integer, fixed_fen bigint, uncapped_fen bigint, amount_fen bigint, status varchar(16), "
+            "capped boolean, capped_note varchar(200), created_at timestamp with time zone)"
+        )
 
     def bare(with_commissions: bool) -> tuple[float, float]:
         started, started_cpu = time.perf_counter(), time.process_time()
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany("INSERT INTO bench_txn VALUES (%s, %s, %s, %s, %s, %s)",
-                               [(pk, f"b:{key}", kind, memo, ref, at) for pk, key, kind, memo, ref, at in txns])
-            cursor.executemany("INSERT INTO bench_entry VALUES (%s, %s, %s, %s, %s, %s)", [(i, *row) for i, row in enumerate(entries)])
+            cursor.executemany(
+                "INSERT INTO bench_txn VALUES (%s, %s, %s, %s, %s, %s)",
+                [(pk, f"b:{key}", kind, memo, ref, at) for pk, key, kind, memo, ref, at in txns],
+            )
+            cursor.executemany(
+                "INSERT INTO bench_entry VALUES (%s, %s, %s, %s, %s, %s)", [(i, *row) for i, row in enumerate(entries)]
+            )
             if with_commissions:
-                cursor.executemany(f"INSERT INTO bench_commission VALUES ({', '.join(['%s'] * 16)})",
-                                   [(i, *row) for i, row in enumerate(commissions)])
+                cursor.executemany(
+                    f"INSERT INTO bench_commission VALUES ({', '.join(['%s'] * 16)})",
+                    [(i, *row) for i, row in enumerate(commissions)],
+                )
         elapsed = time.perf_counter() - started, time.process_time() - started_cpu
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM bench_commission")
@@ -219,20 +286,35 @@ def bench_posting(world: dict, n_orders: int, lines_per_order: int) -> dict:
         for table in ("bench_commission", "bench_entry", "bench_txn"):
             cursor.execute(f"DROP TABLE {table}")
 
-    print(f"\n1. accrual: {accrued:,} paid orders × {lines_per_order} lines, two earners each, by the accrual job "
-          f"({len(commissions):,} commission rows, {len(txns):,} ledger transactions, {len(entries):,} entries)")
+    print(
+        f"\n1. accrual: {accrued:,} paid orders × {lines_per_order} lines, two earners each, by the accrual job "
+        f"({len(commissions):,} commission rows, {len(txns):,} ledger transactions, {len(entries):,} entries)"
+    )
     print(f"  {'path':<66}{'seconds':>10}")
     print(f"  {'bare SQL batch insert of the same ledger rows (1 tx, executemany)':<66}{ledger_s:>10.2f}")
     print(f"  {'bare SQL batch insert of the same ledger and commission rows':<66}{all_s:>10.2f}")
     print(f"  {'accrue_pending (claim, compute, commission rows, posting)':<66}{service_s:>10.2f}")
-    print(f"  ratio service / bare: {service_s / ledger_s:.1f}× the ledger rows alone, {service_s / all_s:.1f}× every row; "
-          f"{accrued / service_s:,.0f} orders/s")
-    print(f"  this process's CPU time: {service_cpu:.2f} s against {ledger_cpu:.2f} s and {all_cpu:.2f} s "
-          f"({service_cpu / ledger_cpu:.1f}×, {service_cpu / all_cpu:.1f}×)")
-    return {"orders": accrued, "commissions": len(commissions), "transactions": len(txns), "entries": len(entries),
-            "service_s": round(service_s, 3), "bare_ledger_rows_s": round(ledger_s, 3), "bare_all_rows_s": round(all_s, 3),
-            "ratio": round(service_s / ledger_s, 2), "ratio_all_rows": round(service_s / all_s, 2),
-            "cpu_ratio": round(service_cpu / ledger_cpu, 2), "cpu_ratio_all_rows": round(service_cpu / all_cpu, 2)}
+    print(
+        f"  ratio service / bare: {service_s / ledger_s:.1f}× the ledger rows alone, {service_s / all_s:.1f}× every row; "
+        f"{accrued / service_s:,.0f} orders/s"
+    )
+    print(
+        f"  this process's CPU time: {service_cpu:.2f} s against {ledger_cpu:.2f} s and {all_cpu:.2f} s "
+        f"({service_cpu / ledger_cpu:.1f}×, {service_cpu / all_cpu:.1f}×)"
+    )
+    return {
+        "orders": accrued,
+        "commissions": len(commissions),
+        "transactions": len(txns),
+        "entries": len(entries),
+        "service_s": round(service_s, 3),
+        "bare_ledger_rows_s": round(ledger_s, 3),
+        "bare_all_rows_s": round(all_s, 3),
+        "ratio": round(service_s / ledger_s, 2),
+        "ratio_all_rows": round(service_s / all_s, 2),
+        "cpu_ratio": round(service_cpu / ledger_cpu, 2),
+        "cpu_ratio_all_rows": round(service_cpu / all_cpu, 2),
+    }
 
 
 def bench_settlement(world: dict, n_commissions: int) -> dict:
@@ -264,14 +346,21 @@ def bench_settlement(world: dict, n_commissions: int) -> dict:
     else:
         insert_commissions_orm(world, n_commissions, eligible)
     per_earner = dict(
-        Commission.objects.filter(status="pending", eligible_at__isnull=False).order_by().values("distributor_id")
-        .annotate(total=Sum("amount_fen")).values_list("distributor_id", "total")
+        Commission.objects.filter(status="pending", eligible_at__isnull=False)
+        .order_by()
+        .values("distributor_id")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("distributor_id", "total")
     )
     existing = set(Account.objects.values_list("code", flat=True))
     accounts = []
     for earner in per_earner:
         owner = {"owner_type": "distributor", "owner_id": earner}
-        for code, negative in ((pending_account(earner), False), (available_account(earner), True), (withdrawing_account(earner), False)):
+        for code, negative in (
+            (pending_account(earner), False),
+            (available_account(earner), True),
+            (withdrawing_account(earner), False),
+        ):
             if code not in existing:
                 accounts.append(Account(code=code, kind=AccountKind.LIABILITY, allow_negative=negative, **owner))
     for part in chunks(accounts):
@@ -281,15 +370,19 @@ def bench_settlement(world: dict, n_commissions: int) -> dict:
     entries += [(pending_account(e), "credit", amount) for e, amount in sorted(per_earner.items())]
     ledger.post(idempotency_key="bench:accrue-all", kind=KIND_ACCRUE, entries=entries, memo="bench")
     pending = Commission.objects.filter(status="pending", eligible_at__isnull=False).count()
-    print(f"\n2. settlement: {pending:,} pending commissions of {len(per_earner):,} earners "
-          f"(set-up {time.perf_counter() - started:.1f} s)")
+    print(
+        f"\n2. settlement: {pending:,} pending commissions of {len(per_earner):,} earners "
+        f"(set-up {time.perf_counter() - started:.1f} s)"
+    )
 
     table = connection.ops.quote_name(Commission._meta.db_table)
     started = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET status = 'settled', settled_at = %s WHERE status = 'pending' AND eligible_at < %s",
-                           [now, now])
+            cursor.execute(
+                f"UPDATE {table} SET status = 'settled', settled_at = %s WHERE status = 'pending' AND eligible_at < %s",
+                [now, now],
+            )
             bare_rows = cursor.rowcount
         bare_s = time.perf_counter() - started
         transaction.set_rollback(True)
@@ -302,13 +395,23 @@ def bench_settlement(world: dict, n_commissions: int) -> dict:
     check_s = time.perf_counter() - started
     print(f"  {'path':<58}{'rows':>11}{'seconds':>10}")
     print(f"  {'bare SQL: one UPDATE of the same rows (rolled back)':<58}{bare_rows:>11,}{bare_s:>10.2f}")
-    print(f"  {'run_settlement (batch row, UPDATE, one ledger transaction)':<58}{batch_row.commission_count:>11,}{service_s:>10.2f}")
-    print(f"  ratio service / bare: {service_s / bare_s:.1f}×; settled ¥{batch_row.amount_fen / 100:,.2f} to "
-          f"{batch_row.distributor_count:,} earners")
+    print(
+        f"  {'run_settlement (batch row, UPDATE, one ledger transaction)':<58}{batch_row.commission_count:>11,}{service_s:>10.2f}"
+    )
+    print(
+        f"  ratio service / bare: {service_s / bare_s:.1f}×; settled ¥{batch_row.amount_fen / 100:,.2f} to "
+        f"{batch_row.distributor_count:,} earners"
+    )
     print(f"  ledger_check afterwards: {len(problems)} violations in {check_s:.1f} s")
-    return {"commissions": batch_row.commission_count, "earners": batch_row.distributor_count,
-            "service_s": round(service_s, 2), "bare_sql_s": round(bare_s, 2), "ratio": round(service_s / bare_s, 2),
-            "ledger_check_s": round(check_s, 2), "violations": len(problems)}
+    return {
+        "commissions": batch_row.commission_count,
+        "earners": batch_row.distributor_count,
+        "service_s": round(service_s, 2),
+        "bare_sql_s": round(bare_s, 2),
+        "ratio": round(service_s / bare_s, 2),
+        "ledger_check_s": round(check_s, 2),
+        "violations": len(problems),
+    }
 
 
 LINES_PER_ORDER = 5
@@ -330,8 +433,19 @@ def insert_commissions_sql(world: dict, n_commissions: int, now, eligible) -> No
             "SELECT 'S' || lpad(g::text, 12, '0'), %s, (%s::bigint[])[1 + (g * 7919) %% %s], false, 'completed', '压测', "
             "'13800000000', '浙江省', '杭州市', '西湖区', '文三路 1 号', '', %s, 0, 0, %s, %s, 0, '{}', 'dev', '', '', %s, %s, %s, %s, '' "
             "FROM generate_series(1, %s) AS g",
-            [world["buyer"].pk, leaves, len(leaves), 15000 * LINES_PER_ORDER, 15000 * LINES_PER_ORDER,
-             15000 * LINES_PER_ORDER, now, now, eligible, now, n_orders],
+            [
+                world["buyer"].pk,
+                leaves,
+                len(leaves),
+                15000 * LINES_PER_ORDER,
+                15000 * LINES_PER_ORDER,
+                15000 * LINES_PER_ORDER,
+                now,
+                now,
+                eligible,
+                now,
+                n_orders,
+            ],
         )
         cursor.execute(
             "INSERT INTO orders_orderline (order_id, sku_id, product_id, category_id, product_name, sku_spec, unit_price_fen, "
@@ -368,9 +482,21 @@ def insert_commissions_orm(world: dict, n_commissions: int, eligible) -> None:
     for line_id, order_id in line_rows.iterator(chunk_size=CHUNK):
         direct = distributor_of[order_id]
         for depth, earner, amount in ((1, direct, 3000), (2, inviter_of[direct], 750)):
-            batch.append(Commission(order_id=order_id, order_line_id=line_id, distributor_id=earner, depth=depth, base_fen=15000,
-                                    source="level", mode="rate", rate_bp=2000 if depth == 1 else 500, uncapped_fen=amount,
-                                    amount_fen=amount, eligible_at=eligible))
+            batch.append(
+                Commission(
+                    order_id=order_id,
+                    order_line_id=line_id,
+                    distributor_id=earner,
+                    depth=depth,
+                    base_fen=15000,
+                    source="level",
+                    mode="rate",
+                    rate_bp=2000 if depth == 1 else 500,
+                    uncapped_fen=amount,
+                    amount_fen=amount,
+                    eligible_at=eligible,
+                )
+            )
         if len(batch) >= CHUNK:
             Commission.objects.bulk_create(batch)
             batch = []

@@ -29,7 +29,6 @@ ROLES = [ANONYMOUS, CONSUMER, DISTRIBUTOR, SUSPENDED, OPERATIONS, FINANCE, SERVI
 STAFF_GROUPS = (OPERATIONS, FINANCE, SERVICE, SUPPLY)
 
 
-
 @dataclass
 class World:
     users: dict = field(default_factory=dict)  # role -> user (no entry for anonymous)

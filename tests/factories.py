@@ -223,10 +223,14 @@ def _refund(orders, user, operator, line, amount_fen: int) -> None:
     from fenxiao.approvals import services as approvals
     from fenxiao.approvals.models import ApprovalRequest
 
-    aftersale = orders.request_aftersale(user=user, line_id=line.pk, kind=AfterSale.Kind.REFUND_ONLY, amount_fen=amount_fen, reason="少发一件")
+    aftersale = orders.request_aftersale(
+        user=user, line_id=line.pk, kind=AfterSale.Kind.REFUND_ONLY, amount_fen=amount_fen, reason="少发一件"
+    )
     aftersale = orders.review_aftersale(aftersale_id=aftersale.pk, actor=operator, approve=True)
     if aftersale.status == AfterSale.Status.AWAITING_APPROVAL:
-        request = ApprovalRequest.objects.get(kind=orders.REFUND_APPROVAL, reference=f"aftersale:{aftersale.pk}", status="pending")
+        request = ApprovalRequest.objects.get(
+            kind=orders.REFUND_APPROVAL, reference=f"aftersale:{aftersale.pk}", status="pending"
+        )
         approvals.approve(request_id=request.pk, actor=StaffFactory())
 
 
@@ -266,12 +270,20 @@ class OrderRecordFactory(factory.django.DjangoModelFactory):
             sku = spec.get("sku") or SkuFactory()
             quantity = spec.get("quantity", 1)
             price = spec.get("unit_price_fen", sku.retail_fen)
-            rows.append(OrderLine(
-                sku=sku, product_id=sku.product_id, category_id=sku.product.category_id,
-                product_name=spec.get("product_name") or sku.product.name, unit_price_fen=price,
-                unit_cost_fen=spec.get("unit_cost_fen", sku.cost_fen), quantity=quantity, line_total_fen=price * quantity,
-                paid_fen=price * quantity, refunded_fen=spec.get("refunded_fen", 0),
-            ))
+            rows.append(
+                OrderLine(
+                    sku=sku,
+                    product_id=sku.product_id,
+                    category_id=sku.product.category_id,
+                    product_name=spec.get("product_name") or sku.product.name,
+                    unit_price_fen=price,
+                    unit_cost_fen=spec.get("unit_cost_fen", sku.cost_fen),
+                    quantity=quantity,
+                    line_total_fen=price * quantity,
+                    paid_fen=price * quantity,
+                    refunded_fen=spec.get("refunded_fen", 0),
+                )
+            )
         if rows:
             kwargs["goods_fen"] = sum(row.line_total_fen for row in rows)
             kwargs.setdefault("refunded_fen", sum(row.refunded_fen for row in rows))
@@ -296,15 +308,29 @@ def accrue_commissions() -> int:
     return accrue_pending()
 
 
-def sale(distributor, paid_fen, *, completed_at, refunded_fen=0, status=Order.Status.COMPLETED, buyer=None, sku=None, lines=1,
-         paid_at=None) -> Order:
+def sale(
+    distributor,
+    paid_fen,
+    *,
+    completed_at,
+    refunded_fen=0,
+    status=Order.Status.COMPLETED,
+    buyer=None,
+    sku=None,
+    lines=1,
+    paid_at=None,
+) -> Order:
     """An order credited to `distributor` (may be None) in its final state, bought by `buyer` (default: a
     new user): `lines` lines of one unit at `paid_fen` (cost ¥10) with `refunded_fen` refunded on each,
     ¥10 shipping, paid at `paid_at` (default: 12 days before `completed_at`)."""
     sku = sku or SkuFactory()
     line = {"sku": sku, "unit_price_fen": paid_fen, "unit_cost_fen": 1000, "refunded_fen": refunded_fen, "product_name": "商品"}
     return OrderRecordFactory(
-        user=buyer or UserFactory(), distributor=distributor, status=status, shipping_fen=1000,
+        user=buyer or UserFactory(),
+        distributor=distributor,
+        status=status,
+        shipping_fen=1000,
         paid_at=paid_at or completed_at - timedelta(days=12),
-        completed_at=completed_at if status == Order.Status.COMPLETED else None, lines=[line] * lines,
+        completed_at=completed_at if status == Order.Status.COMPLETED else None,
+        lines=[line] * lines,
     )

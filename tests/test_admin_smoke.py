@@ -133,7 +133,11 @@ def test_seed_demo_is_idempotent(seeded):
     assert Distributor.objects.filter(status="approved").count() == 30 + CONVERSION_APPROVE
     assert Distributor.objects.filter(status="approved", user__phone__startswith="138").count() == 30
     assert Product.objects.filter(is_on_shelf=True).count() == 20
-    assert set(Distributor.objects.filter(status="approved", user__phone__startswith="138").values_list("depth", flat=True)) == {0, 1, 2}
+    assert set(Distributor.objects.filter(status="approved", user__phone__startswith="138").values_list("depth", flat=True)) == {
+        0,
+        1,
+        2,
+    }
     assert Order.objects.count() >= 190
     assert set(Order.objects.values_list("status", flat=True)) == set(Order.Status.values)
 

@@ -36,14 +36,25 @@ def test_debt_blocks_withdrawals_and_is_repaid_first():
     withdrawals.submit_kyc(distributor=shop, real_name="李小美", id_number="11010519491231002X", mobile="13800001111")
     buyer = UserFactory()
     bind_customer(customer=buyer, distributor=shop)
-    serum = SkuFactory(product=ProductFactory(category=CategoryFactory()), retail_fen=15000, suggested_retail_fen=15000,
-                       control_fen=12900, cost_fen=5000, stock=10)
+    serum = SkuFactory(
+        product=ProductFactory(category=CategoryFactory()),
+        retail_fen=15000,
+        suggested_retail_fen=15000,
+        control_fen=12900,
+        cost_fen=5000,
+        stock=10,
+    )
     day = [0]
 
     def sell_and_settle():
         day[0] += 10
-        order = OrderFactory(completed=True, user=buyer, items=[(serum, 1)], operator=operator,
-                             completed_at=timezone.now() + timedelta(days=day[0]))
+        order = OrderFactory(
+            completed=True,
+            user=buyer,
+            items=[(serum, 1)],
+            operator=operator,
+            completed_at=timezone.now() + timedelta(days=day[0]),
+        )
         settlement.run_settlement(now=order.completed_at + timedelta(days=3))
         return order
 

@@ -66,7 +66,13 @@ def test_a_record_adds_up_its_lines(shop, serum):
     order = OrderRecordFactory(distributor=shop, lines=[{"sku": serum, "quantity": 2, "refunded_fen": 1000}])
     line = order.lines.get()
     assert (line.unit_price_fen, line.unit_cost_fen, line.line_total_fen, line.paid_fen) == (15000, 5000, 30000, 30000)
-    assert (order.goods_fen, order.shipping_fen, order.total_fen, order.paid_fen, order.refunded_fen) == (30000, 1000, 31000, 31000, 1000)
+    assert (order.goods_fen, order.shipping_fen, order.total_fen, order.paid_fen, order.refunded_fen) == (
+        30000,
+        1000,
+        31000,
+        31000,
+        1000,
+    )
     assert order.status == S.COMPLETED and order.paid_at == order.completed_at - timedelta(days=10)
     assert not Commission.objects.exists()
 

@@ -45,8 +45,12 @@ from tests.factories import (
 
 SH = ZoneInfo("Asia/Shanghai")
 ADDRESS = {
-    "receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市",
-    "district": "西湖区", "detail": "文三路 100 号",
+    "receiver": "王小明",
+    "phone": "13812345678",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "detail": "文三路 100 号",
 }
 DIRECT_BP, INDIRECT_BP = 2000, 500
 MIN_WITHDRAWAL_FEN, DAILY_CAP_FEN, FEE_BP = 1000, 8000, 100
@@ -105,10 +109,22 @@ class MoneyMachine(RuleBasedStateMachine):
             self.buyers.append((buyer, earner, earner.inviter))
         category = CategoryFactory()
         self.skus = [
-            SkuFactory(product=ProductFactory(category=category), retail_fen=15000, suggested_retail_fen=15000,
-                       control_fen=12900, cost_fen=5000, stock=10_000),
-            SkuFactory(product=ProductFactory(category=category), retail_fen=5000, suggested_retail_fen=5000,
-                       control_fen=4500, cost_fen=2000, stock=10_000),
+            SkuFactory(
+                product=ProductFactory(category=category),
+                retail_fen=15000,
+                suggested_retail_fen=15000,
+                control_fen=12900,
+                cost_fen=5000,
+                stock=10_000,
+            ),
+            SkuFactory(
+                product=ProductFactory(category=category),
+                retail_fen=5000,
+                suggested_retail_fen=5000,
+                control_fen=4500,
+                cost_fen=2000,
+                stock=10_000,
+            ),
         ]
         self.orders: list[ModelOrder] = []
         self.withdrawals: list[ModelWithdrawal] = []
@@ -133,11 +149,17 @@ class MoneyMachine(RuleBasedStateMachine):
                         available += c.amount - c.reduced
                     else:
                         pending += c.amount - c.reduced
-        out = sum(w.amount for w in self.withdrawals if w.distributor == distributor_id and w.status in ("requested", "approved", "paid"))
+        out = sum(
+            w.amount
+            for w in self.withdrawals
+            if w.distributor == distributor_id and w.status in ("requested", "approved", "paid")
+        )
         return pending, available - out
 
     def expected_withdrawing(self, distributor_id: int) -> int:
-        return sum(w.amount for w in self.withdrawals if w.distributor == distributor_id and w.status in ("requested", "approved"))
+        return sum(
+            w.amount for w in self.withdrawals if w.distributor == distributor_id and w.status in ("requested", "approved")
+        )
 
     def _book_refund(self, line: ModelLine, amount: int) -> None:
         line.refunded += amount
@@ -195,8 +217,13 @@ class MoneyMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(o.status in ("received", "completed") for o in self.orders))
     @rule(pick=st.integers(0, 1000), share=st.integers(1, 100), whole=st.booleans())
     def refund_part(self, pick, share, whole):
-        candidates = [(o, line) for o in self.orders if o.status in ("received", "completed") for line in o.lines
-                      if line.refunded < line.paid]
+        candidates = [
+            (o, line)
+            for o in self.orders
+            if o.status in ("received", "completed")
+            for line in o.lines
+            if line.refunded < line.paid
+        ]
         if not candidates:
             return
         order, line = candidates[pick % len(candidates)]
@@ -237,7 +264,11 @@ class MoneyMachine(RuleBasedStateMachine):
         distributor = self.distributors[index]
         _pending, available = self.expected(distributor.pk)
         amount = max(1, max(available, MIN_WITHDRAWAL_FEN) * share // 100)
-        today = sum(w.amount for w in self.withdrawals if w.distributor == distributor.pk and w.status in ("requested", "approved", "paid"))
+        today = sum(
+            w.amount
+            for w in self.withdrawals
+            if w.distributor == distributor.pk and w.status in ("requested", "approved", "paid")
+        )
         if available < 0:
             expected_error = "debt_outstanding"
         elif amount < MIN_WITHDRAWAL_FEN:
@@ -314,9 +345,10 @@ class MoneyMachine(RuleBasedStateMachine):
         for distributor in self.distributors:
             summary = earnings_summary(distributor)
             pending, available = self.expected(distributor.pk)
-            withdrawing = Account.objects.filter(code=withdrawing_account(distributor.pk)).values_list(
-                "balance_fen", flat=True
-            ).first() or 0
+            withdrawing = (
+                Account.objects.filter(code=withdrawing_account(distributor.pk)).values_list("balance_fen", flat=True).first()
+                or 0
+            )
             expected = (pending, available, self.expected_withdrawing(distributor.pk))
             assert (summary.pending_fen, summary.available_fen, withdrawing) == expected, distributor.pk
             assert summary.debt_fen == max(-available, 0)
@@ -325,7 +357,9 @@ class MoneyMachine(RuleBasedStateMachine):
 @pytest.mark.django_db
 def test_money_state_machine():
     MoneyMachine.TestCase.settings = settings(
-        max_examples=25, stateful_step_count=20, deadline=None,
+        max_examples=25,
+        stateful_step_count=20,
+        deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     MoneyMachine.TestCase().runTest()

@@ -62,9 +62,18 @@ def test_every_schema_name_belongs_to_one_model():
 
 def test_the_walk_sees_the_models_that_used_to_clash():
     names = model_names()
-    for name in ("OrderQuoteOut", "WithdrawalQuoteOut", "DistributionSettingsOut", "WithdrawalSettingsOut",
-                 "DistributionSettingsIn", "WithdrawalSettingsIn", "DistributionLevelOut", "GrowthLevelOut",
-                 "OrderReasonIn", "WithdrawalReasonIn"):
+    for name in (
+        "OrderQuoteOut",
+        "WithdrawalQuoteOut",
+        "DistributionSettingsOut",
+        "WithdrawalSettingsOut",
+        "DistributionSettingsIn",
+        "WithdrawalSettingsIn",
+        "DistributionLevelOut",
+        "GrowthLevelOut",
+        "OrderReasonIn",
+        "WithdrawalReasonIn",
+    ):
         assert len(names.get(name, {})) == 1, name
 
 
@@ -76,8 +85,9 @@ def _resolve(spec, schema):
 def test_order_quote_is_documented_with_the_order_quote_fields(spec):
     from fenxiao.orders.schemas import OrderQuoteOut
 
-    documented = _resolve(spec, spec["paths"]["/api/v1/orders/quote"]["post"]["responses"][200]["content"][
-        "application/json"]["schema"])
+    documented = _resolve(
+        spec, spec["paths"]["/api/v1/orders/quote"]["post"]["responses"][200]["content"]["application/json"]["schema"]
+    )
     assert set(documented["properties"]) == set(OrderQuoteOut.model_fields)
 
 

@@ -27,7 +27,11 @@ FIXTURE = json.loads(Path(os.environ["LOAD_FIXTURE"]).read_text(encoding="utf-8"
 KEYS = json.loads(Path(os.environ["LOAD_KEYS"]).read_text(encoding="utf-8"))
 PLATFORM_KEY = serialization.load_pem_private_key(KEYS["platform_pem"].encode(), password=None)
 ADDRESS = {
-    "receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区",
+    "receiver": "王小明",
+    "phone": "13812345678",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
     "detail": "文三路 100 号 3 幢 501",
 }
 OPENID = "oLoad" + "x" * 23
@@ -86,14 +90,24 @@ class Buyer(HttpUser):
     @task
     def checkout_and_pay(self):
         items = [{"sku_id": sku, "quantity": random.randint(1, 3)} for sku in random.sample(FIXTURE["skus"], 2)]
-        with self.client.post("/api/v1/orders", json={"items": items, "address": ADDRESS}, headers=self.headers,
-                              name="/api/v1/orders", catch_response=True) as placed:
+        with self.client.post(
+            "/api/v1/orders",
+            json={"items": items, "address": ADDRESS},
+            headers=self.headers,
+            name="/api/v1/orders",
+            catch_response=True,
+        ) as placed:
             if placed.status_code != 201:
                 placed.failure(f"{placed.status_code} {placed.text[:200]}")
                 return
             order_id = placed.json()["id"]
-        with self.client.post(f"/api/v1/orders/{order_id}/pay", json={"provider": "wechatpay", "openid": OPENID},
-                              headers=self.headers, name="/api/v1/orders/[id]/pay", catch_response=True) as paying:
+        with self.client.post(
+            f"/api/v1/orders/{order_id}/pay",
+            json={"provider": "wechatpay", "openid": OPENID},
+            headers=self.headers,
+            name="/api/v1/orders/[id]/pay",
+            catch_response=True,
+        ) as paying:
             if paying.status_code != 200:
                 paying.failure(f"{paying.status_code} {paying.text[:200]}")
                 return
@@ -103,8 +117,13 @@ class Buyer(HttpUser):
         ).fetchone()
         body = _notification(out_trade_no, amount)
         headers = {**PROXY, **signed_headers(PLATFORM_KEY, KEYS["platform_serial"], body), "Content-Type": "application/json"}
-        with self.client.post("/api/v1/payments/wechatpay/notify", data=body, headers=headers,
-                              name="/api/v1/payments/wechatpay/notify", catch_response=True) as notified:
+        with self.client.post(
+            "/api/v1/payments/wechatpay/notify",
+            data=body,
+            headers=headers,
+            name="/api/v1/payments/wechatpay/notify",
+            catch_response=True,
+        ) as notified:
             if notified.status_code not in (200, 204):
                 notified.failure(f"{notified.status_code} {notified.text[:200]}")
 
@@ -112,15 +131,27 @@ class Buyer(HttpUser):
 def _notification(out_trade_no: str, amount_fen: int) -> bytes:
     now = datetime.now(timezone(timedelta(hours=8))).isoformat(timespec="seconds")
     resource = {
-        "mchid": KEYS["mchid"], "appid": KEYS["appid"], "out_trade_no": out_trade_no,
+        "mchid": KEYS["mchid"],
+        "appid": KEYS["appid"],
+        "out_trade_no": out_trade_no,
         "transaction_id": "42000" + "".join(secrets.choice(string.digits) for _ in range(23)),
-        "trade_type": "JSAPI", "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
-        "attach": "", "success_time": now, "payer": {"openid": OPENID},
+        "trade_type": "JSAPI",
+        "trade_state": "SUCCESS",
+        "trade_state_desc": "支付成功",
+        "bank_type": "OTHERS",
+        "attach": "",
+        "success_time": now,
+        "payer": {"openid": OPENID},
         "amount": {"total": amount_fen, "payer_total": amount_fen, "currency": "CNY", "payer_currency": "CNY"},
     }
     envelope = {
-        "id": f"EV-{secrets.token_hex(16)}", "create_time": now, "resource_type": "encrypt-resource",
-        "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-        "resource": encrypt_resource(KEYS["apiv3"].encode(), resource, original_type="transaction", associated_data="transaction"),
+        "id": f"EV-{secrets.token_hex(16)}",
+        "create_time": now,
+        "resource_type": "encrypt-resource",
+        "event_type": "TRANSACTION.SUCCESS",
+        "summary": "支付成功",
+        "resource": encrypt_resource(
+            KEYS["apiv3"].encode(), resource, original_type="transaction", associated_data="transaction"
+        ),
     }
     return json.dumps(envelope, ensure_ascii=False).encode()

@@ -13,9 +13,7 @@ from fenxiao.distribution.services import bind_customer
 from fenxiao.inventory.services import receive_stock
 
 distributors = list(Distributor.objects.filter(status=Distributor.Status.APPROVED).order_by("id")[:20])
-skus = list(
-    Sku.objects.filter(product__is_on_shelf=True, retail_fen__gt=0).select_related("product").order_by("id")[:12]
-)
+skus = list(Sku.objects.filter(product__is_on_shelf=True, retail_fen__gt=0).select_related("product").order_by("id")[:12])
 for sku in skus:
     receive_stock(sku_id=sku.pk, quantity=1_000_000, note="load run")
 buyers = []

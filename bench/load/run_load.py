@@ -69,15 +69,25 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="fenxiao-load-"))
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FENXIAO_"))}
-    dev = dict(base_env, DJANGO_SETTINGS_MODULE="config.settings.dev", DATABASE_URL=db_url, FENXIAO_VAR_DIR=str(work / "var"),
-               FENXIAO_DEMO_PASSWORD=secrets.token_urlsafe(12), DJANGO_DEBUG="1")
+    dev = dict(
+        base_env,
+        DJANGO_SETTINGS_MODULE="config.settings.dev",
+        DATABASE_URL=db_url,
+        FENXIAO_VAR_DIR=str(work / "var"),
+        FENXIAO_DEMO_PASSWORD=secrets.token_urlsafe(12),
+        DJANGO_DEBUG="1",
+    )
     started = time.monotonic()
     run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], dev)
     run([sys.executable, "manage.py", "createcachetable"], dev)
     run([sys.executable, "manage.py", "seed_demo"], dev)
     fixture = work / "fixture.json"
-    print(run([sys.executable, "manage.py", "shell", "-c", (ROOT / "bench/load/prepare.py").read_text(encoding="utf-8")],
-              dict(dev, LOAD_FIXTURE=str(fixture))).strip())
+    print(
+        run(
+            [sys.executable, "manage.py", "shell", "-c", (ROOT / "bench/load/prepare.py").read_text(encoding="utf-8")],
+            dict(dev, LOAD_FIXTURE=str(fixture)),
+        ).strip()
+    )
     print(f"database ready in {time.monotonic() - started:.0f} s")
 
     # WeChat Pay: keys of this run only, and a local fake of its API for the prepay calls.
@@ -90,29 +100,58 @@ def main() -> None:
     certs = work / "platform_certs"
     certs.mkdir()
     (certs / "platform.pem").write_bytes(certificate_pem(platform, serial_int))
-    fake = FakeWeChatPay(mchid=mchid, merchant_serial=merchant_serial, merchant_public_key=merchant.public_key(),
-                         platform_key=platform, platform_serial=format(serial_int, "X")).start()
+    fake = FakeWeChatPay(
+        mchid=mchid,
+        merchant_serial=merchant_serial,
+        merchant_public_key=merchant.public_key(),
+        platform_key=platform,
+        platform_serial=format(serial_int, "X"),
+    ).start()
     keys = work / "keys.json"
-    keys.write_text(json.dumps({
-        "platform_pem": private_pem(platform).decode(), "platform_serial": format(serial_int, "X"), "apiv3": apiv3,
-        "mchid": mchid, "appid": appid,
-    }), encoding="utf-8")
+    keys.write_text(
+        json.dumps(
+            {
+                "platform_pem": private_pem(platform).decode(),
+                "platform_serial": format(serial_int, "X"),
+                "apiv3": apiv3,
+                "mchid": mchid,
+                "appid": appid,
+            }
+        ),
+        encoding="utf-8",
+    )
 
     port = free_port()
     prod = dict(
-        base_env, DJANGO_SETTINGS_MODULE="config.settings.production", DATABASE_URL=db_url,
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(60), FENXIAO_FIELD_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1", FENXIAO_SSL_REDIRECT="0", FENXIAO_VAR_DIR=str(work / "var"),
-        FENXIAO_STATIC_ROOT=str(work / "static"), FENXIAO_LOG_LEVEL="WARNING", GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS=str(args.workers), GUNICORN_LOG_LEVEL="warning",
-        WECHATPAY_MCHID=mchid, WECHATPAY_APPID=appid, WECHATPAY_MERCHANT_SERIAL_NO=merchant_serial,
-        WECHATPAY_PRIVATE_KEY_PATH=str(work / "apiclient_key.pem"), WECHATPAY_APIV3_KEY=apiv3,
-        WECHATPAY_PLATFORM_CERTS_DIR=str(certs), WECHATPAY_NOTIFY_URL="https://shop.example.com/api/v1/payments/wechatpay/notify",
+        base_env,
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DATABASE_URL=db_url,
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
+        FENXIAO_FIELD_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        FENXIAO_SSL_REDIRECT="0",
+        FENXIAO_VAR_DIR=str(work / "var"),
+        FENXIAO_STATIC_ROOT=str(work / "static"),
+        FENXIAO_LOG_LEVEL="WARNING",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS=str(args.workers),
+        GUNICORN_LOG_LEVEL="warning",
+        WECHATPAY_MCHID=mchid,
+        WECHATPAY_APPID=appid,
+        WECHATPAY_MERCHANT_SERIAL_NO=merchant_serial,
+        WECHATPAY_PRIVATE_KEY_PATH=str(work / "apiclient_key.pem"),
+        WECHATPAY_APIV3_KEY=apiv3,
+        WECHATPAY_PLATFORM_CERTS_DIR=str(certs),
+        WECHATPAY_NOTIFY_URL="https://shop.example.com/api/v1/payments/wechatpay/notify",
         WECHATPAY_API_BASE=fake.base_url,
     )
     run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], prod)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.conf.py", "--access-logfile", "/dev/null"],
-                              cwd=ROOT, env=prod, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.conf.py", "--access-logfile", "/dev/null"],
+        cwd=ROOT,
+        env=prod,
+        start_new_session=True,
+    )
     try:
         for _ in range(100):
             with socket.socket() as sock:
@@ -120,14 +159,40 @@ def main() -> None:
                     break
             time.sleep(0.2)
         stem = work / "locust"
-        load_env = dict(base_env, LOAD_FIXTURE=str(fixture), LOAD_KEYS=str(keys), LOAD_DATABASE_URL=db_url,
-                        LOAD_WAIT_SCALE=str(args.wait_scale),
-                        PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="config.settings.dev")
+        load_env = dict(
+            base_env,
+            LOAD_FIXTURE=str(fixture),
+            LOAD_KEYS=str(keys),
+            LOAD_DATABASE_URL=db_url,
+            LOAD_WAIT_SCALE=str(args.wait_scale),
+            PYTHONPATH=str(ROOT),
+            DJANGO_SETTINGS_MODULE="config.settings.dev",
+        )
         subprocess.run(
-            [sys.executable, "-m", "locust", "-f", str(ROOT / "bench/load/locustfile.py"), "--headless",
-             "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{int(args.minutes * 60)}s",
-             "--host", f"http://127.0.0.1:{port}", "--csv", str(stem), "--only-summary", "--stop-timeout", "10"],
-            cwd=ROOT, env=load_env, check=False,
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(ROOT / "bench/load/locustfile.py"),
+                "--headless",
+                "-u",
+                str(args.users),
+                "-r",
+                str(args.spawn_rate),
+                "-t",
+                f"{int(args.minutes * 60)}s",
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--csv",
+                str(stem),
+                "--only-summary",
+                "--stop-timeout",
+                "10",
+            ],
+            cwd=ROOT,
+            env=load_env,
+            check=False,
         )
         baseline = _baseline(port)
         paid = _paid_figures(db_url)
@@ -166,13 +231,24 @@ def _baseline(port: int) -> dict:
 def _paid_figures(db_url: str) -> dict:
     with psycopg.connect(db_url, autocommit=True) as conn:
         payments = conn.execute(
-            "SELECT count(*) FROM payments_payment WHERE provider = 'wechatpay' AND status = 'succeeded'").fetchone()[0]
+            "SELECT count(*) FROM payments_payment WHERE provider = 'wechatpay' AND status = 'succeeded'"
+        ).fetchone()[0]
         paid = conn.execute(
             "SELECT count(*) FROM orders_order o JOIN payments_payment p ON p.id = o.payment_id "
-            "WHERE p.provider = 'wechatpay' AND o.status = 'paid'").fetchone()[0]
-    check = subprocess.run([sys.executable, "manage.py", "ledger_check"], cwd=ROOT, capture_output=True, text=True,
-                           env={**{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FENXIAO_"))},
-                                "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DATABASE_URL": db_url, "DJANGO_DEBUG": "1"})
+            "WHERE p.provider = 'wechatpay' AND o.status = 'paid'"
+        ).fetchone()[0]
+    check = subprocess.run(
+        [sys.executable, "manage.py", "ledger_check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FENXIAO_"))},
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "DATABASE_URL": db_url,
+            "DJANGO_DEBUG": "1",
+        },
+    )
     return {"paid_orders": paid, "succeeded_payments": payments, "ledger_check": (check.stdout or check.stderr).strip()}
 
 

@@ -36,9 +36,7 @@ class UserAdmin(BaseUserAdmin):
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "phone", "nickname", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "phone", "nickname", "password1", "password2")}),)
 
     actions = ("revoke_api_tokens",)
 

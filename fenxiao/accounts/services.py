@@ -34,7 +34,11 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "inventory": ("view",),
         "accounts": ("view",),
         "suppliers": ("view",),
-        "growth": ("add", "change", "view"),  # level rules, invitation rungs, leaderboard prizes and closes (cash waits for finance)
+        "growth": (
+            "add",
+            "change",
+            "view",
+        ),  # level rules, invitation rungs, leaderboard prizes and closes (cash waits for finance)
         "approvals": ("view",),  # sees what it proposed and what finance decided
     },
     "财务": {  # finance: pays money out
@@ -277,9 +281,7 @@ def issue_token(*, user: User) -> str:
 
 
 def revoke_token(*, raw_key: str) -> bool:
-    return bool(
-        ApiToken.objects.filter(key_hash=hash_token(raw_key), revoked_at__isnull=True).update(revoked_at=timezone.now())
-    )
+    return bool(ApiToken.objects.filter(key_hash=hash_token(raw_key), revoked_at__isnull=True).update(revoked_at=timezone.now()))
 
 
 def revoke_all_tokens(*, user: User) -> int:

@@ -78,8 +78,12 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
 
     def _each(self, request, queryset, func, **kwargs):
         act_on_each(
-            self, request, queryset.order_by("id"), lambda item: func(request_id=item.pk, actor=request.user, **kwargs),
-            name=lambda item: f"#{item.pk}", done_message=lambda n: gettext("已处理 %(n)d 项审批") % {"n": n},
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda item: func(request_id=item.pk, actor=request.user, **kwargs),
+            name=lambda item: f"#{item.pk}",
+            done_message=lambda n: gettext("已处理 %(n)d 项审批") % {"n": n},
         )
 
     @admin.action(description=_("批准所选（执行发放）"), permissions=["decide"])

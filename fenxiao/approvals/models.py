@@ -27,9 +27,7 @@ class ApprovalRequest(models.Model):
     amount_fen = models.BigIntegerField(_("金额（分）"), default=0)
     summary = models.CharField(_("摘要"), max_length=200)
     payload = models.JSONField(_("内容"), default=dict, blank=True)
-    beneficiaries = models.JSONField(
-        _("受益用户"), default=list, blank=True, help_text=_("收款人的用户 ID；他们不能审批这笔钱")
-    )
+    beneficiaries = models.JSONField(_("受益用户"), default=list, blank=True, help_text=_("收款人的用户 ID；他们不能审批这笔钱"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("提交人")

@@ -171,7 +171,9 @@ class ProductAdmin(admin.ModelAdmin):
                 services.set_shelf(product=product, on_shelf=True)
                 done += 1
             except CatalogError as exc:
-                self.message_user(request, gettext("%(name)s：%(message)s") % {"name": product.name, "message": exc.message}, messages.ERROR)
+                self.message_user(
+                    request, gettext("%(name)s：%(message)s") % {"name": product.name, "message": exc.message}, messages.ERROR
+                )
         self.message_user(request, ngettext("已上架 %(count)d 个商品", "已上架 %(count)d 个商品", done) % {"count": done})
 
     @admin.action(description=_("下架所选商品"))
@@ -319,12 +321,18 @@ class SkuAdmin(admin.ModelAdmin):
             d = form.cleaned_data
             try:
                 services.change_sku_prices(
-                    sku=sku, cost_fen=d["cost"], retail_fen=d["retail"], suggested_retail_fen=d["suggested_retail"], control_fen=d["control"]
+                    sku=sku,
+                    cost_fen=d["cost"],
+                    retail_fen=d["retail"],
+                    suggested_retail_fen=d["suggested_retail"],
+                    control_fen=d["control"],
                 )
             except CatalogError as exc:
                 form.add_error(None, exc.message)
             else:
-                self.log_change(request, sku, f"调价：零售 ¥{yuan(d['retail'])}，控价 ¥{yuan(d['control'])}，成本 ¥{yuan(d['cost'])}")
+                self.log_change(
+                    request, sku, f"调价：零售 ¥{yuan(d['retail'])}，控价 ¥{yuan(d['control'])}，成本 ¥{yuan(d['cost'])}"
+                )
                 self.message_user(request, gettext("价格已更新"))
                 return redirect("admin:catalog_sku_change", sku.pk)
         return self._page(request, sku, form, gettext("调价：%(sku)s") % {"sku": sku})

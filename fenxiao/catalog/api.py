@@ -100,7 +100,9 @@ def update_product(request, product_id: int, payload: OperatorProductPatchIn):
             raise CatalogError(CatalogCode.INVALID_PRODUCT, _("类目不能为空"), {"field": "category_id"})
         data["category"] = _category(category_id)
     if any(value is None for value in data.values()):
-        raise CatalogError(CatalogCode.INVALID_PRODUCT, _("字段不能为空"), {"fields": sorted(k for k, v in data.items() if v is None)})
+        raise CatalogError(
+            CatalogCode.INVALID_PRODUCT, _("字段不能为空"), {"fields": sorted(k for k, v in data.items() if v is None)}
+        )
     services.update_product(product=product, **data)
     return _product(product_id)
 
@@ -127,7 +129,9 @@ def update_sku(request, sku_id: int, payload: OperatorSkuPatchIn):
     require_staff_perm(request, "catalog.change_sku")
     data = payload.dict(exclude_unset=True)
     if any(value is None for value in data.values()):
-        raise CatalogError(CatalogCode.INVALID_SKU, _("字段不能为空"), {"fields": sorted(k for k, v in data.items() if v is None)})
+        raise CatalogError(
+            CatalogCode.INVALID_SKU, _("字段不能为空"), {"fields": sorted(k for k, v in data.items() if v is None)}
+        )
     return services.update_sku(sku=_sku(sku_id), **data)
 
 

@@ -24,9 +24,7 @@ def purchasable_sku_q(prefix: str = "") -> Q:
     """What a buyer may put in a cart and order: a sellable SKU of a product on the shelf in an active
     category. The shop, the cart, checkout and the order all ask this one rule (stock is checked when
     it is reserved)."""
-    return sellable_sku_q(prefix) & Q(
-        **{f"{prefix}product__is_on_shelf": True, f"{prefix}product__category__is_active": True}
-    )
+    return sellable_sku_q(prefix) & Q(**{f"{prefix}product__is_on_shelf": True, f"{prefix}product__category__is_active": True})
 
 
 class Unpurchasable(StrEnum):
@@ -143,7 +141,9 @@ class Sku(models.Model):
                 condition=Q(cost_fen__gte=0, retail_fen__gt=0, suggested_retail_fen__gt=0, control_fen__gt=0),
                 name="sku_prices_positive",
             ),
-            models.CheckConstraint(condition=Q(control_fen__lte=models.F("suggested_retail_fen")), name="sku_control_le_suggested"),
+            models.CheckConstraint(
+                condition=Q(control_fen__lte=models.F("suggested_retail_fen")), name="sku_control_le_suggested"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,8 +190,12 @@ class CommissionOverride(models.Model):
                 ),
                 name="override_value_matches_mode",
             ),
-            models.UniqueConstraint(fields=["category", "depth"], condition=Q(category__isnull=False), name="uniq_category_override_depth"),
-            models.UniqueConstraint(fields=["product", "depth"], condition=Q(product__isnull=False), name="uniq_product_override_depth"),
+            models.UniqueConstraint(
+                fields=["category", "depth"], condition=Q(category__isnull=False), name="uniq_category_override_depth"
+            ),
+            models.UniqueConstraint(
+                fields=["product", "depth"], condition=Q(product__isnull=False), name="uniq_product_override_depth"
+            ),
         ]
 
     def __str__(self) -> str:

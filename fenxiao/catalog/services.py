@@ -16,16 +16,25 @@ from .models import MAX_COMMISSION_DEPTH, MAX_PRICE_FEN, Category, CommissionOve
 
 def validate_prices(*, cost_fen: int, retail_fen: int, suggested_retail_fen: int, control_fen: int) -> None:
     """Prices are whole fen; the control price may not exceed the suggested retail price."""
-    values = {"cost_fen": cost_fen, "retail_fen": retail_fen, "suggested_retail_fen": suggested_retail_fen, "control_fen": control_fen}
+    values = {
+        "cost_fen": cost_fen,
+        "retail_fen": retail_fen,
+        "suggested_retail_fen": suggested_retail_fen,
+        "control_fen": control_fen,
+    }
     for name, value in values.items():
         if not isinstance(value, int) or isinstance(value, bool):
-            raise CatalogError(CatalogCode.INVALID_PRICE, gettext("%(field)s 必须是整数（分）") % {"field": name}, {"field": name})
+            raise CatalogError(
+                CatalogCode.INVALID_PRICE, gettext("%(field)s 必须是整数（分）") % {"field": name}, {"field": name}
+            )
     if cost_fen < 0:
         raise CatalogError(CatalogCode.INVALID_PRICE, gettext("成本不能为负"), {"field": "cost_fen"})
     for name, value in values.items():
         if value > MAX_PRICE_FEN:
             raise CatalogError(
-                CatalogCode.INVALID_PRICE, gettext("价格不能超过 ¥%(max)s") % {"max": yuan(MAX_PRICE_FEN)}, {"field": name, "max": MAX_PRICE_FEN}
+                CatalogCode.INVALID_PRICE,
+                gettext("价格不能超过 ¥%(max)s") % {"max": yuan(MAX_PRICE_FEN)},
+                {"field": name, "max": MAX_PRICE_FEN},
             )
     for name in ("retail_fen", "suggested_retail_fen", "control_fen"):
         if values[name] <= 0:
@@ -51,9 +60,7 @@ def create_sku(
 ) -> Sku:
     suggested_retail_fen = retail_fen if suggested_retail_fen is None else suggested_retail_fen
     control_fen = suggested_retail_fen if control_fen is None else control_fen
-    validate_prices(
-        cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen
-    )
+    validate_prices(cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen)
     if not code or not code.strip():
         raise CatalogError(CatalogCode.INVALID_SKU, gettext("SKU 编码不能为空"), {"field": "code"})
     if Sku.objects.filter(code=code).exists():
@@ -69,12 +76,8 @@ def create_sku(
     )
 
 
-def change_sku_prices(
-    *, sku: Sku, cost_fen: int, retail_fen: int, suggested_retail_fen: int, control_fen: int
-) -> Sku:
-    validate_prices(
-        cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen
-    )
+def change_sku_prices(*, sku: Sku, cost_fen: int, retail_fen: int, suggested_retail_fen: int, control_fen: int) -> Sku:
+    validate_prices(cost_fen=cost_fen, retail_fen=retail_fen, suggested_retail_fen=suggested_retail_fen, control_fen=control_fen)
     sku.cost_fen, sku.retail_fen = cost_fen, retail_fen
     sku.suggested_retail_fen, sku.control_fen = suggested_retail_fen, control_fen
     sku.save(update_fields=["cost_fen", "retail_fen", "suggested_retail_fen", "control_fen"])
@@ -163,10 +166,16 @@ def validate_override(*, depth: int, mode: str, rate_bp: int | None, fixed_fen: 
     validate_override_depth(depth)
     if mode == CommissionOverride.Mode.RATE:
         if rate_bp is None or fixed_fen is not None or not 0 <= rate_bp <= MAX_RATE_BP:
-            raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("按比例时须填写 0–10000 基点的比例，且不填固定金额"), {"rate_bp": rate_bp})
+            raise CatalogError(
+                CatalogCode.INVALID_OVERRIDE, gettext("按比例时须填写 0–10000 基点的比例，且不填固定金额"), {"rate_bp": rate_bp}
+            )
     elif mode == CommissionOverride.Mode.FIXED:
         if fixed_fen is None or rate_bp is not None or not 0 <= fixed_fen <= MAX_PRICE_FEN:
-            raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("固定金额时须填写不小于 0 的金额（分），且不填比例"), {"fixed_fen": fixed_fen})
+            raise CatalogError(
+                CatalogCode.INVALID_OVERRIDE,
+                gettext("固定金额时须填写不小于 0 的金额（分），且不填比例"),
+                {"fixed_fen": fixed_fen},
+            )
     else:
         raise CatalogError(CatalogCode.INVALID_OVERRIDE, gettext("方式只能是 rate 或 fixed"), {"mode": mode})
 
@@ -210,7 +219,9 @@ def _clean_product(fields: dict) -> None:
     if "name" in fields and not str(fields["name"]).strip():
         raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("商品名称不能为空"), {"field": "name"})
     if "role" in fields and fields["role"] not in Product.Role.values:
-        raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("商品定位不正确"), {"field": "role", "choices": list(Product.Role.values)})
+        raise CatalogError(
+            CatalogCode.INVALID_PRODUCT, gettext("商品定位不正确"), {"field": "role", "choices": list(Product.Role.values)}
+        )
     category = fields.get("category")
     if category is not None and not category.is_active:
         raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("类目已停用"), {"field": "category_id"})

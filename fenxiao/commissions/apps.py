@@ -14,4 +14,6 @@ class CommissionsConfig(AppConfig):
         from .services import team_bonus
 
         receivers.register()
-        register_kind(team_bonus.APPROVAL_KIND, label=pgettext_lazy("approval kind", "团队奖励发放"), on_approve=team_bonus.execute_approved)
+        register_kind(
+            team_bonus.APPROVAL_KIND, label=pgettext_lazy("approval kind", "团队奖励发放"), on_approve=team_bonus.execute_approved
+        )

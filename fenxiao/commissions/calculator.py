@@ -125,9 +125,7 @@ class LineCommission:
                 "cost": yuan(self.cost_fen),
                 "uncapped": yuan(self.uncapped_total_fen),
             }
-        return gettext(
-            "佣金合计 ¥%(uncapped)s 超过毛利 ¥%(margin)s 的 %(share)s（上限 ¥%(cap)s），已按比例降至 ¥%(total)s"
-        ) % {
+        return gettext("佣金合计 ¥%(uncapped)s 超过毛利 ¥%(margin)s 的 %(share)s（上限 ¥%(cap)s），已按比例降至 ¥%(total)s") % {
             "uncapped": yuan(self.uncapped_total_fen),
             "margin": yuan(self.margin_fen),
             "share": format_rate(self.ceiling_bp or 0),
@@ -172,9 +170,13 @@ def _check_overrides(overrides: Mapping[Any, Any]) -> None:
             _check_rate(rule.rate_bp, {"key": repr(key), "rate_bp": rule.rate_bp})
         elif rule.mode == FIXED:
             if not isinstance(rule.fixed_fen, int) or isinstance(rule.fixed_fen, bool) or rule.fixed_fen < 0:
-                raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金覆盖设置无效"), {"key": repr(key), "fixed_fen": rule.fixed_fen})
+                raise CommissionError(
+                    CommissionCode.INVALID_OVERRIDE, gettext("佣金覆盖设置无效"), {"key": repr(key), "fixed_fen": rule.fixed_fen}
+                )
         else:
-            raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金覆盖设置无效"), {"key": repr(key), "mode": rule.mode})
+            raise CommissionError(
+                CommissionCode.INVALID_OVERRIDE, gettext("佣金覆盖设置无效"), {"key": repr(key), "mode": rule.mode}
+            )
 
 
 def _rule_for(earner: EarnerInput, overrides: Mapping[tuple[str, int], OverrideRule]) -> tuple[str, OverrideRule]:
@@ -202,14 +204,20 @@ def compute_line(
     _check_amount("paid_fen", paid_fen)
     _check_amount("cost_fen_total", cost_fen_total)
     _check_amount("quantity", quantity, minimum=1)
-    if ceiling_bp is not None and (not isinstance(ceiling_bp, int) or isinstance(ceiling_bp, bool) or not 0 <= ceiling_bp <= MAX_RATE_BP):
-        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
+    if ceiling_bp is not None and (
+        not isinstance(ceiling_bp, int) or isinstance(ceiling_bp, bool) or not 0 <= ceiling_bp <= MAX_RATE_BP
+    ):
+        raise CommissionError(
+            CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp}
+        )
     _check_overrides(overrides)
     seen: set[int] = set()
     for earner in earners:
         _check_depth(earner.depth)
         if earner.depth in seen:
-            raise CommissionError(CommissionCode.DUPLICATE_DEPTH, gettext("同一佣金层级只能有一位收益人"), {"depth": earner.depth})
+            raise CommissionError(
+                CommissionCode.DUPLICATE_DEPTH, gettext("同一佣金层级只能有一位收益人"), {"depth": earner.depth}
+            )
         seen.add(earner.depth)
         _check_rate(earner.direct_rate_bp, {"direct_rate_bp": earner.direct_rate_bp})
         _check_rate(earner.indirect_rate_bp, {"indirect_rate_bp": earner.indirect_rate_bp})

@@ -52,8 +52,13 @@ class Commission(models.Model):
     eligible_at = models.DateTimeField(_("可结算时间"), null=True, blank=True)
     settled_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
     settlement_batch = models.ForeignKey(
-        "SettlementBatch", on_delete=models.PROTECT, null=True, blank=True, related_name="commissions",
-        verbose_name=_("结算批次"), db_index=False,
+        "SettlementBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commissions",
+        verbose_name=_("结算批次"),
+        db_index=False,
     )
 
     class Meta:
@@ -105,12 +110,17 @@ class CommissionSettings(models.Model):
     weekday = models.PositiveSmallIntegerField(_("每周结算日"), default=0, help_text=_("0 为周一，6 为周日"))
     month_day = models.PositiveSmallIntegerField(_("每月结算日"), default=1, help_text=_("1–28"))
     ceiling_bp = models.PositiveIntegerField(
-        _("佣金上限（毛利的基点）"), default=5000,
+        _("佣金上限（毛利的基点）"),
+        default=5000,
         help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例；5000 = 50%，10000 = 不低于毛利即可"),
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("修改人"),
     )
 
@@ -147,7 +157,11 @@ class SettlementBatch(models.Model):
     started_at = models.DateTimeField(_("开始时间"))
     finished_at = models.DateTimeField(_("完成时间"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("操作人"),
     )
 

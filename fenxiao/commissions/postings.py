@@ -111,7 +111,11 @@ def credit_available(
     entries = [(entry.expense_account, Side.DEBIT, sum(payable.values()))]
     entries += [(available_account(d), Side.CREDIT, payable[d]) for d in sorted(payable)]
     return ledger.post(
-        idempotency_key=idempotency_key, kind=kind, entries=entries, memo=memo, reference=reference,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        entries=entries,
+        memo=memo,
+        reference=reference,
         actor=actor if getattr(actor, "pk", None) is not None else None,
     )
 

@@ -68,8 +68,18 @@ class StateMachine:
             message = gettext("当前状态（%(from)s）不能变为 %(to)s") % names
         raise self.error(self.code, message, detail, status=409)
 
-    def move(self, obj: Any, to_status: str, *, actor: Any = None, note: str = "", at: datetime | None = None,
-             extra_fields: Iterable[str] = (), save: bool = True, event_fields: Mapping[str, Any] | None = None) -> str:
+    def move(
+        self,
+        obj: Any,
+        to_status: str,
+        *,
+        actor: Any = None,
+        note: str = "",
+        at: datetime | None = None,
+        extra_fields: Iterable[str] = (),
+        save: bool = True,
+        event_fields: Mapping[str, Any] | None = None,
+    ) -> str:
         """Check, set the status and its time stamp, save (`update_fields`), write the event. Returns the
         status it came from."""
         from_status: str = getattr(obj, self.status_field) or ""
@@ -85,8 +95,19 @@ class StateMachine:
         self.record(obj, from_status, to_status, actor=actor, note=note, event_fields=event_fields)
         return from_status
 
-    def move_if(self, model: type[M], pk: Any, from_status: str, to_status: str, *, actor: Any = None, note: str = "",
-                at: datetime | None = None, event_fields: Mapping[str, Any] | None = None, **fields: Any) -> M | None:
+    def move_if(
+        self,
+        model: type[M],
+        pk: Any,
+        from_status: str,
+        to_status: str,
+        *,
+        actor: Any = None,
+        note: str = "",
+        at: datetime | None = None,
+        event_fields: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> M | None:
         """One conditional UPDATE: moves the row only if it is still in `from_status`. Returns the
         fresh object, or None when another transaction moved it first."""
         self.check(from_status, to_status)
@@ -100,15 +121,29 @@ class StateMachine:
         self.record(obj, from_status, to_status, actor=actor, note=note, event_fields=event_fields)
         return obj
 
-    def record(self, obj: Any, from_status: str, to_status: str, *, actor: Any = None, note: str = "",
-               event_fields: Mapping[str, Any] | None = None) -> None:
+    def record(
+        self,
+        obj: Any,
+        from_status: str,
+        to_status: str,
+        *,
+        actor: Any = None,
+        note: str = "",
+        event_fields: Mapping[str, Any] | None = None,
+    ) -> None:
         """The event row alone (also for a note on the timeline that changes no status)."""
         if self.event_model is None:
             return
         if actor is not None and not getattr(actor, "pk", None):
             actor = None  # anonymous or system
-        values = {self.event_fk: obj, "from_status": from_status, "to_status": to_status, "actor": actor,
-                  self.note_field: (note or "")[:NOTE_MAX], **(event_fields or {})}
+        values = {
+            self.event_fk: obj,
+            "from_status": from_status,
+            "to_status": to_status,
+            "actor": actor,
+            self.note_field: (note or "")[:NOTE_MAX],
+            **(event_fields or {}),
+        }
         self.event_model._default_manager.create(**values)
 
 

@@ -49,13 +49,15 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         response = JsonResponse(
             {"code": "service_unavailable", "message": message, "detail": {"retry_after": RETRY_AFTER_SECONDS}},
-            status=503, json_dumps_params={"ensure_ascii": False},
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
         )
     else:
         response = HttpResponse(
             f'<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-            f"<title>503</title><p style=\"font:16px sans-serif;margin:2em\">{message}</p>",
-            status=503, content_type="text/html; charset=utf-8",
+            f'<title>503</title><p style="font:16px sans-serif;margin:2em">{message}</p>',
+            status=503,
+            content_type="text/html; charset=utf-8",
         )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
@@ -82,7 +84,8 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
         return unavailable_response(request)
     if request.path.startswith("/api/"):
         return JsonResponse(
-            {"code": "server_error", "message": _("服务器内部错误"), "detail": {}}, status=500,
+            {"code": "server_error", "message": _("服务器内部错误"), "detail": {}},
+            status=500,
             json_dumps_params={"ensure_ascii": False},
         )
     return django_server_error(request, *args, **kwargs)

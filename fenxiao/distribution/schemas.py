@@ -20,7 +20,6 @@ class LevelIn(StrictIn):
     """Only a direct and an indirect rate exist. Any third-level field is refused with
     `commission_depth_exceeded` rather than silently dropped (unknown fields are refused, see StrictIn)."""
 
-
     name: str
     rank: int
     direct_rate_bp: int = Field(..., description="直推佣金，基点（1% = 100）")

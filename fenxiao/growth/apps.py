@@ -15,15 +15,21 @@ class GrowthConfig(AppConfig):
 
         receivers.connect()
         postings.register(
-            services.REWARD_LEDGER_KIND, gettext_lazy("邀请奖励"),
-            expense_account=services.REWARD_EXPENSE_ACCOUNT, expense_name=gettext_lazy("邀请奖励费用"),
+            services.REWARD_LEDGER_KIND,
+            gettext_lazy("邀请奖励"),
+            expense_account=services.REWARD_EXPENSE_ACCOUNT,
+            expense_name=gettext_lazy("邀请奖励费用"),
         )
         postings.register(
-            services.PRIZE_LEDGER_KIND, gettext_lazy("排行榜奖金"),
-            expense_account=services.PRIZE_EXPENSE_ACCOUNT, expense_name=gettext_lazy("排行榜奖金费用"),
+            services.PRIZE_LEDGER_KIND,
+            gettext_lazy("排行榜奖金"),
+            expense_account=services.PRIZE_EXPENSE_ACCOUNT,
+            expense_name=gettext_lazy("排行榜奖金费用"),
         )
         register_kind(
-            services.RUNG_CASH_APPROVAL, label=pgettext_lazy("approval kind", "邀请阶梯现金奖励"), on_approve=services.approve_rung_cash
+            services.RUNG_CASH_APPROVAL,
+            label=pgettext_lazy("approval kind", "邀请阶梯现金奖励"),
+            on_approve=services.approve_rung_cash,
         )
         register_kind(
             services.PRIZE_CASH_APPROVAL,

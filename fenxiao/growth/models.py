@@ -357,8 +357,13 @@ class ApplyInvitation(models.Model):
         "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("触发订单")
     )
     invited_by = models.ForeignKey(
-        "distribution.Distributor", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("推荐分销商"), help_text=_("下单时绑定的分销商，成为分销商后即为其上级"),
+        "distribution.Distributor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("推荐分销商"),
+        help_text=_("下单时绑定的分销商，成为分销商后即为其上级"),
     )
     created_at = models.DateTimeField(_("邀请时间"), default=timezone.now, db_index=True)
     applied_at = models.DateTimeField(_("申请时间"), null=True, blank=True)

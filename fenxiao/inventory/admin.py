@@ -85,14 +85,18 @@ class StockRecordAdmin(admin.ModelAdmin):
     def manage_link(self, obj):
         if not obj.pk:
             return ""
-        return format_html('<a href="{}">{}</a>', reverse("admin:inventory_stockrecord_adjust", args=[obj.pk]), gettext("库存调整"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:inventory_stockrecord_adjust", args=[obj.pk]), gettext("库存调整")
+        )
 
     def save_model(self, request, obj, form, change):
         services.set_safety_stock(sku_id=obj.sku_id, quantity=form.cleaned_data["safety_stock"], location=obj.location)
 
     def get_urls(self):
         own = [
-            path("<int:record_id>/adjust/", self.admin_site.admin_view(self.record_stock_view), name="inventory_stockrecord_adjust"),
+            path(
+                "<int:record_id>/adjust/", self.admin_site.admin_view(self.record_stock_view), name="inventory_stockrecord_adjust"
+            ),
             path("sku/<int:sku_id>/", self.admin_site.admin_view(self.sku_stock_view), name="inventory_stockrecord_sku"),
         ]
         return own + super().get_urls()
@@ -126,10 +130,14 @@ class StockRecordAdmin(admin.ModelAdmin):
             else:
                 verb = "入库" if data["action"] == "receive" else "库存调整"
                 self.log_change(
-                    request, record, f"{verb} {data['quantity']:+d}，在库 {record.on_hand}，已占用 {record.reserved}。{data['note']}"
+                    request,
+                    record,
+                    f"{verb} {data['quantity']:+d}，在库 {record.on_hand}，已占用 {record.reserved}。{data['note']}",
                 )
                 self.message_user(
-                    request, gettext("库存已更新：在库 %(on_hand)s，可售 %(available)s") % {"on_hand": record.on_hand, "available": record.available}
+                    request,
+                    gettext("库存已更新：在库 %(on_hand)s，可售 %(available)s")
+                    % {"on_hand": record.on_hand, "available": record.available},
                 )
                 return redirect("admin:inventory_stockrecord_change", record.pk)
         context = {

@@ -42,7 +42,9 @@ def _summed(items: Iterable[tuple[int, int]]) -> dict[int, int]:
         if not _is_int(sku_id):
             raise InventoryError(InventoryCode.UNKNOWN_SKU, gettext("SKU 不存在"), {"sku_id": sku_id}, status=404)
         if not _is_int(quantity) or quantity <= 0:
-            raise InventoryError(InventoryCode.INVALID_QUANTITY, gettext("数量必须是正整数"), {"sku_id": sku_id, "quantity": quantity})
+            raise InventoryError(
+                InventoryCode.INVALID_QUANTITY, gettext("数量必须是正整数"), {"sku_id": sku_id, "quantity": quantity}
+            )
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
     if not wanted:
         raise InventoryError(InventoryCode.INVALID_QUANTITY, gettext("没有要占用的商品"), {"items": []})
@@ -84,16 +86,20 @@ def _change_on_hand(*, sku_id: int, delta: int, location: str, kind: str, actor,
                 else:
                     record = StockRecord(sku_id=sku_id, location=location)
             if not updated:
-                detail = {"sku_id": sku_id, "location": location, "on_hand": record.on_hand, "reserved": record.reserved, "delta": delta}
+                detail = {
+                    "sku_id": sku_id,
+                    "location": location,
+                    "on_hand": record.on_hand,
+                    "reserved": record.reserved,
+                    "delta": delta,
+                }
                 if record.on_hand + delta < 0:
                     message = gettext("库存不能低于 0（现有 %(on_hand)s 件）") % {"on_hand": record.on_hand}
                 else:
                     message = gettext("库存不能低于已占用的 %(reserved)s 件") % {"reserved": record.reserved}
                 raise InventoryError(InventoryCode.BELOW_RESERVED, message, detail, status=409)
         record = records.get()
-        StockMovement.objects.create(
-            stock_record=record, kind=kind, on_hand_delta=delta, actor=actor, note=note[:200]
-        )
+        StockMovement.objects.create(stock_record=record, kind=kind, on_hand_delta=delta, actor=actor, note=note[:200])
         return record
 
 
@@ -101,16 +107,22 @@ def receive_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATION, 
     """Goods arrived: on_hand grows; the location's record is created on first receipt."""
     if not _is_int(quantity) or not 0 < quantity <= MAX_STOCK_CHANGE:
         raise InventoryError(
-            InventoryCode.INVALID_QUANTITY, gettext("入库数量必须是 1 到 %(max)s 之间的整数") % {"max": MAX_STOCK_CHANGE}, {"quantity": quantity}
+            InventoryCode.INVALID_QUANTITY,
+            gettext("入库数量必须是 1 到 %(max)s 之间的整数") % {"max": MAX_STOCK_CHANGE},
+            {"quantity": quantity},
         )
-    return _change_on_hand(sku_id=sku_id, delta=quantity, location=location, kind=StockMovement.Kind.RECEIVE, actor=actor, note=note)
+    return _change_on_hand(
+        sku_id=sku_id, delta=quantity, location=location, kind=StockMovement.Kind.RECEIVE, actor=actor, note=note
+    )
 
 
 def adjust_stock(*, sku_id: int, delta: int, location: str = MAIN_LOCATION, actor=None, note: str = "") -> StockRecord:
     """A stock count or correction: on_hand moves by delta but never below what orders hold."""
     if not _is_int(delta) or delta == 0 or abs(delta) > MAX_STOCK_CHANGE:
         raise InventoryError(
-            InventoryCode.INVALID_QUANTITY, gettext("数量必须是非零整数，且一次不超过 %(max)s") % {"max": MAX_STOCK_CHANGE}, {"delta": delta}
+            InventoryCode.INVALID_QUANTITY,
+            gettext("数量必须是非零整数，且一次不超过 %(max)s") % {"max": MAX_STOCK_CHANGE},
+            {"delta": delta},
         )
     return _change_on_hand(sku_id=sku_id, delta=delta, location=location, kind=StockMovement.Kind.ADJUST, actor=actor, note=note)
 
@@ -130,7 +142,11 @@ def set_safety_stock(*, sku_id: int, quantity: int, location: str = MAIN_LOCATIO
 
 
 def reserve(
-    *, reference: str, items: list[tuple[int, int]], expires_at: datetime | None = None, location: str = MAIN_LOCATION,
+    *,
+    reference: str,
+    items: list[tuple[int, int]],
+    expires_at: datetime | None = None,
+    location: str = MAIN_LOCATION,
     fresh: bool = False,
 ) -> list[Reservation]:
     """Hold stock for every line of an order, or for none: a single short line raises sold_out and
@@ -196,7 +212,10 @@ def reserve(
         StockMovement.objects.bulk_create(
             [
                 StockMovement(
-                    stock_record=record, kind=StockMovement.Kind.RESERVE, reserved_delta=wanted[record.sku_id], reference=reference
+                    stock_record=record,
+                    kind=StockMovement.Kind.RESERVE,
+                    reserved_delta=wanted[record.sku_id],
+                    reference=reference,
                 )
                 for record in records
             ]
@@ -289,7 +308,12 @@ def release(*, reference: str, actor=None, note: str = "") -> int:
     """Cancelled or left unpaid: held units become available again. Releasing what is already
     released (or never was reserved) changes nothing and returns 0."""
     return _settle(
-        reference=reference, to=Reservation.Status.RELEASED, kind=StockMovement.Kind.RELEASE, take_on_hand=False, actor=actor, note=note
+        reference=reference,
+        to=Reservation.Status.RELEASED,
+        kind=StockMovement.Kind.RELEASE,
+        take_on_hand=False,
+        actor=actor,
+        note=note,
     )
 
 
@@ -297,10 +321,17 @@ def consume(*, reference: str, actor=None) -> int:
     """Shipped: held units leave the warehouse (on_hand and reserved both drop). Idempotent: a
     second call returns 0; reservation_not_found when the reference holds nothing and never shipped."""
     consumed = _settle(
-        reference=reference, to=Reservation.Status.CONSUMED, kind=StockMovement.Kind.CONSUME, take_on_hand=True, actor=actor, note=""
+        reference=reference,
+        to=Reservation.Status.CONSUMED,
+        kind=StockMovement.Kind.CONSUME,
+        take_on_hand=True,
+        actor=actor,
+        note="",
     )
     if not consumed and not Reservation.objects.filter(reference=reference, status=Reservation.Status.CONSUMED).exists():
-        raise InventoryError(InventoryCode.RESERVATION_NOT_FOUND, gettext("没有可出库的库存占用"), {"reference": reference}, status=404)
+        raise InventoryError(
+            InventoryCode.RESERVATION_NOT_FOUND, gettext("没有可出库的库存占用"), {"reference": reference}, status=404
+        )
     return consumed
 
 

@@ -178,9 +178,7 @@ class Transaction(AppendOnlyModel):
 
 
 class Entry(AppendOnlyModel):
-    transaction = models.ForeignKey(
-        Transaction, on_delete=models.PROTECT, related_name="entries", verbose_name=_("记账交易")
-    )
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries", verbose_name=_("记账交易"))
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", verbose_name=_("账户"))
     side = models.CharField(_("方向"), max_length=6, choices=Side.choices)
     amount_fen = models.BigIntegerField(_("金额（分）"))

@@ -153,7 +153,9 @@ def violations() -> Iterator[Violation]:
     accounts = (
         Account.objects.order_by("code")
         .annotate(derived=balance_expression())
-        .filter(~Q(balance_fen=F("derived")) | Q(allow_negative=False, derived__lt=0) | Q(allow_negative=False, balance_fen__lt=0))
+        .filter(
+            ~Q(balance_fen=F("derived")) | Q(allow_negative=False, derived__lt=0) | Q(allow_negative=False, balance_fen__lt=0)
+        )
         .values("code", "balance_fen", "derived", "allow_negative")
     )
     for row in accounts.iterator(chunk_size=2000):

@@ -152,9 +152,7 @@ def post(
 ) -> Transaction:
     """Post one balanced transaction; `entries` are (account code or Account, "debit"/"credit",
     amount in fen). Returns the transaction, or the one already posted under this key."""
-    return _post(
-        idempotency_key=idempotency_key, kind=kind, entries=entries, memo=memo, reference=reference, actor=actor
-    )
+    return _post(idempotency_key=idempotency_key, kind=kind, entries=entries, memo=memo, reference=reference, actor=actor)
 
 
 def reverse(*, transaction_id: int, idempotency_key: str, memo: str = "", actor: Any = None) -> Transaction:
@@ -165,9 +163,7 @@ def reverse(*, transaction_id: int, idempotency_key: str, memo: str = "", actor:
         raise LedgerError(LedgerCode.TRANSACTION_NOT_FOUND, gettext("记账交易不存在"), status=404)
     earlier = Transaction.objects.filter(reverses=original).first()
     if earlier is not None and earlier.idempotency_key != idempotency_key:
-        raise LedgerError(
-            LedgerCode.ALREADY_REVERSED, gettext("该交易已冲正"), {"reversal_id": earlier.pk}, status=409
-        )
+        raise LedgerError(LedgerCode.ALREADY_REVERSED, gettext("该交易已冲正"), {"reversal_id": earlier.pk}, status=409)
     mirrored = [
         (code, Side.CREDIT if side == Side.DEBIT else Side.DEBIT, amount)
         for code, side, amount in original.entries.order_by("id").values_list("account__code", "side", "amount_fen")
@@ -185,7 +181,13 @@ def reverse(*, transaction_id: int, idempotency_key: str, memo: str = "", actor:
 
 
 def _post(
-    *, idempotency_key: object, kind: object, entries: Any, memo: object, reference: object, actor: Any,
+    *,
+    idempotency_key: object,
+    kind: object,
+    entries: Any,
+    memo: object,
+    reference: object,
+    actor: Any,
     reverses: Transaction | None = None,
 ) -> Transaction:
     key = _clean_text(idempotency_key, MAX_KEY, LedgerCode.INVALID_IDEMPOTENCY_KEY, required=True)
@@ -243,7 +245,12 @@ def lock_accounts(codes: Iterable[str]) -> dict[str, LockedAccount]:
 
 
 def _post_locked(
-    key: str, kind: str, rows: list[tuple[str, str, int]], memo: str, reference: str, actor: Any,
+    key: str,
+    kind: str,
+    rows: list[tuple[str, str, int]],
+    memo: str,
+    reference: str,
+    actor: Any,
     reverses: Transaction | None,
 ) -> Transaction:
     codes = sorted({code for code, _side, _amount in rows})
@@ -324,9 +331,7 @@ def _move_balances(moved: dict[int, int]) -> None:
                 [ids, [moved[i] for i in ids]],
             )
         else:
-            cursor.executemany(
-                f"UPDATE {table} SET balance_fen = balance_fen + %s WHERE id = %s", [(moved[i], i) for i in ids]
-            )
+            cursor.executemany(f"UPDATE {table} SET balance_fen = balance_fen + %s WHERE id = %s", [(moved[i], i) for i in ids])
 
 
 def _replayed(existing: Transaction, kind: str, rows: list[tuple[str, str, int]], reverses: Transaction | None) -> Transaction:

@@ -20,7 +20,16 @@ from .models import AfterSale, AfterSaleEvent, Order, OrderEvent, OrderLine
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ("product_name", "sku_spec", "quantity", "unit_price_fen", "line_total_fen", "discount_fen", "paid_fen", "refunded_fen")
+    fields = (
+        "product_name",
+        "sku_spec",
+        "quantity",
+        "unit_price_fen",
+        "line_total_fen",
+        "discount_fen",
+        "paid_fen",
+        "refunded_fen",
+    )
     readonly_fields = fields
 
 
@@ -42,7 +51,18 @@ class ReasonActionForm(admin.helpers.ActionForm):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     action_form = ReasonActionForm
-    list_display = ("number", "status", "total", "paid", "refunded", "buyer_phone", "distributor", "created_at", "paid_at", "ship_link")
+    list_display = (
+        "number",
+        "status",
+        "total",
+        "paid",
+        "refunded",
+        "buyer_phone",
+        "distributor",
+        "created_at",
+        "paid_at",
+        "ship_link",
+    )
     list_filter = ("status", "payment_provider", "created_at")
     search_fields = ("number", "receiver", "receiver_phone", "tracking_number", "distributor__code")
     list_select_related = ("distributor",)
@@ -89,10 +109,15 @@ class OrderAdmin(admin.ModelAdmin):
     def ship_link(self, obj):
         if obj.status != Order.Status.PAID:
             return ""
-        return format_html('<a class="button" href="{}">{}</a>', reverse("admin:orders_order_ship", args=[obj.pk]), gettext("发货"))
+        return format_html(
+            '<a class="button" href="{}">{}</a>', reverse("admin:orders_order_ship", args=[obj.pk]), gettext("发货")
+        )
 
     def get_urls(self):
-        return [path("<int:order_id>/ship/", self.admin_site.admin_view(self.ship_view), name="orders_order_ship"), *super().get_urls()]
+        return [
+            path("<int:order_id>/ship/", self.admin_site.admin_view(self.ship_view), name="orders_order_ship"),
+            *super().get_urls(),
+        ]
 
     def ship_view(self, request, order_id):
         order = get_object_or_404(Order, pk=order_id)
@@ -107,8 +132,13 @@ class OrderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, gettext("订单 %(n)s 已发货") % {"n": order.number})
                 return redirect("admin:orders_order_change", order.pk)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": order,
-                   "title": gettext("发货：%(n)s") % {"n": order.number}, "form": form}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": order,
+            "title": gettext("发货：%(n)s") % {"n": order.number},
+            "form": form,
+        }
         return TemplateResponse(request, "admin/catalog/sku/service_form.html", context)
 
     def has_cancel_permission(self, request):

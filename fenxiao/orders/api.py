@@ -263,15 +263,21 @@ def confirm_receipt(request, order_id: int):
 @router.post("/lines/{line_id}/aftersales", response={201: AfterSaleOut}, summary="申请售后（仅退款 / 退货退款）")
 def request_aftersale(request, line_id: int, payload: AfterSaleIn):
     a = services.request_aftersale(
-        user=current_user(request), line_id=line_id, kind=payload.kind, amount_fen=payload.amount_fen,
-        quantity=payload.quantity, reason=payload.reason,
+        user=current_user(request),
+        line_id=line_id,
+        kind=payload.kind,
+        amount_fen=payload.amount_fen,
+        quantity=payload.quantity,
+        reason=payload.reason,
     )
     return Status(201, aftersale_dict(a))
 
 
 @router.post("/aftersales/{aftersale_id}/return", response=AfterSaleOut, summary="填写退货单号")
 def submit_return(request, aftersale_id: int, payload: ReturnIn):
-    return aftersale_dict(services.submit_return(aftersale_id=aftersale_id, user=current_user(request), tracking_number=payload.tracking_number))
+    return aftersale_dict(
+        services.submit_return(aftersale_id=aftersale_id, user=current_user(request), tracking_number=payload.tracking_number)
+    )
 
 
 @router.post("/aftersales/{aftersale_id}/withdraw", response=AfterSaleOut, summary="撤销售后")
@@ -314,7 +320,10 @@ def operator_orders(request, q: Query[OrderFilter]):
 def ship(request, order_id: int, payload: ShipIn):
     require_staff_perm(request, "orders.ship_order")
     services.ship_order(
-        order_id=order_id, actor=current_user(request), tracking_company=payload.tracking_company, tracking_number=payload.tracking_number
+        order_id=order_id,
+        actor=current_user(request),
+        tracking_company=payload.tracking_company,
+        tracking_number=payload.tracking_number,
     )
     return order_dict(_detail(order_id))
 
@@ -339,13 +348,17 @@ def operator_aftersales(request, q: Query[AfterSaleFilter]):
 @operator_router.post("/aftersales/{aftersale_id}/approve", response=AfterSaleOut, summary="同意售后")
 def approve_aftersale(request, aftersale_id: int, payload: OrderReasonIn):
     require_staff_perm(request, "orders.review_aftersale")
-    return aftersale_dict(services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=True, reason=payload.reason))
+    return aftersale_dict(
+        services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=True, reason=payload.reason)
+    )
 
 
 @operator_router.post("/aftersales/{aftersale_id}/reject", response=AfterSaleOut, summary="拒绝售后（须填原因）")
 def reject_aftersale(request, aftersale_id: int, payload: OrderReasonIn):
     require_staff_perm(request, "orders.review_aftersale")
-    return aftersale_dict(services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=False, reason=payload.reason))
+    return aftersale_dict(
+        services.review_aftersale(aftersale_id=aftersale_id, actor=current_user(request), approve=False, reason=payload.reason)
+    )
 
 
 @operator_router.post("/aftersales/{aftersale_id}/receive-return", response=AfterSaleOut, summary="确认收到退货并退款")

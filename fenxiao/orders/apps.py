@@ -13,7 +13,9 @@ class OrdersConfig(AppConfig):
 
         from . import services
 
-        register_handler(services.PAYMENT_PURPOSE, on_paid=services.on_payment_succeeded, on_refunded=services.on_refund_succeeded)
+        register_handler(
+            services.PAYMENT_PURPOSE, on_paid=services.on_payment_succeeded, on_refunded=services.on_refund_succeeded
+        )
         register_kind(
             services.REFUND_APPROVAL,
             label=pgettext_lazy("approval kind", "大额退款"),

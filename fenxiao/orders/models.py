@@ -32,7 +32,9 @@ class Address(models.Model):
 
 
 class CartLine(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines", verbose_name=_("用户"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart_lines", verbose_name=_("用户")
+    )
     sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+", verbose_name="SKU")
     quantity = models.PositiveIntegerField(_("数量"))
     added_at = models.DateTimeField(_("加入时间"), auto_now_add=True)
@@ -62,8 +64,13 @@ class Order(models.Model):
     number = models.CharField(_("订单号"), max_length=32, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("买家"))
     distributor = models.ForeignKey(
-        "distribution.Distributor", null=True, blank=True, on_delete=models.PROTECT, related_name="orders",
-        verbose_name=_("归属分销商"), help_text=_("下单时绑定的分销商（快照）"),
+        "distribution.Distributor",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("归属分销商"),
+        help_text=_("下单时绑定的分销商（快照）"),
     )
     is_self_purchase = models.BooleanField(_("自购"), default=False)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True)
@@ -121,8 +128,12 @@ class Order(models.Model):
                 condition=Q(goods_fen__gte=0, discount_fen__gte=0, shipping_fen__gte=0, total_fen__gte=0),
                 name="order_amounts_not_negative",
             ),
-            models.CheckConstraint(condition=Q(total_fen=F("goods_fen") - F("discount_fen") + F("shipping_fen")), name="order_total_adds_up"),
-            models.CheckConstraint(condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("paid_fen")), name="order_refund_within_paid"),
+            models.CheckConstraint(
+                condition=Q(total_fen=F("goods_fen") - F("discount_fen") + F("shipping_fen")), name="order_total_adds_up"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("paid_fen")), name="order_refund_within_paid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -158,7 +169,9 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
             models.CheckConstraint(condition=Q(paid_fen=F("line_total_fen") - F("discount_fen")), name="order_line_paid_adds_up"),
-            models.CheckConstraint(condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("paid_fen")), name="order_line_refund_within_paid"),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0, refunded_fen__lte=F("paid_fen")), name="order_line_refund_within_paid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -48,7 +48,9 @@ class CartLineOut(Schema):
     unit_price_fen: int
     quantity: int
     line_total_fen: int
-    purchasable: bool = Field(description="false when the product went off the shelf: left out of the quote and of an order from the cart")
+    purchasable: bool = Field(
+        description="false when the product went off the shelf: left out of the quote and of an order from the cart"
+    )
 
 
 class DiscountOut(Schema):

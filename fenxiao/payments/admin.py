@@ -27,7 +27,17 @@ class RefundInline(ReadOnlyInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("out_trade_no", "purpose", "reference", "provider", "amount", "refunded", "status", "created_at", "succeeded_at")
+    list_display = (
+        "out_trade_no",
+        "purpose",
+        "reference",
+        "provider",
+        "amount",
+        "refunded",
+        "status",
+        "created_at",
+        "succeeded_at",
+    )
     list_filter = ("status", "provider", "purpose")
     search_fields = ("out_trade_no", "reference", "provider_txn_id", "payer_openid")
     readonly_fields = (
@@ -91,7 +101,17 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "verified", "provider", "event_type")
     search_fields = ("notification_id", "payment__out_trade_no", "body")
     list_select_related = ("payment",)
-    readonly_fields = ("provider", "notification_id", "event_type", "verified", "outcome", "payment", "headers", "body", "created_at")
+    readonly_fields = (
+        "provider",
+        "notification_id",
+        "event_type",
+        "verified",
+        "outcome",
+        "payment",
+        "headers",
+        "body",
+        "created_at",
+    )
     fields = readonly_fields
 
 
@@ -101,8 +121,18 @@ class PaymentRefusalAdmin(ReadOnlyAdmin):
     list_filter = ("reason", "provider")
     search_fields = ("source_address", "sample_sha256")
     readonly_fields = (
-        "provider", "reason", "source_address", "hour", "count", "total_bytes", "sample_length", "sample_sha256",
-        "sample_headers", "sample", "first_seen_at", "last_seen_at",
+        "provider",
+        "reason",
+        "source_address",
+        "hour",
+        "count",
+        "total_bytes",
+        "sample_length",
+        "sample_sha256",
+        "sample_headers",
+        "sample",
+        "first_seen_at",
+        "last_seen_at",
     )
     fields = readonly_fields
     date_hierarchy = "hour"
@@ -118,8 +148,16 @@ class PaymentDuplicateAdmin(ReadOnlyAdmin):
     search_fields = ("provider_txn_id", "notification_id", "payment__out_trade_no", "payment__reference")
     list_select_related = ("payment", "resolved_by")
     readonly_fields = (
-        "payment", "kind", "provider_txn_id", "amount_fen", "notification_id", "status", "resolved_by", "resolved_at",
-        "resolution_note", "created_at",
+        "payment",
+        "kind",
+        "provider_txn_id",
+        "amount_fen",
+        "notification_id",
+        "status",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
+        "created_at",
     )
     fields = readonly_fields
     actions = ["mark_resolved"]

@@ -10,7 +10,9 @@ from .models import Payment, Refund
 def current_payment(purpose: str, reference: str) -> Payment | None:
     """The open (pending) or succeeded payment of (purpose, reference); at most one exists."""
     return (
-        Payment.objects.filter(purpose=purpose, reference=str(reference), status__in=(Payment.Status.PENDING, Payment.Status.SUCCEEDED))
+        Payment.objects.filter(
+            purpose=purpose, reference=str(reference), status__in=(Payment.Status.PENDING, Payment.Status.SUCCEEDED)
+        )
         .order_by("-id")
         .first()
     )

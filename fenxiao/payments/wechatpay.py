@@ -123,8 +123,14 @@ _cache_lock = threading.Lock()
 def load_config() -> Config:
     """The merchant's WeChat Pay configuration from settings; NotConfigured when it is incomplete.
     Keys are read from their files once and again whenever a file changes."""
-    names = ("WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_MERCHANT_SERIAL_NO", "WECHATPAY_PRIVATE_KEY_PATH",
-             "WECHATPAY_APIV3_KEY", "WECHATPAY_NOTIFY_URL")
+    names = (
+        "WECHATPAY_MCHID",
+        "WECHATPAY_APPID",
+        "WECHATPAY_MERCHANT_SERIAL_NO",
+        "WECHATPAY_PRIVATE_KEY_PATH",
+        "WECHATPAY_APIV3_KEY",
+        "WECHATPAY_NOTIFY_URL",
+    )
     values = {name: _setting(name) for name in names}
     missing = [name for name, value in values.items() if not value]
     certs_dir = _setting("WECHATPAY_PLATFORM_CERTS_DIR")
@@ -137,8 +143,14 @@ def load_config() -> Config:
     refund_notify_url = _setting("WECHATPAY_REFUND_NOTIFY_URL") or values["WECHATPAY_NOTIFY_URL"]
     api_base = (_setting("WECHATPAY_API_BASE") or DEFAULT_API_BASE).rstrip("/")
     cache_key = (
-        tuple(values.values()), certs_dir, public_key_path, public_key_serial, refund_notify_url, api_base,
-        _mtime(values["WECHATPAY_PRIVATE_KEY_PATH"]), _mtime(public_key_path) if public_key_path else None,
+        tuple(values.values()),
+        certs_dir,
+        public_key_path,
+        public_key_serial,
+        refund_notify_url,
+        api_base,
+        _mtime(values["WECHATPAY_PRIVATE_KEY_PATH"]),
+        _mtime(public_key_path) if public_key_path else None,
         _certs_signature(certs_dir) if certs_dir else None,
     )
     with _cache_lock:
@@ -230,8 +242,9 @@ def rsa_sign(private_key: rsa.RSAPrivateKey, message: bytes) -> str:
     return base64.b64encode(private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode("ascii")
 
 
-def authorization_header(conf: Config, method: str, url_path: str, body: str, *, timestamp: int | None = None,
-                         nonce: str | None = None) -> str:
+def authorization_header(
+    conf: Config, method: str, url_path: str, body: str, *, timestamp: int | None = None, nonce: str | None = None
+) -> str:
     timestamp = int(time.time()) if timestamp is None else timestamp
     nonce = nonce or new_nonce()
     message = f"{method.upper()}\n{url_path}\n{timestamp}\n{nonce}\n{body}\n".encode()
@@ -307,9 +320,7 @@ def decrypt_resource(conf: Config, resource: Any) -> dict[str, Any]:
         raise DecryptionError("resource fields malformed")
     try:
         data = base64.b64decode(ciphertext, validate=True)
-        plaintext = AESGCM(conf.apiv3_key).decrypt(
-            nonce.encode(), data, associated_data.encode() if associated_data else None
-        )
+        plaintext = AESGCM(conf.apiv3_key).decrypt(nonce.encode(), data, associated_data.encode() if associated_data else None)
         decoded = json.loads(plaintext)
     except (binascii.Error, ValueError, InvalidTag) as exc:
         raise DecryptionError(f"resource does not decrypt: {type(exc).__name__}") from exc

@@ -41,7 +41,9 @@ urlpatterns = [
     path("orders/<int64:order_id>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<int64:order_id>/receive/", orders.order_receive, name="order_receive"),
     path("orders/<int64:order_id>/aftersales/<int64:aftersale_id>/return/", orders.aftersale_return, name="aftersale_return"),
-    path("orders/<int64:order_id>/aftersales/<int64:aftersale_id>/withdraw/", orders.aftersale_withdraw, name="aftersale_withdraw"),
+    path(
+        "orders/<int64:order_id>/aftersales/<int64:aftersale_id>/withdraw/", orders.aftersale_withdraw, name="aftersale_withdraw"
+    ),
     path("orders/lines/<int64:line_id>/aftersale/", orders.aftersale_new, name="aftersale_new"),
     path("me/notifications/", notifications.notifications, name="notifications"),
     path("me/notifications/read-all/", notifications.notifications_read_all, name="notifications_read_all"),

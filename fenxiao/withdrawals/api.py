@@ -147,7 +147,10 @@ def get_kyc(request):
 def put_kyc(request, payload: KycIn):
     distributor = _approved(request)
     record = services.submit_kyc(
-        distributor=distributor, real_name=payload.real_name, id_number=payload.id_number, mobile=payload.mobile,
+        distributor=distributor,
+        real_name=payload.real_name,
+        id_number=payload.id_number,
+        mobile=payload.mobile,
         actor=current_user(request),
     )
     return kyc_dict(record)
@@ -269,10 +272,14 @@ def export_xlsx(request, batch_id: int):
     return _download(request, batch_id, "xlsx")
 
 
-@operator_router.post("/batches/{batch_id}/results", response=ImportSummaryOut, summary="导入打款结果（CSV 或 xlsx；重复导入不会重复入账）")
+@operator_router.post(
+    "/batches/{batch_id}/results", response=ImportSummaryOut, summary="导入打款结果（CSV 或 xlsx；重复导入不会重复入账）"
+)
 def import_results(request, batch_id: int, file: File[UploadedFile]):
     require_staff_perm(request, "withdrawals.change_payoutbatch")
-    summary = payouts.import_results(batch_id=batch_id, actor=current_user(request), filename=file.name or "", content=file.read())
+    summary = payouts.import_results(
+        batch_id=batch_id, actor=current_user(request), filename=file.name or "", content=file.read()
+    )
     return {
         "batch": batch_dict(selectors.batch_detail(summary.batch.pk)),
         **summary.counts(),

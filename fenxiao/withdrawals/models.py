@@ -238,7 +238,9 @@ class Withdrawal(models.Model):
                 name="withdrawal_batch_line_with_batch",
             ),
             models.UniqueConstraint(
-                fields=["distributor", "idempotency_key"], condition=~Q(idempotency_key=""), name="withdrawal_idempotency_key_unique"
+                fields=["distributor", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="withdrawal_idempotency_key_unique",
             ),
             models.UniqueConstraint(fields=["batch", "batch_line"], name="withdrawal_batch_line_unique"),
         ]
@@ -265,9 +267,7 @@ class PayoutResult(models.Model):
         SUCCESS = "success", _("成功")
         FAILED = "failed", _("失败")
 
-    withdrawal = models.OneToOneField(
-        Withdrawal, on_delete=models.PROTECT, related_name="payout_result", verbose_name=_("提现")
-    )
+    withdrawal = models.OneToOneField(Withdrawal, on_delete=models.PROTECT, related_name="payout_result", verbose_name=_("提现"))
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="results", verbose_name=_("打款批次"))
     outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices)
     external_reference = models.CharField(_("打款流水号"), max_length=64, blank=True)

@@ -37,10 +37,9 @@ def kyc_for(distributor) -> KycRecord | None:
 
 
 def today_requested_fen(distributor_id: int, day: date) -> int:
-    return (
-        Withdrawal.objects.filter(distributor_id=distributor_id, requested_on=day, status__in=COUNTED_FOR_CAP)
-        .aggregate(total=Sum("amount_fen", default=0))["total"]
-    )
+    return Withdrawal.objects.filter(distributor_id=distributor_id, requested_on=day, status__in=COUNTED_FOR_CAP).aggregate(
+        total=Sum("amount_fen", default=0)
+    )["total"]
 
 
 @dataclass(frozen=True)

@@ -187,8 +187,14 @@ def test_order_pages_fit_a_375px_screen(live_server, browser, artifacts):
     consumer = UserFactory(nickname="阿华")
     operator = StaffFactory()
     bind_customer(customer=consumer, distributor=shop)
-    address = {"receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区",
-               "detail": "文三路 100 号 3 幢 501 室（请放快递柜，谢谢）"}
+    address = {
+        "receiver": "王小明",
+        "phone": "13812345678",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "detail": "文三路 100 号 3 幢 501 室（请放快递柜，谢谢）",
+    }
     services.save_address(user=consumer, data=address)
     serum_sku, family_sku = list(serum.skus.order_by("id"))
     nuts_sku = nuts.skus.get()

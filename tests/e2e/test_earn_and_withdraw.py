@@ -56,7 +56,9 @@ def test_a_sale_through_a_share_link_becomes_a_paid_withdrawal(live_server, brow
     level = LevelFactory(name="普通分销商", rank=1, direct_rate_bp=2000, indirect_rate_bp=500)
     shop = DistributorFactory(user=UserFactory(nickname="小美", phone="13800001111"), level=level)
     serum = ProductFactory(name="玻尿酸精华", subtitle="补水保湿", category=CategoryFactory(name="美妆", slug="beauty"))
-    SkuFactory(product=serum, spec="30ml", retail_fen=15000, suggested_retail_fen=16800, control_fen=12000, cost_fen=5000, stock=20)
+    SkuFactory(
+        product=serum, spec="30ml", retail_fen=15000, suggested_retail_fen=16800, control_fen=12000, cost_fen=5000, stock=20
+    )
     consumer = UserFactory(nickname="阿华")
     operator = StaffFactory()
     base = live_server.url

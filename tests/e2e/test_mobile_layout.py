@@ -39,9 +39,7 @@ def _catalog():
         category=beauty,
     )
     SkuFactory(product=serum, spec="30ml", retail_fen=15000, suggested_retail_fen=16800, control_fen=12000)
-    SkuFactory(
-        product=serum, spec="50ml 家庭装", retail_fen=23900, suggested_retail_fen=25900, control_fen=20000, stock=3
-    )
+    SkuFactory(product=serum, spec="50ml 家庭装", retail_fen=23900, suggested_retail_fen=25900, control_fen=20000, stock=3)
     SkuFactory(product=serum, spec="100ml 限量", retail_fen=39900, suggested_retail_fen=42900, control_fen=35000, stock=0)
     nuts = ProductFactory(name="每日坚果礼盒", subtitle="7 种坚果科学配比", category=food)
     SkuFactory(product=nuts, retail_fen=5000, suggested_retail_fen=5900, control_fen=4500)
@@ -62,9 +60,13 @@ def _leaderboard_prizes(shop) -> None:
 
     start = period_for("month", -1).start
     sale(shop, 12800, completed_at=start + timedelta(days=3))
-    sale(DistributorFactory(level=shop.level, user=UserFactory(nickname="销售冠军")), 56000, completed_at=start + timedelta(days=4))
+    sale(
+        DistributorFactory(level=shop.level, user=UserFactory(nickname="销售冠军")), 56000, completed_at=start + timedelta(days=4)
+    )
     services_prizes.save_prize(board="sales", period_kind="month", rank_from=1, rank_to=1, reward="cash", cash_fen=50000)
-    services_prizes.save_prize(board="sales", period_kind="month", rank_from=2, rank_to=10, reward="gift", gift_name="品牌定制礼盒")
+    services_prizes.save_prize(
+        board="sales", period_kind="month", rank_from=2, rank_to=10, reward="gift", gift_name="品牌定制礼盒"
+    )
     services_prizes.close_period("sales", "month")
 
 
@@ -98,10 +100,15 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
     services.bind_customer(customer=consumer, distributor=shop)
     ApplyInvitation.objects.create(user=consumer, invited_by=shop)
     Notification.objects.create(
-        user=consumer, kind="apply_invitation", title="成为分销商，分享赚佣金", url="/apply/",
+        user=consumer,
+        kind="apply_invitation",
+        title="成为分销商，分享赚佣金",
+        url="/apply/",
         body="你的订单已完成。申请成为分销商，把喜欢的商品分享给好友，好友下单你就能获得佣金。",
     )
-    Notification.objects.create(user=shop.user, kind="level_change", title="恭喜升级为普通分销商", url="/dc/level/", read_at=timezone.now())
+    Notification.objects.create(
+        user=shop.user, kind="level_change", title="恭喜升级为普通分销商", url="/dc/level/", read_at=timezone.now()
+    )
     _leaderboard_prizes(shop)
     base = live_server.url
 
@@ -124,13 +131,27 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
 
     for user, pages in (
         (consumer, [("/me/", "me-consumer"), ("/me/notifications/", "notifications"), ("/apply/", "apply-review")]),
-        (shop.user, [("/dc/", "distributor-center"), (f"/p/{serum.pk}/", "product-as-distributor"), ("/me/", "me-distributor"),
-                     ("/dc/earnings/", "earnings"), ("/dc/earnings/statement/", "earnings-statement"),
-                     ("/me/withdraw/", "withdraw-kyc"), ("/me/kyc/", "kyc"), ("/me/withdrawals/", "withdrawals"),
-                     ("/dc/level/", "level"), ("/dc/team/", "team"), ("/dc/team/tree/", "team-tree"),
-                     ("/dc/leaderboard/", "leaderboard"),
-                     ("/dc/leaderboard/?board=sales&period=last_month", "leaderboard-closed"), ("/dc/shop/", "shop-editor"), ("/dc/invitations/", "invitations"),
-                     ("/me/notifications/", "notifications-distributor")]),
+        (
+            shop.user,
+            [
+                ("/dc/", "distributor-center"),
+                (f"/p/{serum.pk}/", "product-as-distributor"),
+                ("/me/", "me-distributor"),
+                ("/dc/earnings/", "earnings"),
+                ("/dc/earnings/statement/", "earnings-statement"),
+                ("/me/withdraw/", "withdraw-kyc"),
+                ("/me/kyc/", "kyc"),
+                ("/me/withdrawals/", "withdrawals"),
+                ("/dc/level/", "level"),
+                ("/dc/team/", "team"),
+                ("/dc/team/tree/", "team-tree"),
+                ("/dc/leaderboard/", "leaderboard"),
+                ("/dc/leaderboard/?board=sales&period=last_month", "leaderboard-closed"),
+                ("/dc/shop/", "shop-editor"),
+                ("/dc/invitations/", "invitations"),
+                ("/me/notifications/", "notifications-distributor"),
+            ],
+        ),
     ):
         context = browser.new_context(locale="zh-CN", **PHONE)
         page = context.new_page()

@@ -30,7 +30,14 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 
-ADDRESS = {"receiver": "王小明", "phone": "13812345678", "province": "浙江省", "city": "杭州市", "district": "西湖区", "detail": "文三路 1 号"}
+ADDRESS = {
+    "receiver": "王小明",
+    "phone": "13812345678",
+    "province": "浙江省",
+    "city": "杭州市",
+    "district": "西湖区",
+    "detail": "文三路 1 号",
+}
 
 
 def test_an_invitees_purchase_upgrades_the_distributor(live_server, phone_page, artifacts):
@@ -40,8 +47,14 @@ def test_an_invitees_purchase_upgrades_the_distributor(live_server, phone_page, 
     senior = LevelFactory(name="高级分销商", rank=2, direct_rate_bp=1500, indirect_rate_bp=500)
     save_rule(level_id=senior.pk, combine="all", conditions=[("personal_sales_month", 20000)])
     shop = DistributorFactory(user=UserFactory(nickname="小美", phone="13800002222"), level=regular)
-    serum = SkuFactory(product=ProductFactory(name="玻尿酸精华", category=CategoryFactory()), retail_fen=15000,
-                       suggested_retail_fen=15000, control_fen=12900, cost_fen=5000, stock=20)
+    serum = SkuFactory(
+        product=ProductFactory(name="玻尿酸精华", category=CategoryFactory()),
+        retail_fen=15000,
+        suggested_retail_fen=15000,
+        control_fen=12900,
+        cost_fen=5000,
+        stock=20,
+    )
     invitee = UserFactory(nickname="阿华")
     bind_customer(customer=invitee, distributor=shop)
     operator = StaffFactory()

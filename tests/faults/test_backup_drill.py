@@ -44,7 +44,11 @@ def test_a_restored_backup_passes_the_ledger_check_and_reconciles_like_the_sourc
     dump = tmp_path / "fenxiao.dump"
     done = subprocess.run(
         [sys.executable, "manage.py", "backup_drill", "--dump", str(dump)],
-        cwd=drill.ROOT, env=drill.child_env(), capture_output=True, text=True, timeout=300,
+        cwd=drill.ROOT,
+        env=drill.child_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "backup drill passed" in done.stdout
@@ -52,5 +56,7 @@ def test_a_restored_backup_passes_the_ledger_check_and_reconciles_like_the_sourc
     assert dump.stat().st_size > 0
     # the restored copy was dropped again
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", [connection.settings_dict["NAME"] + "_restore_%"])
+        cursor.execute(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE %s", [connection.settings_dict["NAME"] + "_restore_%"]
+        )
         assert cursor.fetchone()[0] == 0

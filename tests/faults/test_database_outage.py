@@ -53,22 +53,46 @@ def _production_env(static_root) -> dict[str, str]:
 def _production_server(static_root) -> tuple[subprocess.Popen, str]:
     env = _production_env(static_root)
     # Production serves the hashed files that collectstatic gathers.
-    done = subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=drill.ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=drill.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     port = drill.free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--timeout", "30", "--graceful-timeout", "5"],
-        cwd=drill.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+        ],
+        cwd=drill.ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     drill.wait_listening(port, proc)
     return proc, f"http://127.0.0.1:{port}"
 
 
 def _admin(sql: str) -> None:
-    with psycopg.connect(drill.conninfo().replace(f"dbname={connection.settings_dict['NAME']}", "dbname=postgres"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        drill.conninfo().replace(f"dbname={connection.settings_dict['NAME']}", "dbname=postgres"), autocommit=True
+    ) as conn:
         conn.execute(sql)
 
 

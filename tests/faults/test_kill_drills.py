@@ -41,7 +41,6 @@ from . import drill
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
@@ -57,7 +56,11 @@ def shop(db):
     bind_customer(customer=buyer, distributor=distributor)
     serum = SkuFactory(
         product=ProductFactory(category=CategoryFactory(slug="beauty", name="美妆")),
-        retail_fen=15000, suggested_retail_fen=15000, control_fen=12900, cost_fen=5000, stock=100,
+        retail_fen=15000,
+        suggested_retail_fen=15000,
+        control_fen=12900,
+        cost_fen=5000,
+        stock=100,
     )
     return type("Shop", (), {"distributor": distributor, "upline": upline, "buyer": buyer, "serum": serum})
 
@@ -82,7 +85,9 @@ def test_settlement_killed_inside_its_batch_then_rerun_settles_each_commission_o
 
     # The batch posts to the earners' accounts last; holding the distributor's available account
     # stops it there, after the batch row and the commission rows were written.
-    with drill.row_locks("SELECT id FROM ledger_account WHERE code = %s FOR UPDATE", (available_account(shop.distributor.pk),)) as holder:
+    with drill.row_locks(
+        "SELECT id FROM ledger_account WHERE code = %s FOR UPDATE", (available_account(shop.distributor.pk),)
+    ) as holder:
         victim = drill.manage("run_settlement")
         backend = drill.wait_blocked(holder, victim)
         assert drill.in_transaction(backend), "the batch had not written anything yet"
@@ -114,9 +119,7 @@ def test_unpaid_sweep_killed_midway_then_rerun_cancels_each_order_once(shop):
         SkuFactory(product=ProductFactory(category=shop.serum.product.category), retail_fen=5000, cost_fen=2000, stock=10)
         for _ in range(2)
     ]
-    placed = [
-        orders.place_order(user=shop.buyer, items=[(sku.pk, 2)], address=dict(ADDRESS)) for sku in skus
-    ]
+    placed = [orders.place_order(user=shop.buyer, items=[(sku.pk, 2)], address=dict(ADDRESS)) for sku in skus]
     Order.objects.filter(pk__in=[o.pk for o in placed]).update(expires_at=timezone.now() - timedelta(minutes=1))
     Reservation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     assert sum(StockRecord.objects.values_list("reserved", flat=True)) == 6
@@ -152,16 +155,23 @@ def test_unpaid_sweep_killed_midway_then_rerun_cancels_each_order_once(shop):
 # --- a payment notification, in a real server process ---------------------------------------------
 
 
-
 def _server(settings) -> tuple:
     port = drill.free_port()
-    env = drill.child_env(**{
-        name: str(getattr(settings, name))
-        for name in (
-            "WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_MERCHANT_SERIAL_NO", "WECHATPAY_PRIVATE_KEY_PATH",
-            "WECHATPAY_APIV3_KEY", "WECHATPAY_PLATFORM_CERTS_DIR", "WECHATPAY_NOTIFY_URL", "WECHATPAY_API_BASE",
-        )
-    })
+    env = drill.child_env(
+        **{
+            name: str(getattr(settings, name))
+            for name in (
+                "WECHATPAY_MCHID",
+                "WECHATPAY_APPID",
+                "WECHATPAY_MERCHANT_SERIAL_NO",
+                "WECHATPAY_PRIVATE_KEY_PATH",
+                "WECHATPAY_APIV3_KEY",
+                "WECHATPAY_PLATFORM_CERTS_DIR",
+                "WECHATPAY_NOTIFY_URL",
+                "WECHATPAY_API_BASE",
+            )
+        }
+    )
     proc = drill.manage("runserver", f"127.0.0.1:{port}", "--noreload", env=env)
     drill.wait_listening(port, proc)
     return proc, f"http://127.0.0.1:{port}{NOTIFY_PATH}"
@@ -177,7 +187,9 @@ def test_server_killed_while_applying_a_payment_notification_then_the_retry_pays
     # the distributor's pending account is held, so the server dies after the first two.
     server, url = _server(settings)
     try:
-        with drill.row_locks("SELECT id FROM ledger_account WHERE code = %s FOR UPDATE", (pending_account(shop.distributor.pk),)) as holder:
+        with drill.row_locks(
+            "SELECT id FROM ledger_account WHERE code = %s FOR UPDATE", (pending_account(shop.distributor.pk),)
+        ) as holder:
             with httpx.Client(timeout=drill.WAIT_SECONDS) as client:
                 sent = threading.Thread(target=lambda: _post_ignoring_disconnect(client, url, body, wechat.headers(body)))
                 sent.start()

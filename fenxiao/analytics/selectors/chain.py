@@ -73,7 +73,9 @@ def chain(distributor_id: int) -> Chain:
     direct invitees. `distributor_not_found` (404) for an unknown id."""
     found = Distributor.objects.select_related("user", "level").filter(pk=distributor_id).first()
     if found is None:
-        raise AnalyticsError(AnalyticsCode.DISTRIBUTOR_NOT_FOUND, gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404)
+        raise AnalyticsError(
+            AnalyticsCode.DISTRIBUTOR_NOT_FOUND, gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404
+        )
     counts = team_counts(found)
     children = staff_children(found.pk)
     return Chain(

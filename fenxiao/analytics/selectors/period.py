@@ -33,7 +33,9 @@ def period_for(kind: str = "month", offset: int = 0, *, now: datetime | None = N
     if kind not in PERIOD_KINDS:
         raise AnalyticsError(AnalyticsCode.INVALID_PERIOD, gettext("统计周期只能是月或季度"), {"period": kind})
     if isinstance(offset, bool) or not isinstance(offset, int) or not OLDEST_OFFSET <= offset <= 0:
-        raise AnalyticsError(AnalyticsCode.INVALID_PERIOD, gettext("只能查看本期或之前的周期（最多往前 24 期）"), {"offset": offset})
+        raise AnalyticsError(
+            AnalyticsCode.INVALID_PERIOD, gettext("只能查看本期或之前的周期（最多往前 24 期）"), {"offset": offset}
+        )
     today = periods.local_today(now)
     span = 1 if kind == "month" else 3
     index = periods.month_index(today)

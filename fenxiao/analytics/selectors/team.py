@@ -50,7 +50,9 @@ def viewer_for_user(user) -> Distributor:
     if found is None:
         raise AnalyticsError(AnalyticsCode.NOT_DISTRIBUTOR, gettext("你还不是分销商"), status=404)
     if found.status != APPROVED:
-        raise AnalyticsError(AnalyticsCode.NOT_DISTRIBUTOR, gettext("你的分销商资格尚未生效"), {"status": found.status}, status=403)
+        raise AnalyticsError(
+            AnalyticsCode.NOT_DISTRIBUTOR, gettext("你的分销商资格尚未生效"), {"status": found.status}, status=403
+        )
     return found
 
 
@@ -227,7 +229,9 @@ def tree_children(viewer: Distributor, parent_id: int | None = None) -> list[Tre
     elif Distributor.objects.filter(pk=parent_id, inviter_id=viewer.pk).exists():
         parent, depth = parent_id, 2
     else:
-        raise AnalyticsError(AnalyticsCode.NOT_IN_TEAM, gettext("只能查看自己两级以内的团队"), {"distributor_id": parent_id}, status=404)
+        raise AnalyticsError(
+            AnalyticsCode.NOT_IN_TEAM, gettext("只能查看自己两级以内的团队"), {"distributor_id": parent_id}, status=404
+        )
     qs = Distributor.objects.filter(inviter_id=parent, status=APPROVED).select_related("user", "level").order_by(*NEWEST_FIRST)
     if depth == 1:
         qs = qs.annotate(children=Count("invitees", filter=Q(invitees__status=APPROVED)))

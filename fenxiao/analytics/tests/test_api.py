@@ -39,10 +39,20 @@ def test_team_list(get, net, sku):
     r = get("/api/v1/team")
     assert r.status_code == 200, r.content
     body = r.json()
-    assert (body["kind"], body["total"], body["direct_count"], body["indirect_count"], body["has_next"]) == ("direct", 1, 1, 1, False)
+    assert (body["kind"], body["total"], body["direct_count"], body["indirect_count"], body["has_next"]) == (
+        "direct",
+        1,
+        1,
+        1,
+        False,
+    )
     (item,) = body["items"]
     assert (item["distributor_id"], item["name"], item["phone"], item["month_sales_fen"], item["month_order_count"]) == (
-        net["A"].pk, "李**", "138****5678", 7000, 1,
+        net["A"].pk,
+        "李**",
+        "138****5678",
+        7000,
+        1,
     )
     r = get("/api/v1/team?kind=indirect&sort=sales&page=1")
     assert [i["distributor_id"] for i in r.json()["items"]] == [net["B"].pk]
@@ -70,7 +80,10 @@ def test_leaderboard(get, net, sku):
     r = get("/api/v1/leaderboards?board=sales&period=month&scope=team&offset=0")
     assert r.status_code == 200, r.content
     body = r.json()
-    assert [(e["rank"], e["name"], e["value"], e["is_me"]) for e in body["entries"]] == [(1, "李**", 5000, False), (2, "我自己", 3000, True)]
+    assert [(e["rank"], e["name"], e["value"], e["is_me"]) for e in body["entries"]] == [
+        (1, "李**", 5000, False),
+        (2, "我自己", 3000, True),
+    ]
     assert body["me"]["rank"] == 2 and body["period"]["kind"] == "month"
     r = get("/api/v1/leaderboards?board=invites&period=quarter&offset=-1")
     assert r.status_code == 200 and r.json()["period"]["offset"] == -1

@@ -23,7 +23,10 @@ IN_APRIL = local(2026, 4, 10, 12, 0)
 
 def dist(level, inviter=None, *, name="", approved_at=None, status=Distributor.Status.APPROVED):
     return DistributorFactory(
-        user=UserFactory(nickname=name), inviter=inviter, level=level, status=status,
+        user=UserFactory(nickname=name),
+        inviter=inviter,
+        level=level,
+        status=status,
         approved_at=approved_at or local(2026, 1, 1, 9, 0),
     )
 

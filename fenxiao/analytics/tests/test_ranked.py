@@ -41,8 +41,18 @@ def test_period_offset_of_a_label(kind, label, offset):
     assert selectors.period_offset(kind, label, now=NOW) == offset
 
 
-@pytest.mark.parametrize(("kind", "label"), [("month", "2026-13"), ("month", "2026-Q1"), ("quarter", "2026-Q5"),
-                                             ("quarter", "2026-03"), ("month", "26-03"), ("month", None), ("week", "2026-03")])
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        ("month", "2026-13"),
+        ("month", "2026-Q1"),
+        ("quarter", "2026-Q5"),
+        ("quarter", "2026-03"),
+        ("month", "26-03"),
+        ("month", None),
+        ("week", "2026-03"),
+    ],
+)
 def test_bad_labels_are_refused(kind, label):
     with pytest.raises(AnalyticsError) as exc:
         selectors.period_offset(kind, label, now=NOW)
@@ -58,7 +68,12 @@ def test_ranks_with_ties_and_a_tie_at_the_limit_kept_whole(level, sku):
     seller(level, 99000, status=Distributor.Status.SUSPENDED, sku=sku)  # not on the board
     period, rows = selectors.ranked("sales", "month", "2026-03", limit=2, now=NOW)
     assert period.label == "2026-03"
-    assert [(r.distributor_id, r.rank, r.value) for r in rows] == [(a.pk, 1, 9000), (b.pk, 2, 5000), (c.pk, 2, 5000), (d.pk, 2, 5000)]
+    assert [(r.distributor_id, r.rank, r.value) for r in rows] == [
+        (a.pk, 1, 9000),
+        (b.pk, 2, 5000),
+        (c.pk, 2, 5000),
+        (d.pk, 2, 5000),
+    ]
     _period, by_offset = selectors.ranked("sales", "month", -1, limit=50, now=NOW)
     assert [r.rank for r in by_offset] == [1, 2, 2, 2, 5]
     assert selectors.ranked("sales", "month", -1, limit=0, now=NOW)[1] == []

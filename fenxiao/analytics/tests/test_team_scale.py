@@ -27,12 +27,22 @@ def team_of(level, members: int, tag: str) -> Distributor:
 
     def make(count: int, inviters: list[Distributor], depth: int) -> list[Distributor]:
         users = User.objects.bulk_create([User(username=f"{tag}{depth}-{i}", password="!") for i in range(count)])
-        return Distributor.objects.bulk_create([
-            Distributor(user=user, code=f"{tag}{depth}{i:05d}", inviter=inviters[i % len(inviters)], level=level,
-                        status=Distributor.Status.APPROVED, applied_at=NOW, approved_at=NOW - timedelta(minutes=i),
-                        status_changed_at=NOW, depth=depth)
-            for i, user in enumerate(users)
-        ])
+        return Distributor.objects.bulk_create(
+            [
+                Distributor(
+                    user=user,
+                    code=f"{tag}{depth}{i:05d}",
+                    inviter=inviters[i % len(inviters)],
+                    level=level,
+                    status=Distributor.Status.APPROVED,
+                    applied_at=NOW,
+                    approved_at=NOW - timedelta(minutes=i),
+                    status_changed_at=NOW,
+                    depth=depth,
+                )
+                for i, user in enumerate(users)
+            ]
+        )
 
     direct = make(members // 2, [root], 1)
     make(members - len(direct), direct, 2)

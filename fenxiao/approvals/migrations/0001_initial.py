@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,58 +14,114 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ApprovalRequest',
+            name="ApprovalRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32, verbose_name='类型')),
-                ('reference', models.CharField(help_text='被审批的对象，例如 team_bonus:2026-10', max_length=80, verbose_name='对象')),
-                ('amount_fen', models.BigIntegerField(default=0, verbose_name='金额（分）')),
-                ('summary', models.CharField(max_length=200, verbose_name='摘要')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='内容')),
-                ('beneficiaries', models.JSONField(blank=True, default=list, help_text='收款人的用户 ID；他们不能审批这笔钱', verbose_name='受益用户')),
-                ('status', models.CharField(choices=[('pending', '待审批'), ('approved', '已批准'), ('rejected', '已驳回'), ('withdrawn', '已撤回')], default='pending', max_length=12, verbose_name='状态')),
-                ('proposed_at', models.DateTimeField(auto_now_add=True, verbose_name='提交时间')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='审批时间')),
-                ('decision_note', models.CharField(blank=True, max_length=200, verbose_name='审批意见')),
-                ('result', models.JSONField(blank=True, default=dict, verbose_name='执行结果')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审批人')),
-                ('proposed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='提交人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=32, verbose_name="类型")),
+                (
+                    "reference",
+                    models.CharField(help_text="被审批的对象，例如 team_bonus:2026-10", max_length=80, verbose_name="对象"),
+                ),
+                ("amount_fen", models.BigIntegerField(default=0, verbose_name="金额（分）")),
+                ("summary", models.CharField(max_length=200, verbose_name="摘要")),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="内容")),
+                (
+                    "beneficiaries",
+                    models.JSONField(
+                        blank=True, default=list, help_text="收款人的用户 ID；他们不能审批这笔钱", verbose_name="受益用户"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "待审批"), ("approved", "已批准"), ("rejected", "已驳回"), ("withdrawn", "已撤回")],
+                        default="pending",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("proposed_at", models.DateTimeField(auto_now_add=True, verbose_name="提交时间")),
+                ("decided_at", models.DateTimeField(blank=True, null=True, verbose_name="审批时间")),
+                ("decision_note", models.CharField(blank=True, max_length=200, verbose_name="审批意见")),
+                ("result", models.JSONField(blank=True, default=dict, verbose_name="执行结果")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="审批人",
+                    ),
+                ),
+                (
+                    "proposed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="提交人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '资金审批',
-                'verbose_name_plural': '资金审批',
-                'ordering': ['-proposed_at', '-id'],
-                'permissions': [('decide_approvalrequest', '批准或驳回资金审批')],
+                "verbose_name": "资金审批",
+                "verbose_name_plural": "资金审批",
+                "ordering": ["-proposed_at", "-id"],
+                "permissions": [("decide_approvalrequest", "批准或驳回资金审批")],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalEvent',
+            name="ApprovalEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, max_length=20, verbose_name='原状态')),
-                ('to_status', models.CharField(max_length=20, verbose_name='新状态')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='approvals.approvalrequest', verbose_name='审批')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_status", models.CharField(blank=True, max_length=20, verbose_name="原状态")),
+                ("to_status", models.CharField(max_length=20, verbose_name="新状态")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="approvals.approvalrequest",
+                        verbose_name="审批",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审批记录',
-                'verbose_name_plural': '审批记录',
-                'ordering': ['created_at', 'id'],
-                'abstract': False,
+                "verbose_name": "审批记录",
+                "verbose_name_plural": "审批记录",
+                "ordering": ["created_at", "id"],
+                "abstract": False,
             },
         ),
         migrations.AddIndex(
-            model_name='approvalrequest',
-            index=models.Index(fields=['status', '-proposed_at'], name='approval_status_recent'),
+            model_name="approvalrequest",
+            index=models.Index(fields=["status", "-proposed_at"], name="approval_status_recent"),
         ),
         migrations.AddConstraint(
-            model_name='approvalrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('kind', 'reference'), name='one_pending_approval_per_object'),
+            model_name="approvalrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")), fields=("kind", "reference"), name="one_pending_approval_per_object"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approvalrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_fen__gte', 0)), name='approval_amount_not_negative'),
+            model_name="approvalrequest",
+            constraint=models.CheckConstraint(condition=models.Q(("amount_fen__gte", 0)), name="approval_amount_not_negative"),
         ),
     ]

@@ -30,7 +30,9 @@ def member_of(name):
 @pytest.fixture(autouse=True)
 def test_kind():
     paid.clear()
-    registry.register_kind(KIND, label="测试发放", on_approve=lambda request, actor: paid.append(request.amount_fen) or {"paid": True})
+    registry.register_kind(
+        KIND, label="测试发放", on_approve=lambda request, actor: paid.append(request.amount_fen) or {"paid": True}
+    )
     yield
     registry.unregister_kind(KIND)
 
@@ -57,9 +59,17 @@ def test_finance_approves_and_the_handler_runs_once_with_who_and_when(proposed):
     checker = member_of("财务")
     request = services.approve(request_id=proposed.pk, actor=checker, note="核对无误")
     assert paid == [1_000_000_000]
-    assert (request.status, request.decided_by, request.decision_note, request.result) == ("approved", checker, "核对无误", {"paid": True})
+    assert (request.status, request.decided_by, request.decision_note, request.result) == (
+        "approved",
+        checker,
+        "核对无误",
+        {"paid": True},
+    )
     assert request.decided_at is not None and request.proposed_by is not None
-    assert list(ApprovalEvent.objects.filter(request=request).values_list("from_status", "to_status")) == [("", "pending"), ("pending", "approved")]
+    assert list(ApprovalEvent.objects.filter(request=request).values_list("from_status", "to_status")) == [
+        ("", "pending"),
+        ("pending", "approved"),
+    ]
     with pytest.raises(DomainError) as caught:
         services.approve(request_id=proposed.pk, actor=member_of("财务"))
     assert (caught.value.code, caught.value.status) == ("invalid_transition", 409)
@@ -117,7 +127,9 @@ def test_reject_needs_a_reason(proposed):
 
 
 def _post(client, user, url, body):
-    return client.post(url, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {issue_token(user=user)}"})
+    return client.post(
+        url, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {issue_token(user=user)}"}
+    )
 
 
 def test_the_api_lists_approves_and_rejects(client, ops, proposed):

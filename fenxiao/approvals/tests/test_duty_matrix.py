@@ -24,12 +24,36 @@ MISSING = 999999
 # duty → (method, path, body, the groups allowed, the allowed groups' answer: status and error code).
 # Paths name objects that do not exist.
 API_DUTIES = {
-    "review_aftersale_approve": ("post", f"{OP}/aftersales/{MISSING}/approve", {"reason": ""}, {"客服"}, (404, "aftersale_not_found")),
-    "review_aftersale_reject": ("post", f"{OP}/aftersales/{MISSING}/reject", {"reason": "x"}, {"客服"}, (404, "aftersale_not_found")),
+    "review_aftersale_approve": (
+        "post",
+        f"{OP}/aftersales/{MISSING}/approve",
+        {"reason": ""},
+        {"客服"},
+        (404, "aftersale_not_found"),
+    ),
+    "review_aftersale_reject": (
+        "post",
+        f"{OP}/aftersales/{MISSING}/reject",
+        {"reason": "x"},
+        {"客服"},
+        (404, "aftersale_not_found"),
+    ),
     "receive_return": ("post", f"{OP}/aftersales/{MISSING}/receive-return", None, {"供应链"}, (404, "aftersale_not_found")),
-    "ship_order": ("post", f"{OP}/orders/{MISSING}/ship", {"tracking_company": "顺丰", "tracking_number": "SF1"}, {"供应链"}, (404, "order_not_found")),
+    "ship_order": (
+        "post",
+        f"{OP}/orders/{MISSING}/ship",
+        {"tracking_company": "顺丰", "tracking_number": "SF1"},
+        {"供应链"},
+        (404, "order_not_found"),
+    ),
     "cancel_order": ("post", f"{OP}/orders/{MISSING}/cancel", {"reason": "x"}, {"客服"}, (404, "order_not_found")),
-    "refund_money": ("post", f"{OP}/orders/lines/{MISSING}/refund", {"amount_fen": 100, "reason": "x"}, {"财务"}, (404, "order_not_found")),
+    "refund_money": (
+        "post",
+        f"{OP}/orders/lines/{MISSING}/refund",
+        {"amount_fen": 100, "reason": "x"},
+        {"财务"},
+        (404, "order_not_found"),
+    ),
     "approve_withdrawal": ("post", f"{OP}/withdrawals/{MISSING}/approve", {"note": ""}, {"财务"}, (404, "withdrawal_not_found")),
     "reject_withdrawal": ("post", f"{OP}/withdrawals/{MISSING}/reject", {"reason": "x"}, {"财务"}, (404, "withdrawal_not_found")),
     "payout_batch": ("post", f"{OP}/withdrawals/batches", {"channel": ""}, {"财务"}, (409, "nothing_to_pay")),
@@ -37,7 +61,13 @@ API_DUTIES = {
     "reject_payout": ("post", f"{OP}/approvals/{MISSING}/reject", {"reason": "x"}, {"财务"}, (404, "approval_not_found")),
     "propose_team_bonus": ("post", f"{OP}/commissions/team-bonus/run", {"month": "2001-01"}, {"运营"}, (200, None)),
     "propose_rung": ("post", f"{OP}/growth/invitation-rungs", {"invites": 0, "reward": "gift"}, {"运营"}, (400, "invalid_rung")),
-    "propose_prize_close": ("post", f"{OP}/growth/leaderboard-closes", {"board": "likes", "period_kind": "month"}, {"运营"}, (400, "invalid_board")),
+    "propose_prize_close": (
+        "post",
+        f"{OP}/growth/leaderboard-closes",
+        {"board": "likes", "period_kind": "month"},
+        {"运营"},
+        (400, "invalid_board"),
+    ),
 }
 
 # (model, admin action) → the groups that see it in the console.
@@ -102,9 +132,7 @@ def test_console_ship_page(client, group):
 @pytest.mark.django_db
 def test_no_group_but_finance_may_decide_and_nobody_keeps_the_broad_order_permissions():
     holders = {
-        name
-        for name in GROUPS
-        if Group.objects.get(name=name).permissions.filter(codename="decide_approvalrequest").exists()
+        name for name in GROUPS if Group.objects.get(name=name).permissions.filter(codename="decide_approvalrequest").exists()
     }
     assert holders == {"财务"}
     for name in GROUPS:

@@ -5,133 +5,219 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True, verbose_name='名称')),
-                ('slug', models.SlugField(max_length=40, unique=True, verbose_name='标识')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=40, unique=True, verbose_name="名称")),
+                ("slug", models.SlugField(max_length=40, unique=True, verbose_name="标识")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '类目',
-                'verbose_name_plural': '类目',
-                'ordering': ['sort_order', 'id'],
+                "verbose_name": "类目",
+                "verbose_name_plural": "类目",
+                "ordering": ["sort_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='名称')),
-                ('subtitle', models.CharField(blank=True, max_length=120, verbose_name='卖点')),
-                ('description', models.TextField(blank=True, verbose_name='详情')),
-                ('role', models.CharField(choices=[('normal', '常规款'), ('traffic', '引流款'), ('profit', '利润款'), ('bundle', '场景套装')], default='normal', max_length=10, verbose_name='商品定位')),
-                ('is_on_shelf', models.BooleanField(db_index=True, default=False, verbose_name='上架')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='catalog.category', verbose_name='类目')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, verbose_name="名称")),
+                ("subtitle", models.CharField(blank=True, max_length=120, verbose_name="卖点")),
+                ("description", models.TextField(blank=True, verbose_name="详情")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("normal", "常规款"), ("traffic", "引流款"), ("profit", "利润款"), ("bundle", "场景套装")],
+                        default="normal",
+                        max_length=10,
+                        verbose_name="商品定位",
+                    ),
+                ),
+                ("is_on_shelf", models.BooleanField(db_index=True, default=False, verbose_name="上架")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="products",
+                        to="catalog.category",
+                        verbose_name="类目",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '商品',
-                'verbose_name_plural': '商品',
-                'ordering': ['sort_order', 'id'],
+                "verbose_name": "商品",
+                "verbose_name_plural": "商品",
+                "ordering": ["sort_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CommissionOverride',
+            name="CommissionOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('depth', models.PositiveSmallIntegerField(choices=[(1, '一级（直推）'), (2, '二级（间推）')], verbose_name='佣金层级')),
-                ('mode', models.CharField(choices=[('rate', '按比例'), ('fixed', '固定金额')], max_length=5, verbose_name='方式')),
-                ('rate_bp', models.PositiveIntegerField(blank=True, help_text='1% = 100 基点', null=True, verbose_name='比例（基点）')),
-                ('fixed_fen', models.BigIntegerField(blank=True, null=True, verbose_name='固定金额（分/件）')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='commission_overrides', to='catalog.category', verbose_name='类目')),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='commission_overrides', to='catalog.product', verbose_name='商品')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "depth",
+                    models.PositiveSmallIntegerField(choices=[(1, "一级（直推）"), (2, "二级（间推）")], verbose_name="佣金层级"),
+                ),
+                (
+                    "mode",
+                    models.CharField(choices=[("rate", "按比例"), ("fixed", "固定金额")], max_length=5, verbose_name="方式"),
+                ),
+                (
+                    "rate_bp",
+                    models.PositiveIntegerField(blank=True, help_text="1% = 100 基点", null=True, verbose_name="比例（基点）"),
+                ),
+                ("fixed_fen", models.BigIntegerField(blank=True, null=True, verbose_name="固定金额（分/件）")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commission_overrides",
+                        to="catalog.category",
+                        verbose_name="类目",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="commission_overrides",
+                        to="catalog.product",
+                        verbose_name="商品",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '佣金覆盖',
-                'verbose_name_plural': '佣金覆盖',
+                "verbose_name": "佣金覆盖",
+                "verbose_name_plural": "佣金覆盖",
             },
         ),
         migrations.CreateModel(
-            name='ProductImage',
+            name="ProductImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.ImageField(upload_to='products/%Y/%m/', verbose_name='图片')),
-                ('alt', models.CharField(blank=True, max_length=80, verbose_name='说明')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='images', to='catalog.product', verbose_name='商品')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("image", models.ImageField(upload_to="products/%Y/%m/", verbose_name="图片")),
+                ("alt", models.CharField(blank=True, max_length=80, verbose_name="说明")),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="images",
+                        to="catalog.product",
+                        verbose_name="商品",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '商品图片',
-                'verbose_name_plural': '商品图片',
-                'ordering': ['sort_order', 'id'],
+                "verbose_name": "商品图片",
+                "verbose_name_plural": "商品图片",
+                "ordering": ["sort_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Sku',
+            name="Sku",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='SKU 编码')),
-                ('spec', models.CharField(blank=True, max_length=60, verbose_name='规格')),
-                ('cost_fen', models.BigIntegerField(verbose_name='成本（分）')),
-                ('retail_fen', models.BigIntegerField(verbose_name='零售价（分）')),
-                ('suggested_retail_fen', models.BigIntegerField(verbose_name='建议零售价（分）')),
-                ('control_fen', models.BigIntegerField(help_text='分销商可展示的最低价', verbose_name='控价（分）')),
-                ('stock_on_hand', models.BigIntegerField(default=0, verbose_name='库存')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skus', to='catalog.product', verbose_name='商品')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="SKU 编码")),
+                ("spec", models.CharField(blank=True, max_length=60, verbose_name="规格")),
+                ("cost_fen", models.BigIntegerField(verbose_name="成本（分）")),
+                ("retail_fen", models.BigIntegerField(verbose_name="零售价（分）")),
+                ("suggested_retail_fen", models.BigIntegerField(verbose_name="建议零售价（分）")),
+                ("control_fen", models.BigIntegerField(help_text="分销商可展示的最低价", verbose_name="控价（分）")),
+                ("stock_on_hand", models.BigIntegerField(default=0, verbose_name="库存")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="skus",
+                        to="catalog.product",
+                        verbose_name="商品",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SKU',
-                'verbose_name_plural': 'SKU',
-                'ordering': ['product_id', 'id'],
+                "verbose_name": "SKU",
+                "verbose_name_plural": "SKU",
+                "ordering": ["product_id", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=models.Index(fields=['is_on_shelf', 'category'], name='catalog_pro_is_on_s_9bfce6_idx'),
+            model_name="product",
+            index=models.Index(fields=["is_on_shelf", "category"], name="catalog_pro_is_on_s_9bfce6_idx"),
         ),
         migrations.AddConstraint(
-            model_name='commissionoverride',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('category__isnull', False), ('product__isnull', True)), models.Q(('category__isnull', True), ('product__isnull', False)), _connector='OR'), name='override_exactly_one_scope'),
+            model_name="commissionoverride",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("category__isnull", False), ("product__isnull", True)),
+                    models.Q(("category__isnull", True), ("product__isnull", False)),
+                    _connector="OR",
+                ),
+                name="override_exactly_one_scope",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionoverride',
-            constraint=models.CheckConstraint(condition=models.Q(('depth__gte', 1), ('depth__lte', 2)), name='override_depth_at_most_two'),
+            model_name="commissionoverride",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("depth__gte", 1), ("depth__lte", 2)), name="override_depth_at_most_two"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionoverride',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('fixed_fen__isnull', True), ('mode', 'rate'), ('rate_bp__isnull', False), ('rate_bp__lte', 10000)), models.Q(('fixed_fen__gte', 0), ('fixed_fen__isnull', False), ('mode', 'fixed'), ('rate_bp__isnull', True)), _connector='OR'), name='override_value_matches_mode'),
+            model_name="commissionoverride",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("fixed_fen__isnull", True), ("mode", "rate"), ("rate_bp__isnull", False), ("rate_bp__lte", 10000)),
+                    models.Q(("fixed_fen__gte", 0), ("fixed_fen__isnull", False), ("mode", "fixed"), ("rate_bp__isnull", True)),
+                    _connector="OR",
+                ),
+                name="override_value_matches_mode",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionoverride',
-            constraint=models.UniqueConstraint(condition=models.Q(('category__isnull', False)), fields=('category', 'depth'), name='uniq_category_override_depth'),
+            model_name="commissionoverride",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("category__isnull", False)), fields=("category", "depth"), name="uniq_category_override_depth"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='commissionoverride',
-            constraint=models.UniqueConstraint(condition=models.Q(('product__isnull', False)), fields=('product', 'depth'), name='uniq_product_override_depth'),
+            model_name="commissionoverride",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("product__isnull", False)), fields=("product", "depth"), name="uniq_product_override_depth"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('stock_on_hand__gte', 0)), name='sku_stock_not_negative'),
+            model_name="sku",
+            constraint=models.CheckConstraint(condition=models.Q(("stock_on_hand__gte", 0)), name="sku_stock_not_negative"),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('control_fen__gt', 0), ('cost_fen__gte', 0), ('retail_fen__gt', 0), ('suggested_retail_fen__gt', 0)), name='sku_prices_positive'),
+            model_name="sku",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("control_fen__gt", 0), ("cost_fen__gte", 0), ("retail_fen__gt", 0), ("suggested_retail_fen__gt", 0)
+                ),
+                name="sku_prices_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sku',
-            constraint=models.CheckConstraint(condition=models.Q(('control_fen__lte', models.F('suggested_retail_fen'))), name='sku_control_le_suggested'),
+            model_name="sku",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("control_fen__lte", models.F("suggested_retail_fen"))), name="sku_control_le_suggested"
+            ),
         ),
     ]

@@ -7,17 +7,17 @@ class Migration(migrations.Migration):
     # Stock moved to the inventory app: its data migration copies stock_on_hand first.
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('inventory', '0002_stock_from_catalog'),
+        ("catalog", "0001_initial"),
+        ("inventory", "0002_stock_from_catalog"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='sku',
-            name='sku_stock_not_negative',
+            model_name="sku",
+            name="sku_stock_not_negative",
         ),
         migrations.RemoveField(
-            model_name='sku',
-            name='stock_on_hand',
+            model_name="sku",
+            name="stock_on_hand",
         ),
     ]

@@ -13,7 +13,18 @@ from .finance import reconciliation_view
 
 @admin.register(Commission)
 class CommissionAdmin(admin.ModelAdmin):
-    list_display = ("order", "order_line", "distributor", "depth", "rate", "amount", "cancelled", "clawed_back", "status", "capped")
+    list_display = (
+        "order",
+        "order_line",
+        "distributor",
+        "depth",
+        "rate",
+        "amount",
+        "cancelled",
+        "clawed_back",
+        "status",
+        "capped",
+    )
     list_filter = ("status", "depth", "capped")
     search_fields = ("order__number", "distributor__code")
     list_select_related = ("order", "order_line", "distributor")

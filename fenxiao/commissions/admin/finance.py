@@ -77,7 +77,16 @@ def reconciliation_view(request, *, site: admin.AdminSite):
             "month": m.month,
             "amounts": [
                 yuan(v)
-                for v in (m.accrued_fen, m.cancelled_fen, m.settled_fen, m.clawed_back_fen, m.team_bonus_fen, m.rewards_fen, m.paid_out_fen, m.fees_fen)
+                for v in (
+                    m.accrued_fen,
+                    m.cancelled_fen,
+                    m.settled_fen,
+                    m.clawed_back_fen,
+                    m.team_bonus_fen,
+                    m.rewards_fen,
+                    m.paid_out_fen,
+                    m.fees_fen,
+                )
             ],
         }
         for m in report.months

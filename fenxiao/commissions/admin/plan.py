@@ -41,7 +41,9 @@ def preview_signature(plan: simulator.Plan, user) -> str:
 class SimulatorForm(forms.Form):
     commission_levels = forms.IntegerField(label=_("佣金层级数"), help_text=_("1 = 只有直推；2 = 直推 + 间推。最多两级。"))
     self_purchase_commission = forms.BooleanField(label=_("自购返佣"), required=False)
-    ceiling_bp = forms.IntegerField(label=_("佣金上限（毛利的基点）"), help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例；5000 = 50%"))
+    ceiling_bp = forms.IntegerField(
+        label=_("佣金上限（毛利的基点）"), help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例；5000 = 50%")
+    )
     scope = forms.ChoiceField(
         label=_("预测范围"), choices=[("window", _("最近 N 天的真实订单")), ("synthetic", _("模拟场景"))], initial="window"
     )
@@ -138,8 +140,13 @@ def apply_draft(draft: simulator.Plan, current: simulator.Plan, *, actor) -> lis
         for rates in changed:
             level = objects[rates.level_id]
             distribution.save_level(
-                level=level, name=level.name, rank=level.rank, description=level.description,
-                direct_rate_bp=rates.direct_rate_bp, indirect_rate_bp=rates.indirect_rate_bp, team_bonus_bp=rates.team_bonus_bp,
+                level=level,
+                name=level.name,
+                rank=level.rank,
+                description=level.description,
+                direct_rate_bp=rates.direct_rate_bp,
+                indirect_rate_bp=rates.indirect_rate_bp,
+                team_bonus_bp=rates.team_bonus_bp,
             )
             line = gettext("%(level)s：直推 %(direct)s，间推 %(indirect)s，团队奖励 %(bonus)s") % {
                 "level": level.name,
@@ -221,8 +228,12 @@ def earner_rows(result: simulator.SimulationResult | None) -> list[dict]:
         return []
     return [
         {
-            "code": e.code, "level": e.level, "masked_phone": e.masked_phone,
-            "direct": yuan(e.direct_fen), "indirect": yuan(e.indirect_fen), "total": yuan(e.total_fen),
+            "code": e.code,
+            "level": e.level,
+            "masked_phone": e.masked_phone,
+            "direct": yuan(e.direct_fen),
+            "indirect": yuan(e.indirect_fen),
+            "total": yuan(e.total_fen),
         }
         for e in result.draft.top_earners
     ]

@@ -31,7 +31,9 @@ class CommissionSettingsForm(forms.ModelForm):
         data = super().clean()
         try:
             settlement.validate_schedule(
-                schedule=data.get("schedule"), t_plus_days=data.get("t_plus_days"), weekday=data.get("weekday"),
+                schedule=data.get("schedule"),
+                t_plus_days=data.get("t_plus_days"),
+                weekday=data.get("weekday"),
                 month_day=data.get("month_day"),
             )
         except CommissionError as exc:
@@ -57,7 +59,10 @@ class CommissionSettingsAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         saved = settlement.update_settlement_settings(
-            actor=request.user, schedule=data["schedule"], t_plus_days=data["t_plus_days"], weekday=data["weekday"],
+            actor=request.user,
+            schedule=data["schedule"],
+            t_plus_days=data["t_plus_days"],
+            weekday=data["weekday"],
             month_day=data["month_day"],
         )
         if data["ceiling_bp"] != saved.ceiling_bp:
@@ -67,7 +72,17 @@ class CommissionSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(SettlementBatch)
 class SettlementBatchAdmin(admin.ModelAdmin):
-    list_display = ("period", "schedule", "cutoff", "commission_count", "distributor_count", "amount", "started_at", "duration", "created_by")
+    list_display = (
+        "period",
+        "schedule",
+        "cutoff",
+        "commission_count",
+        "distributor_count",
+        "amount",
+        "started_at",
+        "duration",
+        "created_by",
+    )
     list_filter = ("schedule",)
     search_fields = ("period",)
     readonly_fields = [f.name for f in SettlementBatch._meta.fields]
@@ -116,7 +131,11 @@ class SettlementBatchAdmin(admin.ModelAdmin):
             messages.success(
                 request,
                 gettext("结算批次 %(period)s 完成：%(count)d 笔佣金，%(people)d 位收益人，共 ¥%(amount)s")
-                % {"period": batch.period, "count": batch.commission_count, "people": batch.distributor_count,
-                   "amount": yuan(batch.amount_fen)},
+                % {
+                    "period": batch.period,
+                    "count": batch.commission_count,
+                    "people": batch.distributor_count,
+                    "amount": yuan(batch.amount_fen),
+                },
             )
         return HttpResponseRedirect(reverse("admin:commissions_settlementbatch_changelist"))

@@ -39,7 +39,17 @@ class TeamBonusAdmin(admin.ModelAdmin):
     """Read-only: bonuses are created by `run_team_bonus` only."""
 
     change_list_template = "commissions/admin/teambonus_change_list.html"
-    list_display = ("month", "distributor", "level_name", "rate", "team_sales", "order_count", "amount", "ledger_transaction_id", "created_at")
+    list_display = (
+        "month",
+        "distributor",
+        "level_name",
+        "rate",
+        "team_sales",
+        "order_count",
+        "amount",
+        "ledger_transaction_id",
+        "created_at",
+    )
     list_filter = ("month",)
     search_fields = ("distributor__code", "month")
     list_select_related = ("distributor__user",)
@@ -115,8 +125,12 @@ class TeamBonusAdmin(admin.ModelAdmin):
         codes = dict(Distributor.objects.filter(pk__in=[f.distributor_id for f in figures]).values_list("pk", "code"))
         rows = [
             {
-                "code": codes.get(f.distributor_id, f.distributor_id), "level": f.level_name, "orders": f.order_count,
-                "sales": yuan(f.team_sales_fen), "rate": format_rate(f.rate_bp), "amount": yuan(f.amount_fen),
+                "code": codes.get(f.distributor_id, f.distributor_id),
+                "level": f.level_name,
+                "orders": f.order_count,
+                "sales": yuan(f.team_sales_fen),
+                "rate": format_rate(f.rate_bp),
+                "amount": yuan(f.amount_fen),
             }
             for f in figures
         ]
@@ -124,9 +138,13 @@ class TeamBonusAdmin(admin.ModelAdmin):
             request,
             "commissions/admin/teambonus_run.html",
             self._context(
-                request, gettext("发放上月团队奖励（%(month)s）") % {"month": period.label},
-                period=period, paid=paid, rows=rows,
-                total=yuan(sum(f.amount_fen for f in figures)), sales=yuan(sum(f.team_sales_fen for f in figures)),
+                request,
+                gettext("发放上月团队奖励（%(month)s）") % {"month": period.label},
+                period=period,
+                paid=paid,
+                rows=rows,
+                total=yuan(sum(f.amount_fen for f in figures)),
+                sales=yuan(sum(f.team_sales_fen for f in figures)),
             ),
         )
 
@@ -136,9 +154,7 @@ class TeamBonusAdmin(admin.ModelAdmin):
         if not can_change_plan(request.user):
             raise PermissionDenied
         current = simulator.current_plan()
-        categories = Category.objects.filter(
-            pk__in=list(simulator.category_cost_ratios().keys())
-        ).order_by("sort_order", "id")
+        categories = Category.objects.filter(pk__in=list(simulator.category_cost_ratios().keys())).order_by("sort_order", "id")
         form = SimulatorForm(request.POST or None, plan=current, categories=categories)
         result = signature = None
         if request.method == "POST" and form.is_valid():
@@ -153,7 +169,9 @@ class TeamBonusAdmin(admin.ModelAdmin):
                         for obj, line in changes:
                             self.log_change(request, obj, gettext("佣金方案：%(change)s") % {"change": line})
                         self.message_user(
-                            request, gettext("方案已保存：%(changes)s") % {"changes": "；".join(line for _obj, line in changes) or gettext("无变化")}
+                            request,
+                            gettext("方案已保存：%(changes)s")
+                            % {"changes": "；".join(line for _obj, line in changes) or gettext("无变化")},
                         )
                         return redirect("admin:commissions_simulator")
                 else:
@@ -165,7 +183,14 @@ class TeamBonusAdmin(admin.ModelAdmin):
             request,
             "commissions/admin/simulator.html",
             self._context(
-                request, gettext("佣金预测"), form=form, result=result, preview_hash=signature, rows=comparison_rows(result),
-                category_rows=category_rows(result), earner_rows=earner_rows(result), summary=summary_rows(result),
+                request,
+                gettext("佣金预测"),
+                form=form,
+                result=result,
+                preview_hash=signature,
+                rows=comparison_rows(result),
+                category_rows=category_rows(result),
+                earner_rows=earner_rows(result),
+                summary=summary_rows(result),
             ),
         )

@@ -26,6 +26,7 @@ from ..schemas import (
 
 router = Router(tags=["收益 earnings"], auth=member_auth)
 
+
 def earner_for_user(user) -> Distributor:
     """The user's distributor profile, if it may see earnings; CommissionError otherwise."""
     distributor = selectors.earner_for_user(user)

@@ -132,7 +132,9 @@ def team_bonus_list(request, q: Query[TeamBonusQuery]):
     require_plan_staff(request)
     month = q.month or periods.previous_month()
     rows = team_bonus.bonuses_for_month(month)
-    totals = rows.order_by().aggregate(count=Count("id"), sales=Sum("team_sales_fen", default=0), amount=Sum("amount_fen", default=0))
+    totals = rows.order_by().aggregate(
+        count=Count("id"), sales=Sum("team_sales_fen", default=0), amount=Sum("amount_fen", default=0)
+    )
     page_size = max(1, min(q.page_size, 200))
     page = max(1, q.page)
     return {
@@ -173,7 +175,10 @@ def update_settlement_settings(request, payload: CommissionSettingsIn):
     actor = current_user(request)
     with transaction.atomic():
         conf = settlement.update_settlement_settings(
-            actor=actor, schedule=payload.schedule, t_plus_days=payload.t_plus_days, weekday=payload.weekday,
+            actor=actor,
+            schedule=payload.schedule,
+            t_plus_days=payload.t_plus_days,
+            weekday=payload.weekday,
             month_day=payload.month_day,
         )
         if payload.ceiling_bp is not None:

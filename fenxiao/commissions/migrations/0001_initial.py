@@ -6,44 +6,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('distribution', '0001_initial'),
-        ('orders', '0001_initial'),
+        ("distribution", "0001_initial"),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Commission',
+            name="Commission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('depth', models.PositiveSmallIntegerField(verbose_name='佣金层级')),
-                ('base_fen', models.BigIntegerField(verbose_name='计佣基数（分）')),
-                ('source', models.CharField(max_length=32, verbose_name='比例来源')),
-                ('mode', models.CharField(choices=[('rate', '按比例'), ('fixed', '固定金额')], max_length=8, verbose_name='计佣方式')),
-                ('rate_bp', models.PositiveIntegerField(blank=True, null=True, verbose_name='比例（基点）')),
-                ('fixed_fen', models.BigIntegerField(blank=True, null=True, verbose_name='固定金额（分）')),
-                ('uncapped_fen', models.BigIntegerField(verbose_name='封顶前佣金（分）')),
-                ('amount_fen', models.BigIntegerField(verbose_name='佣金（分）')),
-                ('cancelled_fen', models.BigIntegerField(default=0, verbose_name='已取消（分）')),
-                ('clawed_back_fen', models.BigIntegerField(default=0, verbose_name='已追回（分）')),
-                ('status', models.CharField(choices=[('pending', '待结算'), ('settled', '已结算'), ('cancelled', '已取消')], db_index=True, default='pending', max_length=16, verbose_name='状态')),
-                ('capped', models.BooleanField(default=False, verbose_name='受上限削减')),
-                ('capped_note', models.CharField(blank=True, max_length=200, verbose_name='削减说明')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('settled_at', models.DateTimeField(blank=True, null=True, verbose_name='结算时间')),
-                ('distributor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='commissions', to='distribution.distributor', verbose_name='收益人')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='commissions', to='orders.order', verbose_name='订单')),
-                ('order_line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='commissions', to='orders.orderline', verbose_name='订单行')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("depth", models.PositiveSmallIntegerField(verbose_name="佣金层级")),
+                ("base_fen", models.BigIntegerField(verbose_name="计佣基数（分）")),
+                ("source", models.CharField(max_length=32, verbose_name="比例来源")),
+                (
+                    "mode",
+                    models.CharField(choices=[("rate", "按比例"), ("fixed", "固定金额")], max_length=8, verbose_name="计佣方式"),
+                ),
+                ("rate_bp", models.PositiveIntegerField(blank=True, null=True, verbose_name="比例（基点）")),
+                ("fixed_fen", models.BigIntegerField(blank=True, null=True, verbose_name="固定金额（分）")),
+                ("uncapped_fen", models.BigIntegerField(verbose_name="封顶前佣金（分）")),
+                ("amount_fen", models.BigIntegerField(verbose_name="佣金（分）")),
+                ("cancelled_fen", models.BigIntegerField(default=0, verbose_name="已取消（分）")),
+                ("clawed_back_fen", models.BigIntegerField(default=0, verbose_name="已追回（分）")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "待结算"), ("settled", "已结算"), ("cancelled", "已取消")],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("capped", models.BooleanField(default=False, verbose_name="受上限削减")),
+                ("capped_note", models.CharField(blank=True, max_length=200, verbose_name="削减说明")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("settled_at", models.DateTimeField(blank=True, null=True, verbose_name="结算时间")),
+                (
+                    "distributor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commissions",
+                        to="distribution.distributor",
+                        verbose_name="收益人",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commissions",
+                        to="orders.order",
+                        verbose_name="订单",
+                    ),
+                ),
+                (
+                    "order_line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="commissions",
+                        to="orders.orderline",
+                        verbose_name="订单行",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '佣金',
-                'verbose_name_plural': '佣金',
-                'ordering': ['-created_at', 'id'],
-                'indexes': [models.Index(fields=['distributor', 'status'], name='commission_earner_status')],
-                'constraints': [models.UniqueConstraint(fields=('order_line', 'depth'), name='commission_one_per_line_depth'), models.CheckConstraint(condition=models.Q(('depth__in', [1, 2])), name='commission_depth_valid'), models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='commission_amount_positive'), models.CheckConstraint(condition=models.Q(('cancelled_fen__gte', 0), ('clawed_back_fen__gte', 0), ('cancelled_fen__lte', django.db.models.expressions.CombinedExpression(models.F('amount_fen'), '-', models.F('clawed_back_fen')))), name='commission_reductions_within_amount')],
+                "verbose_name": "佣金",
+                "verbose_name_plural": "佣金",
+                "ordering": ["-created_at", "id"],
+                "indexes": [models.Index(fields=["distributor", "status"], name="commission_earner_status")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("order_line", "depth"), name="commission_one_per_line_depth"),
+                    models.CheckConstraint(condition=models.Q(("depth__in", [1, 2])), name="commission_depth_valid"),
+                    models.CheckConstraint(condition=models.Q(("amount_fen__gt", 0)), name="commission_amount_positive"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("cancelled_fen__gte", 0),
+                            ("clawed_back_fen__gte", 0),
+                            (
+                                "cancelled_fen__lte",
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("amount_fen"), "-", models.F("clawed_back_fen")
+                                ),
+                            ),
+                        ),
+                        name="commission_reductions_within_amount",
+                    ),
+                ],
             },
         ),
     ]

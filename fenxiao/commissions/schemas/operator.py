@@ -13,7 +13,6 @@ class LevelDraftIn(StrictIn):
     """One level's rates in the draft; a rate left out keeps its current value. Unknown fields are
     refused (StrictIn): a third-level rate with `commission_depth_exceeded` instead of being dropped."""
 
-
     level_id: int
     direct_rate_bp: int | None = Field(None, description="直推佣金，基点（1% = 100）")
     indirect_rate_bp: int | None = Field(None, description="间推佣金，基点")
@@ -22,7 +21,6 @@ class LevelDraftIn(StrictIn):
 
 class PlanIn(StrictIn):
     """The draft plan. Anything left out is taken from the current plan."""
-
 
     levels: list[LevelDraftIn] = []
     commission_levels: int | None = Field(None, description="1 或 2；3 及以上会被拒绝（commission_depth_exceeded）")

@@ -137,7 +137,9 @@ def earnings_overview(distributor, *, now: datetime | None = None) -> EarningsOv
             filter=Q(account__code=codes["pending"], transaction__kind=KIND_ACCRUE, created_at__gte=since, created_at__lt=until),
             default=0,
         ),
-        bonus=Sum(signed_amount_expression(), filter=Q(account__code=codes["available"], transaction__kind=KIND_TEAM_BONUS), default=0),
+        bonus=Sum(
+            signed_amount_expression(), filter=Q(account__code=codes["available"], transaction__kind=KIND_TEAM_BONUS), default=0
+        ),
     )
     return EarningsOverview(
         pending_fen=pending,

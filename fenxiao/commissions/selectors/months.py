@@ -18,7 +18,10 @@ def parse_month(text) -> tuple[str, datetime, datetime]:
     first = periods.parse_month(str(text or ""))
     if first is None:
         raise CommissionError(
-            CommissionCode.INVALID_MONTH, gettext("月份格式应为 YYYY-MM，例如 2026-11"), {"month": str(text or "")[:20]}, status=422
+            CommissionCode.INVALID_MONTH,
+            gettext("月份格式应为 YYYY-MM，例如 2026-11"),
+            {"month": str(text or "")[:20]},
+            status=422,
         )
     since, until = periods.month_bounds(first)
     return periods.month_label(first), since, until

@@ -167,7 +167,10 @@ def commission_orders(distributor, *, status: str | None = None, page: int = 1, 
     recorded), each with its lines; `status` filters by the order's commission status. Three queries."""
     if status and status not in ORDER_STATUSES:
         raise CommissionError(
-            CommissionCode.INVALID_STATUS, gettext("状态只能是 pending、settled 或 cancelled"), {"status": str(status)[:20]}, status=422
+            CommissionCode.INVALID_STATUS,
+            gettext("状态只能是 pending、settled 或 cancelled"),
+            {"status": str(status)[:20]},
+            status=422,
         )
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     page = max(1, int(page))

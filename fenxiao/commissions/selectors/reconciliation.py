@@ -242,7 +242,11 @@ def _month_flows() -> tuple[MonthFlow, ...]:
             accrued=Sum(signed_amount_expression(), filter=expense & Q(transaction__kind=KIND_ACCRUE), default=0),
             cancelled=Sum(-signed_amount_expression(), filter=expense & Q(transaction__kind=KIND_CANCEL), default=0),
             clawed=Sum(-signed_amount_expression(), filter=expense & Q(transaction__kind=KIND_CLAWBACK), default=0),
-            settled=Sum(signed_amount_expression(), filter=Q(account__code__endswith=":available", transaction__kind=KIND_SETTLE), default=0),
+            settled=Sum(
+                signed_amount_expression(),
+                filter=Q(account__code__endswith=":available", transaction__kind=KIND_SETTLE),
+                default=0,
+            ),
             bonus=Sum(signed_amount_expression(), filter=Q(account__code=TEAM_BONUS_EXPENSE_ACCOUNT), default=0),
             rewards=Sum(signed_amount_expression(), filter=Q(account__code__in=postings.reward_expense_accounts()), default=0),
             paid=Sum(-signed_amount_expression(), filter=Q(account__code=CASH_ACCOUNT), default=0),

@@ -75,9 +75,7 @@ def _month_totals(accounts: dict[str, AccountStatement]) -> MonthTotals:
         return amount
 
     returned_txns = frozenset(
-        row.transaction_id
-        for row in accounts["available"].rows
-        if row.kind in payout and row.change_fen > 0
+        row.transaction_id for row in accounts["available"].rows if row.kind in payout and row.change_fen > 0
     )
     return MonthTotals(
         accrued_fen=total("pending", {KIND_ACCRUE}),

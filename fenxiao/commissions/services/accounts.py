@@ -54,7 +54,10 @@ def ensure_distributor_accounts(distributor_ids) -> None:
         wanted[pending_account(distributor_id)] = {"kind": AccountKind.LIABILITY, "name": gettext("待结算佣金"), **owner}
         # Below zero means the earner owes: a clawback is never limited to what is left here.
         wanted[available_account(distributor_id)] = {
-            "kind": AccountKind.LIABILITY, "name": gettext("可提现佣金"), "allow_negative": True, **owner,
+            "kind": AccountKind.LIABILITY,
+            "name": gettext("可提现佣金"),
+            "allow_negative": True,
+            **owner,
         }
         wanted[withdrawing_account(distributor_id)] = {"kind": AccountKind.LIABILITY, "name": gettext("提现中"), **owner}
     ledger.open_accounts(wanted)

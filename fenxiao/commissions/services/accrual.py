@@ -116,8 +116,10 @@ def _accrue_claimed(order: Order) -> None:
     rows = commission_rows(_order_facts([order.pk]))
     insert_commissions(rows, now=timezone.now())
     _post_accrual(
-        rows, key=f"commission:accrue:{order.pk}",
-        memo=gettext("订单 %(number)s 预估佣金") % {"number": order.number}, reference=order.number,
+        rows,
+        key=f"commission:accrue:{order.pk}",
+        memo=gettext("订单 %(number)s 预估佣金") % {"number": order.number},
+        reference=order.number,
     )
 
 
@@ -157,7 +159,11 @@ class Row(NamedTuple):
 
 
 def _order_facts(order_ids) -> list[OrderFacts]:
-    rows = Order.objects.filter(pk__in=list(order_ids)).order_by("pk").values_list("pk", "distributor_id", "is_self_purchase", "number")
+    rows = (
+        Order.objects.filter(pk__in=list(order_ids))
+        .order_by("pk")
+        .values_list("pk", "distributor_id", "is_self_purchase", "number")
+    )
     return [OrderFacts(*row) for row in rows]
 
 
@@ -192,8 +198,21 @@ def commission_rows(orders: list[OrderFacts]) -> list[Row]:
             if earner.distributor_id is None or earner.amount_fen <= 0:
                 continue
             rows.append(
-                Row(order_id, line_id, earner.distributor_id, earner.depth, result.base_fen, earner.source, earner.mode,
-                    earner.rate_bp, earner.fixed_fen, earner.uncapped_fen, earner.amount_fen, result.capped, note)
+                Row(
+                    order_id,
+                    line_id,
+                    earner.distributor_id,
+                    earner.depth,
+                    result.base_fen,
+                    earner.source,
+                    earner.mode,
+                    earner.rate_bp,
+                    earner.fixed_fen,
+                    earner.uncapped_fen,
+                    earner.amount_fen,
+                    result.capped,
+                    note,
+                )
             )
     return rows
 
@@ -208,8 +227,21 @@ def insert_commissions(rows: list[Row], *, now) -> None:
     pending = Commission.Status.PENDING.value
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = ("bigint", "bigint", "bigint", "smallint", "bigint", "varchar", "varchar", "integer", "bigint", "bigint",
-                     "bigint", "boolean", "varchar")
+            types = (
+                "bigint",
+                "bigint",
+                "bigint",
+                "smallint",
+                "bigint",
+                "varchar",
+                "varchar",
+                "integer",
+                "bigint",
+                "bigint",
+                "bigint",
+                "boolean",
+                "varchar",
+            )
             arrays = ", ".join(f"%s::{kind}[]" for kind in types)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT u.*, 0, 0, %s, %s FROM unnest({arrays}) AS u",
@@ -218,7 +250,9 @@ def insert_commissions(rows: list[Row], *, now) -> None:
         else:
             stamp = connection.ops.adapt_datetimefield_value(now)
             marks = ", ".join(["%s"] * (len(Row._fields) + 4))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [(*row, 0, 0, pending, stamp) for row in rows])
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})", [(*row, 0, 0, pending, stamp) for row in rows]
+            )
 
 
 def _earners_by_order(orders: list[OrderFacts]) -> dict[int, list[EarnerInput]]:

@@ -41,8 +41,13 @@ TRANSITIONS: dict[str, set[str]] = {
     S.CANCELLED: set(),
 }
 COMMISSION_MACHINE = StateMachine(
-    table=TRANSITIONS, labels=S, error=CommissionError, code=CommissionCode.INVALID_TRANSITION,
-    stamps={S.SETTLED: "settled_at"}, detail_key="pk", what=gettext_lazy("佣金"),
+    table=TRANSITIONS,
+    labels=S,
+    error=CommissionError,
+    code=CommissionCode.INVALID_TRANSITION,
+    stamps={S.SETTLED: "settled_at"},
+    detail_key="pk",
+    what=gettext_lazy("佣金"),
 )
 
 
@@ -64,9 +69,13 @@ def settle_order(order: Order, *, now=None) -> list[Commission]:
         if row.status == S.SETTLED and row.settlement_batch_id is None:
             moves[row.distributor_id] += row.amount_fen - row.cancelled_fen
     post_moves(
-        key=f"commission:settle:{order.pk}", kind=KIND_SETTLE, moves=moves,
-        debit=pending_account, credit=available_account,
-        memo=gettext("订单 %(number)s 佣金结算") % {"number": order.number}, reference=order.number,
+        key=f"commission:settle:{order.pk}",
+        kind=KIND_SETTLE,
+        moves=moves,
+        debit=pending_account,
+        credit=available_account,
+        memo=gettext("订单 %(number)s 佣金结算") % {"number": order.number},
+        reference=order.number,
     )
     return [row for row in rows if row.status == S.SETTLED]
 
@@ -102,12 +111,22 @@ def refund_line(line_id: int) -> list[Commission]:
     number = line.order.number
     key = f"commission:refund:{line.pk}:{line.refunded_fen}"
     post_moves(
-        key=f"{key}:cancel", kind=KIND_CANCEL, moves=cancels, debit=pending_account, credit=expense,
-        memo=gettext("订单 %(number)s 退款，取消佣金") % {"number": number}, reference=number,
+        key=f"{key}:cancel",
+        kind=KIND_CANCEL,
+        moves=cancels,
+        debit=pending_account,
+        credit=expense,
+        memo=gettext("订单 %(number)s 退款，取消佣金") % {"number": number},
+        reference=number,
     )
     post_moves(
-        key=f"{key}:clawback", kind=KIND_CLAWBACK, moves=clawbacks, debit=available_account, credit=expense,
-        memo=gettext("订单 %(number)s 结算后退款，追回佣金") % {"number": number}, reference=number,
+        key=f"{key}:clawback",
+        kind=KIND_CLAWBACK,
+        moves=clawbacks,
+        debit=available_account,
+        credit=expense,
+        memo=gettext("订单 %(number)s 结算后退款，追回佣金") % {"number": number},
+        reference=number,
     )
     return rows
 
@@ -120,4 +139,3 @@ def refund_order(order: Order) -> list[Commission]:
     for line_id in OrderLine.objects.filter(order_id=order.pk).order_by("id").values_list("pk", flat=True):
         rows.extend(refund_line(line_id))
     return rows
-

@@ -58,7 +58,9 @@ def set_margin_ceiling(*, actor, ceiling_bp: int) -> CommissionSettings:
     """The share of a line's margin (paid − cost) its commissions may take, in basis points. Applies
     to orders paid from now on; commissions already computed keep theirs."""
     if isinstance(ceiling_bp, bool) or not isinstance(ceiling_bp, int) or not 0 <= ceiling_bp <= 10000:
-        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
+        raise CommissionError(
+            CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp}
+        )
     conf = CommissionSettings.objects.select_for_update().filter(pk=1).first() or settlement_settings()
     conf.ceiling_bp = ceiling_bp
     conf.updated_by = actor if getattr(actor, "pk", None) else None
@@ -83,7 +85,9 @@ def validate_schedule(*, schedule, t_plus_days, weekday=0, month_day=1) -> None:
 
 
 @transaction.atomic
-def update_settlement_settings(*, actor, schedule: str, t_plus_days: int, weekday: int = 0, month_day: int = 1) -> CommissionSettings:
+def update_settlement_settings(
+    *, actor, schedule: str, t_plus_days: int, weekday: int = 0, month_day: int = 1
+) -> CommissionSettings:
     """Change the schedule. Applies from the next batch; batches already run stay as they were."""
     validate_schedule(schedule=schedule, t_plus_days=t_plus_days, weekday=weekday, month_day=month_day)
     conf = CommissionSettings.objects.select_for_update().filter(pk=1).first() or settlement_settings()
@@ -190,8 +194,11 @@ def _run_settlement_once(*, now: datetime | None, actor) -> SettlementBatch | No
     try:
         with transaction.atomic():
             batch = SettlementBatch.objects.create(
-                period=period.key, schedule=period.schedule, cutoff=period.cutoff,
-                started_at=timezone.now(), finished_at=timezone.now(),
+                period=period.key,
+                schedule=period.schedule,
+                cutoff=period.cutoff,
+                started_at=timezone.now(),
+                finished_at=timezone.now(),
                 created_by=actor if getattr(actor, "pk", None) else None,
             )
             count, moves = _settle_due_rows(batch, period.cutoff, now)
@@ -204,15 +211,21 @@ def _run_settlement_once(*, now: datetime | None, actor) -> SettlementBatch | No
                     entries.append((pending_account(distributor_id), Side.DEBIT, moves[distributor_id]))
                     entries.append((available_account(distributor_id), Side.CREDIT, moves[distributor_id]))
                 txn = ledger.post(
-                    idempotency_key=f"commission:settle-batch:{period.key}", kind=KIND_SETTLE, entries=entries,
-                    memo=gettext("佣金结算批次 %(period)s") % {"period": period.key}, reference=period.key, actor=actor,
+                    idempotency_key=f"commission:settle-batch:{period.key}",
+                    kind=KIND_SETTLE,
+                    entries=entries,
+                    memo=gettext("佣金结算批次 %(period)s") % {"period": period.key},
+                    reference=period.key,
+                    actor=actor,
                 )
                 batch.ledger_transaction_id = txn.pk
             batch.commission_count = count
             batch.distributor_count = len(moves)
             batch.amount_fen = sum(moves.values())
             batch.finished_at = timezone.now()
-            batch.save(update_fields=["commission_count", "distributor_count", "amount_fen", "ledger_transaction_id", "finished_at"])
+            batch.save(
+                update_fields=["commission_count", "distributor_count", "amount_fen", "ledger_transaction_id", "finished_at"]
+            )
             return batch
     except IntegrityError:
         # Another run created this period's batch first; it does the work.

@@ -41,7 +41,6 @@ APPROVED = Distributor.Status.APPROVED
 COMPLETED = Order.Status.COMPLETED
 
 
-
 def ledger_key(month: str) -> str:
     return f"team_bonus:{month}"
 
@@ -162,8 +161,12 @@ def _figures(period: MonthPeriod, partners) -> list[PartnerFigures]:
             continue
         figures.append(
             PartnerFigures(
-                distributor_id=pk, level_name=level_name, rate_bp=rate_bp, team_sales_fen=sales,
-                order_count=orders, amount_fen=apply_rate(sales, rate_bp),
+                distributor_id=pk,
+                level_name=level_name,
+                rate_bp=rate_bp,
+                team_sales_fen=sales,
+                order_count=orders,
+                amount_fen=apply_rate(sales, rate_bp),
             )
         )
     return figures
@@ -209,7 +212,9 @@ def _pay(period: MonthPeriod, actor) -> TeamBonusRun:
         return _already_paid(period.label)
     payable = [f for f in _figures(period, partners) if f.amount_fen > 0]
     if not payable:
-        return TeamBonusRun(month=period.label, created=False, partner_count=0, team_sales_fen=0, amount_fen=0, ledger_transaction_id=None)
+        return TeamBonusRun(
+            month=period.label, created=False, partner_count=0, team_sales_fen=0, amount_fen=0, ledger_transaction_id=None
+        )
     total = sum(f.amount_fen for f in payable)
     from ..postings import credit_available
 
@@ -313,7 +318,12 @@ def execute_approved(request, actor) -> dict:
                 status=409,
             )
     run = run_team_bonus(month, actor=actor)
-    return {"month": run.month, "paid": run.created, "amount_fen": run.amount_fen, "ledger_transaction_id": run.ledger_transaction_id}
+    return {
+        "month": run.month,
+        "paid": run.created,
+        "amount_fen": run.amount_fen,
+        "ledger_transaction_id": run.ledger_transaction_id,
+    }
 
 
 def describe(bonus: TeamBonus) -> str:

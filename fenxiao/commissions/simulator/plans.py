@@ -27,7 +27,6 @@ APPROVED = Distributor.Status.APPROVED
 PLAN_PERMISSIONS = ("distribution.change_level", "distribution.change_distributionsettings")
 
 
-
 @dataclass(frozen=True)
 class LevelRates:
     level_id: int
@@ -92,7 +91,9 @@ def current_plan() -> Plan:
 def check_int(name: str, value, low: int, high: int, code: CommissionCode) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise CommissionError(
-            code, gettext("%(name)s 必须是 %(low)d 到 %(high)d 之间的整数") % {"name": name, "low": low, "high": high}, {name: value}
+            code,
+            gettext("%(name)s 必须是 %(low)d 到 %(high)d 之间的整数") % {"name": name, "low": low, "high": high},
+            {name: value},
         )
     return value
 
@@ -136,13 +137,17 @@ def draft_plan(
     if ceiling_bp is None:
         ceiling_bp = base.ceiling_bp
     elif isinstance(ceiling_bp, bool) or not isinstance(ceiling_bp, int) or not 0 <= ceiling_bp <= MAX_RATE_BP:
-        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp})
+        raise CommissionError(
+            CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp}
+        )
 
     changes = dict(levels or {})
     by_id = base._by_id()
     unknown = [level_id for level_id in changes if level_id not in by_id]
     if unknown:
-        raise CommissionError(CommissionCode.UNKNOWN_LEVEL, gettext("方案中有不存在的分销等级"), {"level_ids": unknown}, status=404)
+        raise CommissionError(
+            CommissionCode.UNKNOWN_LEVEL, gettext("方案中有不存在的分销等级"), {"level_ids": unknown}, status=404
+        )
     new_levels = []
     for rates in base.levels:
         change = dict(changes.get(rates.level_id) or {})

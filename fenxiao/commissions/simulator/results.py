@@ -17,7 +17,6 @@ HEALTHY_MAX_BP = 2000
 HEALTH_LOW, HEALTH_HEALTHY, HEALTH_HIGH, HEALTH_NO_SALES = "low", "healthy", "high", "no_sales"
 
 
-
 @dataclass(frozen=True)
 class CategoryFigures:
     category_id: int

@@ -25,7 +25,9 @@ from .tally import Node, Tally, read_overrides
 CHUNK = 2000
 
 
-def simulate(draft: Plan, scope: WindowScope | SyntheticScope, *, now: datetime | None = None, current: Plan | None = None) -> SimulationResult:
+def simulate(
+    draft: Plan, scope: WindowScope | SyntheticScope, *, now: datetime | None = None, current: Plan | None = None
+) -> SimulationResult:
     """The figures of `draft` and of the current plan over `scope`. Reads only."""
     current = current or current_plan()
     if not isinstance(scope, WindowScope | SyntheticScope):
@@ -68,8 +70,13 @@ def _result(scope_info, totals, tallies, names, nodes, team_bonus) -> Simulation
     levels = {r.level_id: r.name for r in tallies[0].plan.levels}
     figures = [
         tally.figures(
-            sales=totals.sales, cost_by_category=totals.cost_by_category, sales_by_category=totals.sales_by_category,
-            names=names, nodes=nodes, levels=levels, team_bonus=bonus,
+            sales=totals.sales,
+            cost_by_category=totals.cost_by_category,
+            sales_by_category=totals.sales_by_category,
+            names=names,
+            nodes=nodes,
+            levels=levels,
+            team_bonus=bonus,
         )
         for tally, bonus in zip(tallies, team_bonus, strict=True)
     ]
@@ -100,9 +107,19 @@ def _simulate_window(draft: Plan, current: Plan, scope: WindowScope, now: dateti
     chain: dict[int, tuple[int | None, int | None]] = {}  # seller → (inviter, inviter's inviter)
     partner_level: dict[int, int] = {}  # approved uplines that could earn a team bonus → level
     rows = Distributor.objects.filter(pk__in=orders.filter(distributor__isnull=False).values("distributor_id")).values_list(
-        "pk", "code", "status", "level_id", "user__phone",
-        "inviter_id", "inviter__code", "inviter__status", "inviter__level_id", "inviter__user__phone",
-        "inviter__inviter_id", "inviter__inviter__status", "inviter__inviter__level_id",
+        "pk",
+        "code",
+        "status",
+        "level_id",
+        "user__phone",
+        "inviter_id",
+        "inviter__code",
+        "inviter__status",
+        "inviter__level_id",
+        "inviter__user__phone",
+        "inviter__inviter_id",
+        "inviter__inviter__status",
+        "inviter__inviter__level_id",
     )
     for pk, code, status, level_id, phone, i_pk, i_code, i_status, i_level, i_phone, g_pk, g_status, g_level in rows:
         nodes[pk] = Node(pk, code, status == APPROVED, level_id, phone or "")
@@ -122,8 +139,15 @@ def _simulate_window(draft: Plan, current: Plan, scope: WindowScope, now: dateti
         OrderLine.objects.filter(order__in=orders)
         .order_by("order_id", "id")
         .values_list(
-            "order_id", "order__distributor_id", "order__is_self_purchase", "product_id", "category_id",
-            "quantity", "unit_cost_fen", "paid_fen", "refunded_fen",
+            "order_id",
+            "order__distributor_id",
+            "order__is_self_purchase",
+            "product_id",
+            "category_id",
+            "quantity",
+            "unit_cost_fen",
+            "paid_fen",
+            "refunded_fen",
         )
         .iterator(chunk_size=CHUNK)
     )
@@ -139,8 +163,14 @@ def _simulate_window(draft: Plan, current: Plan, scope: WindowScope, now: dateti
         overrides = {**by_category.get(category_id, {}), **by_product.get(product_id, {})}
         for tally in tallies:
             tally.add(
-                category_id=category_id, paid=paid, refunded=refunded, cost=cost, quantity=quantity,
-                earners=tally.earners(seller, inviter, self_purchase), overrides=overrides, net=scope.net_of_refunds,
+                category_id=category_id,
+                paid=paid,
+                refunded=refunded,
+                cost=cost,
+                quantity=quantity,
+                earners=tally.earners(seller, inviter, self_purchase),
+                overrides=overrides,
+                net=scope.net_of_refunds,
             )
         if seller is not None and seller.approved:
             for partner_id in (inviter_id, grand_id):
@@ -153,8 +183,11 @@ def _simulate_window(draft: Plan, current: Plan, scope: WindowScope, now: dateti
     ]
     names = dict(Category.objects.filter(pk__in=list(totals.sales_by_category)).values_list("pk", "name"))
     scope_info = {
-        "kind": scope.kind, "days": scope.days, "net_of_refunds": scope.net_of_refunds,
-        "since": since.isoformat(), "until": now.isoformat(),
+        "kind": scope.kind,
+        "days": scope.days,
+        "net_of_refunds": scope.net_of_refunds,
+        "since": since.isoformat(),
+        "until": now.isoformat(),
     }
     return _result(scope_info, totals, tallies, names, nodes, team_bonus)
 
@@ -189,7 +222,11 @@ def _simulate_synthetic(draft: Plan, current: Plan, scope: SyntheticScope) -> Si
         raise CommissionError(CommissionCode.INVALID_SCOPE, gettext("没有可用于预测的类目（需要在售的 SKU）"), {})
     by_product, by_category = read_overrides()
     counts = dict(
-        Distributor.objects.filter(status=APPROVED).order_by().values("level_id").annotate(n=Count("id")).values_list("level_id", "n")
+        Distributor.objects.filter(status=APPROVED)
+        .order_by()
+        .values("level_id")
+        .annotate(n=Count("id"))
+        .values_list("level_id", "n")
     )
     level_ids = [r.level_id for r in draft.levels]
     level_weights = [counts.get(pk, 0) for pk in level_ids]
@@ -215,8 +252,14 @@ def _simulate_synthetic(draft: Plan, current: Plan, scope: SyntheticScope) -> Si
         overrides = by_category.get(category_id, {})
         for tally in tallies:
             tally.add(
-                category_id=category_id, paid=value, refunded=0, cost=cost, quantity=1,
-                earners=tally.synthetic_earners(seller_level, inviter_level), overrides=overrides, net=False,
+                category_id=category_id,
+                paid=value,
+                refunded=0,
+                cost=cost,
+                quantity=1,
+                earners=tally.synthetic_earners(seller_level, inviter_level),
+                overrides=overrides,
+                net=False,
             )
         if inviter_level is not None:
             team_sales_by_level[inviter_level] += value
@@ -226,8 +269,12 @@ def _simulate_synthetic(draft: Plan, current: Plan, scope: SyntheticScope) -> Si
     ]
     names = {cid: ratios[cid][0] for cid in ratios}
     scope_info = {
-        "kind": scope.kind, "order_count": scope.order_count, "avg_order_value_fen": scope.avg_order_value_fen,
-        "category_mix": {str(cid): mix[cid] for cid in category_ids}, "indirect_share_bp": scope.indirect_share_bp,
-        "seed": scope.seed, "cost_ratio_bp": {str(cid): ratios[cid][1] for cid in category_ids},
+        "kind": scope.kind,
+        "order_count": scope.order_count,
+        "avg_order_value_fen": scope.avg_order_value_fen,
+        "category_mix": {str(cid): mix[cid] for cid in category_ids},
+        "indirect_share_bp": scope.indirect_share_bp,
+        "seed": scope.seed,
+        "cost_ratio_bp": {str(cid): ratios[cid][1] for cid in category_ids},
     }
     return _result(scope_info, totals, tallies, names, {}, team_bonus)

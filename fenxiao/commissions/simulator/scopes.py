@@ -28,7 +28,11 @@ class WindowScope:
     def __post_init__(self):
         check_int("days", self.days, 1, MAX_WINDOW_DAYS, CommissionCode.INVALID_SCOPE)
         if not isinstance(self.net_of_refunds, bool):
-            raise CommissionError(CommissionCode.INVALID_SCOPE, gettext("net_of_refunds 只能是 true 或 false"), {"net_of_refunds": self.net_of_refunds})
+            raise CommissionError(
+                CommissionCode.INVALID_SCOPE,
+                gettext("net_of_refunds 只能是 true 或 false"),
+                {"net_of_refunds": self.net_of_refunds},
+            )
 
 
 @dataclass(frozen=True)
@@ -56,4 +60,6 @@ class SyntheticScope:
                 check_int("category_id", category_id, 1, 2**63 - 1, CommissionCode.INVALID_SCOPE)
                 check_int("weight", weight, 0, 1_000_000, CommissionCode.INVALID_SCOPE)
             if sum(self.category_mix.values()) <= 0:
-                raise CommissionError(CommissionCode.INVALID_SCOPE, gettext("类目占比之和必须大于 0"), {"category_mix": dict(self.category_mix)})
+                raise CommissionError(
+                    CommissionCode.INVALID_SCOPE, gettext("类目占比之和必须大于 0"), {"category_mix": dict(self.category_mix)}
+                )

@@ -16,7 +16,6 @@ from .results import CategoryFigures, EarnerFigures, PlanFigures, health_label, 
 TOP_EARNERS = 10
 
 
-
 @dataclass(frozen=True)
 class Node:
     pk: int
@@ -70,15 +69,22 @@ class Tally:
             rates = self.rates[node.level_id]
             found.append(
                 EarnerInput(
-                    depth=depth, direct_rate_bp=rates.direct_rate_bp, indirect_rate_bp=rates.indirect_rate_bp,
-                    distributor_id=node.pk, blocked_reason=blocked,
+                    depth=depth,
+                    direct_rate_bp=rates.direct_rate_bp,
+                    indirect_rate_bp=rates.indirect_rate_bp,
+                    distributor_id=node.pk,
+                    blocked_reason=blocked,
                 )
             )
         return found
 
     def add(self, *, category_id, paid, refunded, cost, quantity, earners, overrides, net) -> None:
         result = compute_line(
-            paid_fen=paid, cost_fen_total=cost, quantity=quantity, earners=earners, overrides=overrides,
+            paid_fen=paid,
+            cost_fen_total=cost,
+            quantity=quantity,
+            earners=earners,
+            overrides=overrides,
             ceiling_bp=self.plan.ceiling_bp,
         )
         if result.capped:

@@ -32,7 +32,11 @@ def beauty(db):
     """Beauty serum: ¥150 retail, ¥50 cost."""
     return SkuFactory(
         product=ProductFactory(category=CategoryFactory(slug="beauty", name="美妆")),
-        retail_fen=15000, suggested_retail_fen=15000, control_fen=12900, cost_fen=5000, stock=100,
+        retail_fen=15000,
+        suggested_retail_fen=15000,
+        control_fen=12900,
+        cost_fen=5000,
+        stock=100,
     )
 
 
@@ -41,4 +45,3 @@ def bound_buyer(distributor):
     buyer = UserFactory()
     bind_customer(customer=buyer, distributor=distributor)
     return buyer
-

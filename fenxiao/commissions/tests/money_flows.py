@@ -61,15 +61,20 @@ def at(moment: datetime):
 def accrue_direct(distributor_id: int, amount_fen: int, key: str, kind: str = services.KIND_ACCRUE):
     ensure_distributor_accounts([distributor_id])
     return ledger.post(
-        idempotency_key=key, kind=kind,
+        idempotency_key=key,
+        kind=kind,
         entries=[(EXPENSE_ACCOUNT, "debit", amount_fen), (services.pending_account(distributor_id), "credit", amount_fen)],
     )
 
 
 def settle_direct(distributor_id: int, amount_fen: int, key: str):
     return ledger.post(
-        idempotency_key=key, kind=services.KIND_SETTLE,
-        entries=[(services.pending_account(distributor_id), "debit", amount_fen), (available_account(distributor_id), "credit", amount_fen)],
+        idempotency_key=key,
+        kind=services.KIND_SETTLE,
+        entries=[
+            (services.pending_account(distributor_id), "debit", amount_fen),
+            (available_account(distributor_id), "credit", amount_fen),
+        ],
     )
 
 
@@ -77,13 +82,19 @@ def team_bonus(distributor_id: int, amount_fen: int, key: str, month: str | None
     """A team bonus posted as the team-bonus job posts it; with `month`, its row is recorded too."""
     ensure_distributor_accounts([distributor_id])
     txn = ledger.post(
-        idempotency_key=key, kind="team_bonus",
+        idempotency_key=key,
+        kind="team_bonus",
         entries=[(TEAM_BONUS_EXPENSE_ACCOUNT, "debit", amount_fen), (available_account(distributor_id), "credit", amount_fen)],
     )
     if month is not None:
         TeamBonus.objects.create(
-            distributor_id=distributor_id, month=month, level_name="合伙人", rate_bp=300,
-            team_sales_fen=amount_fen * 100 // 3, amount_fen=amount_fen, ledger_transaction_id=txn.pk,
+            distributor_id=distributor_id,
+            month=month,
+            level_name="合伙人",
+            rate_bp=300,
+            team_sales_fen=amount_fen * 100 // 3,
+            amount_fen=amount_fen,
+            ledger_transaction_id=txn.pk,
         )
     return txn
 
@@ -91,8 +102,12 @@ def team_bonus(distributor_id: int, amount_fen: int, key: str, month: str | None
 def withdraw(distributor_id: int, amount_fen: int, key: str):
     ensure_distributor_accounts([distributor_id])
     return ledger.post(
-        idempotency_key=key, kind="withdrawal_request",
-        entries=[(available_account(distributor_id), "debit", amount_fen), (withdrawing_account(distributor_id), "credit", amount_fen)],
+        idempotency_key=key,
+        kind="withdrawal_request",
+        entries=[
+            (available_account(distributor_id), "debit", amount_fen),
+            (withdrawing_account(distributor_id), "credit", amount_fen),
+        ],
     )
 
 
@@ -105,8 +120,12 @@ def pay_out(distributor_id: int, amount_fen: int, key: str, fee_fen: int = 0):
 
 def reject(distributor_id: int, amount_fen: int, key: str):
     return ledger.post(
-        idempotency_key=key, kind="withdrawal_return",
-        entries=[(withdrawing_account(distributor_id), "debit", amount_fen), (available_account(distributor_id), "credit", amount_fen)],
+        idempotency_key=key,
+        kind="withdrawal_return",
+        entries=[
+            (withdrawing_account(distributor_id), "debit", amount_fen),
+            (available_account(distributor_id), "credit", amount_fen),
+        ],
     )
 
 

@@ -48,7 +48,9 @@ def as_computed(order) -> list[tuple]:
 
 def as_accrued(order) -> list[tuple]:
     return sorted(
-        Commission.objects.filter(order=order).values_list("order_line_id", "distributor_id", "depth", "amount_fen", "source", "capped")
+        Commission.objects.filter(order=order).values_list(
+            "order_line_id", "distributor_id", "depth", "amount_fen", "source", "capped"
+        )
     )
 
 

@@ -115,7 +115,9 @@ def test_overrides_apply_per_depth_only():
     assert (result.for_depth(1).source, result.amount_for_depth(1)) == (SOURCE_PRODUCT, 10)
     assert (result.for_depth(2).source, result.amount_for_depth(2)) == (SOURCE_CATEGORY, 150)
 
-    only_indirect = line(earners=[direct(2000, 500), indirect(2000, 500)], overrides={(PRODUCT, 2): OverrideRule(mode=RATE, rate_bp=0)})
+    only_indirect = line(
+        earners=[direct(2000, 500), indirect(2000, 500)], overrides={(PRODUCT, 2): OverrideRule(mode=RATE, rate_bp=0)}
+    )
     assert only_indirect.amount_for_depth(1) == 3000
     assert only_indirect.amount_for_depth(2) == 0
 

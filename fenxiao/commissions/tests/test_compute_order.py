@@ -34,10 +34,20 @@ def fresh(order):
 
 
 def test_seed_table_on_real_orders(level, distributor, upline, bound_buyer, beauty):
-    food = SkuFactory(product=ProductFactory(category=CategoryFactory(slug="food")), retail_fen=5000, suggested_retail_fen=5000,
-                      control_fen=4500, cost_fen=2000)
-    appliance = SkuFactory(product=ProductFactory(category=CategoryFactory(slug="appliance")), retail_fen=150000,
-                           suggested_retail_fen=150000, control_fen=140000, cost_fen=100000)
+    food = SkuFactory(
+        product=ProductFactory(category=CategoryFactory(slug="food")),
+        retail_fen=5000,
+        suggested_retail_fen=5000,
+        control_fen=4500,
+        cost_fen=2000,
+    )
+    appliance = SkuFactory(
+        product=ProductFactory(category=CategoryFactory(slug="appliance")),
+        retail_fen=150000,
+        suggested_retail_fen=150000,
+        control_fen=140000,
+        cost_fen=100000,
+    )
     CommissionOverride.objects.create(category_id=food.product.category_id, depth=1, mode="rate", rate_bp=1600)
     CommissionOverride.objects.create(category_id=appliance.product.category_id, depth=1, mode="rate", rate_bp=1000)
 

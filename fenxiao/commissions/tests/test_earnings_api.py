@@ -61,7 +61,13 @@ def test_orders_are_paged_filtered_and_mask_the_buyer(api, distributor, buyer, b
     assert (item["buyer_name"], item["buyer_phone"]) == ("王**", "137****1111")
     assert "13700001111" not in r.content.decode()
     line = item["lines"][0]
-    assert (line["depth"], line["depth_label"], line["base_fen"], line["rate_bp"], line["amount_fen"]) == (1, "直推", 15000, 2000, 3000)
+    assert (line["depth"], line["depth_label"], line["base_fen"], line["rate_bp"], line["amount_fen"]) == (
+        1,
+        "直推",
+        15000,
+        2000,
+        3000,
+    )
     assert (line["status"], line["capped"], line["capped_note"]) == ("pending", False, "")
 
     second = api("/orders?page_size=2&page=2").json()
@@ -93,7 +99,9 @@ def test_statement_and_months(api, distributor):
     body = r.json()
     pending = body["accounts"][0]
     assert (pending["role"], pending["opening_fen"], pending["closing_fen"]) == ("pending", 0, 1234)
-    assert [(row["kind"], row["change_fen"], row["balance_fen"]) for row in pending["rows"]] == [("commission_accrue", 1234, 1234)]
+    assert [(row["kind"], row["change_fen"], row["balance_fen"]) for row in pending["rows"]] == [
+        ("commission_accrue", 1234, 1234)
+    ]
     assert body["totals"]["accrued_fen"] == 1234
     assert body["months"] == ["2026-11"]
     assert api("/statement?month=2026-10").json()["accounts"][0]["rows"] == []

@@ -38,8 +38,14 @@ def operator(db):
 
 @pytest.fixture
 def food(db):
-    return SkuFactory(product=ProductFactory(category=CategoryFactory(slug="food")), retail_fen=5000,
-                      suggested_retail_fen=5000, control_fen=4500, cost_fen=2000, stock=100)
+    return SkuFactory(
+        product=ProductFactory(category=CategoryFactory(slug="food")),
+        retail_fen=5000,
+        suggested_retail_fen=5000,
+        control_fen=4500,
+        cost_fen=2000,
+        stock=100,
+    )
 
 
 def received(order, buyer, operator):
@@ -80,7 +86,12 @@ def test_seed_beauty_pending_at_payment_then_available(distributor, upline, boun
     order = OrderFactory(paid=True, user=bound_buyer, items=[(beauty, 1)])
     direct, indirect = Commission.objects.filter(order=order).order_by("depth")
     assert (direct.distributor_id, direct.depth, direct.base_fen, direct.rate_bp, direct.amount_fen, direct.status) == (
-        distributor.pk, 1, 15000, 2000, 3000, S.PENDING,
+        distributor.pk,
+        1,
+        15000,
+        2000,
+        3000,
+        S.PENDING,
     )
     # the inviter's indirect commission: 5% of the paid ¥150
     assert (indirect.distributor_id, indirect.depth, indirect.amount_fen) == (upline.pk, 2, 750)
@@ -180,9 +191,14 @@ def test_clawback_after_settlement_leaves_a_debt(distributor, upline, bound_buye
     from fenxiao.ledger import services as ledger
 
     ledger.get_or_create_account("platform:cash", kind="asset", allow_negative=True)
-    ledger.post(idempotency_key="test:withdraw", kind="test_withdrawal", entries=[
-        (services.available_account(distributor.pk), "debit", 3000), ("platform:cash", "credit", 3000),
-    ])
+    ledger.post(
+        idempotency_key="test:withdraw",
+        kind="test_withdrawal",
+        entries=[
+            (services.available_account(distributor.pk), "debit", 3000),
+            ("platform:cash", "credit", 3000),
+        ],
+    )
     assert earnings_summary(distributor).available_fen == 0
 
     simulate_refund_after_completion(order, line, 7500)  # half the line

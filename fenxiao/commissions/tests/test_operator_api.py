@@ -94,7 +94,11 @@ def test_simulate_defaults_and_synthetic(client, headers, levels, beauty_sale):
         ({"ceiling_bp": -1}, 400, "invalid_ceiling"),
         ({"levels": [{"level_id": 987654, "direct_rate_bp": 100}]}, 404, "unknown_level"),
         ({"levels": [{"level_id": "LEVEL", "direct_rate_bp": 20000}]}, 400, "invalid_rate"),
-        ({"levels": [{"level_id": "LEVEL", "direct_rate_bp": 100}, {"level_id": "LEVEL", "direct_rate_bp": 200}]}, 400, "invalid_plan"),
+        (
+            {"levels": [{"level_id": "LEVEL", "direct_rate_bp": 100}, {"level_id": "LEVEL", "direct_rate_bp": 200}]},
+            400,
+            "invalid_plan",
+        ),
         ({"surprise": 1}, 422, "invalid_input"),  # unknown fields: one rule for every operator input
         ({"commission_levels": "two"}, 422, "invalid_input"),
     ],
@@ -116,7 +120,11 @@ def test_simulate_refuses_bad_plans(client, headers, levels, plan, status, code)
         ({"kind": "crystal_ball"}, 422, "invalid_input"),
         ({"kind": "synthetic", "order_count": 10}, 422, "invalid_input"),
         ({"kind": "synthetic", "order_count": 0, "avg_order_value_fen": 100}, 400, "invalid_scope"),
-        ({"kind": "synthetic", "order_count": 10, "avg_order_value_fen": 100, "category_mix": {"987654": 1}}, 400, "invalid_scope"),
+        (
+            {"kind": "synthetic", "order_count": 10, "avg_order_value_fen": 100, "category_mix": {"987654": 1}},
+            400,
+            "invalid_scope",
+        ),
     ],
 )
 def test_simulate_refuses_bad_scopes(client, headers, levels, scope, status, code):
@@ -146,7 +154,9 @@ def test_run_and_list_the_team_bonus(client, headers, levels):
     assert not TeamBonus.objects.exists()
     assert post(client, "/team-bonus/run", {"month": period.label}, headers).json()["approval_id"] == proposed["approval_id"]
     approved = client.post(
-        f"/api/v1/operator/approvals/{proposed['approval_id']}/approve", "{}", content_type="application/json",
+        f"/api/v1/operator/approvals/{proposed['approval_id']}/approve",
+        "{}",
+        content_type="application/json",
         headers=bearer(staff_in("财务")),
     )
     assert approved.status_code == 200, approved.content

@@ -22,13 +22,23 @@ def test_month_totals_read_the_group_not_the_name(distributor, monkeypatch):
     monkeypatch.setitem(postings._KINDS, "cash_out", postings.PostingKind("cash_out", "提现", group=PostingGroup.PAYOUT))
     d = distributor.pk
     ensure_distributor_accounts([d])
-    ledger.post(idempotency_key="t:fund", kind="team_bonus", entries=[
-        ("platform:team_bonus_expense", "debit", 5000), (available_account(d), "credit", 5000),
-    ])
+    ledger.post(
+        idempotency_key="t:fund",
+        kind="team_bonus",
+        entries=[
+            ("platform:team_bonus_expense", "debit", 5000),
+            (available_account(d), "credit", 5000),
+        ],
+    )
     for key, kind in (("t:1", "cash_out"), ("t:2", "withdrawal_unregistered")):
-        ledger.post(idempotency_key=key, kind=kind, entries=[
-            (available_account(d), "debit", 1000), (withdrawing_account(d), "credit", 1000),
-        ])
+        ledger.post(
+            idempotency_key=key,
+            kind=kind,
+            entries=[
+                (available_account(d), "debit", 1000),
+                (withdrawing_account(d), "credit", 1000),
+            ],
+        )
     totals = selectors.monthly_statement(distributor, selectors.current_month()).totals
     assert (totals.team_bonus_fen, totals.withdrawn_fen, totals.returned_fen) == (5000, 1000, 0)
 

@@ -10,12 +10,15 @@ rules = st.one_of(
     st.builds(OverrideRule, mode=st.just(RATE), rate_bp=rates),
     st.builds(OverrideRule, mode=st.just(FIXED), fixed_fen=st.integers(min_value=0, max_value=1_000_000)),
 )
-override_maps = st.dictionaries(
-    st.tuples(st.sampled_from([PRODUCT, CATEGORY]), st.sampled_from([1, 2])), rules, max_size=4
-)
+override_maps = st.dictionaries(st.tuples(st.sampled_from([PRODUCT, CATEGORY]), st.sampled_from([1, 2])), rules, max_size=4)
 earner_lists = st.lists(
-    st.builds(EarnerInput, depth=st.sampled_from([1, 2]), direct_rate_bp=rates, indirect_rate_bp=rates,
-              blocked_reason=st.sampled_from(["", "", "self_purchase"])),
+    st.builds(
+        EarnerInput,
+        depth=st.sampled_from([1, 2]),
+        direct_rate_bp=rates,
+        indirect_rate_bp=rates,
+        blocked_reason=st.sampled_from(["", "", "self_purchase"]),
+    ),
     max_size=2,
     unique_by=lambda e: e.depth,
 )

@@ -84,13 +84,23 @@ def test_summary_of_a_distributor_without_accounts_is_all_zero(level):
     newcomer = DistributorFactory(level=level)
     overview = selectors.earnings_overview(newcomer)
     assert overview == selectors.EarningsOverview(
-        pending_fen=0, available_fen=0, withdrawable_fen=0, debt_fen=0, withdrawing_fen=0, settled_fen=0,
-        clawed_back_fen=0, team_bonus_fen=0, month=overview.month, month_accrued_fen=0,
+        pending_fen=0,
+        available_fen=0,
+        withdrawable_fen=0,
+        debt_fen=0,
+        withdrawing_fen=0,
+        settled_fen=0,
+        clawed_back_fen=0,
+        team_bonus_fen=0,
+        month=overview.month,
+        month_accrued_fen=0,
     )
     assert selectors.activity_months(newcomer) == []
     statement = selectors.monthly_statement(newcomer, "2026-11")
     assert [(a.role, a.opening_fen, a.closing_fen, a.rows) for a in statement.accounts] == [
-        ("pending", 0, 0, ()), ("available", 0, 0, ()), ("withdrawing", 0, 0, ()),
+        ("pending", 0, 0, ()),
+        ("available", 0, 0, ()),
+        ("withdrawing", 0, 0, ()),
     ]
 
 
@@ -189,9 +199,14 @@ def test_statement_running_balances_and_local_month_boundaries(distributor):
     with at(datetime(2026, 11, 3, 2, 0, tzinfo=UTC)):
         from fenxiao.ledger import services as ledger
 
-        ledger.post(idempotency_key="c:1", kind="commission_cancel", entries=[
-            (pending_account(d), "debit", 700), ("platform:commission_expense", "credit", 700),
-        ])
+        ledger.post(
+            idempotency_key="c:1",
+            kind="commission_cancel",
+            entries=[
+                (pending_account(d), "debit", 700),
+                ("platform:commission_expense", "credit", 700),
+            ],
+        )
     with at(datetime(2026, 11, 5, tzinfo=UTC)):
         team_bonus(d, 300, "b:1")
     with at(datetime(2026, 11, 6, tzinfo=UTC)):
@@ -216,12 +231,19 @@ def test_statement_running_balances_and_local_month_boundaries(distributor):
     assert [(r.change_fen, r.balance_fen) for r in pending.rows] == [(2000, 2000), (700, 2700), (-700, 2000)]
     assert (available.opening_fen, available.closing_fen) == (5000, 2300)
     assert [(r.kind, r.balance_fen) for r in available.rows] == [
-        ("team_bonus", 5300), ("withdrawal_request", 1300), ("withdrawal_return", 2300),
+        ("team_bonus", 5300),
+        ("withdrawal_request", 1300),
+        ("withdrawal_return", 2300),
     ]
     assert (withdrawing.opening_fen, withdrawing.closing_fen) == (0, 0)
     assert [r.balance_fen for r in withdrawing.rows] == [4000, 1000, 0]
     assert november.totals == selectors.MonthTotals(
-        accrued_fen=2700, cancelled_fen=700, team_bonus_fen=300, withdrawn_fen=4000, returned_fen=1000, paid_fen=3000,
+        accrued_fen=2700,
+        cancelled_fen=700,
+        team_bonus_fen=300,
+        withdrawn_fen=4000,
+        returned_fen=1000,
+        paid_fen=3000,
     )
     assert november.account("available").label == "可提现"
     # the running balance agrees with the ledger's own balance at the end of the month

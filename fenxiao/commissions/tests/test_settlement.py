@@ -41,7 +41,9 @@ def completed(bound_buyer, beauty, operator):
     """Make an order of the beauty serum (direct 3000, indirect 750) completed at `at`."""
 
     def make(at, buyer=None, quantity=1):
-        order = OrderFactory(completed=True, user=buyer or bound_buyer, items=[(beauty, quantity)], operator=operator, completed_at=at)
+        order = OrderFactory(
+            completed=True, user=buyer or bound_buyer, items=[(beauty, quantity)], operator=operator, completed_at=at
+        )
         assert order.status == Order.Status.COMPLETED and order.completed_at == at
         return order
 
@@ -242,7 +244,6 @@ def test_concurrent_runs_make_one_batch(completed, distributor):
     assert SettlementBatch.objects.count() == 1
     assert earnings_summary(distributor).available_fen == 3000
     sound()
-
 
 
 @pytest.mark.django_db(transaction=True)

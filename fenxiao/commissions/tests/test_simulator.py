@@ -30,6 +30,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def regular(db):
     return LevelFactory(rank=1, name="普通分销商", direct_rate_bp=1000, indirect_rate_bp=500, team_bonus_bp=0)
@@ -50,8 +51,13 @@ def sku_in(slug, retail_yuan, cost_yuan, *, override_bp=None):
     category = CategoryFactory(slug=slug, name={"beauty": "美妆", "food": "食品", "appliance": "家电"}.get(slug, slug))
     if override_bp is not None and not CommissionOverride.objects.filter(category=category, depth=1).exists():
         CommissionOverride.objects.create(category=category, depth=1, mode="rate", rate_bp=override_bp)
-    return SkuFactory(product=ProductFactory(category=category), retail_fen=retail_yuan * 100, cost_fen=cost_yuan * 100,
-                      suggested_retail_fen=retail_yuan * 100, control_fen=retail_yuan * 100)
+    return SkuFactory(
+        product=ProductFactory(category=category),
+        retail_fen=retail_yuan * 100,
+        cost_fen=cost_yuan * 100,
+        suggested_retail_fen=retail_yuan * 100,
+        control_fen=retail_yuan * 100,
+    )
 
 
 @pytest.fixture
@@ -79,8 +85,13 @@ def paid_order(distributor, items, *, days_ago=1, refunded=None, status=Order.St
     `refunded` maps a SKU id to the amount refunded on its line; ¥8 shipping."""
     refunded = refunded or {}
     return OrderRecordFactory(
-        user=distributor.user if self_purchase else UserFactory(), distributor=distributor, is_self_purchase=self_purchase,
-        status=status, shipping_fen=800, paid_at=timezone.now() - timedelta(days=days_ago), completed_at=None,
+        user=distributor.user if self_purchase else UserFactory(),
+        distributor=distributor,
+        is_self_purchase=self_purchase,
+        status=status,
+        shipping_fen=800,
+        paid_at=timezone.now() - timedelta(days=days_ago),
+        completed_at=None,
         lines=[{"sku": sku, "quantity": quantity, "refunded_fen": refunded.get(sku.pk, 0)} for sku, quantity in items],
     )
 
@@ -268,7 +279,9 @@ def test_query_count_does_not_grow_with_orders(network, skus, regular, partner_l
     paid_order(network["A"], [(skus["beauty"], 1)])
     with CaptureQueriesContext(connection) as one:
         simulator.simulate(draft, scope)
-    sellers = [network["A"], network["B"], network["P"]] + [DistributorFactory(level=regular, inviter=network["B"]) for _ in range(4)]
+    sellers = [network["A"], network["B"], network["P"]] + [
+        DistributorFactory(level=regular, inviter=network["B"]) for _ in range(4)
+    ]
     for i in range(19):
         paid_order(sellers[i % len(sellers)], [(skus["food"], 1 + i % 3), (product_sku, 1), (skus["appliance"], 1)])
     with CaptureQueriesContext(connection) as many:
@@ -297,12 +310,25 @@ SIM_URL = "/admin/commissions/teambonus/simulator/"
 
 def form_data(levels, **changes):
     data = {
-        "commission_levels": "2", "self_purchase_commission": "on", "ceiling_bp": "5000", "scope": "window", "days": "30",
-        "net_of_refunds": "on", "order_count": "100", "avg_order_yuan": "120", "indirect_share_bp": "5000", "seed": "1",
+        "commission_levels": "2",
+        "self_purchase_commission": "on",
+        "ceiling_bp": "5000",
+        "scope": "window",
+        "days": "30",
+        "net_of_refunds": "on",
+        "order_count": "100",
+        "avg_order_yuan": "120",
+        "indirect_share_bp": "5000",
+        "seed": "1",
     }
     for level in levels:
-        data.update({f"direct_{level.pk}": str(level.direct_rate_bp), f"indirect_{level.pk}": str(level.indirect_rate_bp),
-                     f"bonus_{level.pk}": str(level.team_bonus_bp)})
+        data.update(
+            {
+                f"direct_{level.pk}": str(level.direct_rate_bp),
+                f"indirect_{level.pk}": str(level.indirect_rate_bp),
+                f"bonus_{level.pk}": str(level.team_bonus_bp),
+            }
+        )
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -341,7 +367,9 @@ def test_admin_preview_then_save_applies_exactly_the_previewed_values(admin_clie
     assert regular.direct_rate_bp == 1000  # a preview saves nothing
 
     # values changed after the preview: refused
-    tampered = form_data(levels, **{f"direct_{regular.pk}": "2500", "self_purchase_commission": None, "_save": "1", "preview_hash": signature})
+    tampered = form_data(
+        levels, **{f"direct_{regular.pk}": "2500", "self_purchase_commission": None, "_save": "1", "preview_hash": signature}
+    )
     response = admin_client.post(SIM_URL, tampered)
     assert response.status_code == 200 and "重新预测" in response.content.decode()
     # no preview at all: refused
@@ -351,7 +379,9 @@ def test_admin_preview_then_save_applies_exactly_the_previewed_values(admin_clie
     conf.refresh_from_db()
     assert (regular.direct_rate_bp, conf.self_purchase_commission) == (1000, True)
 
-    saved = form_data(levels, **{f"direct_{regular.pk}": "2000", "self_purchase_commission": None, "_save": "1", "preview_hash": signature})
+    saved = form_data(
+        levels, **{f"direct_{regular.pk}": "2000", "self_purchase_commission": None, "_save": "1", "preview_hash": signature}
+    )
     response = admin_client.post(SIM_URL, saved)
     assert response.status_code == 302
     regular.refresh_from_db()
@@ -368,7 +398,9 @@ def test_admin_refuses_a_third_level(admin_client, network, regular, partner_lev
     assert response.context["result"] is None and "最多两级" in response.content.decode()
     # even with a signature of some other preview, saving three levels is refused
     ok = admin_client.post(SIM_URL, form_data(levels, _preview="1"))
-    response = admin_client.post(SIM_URL, form_data(levels, commission_levels="3", _save="1", preview_hash=ok.context["preview_hash"]))
+    response = admin_client.post(
+        SIM_URL, form_data(levels, commission_levels="3", _save="1", preview_hash=ok.context["preview_hash"])
+    )
     assert response.status_code == 200
     conf.refresh_from_db()
     assert conf.commission_levels == 2

@@ -36,7 +36,6 @@ from tests.factories import DistributorFactory, LevelFactory, OrderFactory, SkuF
 pytestmark = pytest.mark.django_db
 
 
-
 def local(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.get_default_timezone())
 
@@ -185,7 +184,9 @@ def test_default_month_is_the_previous_local_month(tree, sku):
 def test_through_real_orders_with_a_refund(tree, sku):
     """Paid, shipped, received, refunded in part and completed through the order services."""
     completed_at = timezone.now() + timedelta(days=8)
-    OrderFactory(completed=True, user=UserFactory(), distributor=tree["A"], items=[(sku, 2)], refund_fen=5000, completed_at=completed_at)
+    OrderFactory(
+        completed=True, user=UserFactory(), distributor=tree["A"], items=[(sku, 2)], refund_fen=5000, completed_at=completed_at
+    )
     month = f"{timezone.localdate(completed_at):%Y-%m}"
     later = completed_at + timedelta(days=40)
     run = run_team_bonus(month, now=later)
@@ -211,7 +212,8 @@ def test_query_count_does_not_grow_with_partners(regular, partner_level, sku):
         with CaptureQueriesContext(connection) as ctx:
             run = run_team_bonus(month, now=now)
         queries = [
-            q["sql"] for q in ctx.captured_queries
+            q["sql"]
+            for q in ctx.captured_queries
             if not q["sql"].lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
             # the ledger moves the accounts' cached balances: one UPDATE each for a few accounts, one
             # set-based statement for many; that is the ledger's business, not the bonus run's
@@ -227,7 +229,7 @@ def test_query_count_does_not_grow_with_partners(regular, partner_level, sku):
     assert len(ctx.captured_queries) == 3
     many, count_many, q2 = counted("2026-02", NOW)
     assert (one.partner_count, many.partner_count) == (1, 12)
-    assert count_one == count_many, '\n'.join(q1) + '\n----\n' + '\n'.join(q2)
+    assert count_one == count_many, "\n".join(q1) + "\n----\n" + "\n".join(q2)
 
 
 def test_management_command(tree, sku):

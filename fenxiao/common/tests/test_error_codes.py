@@ -39,7 +39,11 @@ def _subclasses(cls):
 
 def test_every_app_error_declares_its_code_enum():
     _import_everything()
-    missing = [f"{c.__module__}.{c.__qualname__}" for c in _subclasses(DomainError) if not c.__module__.startswith("tests") and c.codes is None]
+    missing = [
+        f"{c.__module__}.{c.__qualname__}"
+        for c in _subclasses(DomainError)
+        if not c.__module__.startswith("tests") and c.codes is None
+    ]
     assert not missing, f"error classes without a `codes` enum: {missing}"
     for cls in _subclasses(DomainError):
         if cls.codes is not None:

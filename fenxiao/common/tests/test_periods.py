@@ -34,8 +34,18 @@ def test_previous_and_current_month_follow_local_time():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2026-11", date(2026, 11, 1)), (" 2026-01 ", date(2026, 1, 1)), ("2026-13", None), ("2026-00", None),
-     ("1999-12", None), ("2026-1", None), ("26-11", None), ("", None), (None, None), (202611, None)],
+    [
+        ("2026-11", date(2026, 11, 1)),
+        (" 2026-01 ", date(2026, 1, 1)),
+        ("2026-13", None),
+        ("2026-00", None),
+        ("1999-12", None),
+        ("2026-1", None),
+        ("26-11", None),
+        ("", None),
+        (None, None),
+        (202611, None),
+    ],
 )
 def test_parse_month(text, expected):
     assert periods.parse_month(text) == expected

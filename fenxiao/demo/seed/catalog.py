@@ -33,7 +33,13 @@ CATEGORIES = [
 
 # category slug, name, subtitle, role, [(spec, retail ¥, cost ¥, control ¥, stock)]
 PRODUCTS = [
-    ("beauty", "玻尿酸补水精华液", "三重玻尿酸，一瓶喝饱水", "profit", [("30ml", 150, 50, 129, 300), ("50ml", 228, 78, 199, 120)]),
+    (
+        "beauty",
+        "玻尿酸补水精华液",
+        "三重玻尿酸，一瓶喝饱水",
+        "profit",
+        [("30ml", 150, 50, 129, 300), ("50ml", 228, 78, 199, 120)],
+    ),
     ("beauty", "氨基酸洁面乳", "温和不紧绷，敏感肌可用", "traffic", [("120g", 59, 18, 49, 500)]),
     ("beauty", "烟酰胺美白面膜", "10 片装，提亮肤色", "normal", [("10片", 99, 30, 85, 400)]),
     ("beauty", "防晒隔离乳 SPF50+", "清爽不油腻，户外通勤", "normal", [("40ml", 128, 40, 109, 260)]),
@@ -54,6 +60,7 @@ PRODUCTS = [
     ("apparel", "真丝围巾", "桑蚕丝，送礼体面", "normal", [("90×90", 199, 70, 179, 90)]),
     ("apparel", "帆布托特包", "大容量，通勤购物", "normal", [("米白", 69, 20, 59, 260)]),
 ]
+
 
 def _font(size: int):
     from PIL import ImageFont
@@ -93,8 +100,12 @@ def make_demo_levels() -> None:
         existing = Level.objects.filter(rank=rank).first()
         if existing is None:
             distribution.save_level(
-                name=name, rank=rank, direct_rate_bp=direct, indirect_rate_bp=indirect,
-                team_bonus_bp=bonus, description=description,
+                name=name,
+                rank=rank,
+                direct_rate_bp=direct,
+                indirect_rate_bp=indirect,
+                team_bonus_bp=bonus,
+                description=description,
             )
 
 
@@ -109,7 +120,10 @@ def make_demo_catalog() -> None:
         product = Product.objects.filter(name=name).first()
         if product is None:
             product = Product.objects.create(
-                category=Category.objects.get(slug=slug), name=name, subtitle=subtitle, role=role,
+                category=Category.objects.get(slug=slug),
+                name=name,
+                subtitle=subtitle,
+                role=role,
                 description=f"{name}：{subtitle}。正品保障，48 小时内发货，支持 7 天无理由退换。",
                 sort_order=index,
             )
@@ -118,8 +132,13 @@ def make_demo_catalog() -> None:
             sku = Sku.objects.filter(code=code).first()
             if sku is None:
                 sku = catalog.create_sku(
-                    product=product, code=code, spec=spec, cost_fen=cost * 100, retail_fen=retail * 100,
-                    suggested_retail_fen=retail * 100, control_fen=control * 100,
+                    product=product,
+                    code=code,
+                    spec=spec,
+                    cost_fen=cost * 100,
+                    retail_fen=retail * 100,
+                    suggested_retail_fen=retail * 100,
+                    control_fen=control * 100,
                 )
             if not StockRecord.objects.filter(sku=sku).exists():
                 receive_stock(sku_id=sku.pk, quantity=stock, note="演示数据")

@@ -91,7 +91,9 @@ def make_demo_orders(*, buyers, skus, operator, seed: int = 2026) -> int:
 
     def ship(order: Order) -> None:
         services.ship_order(
-            order_id=order.pk, actor=operator, tracking_company=rng.choice(couriers),
+            order_id=order.pk,
+            actor=operator,
+            tracking_company=rng.choice(couriers),
             tracking_number=f"SF{rng.randint(10**11, 10**12 - 1)}",
         )
 
@@ -118,13 +120,21 @@ def make_demo_orders(*, buyers, skus, operator, seed: int = 2026) -> int:
         line = order.lines.order_by("id").first()
         if index % 5 == 0:
             a = services.request_aftersale(
-                user=order.user, line_id=line.pk, kind="refund_only", amount_fen=max(1, line.paid_fen // 5), reason="包装有破损，申请部分退款"
+                user=order.user,
+                line_id=line.pk,
+                kind="refund_only",
+                amount_fen=max(1, line.paid_fen // 5),
+                reason="包装有破损，申请部分退款",
             )
             services.review_aftersale(aftersale_id=a.pk, actor=operator, approve=True)
         elif index % 5 == 1:
             services.request_aftersale(
-                user=order.user, line_id=line.pk, kind="return_refund", amount_fen=line.paid_fen,
-                quantity=line.quantity, reason="尺码不合适，申请退货",
+                user=order.user,
+                line_id=line.pk,
+                kind="return_refund",
+                amount_fen=line.paid_fen,
+                quantity=line.quantity,
+                reason="尺码不合适，申请退货",
             )
     for order in made["shipped"]:
         ship(order)

@@ -63,8 +63,11 @@ def _ensure_kyc(distributor: Distributor) -> KycRecord | None:
     phone = distributor.user.phone or DEMO_DISTRIBUTOR_PHONE
     try:
         return services.submit_kyc(
-            distributor=distributor, real_name=_demo_name(distributor), id_number=demo_id_number(distributor.pk),
-            mobile=phone, actor=distributor.user,
+            distributor=distributor,
+            real_name=_demo_name(distributor),
+            id_number=demo_id_number(distributor.pk),
+            mobile=phone,
+            actor=distributor.user,
         )
     except DomainError:
         return None
@@ -100,8 +103,13 @@ def make_demo_withdrawals() -> int:
                 continue
             try:
                 withdrawal = services.request_withdrawal(
-                    distributor=distributor, amount_fen=max(amount, conf.min_amount_fen), channel=channel, account=account,
-                    bank_name=bank_name, idempotency_key=key, actor=distributor.user,
+                    distributor=distributor,
+                    amount_fen=max(amount, conf.min_amount_fen),
+                    channel=channel,
+                    account=account,
+                    bank_name=bank_name,
+                    idempotency_key=key,
+                    actor=distributor.user,
                 )
             except DomainError:
                 continue
@@ -125,7 +133,11 @@ def _pay_through_batch(withdrawals: list[Withdrawal], *, failed: set[int], finan
     batch = payouts.create_batch(actor=finance, withdrawal_ids=[w.pk for w in withdrawals])
     # A second person approves the batch before its file leaves (maker–checker): the administrator.
     checker = (
-        get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(pk=getattr(finance, "pk", None)).order_by("pk").first()
+        get_user_model()
+        .objects.filter(is_superuser=True, is_active=True)
+        .exclude(pk=getattr(finance, "pk", None))
+        .order_by("pk")
+        .first()
     )
     request = approval_selectors.latest_for(payouts.BATCH_APPROVAL, payouts.batch_reference(batch))
     if checker is None or request is None:

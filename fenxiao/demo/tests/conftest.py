@@ -15,7 +15,8 @@ def fund(distributor, amount_fen: int) -> None:
     """Settled commission: platform expense → the distributor's available account."""
     ensure_distributor_accounts([distributor.pk])
     ledger.post(
-        idempotency_key=f"test:demo-fund:{next(_keys)}", kind="test_fund",
+        idempotency_key=f"test:demo-fund:{next(_keys)}",
+        kind="test_fund",
         entries=[(EXPENSE_ACCOUNT, "debit", amount_fen), (available_account(distributor.pk), "credit", amount_fen)],
     )
 

@@ -40,7 +40,12 @@ def test_demo_withdrawals_in_every_state_once(db):
     assert not KycRecord.objects.filter(distributor=poor).exists()
     assert KycRecord.objects.get(distributor=rich).real_name.startswith("李")
     assert Counter(Withdrawal.objects.filter(distributor=rich).values_list("status", flat=True)) == {
-        "paid": 1, "approved": 1, "requested": 1, "rejected": 1, "cancelled": 1, "failed": 1,
+        "paid": 1,
+        "approved": 1,
+        "requested": 1,
+        "rejected": 1,
+        "cancelled": 1,
+        "failed": 1,
     }
     batch = PayoutBatch.objects.get()
     assert batch.status == "closed" and batch.line_count == 2

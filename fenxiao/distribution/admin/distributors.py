@@ -39,7 +39,16 @@ class DistributorAdmin(admin.ModelAdmin):
     form = DistributorForm
     action_form = ReviewActionForm
     list_display = (
-        "code", "member", "masked_phone", "level", "status", "inviter", "depth", "applied_at", "approved_at", "staff_flag",
+        "code",
+        "member",
+        "masked_phone",
+        "level",
+        "status",
+        "inviter",
+        "depth",
+        "applied_at",
+        "approved_at",
+        "staff_flag",
     )
     list_filter = ("status", "level", "user__is_staff")
     search_fields = ("code", "user__phone", "user__nickname", "real_name")
@@ -105,9 +114,17 @@ class DistributorAdmin(admin.ModelAdmin):
                 func(distributor_id=distributor.pk, actor=request.user, reason=reason)
                 done += 1
             except DistributionError as exc:
-                self.message_user(request, gettext("%(code)s：%(message)s") % {"code": distributor.code, "message": exc.message}, messages.WARNING)
+                self.message_user(
+                    request,
+                    gettext("%(code)s：%(message)s") % {"code": distributor.code, "message": exc.message},
+                    messages.WARNING,
+                )
         if done:
-            self.message_user(request, ngettext("%(action)s %(count)d 个分销商", "%(action)s %(count)d 个分销商", done) % {"action": label, "count": done})
+            self.message_user(
+                request,
+                ngettext("%(action)s %(count)d 个分销商", "%(action)s %(count)d 个分销商", done)
+                % {"action": label, "count": done},
+            )
 
     @admin.action(description=_("审核通过"))
     def approve(self, request, queryset):

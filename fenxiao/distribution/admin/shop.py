@@ -45,7 +45,9 @@ class ShopFeatureInline(ReadOnlyInline):
     def product(self, obj):
         if obj.product_name is None:
             return gettext("（商品已删除）")
-        return format_html('<a href="{}">{}</a>', reverse("admin:catalog_product_change", args=[obj.product_id]), obj.product_name)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:catalog_product_change", args=[obj.product_id]), obj.product_name
+        )
 
     @admin.display(description=_("在店内展示"), boolean=True)
     def shown(self, obj):
@@ -261,8 +263,16 @@ class DistributorShopAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         own = [
-            path("<int:shop_id>/moderate/", self.admin_site.admin_view(self.moderate_view), name="distribution_distributorshop_moderate"),
-            path("<int:shop_id>/poster.png", self.admin_site.admin_view(self.poster_view), name="distribution_distributorshop_poster"),
+            path(
+                "<int:shop_id>/moderate/",
+                self.admin_site.admin_view(self.moderate_view),
+                name="distribution_distributorshop_moderate",
+            ),
+            path(
+                "<int:shop_id>/poster.png",
+                self.admin_site.admin_view(self.poster_view),
+                name="distribution_distributorshop_poster",
+            ),
         ]
         return own + super().get_urls()
 
@@ -274,7 +284,10 @@ class DistributorShopAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.moderate_shop(
-                    shop=shop, fields_to_reset=form.cleaned_data["fields_to_reset"], actor=request.user, reason=form.cleaned_data["reason"]
+                    shop=shop,
+                    fields_to_reset=form.cleaned_data["fields_to_reset"],
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
                 )
             except DistributionError as exc:
                 form.add_error(None, exc.message)
@@ -315,7 +328,10 @@ class DistributorShopAdmin(admin.ModelAdmin):
                 self.message_user(request, exc.message, messages.ERROR)
                 return
             done += 1
-        self.message_user(request, ngettext("%(action)s：%(count)d 个小店", "%(action)s：%(count)d 个小店", done) % {"action": label, "count": done})
+        self.message_user(
+            request,
+            ngettext("%(action)s：%(count)d 个小店", "%(action)s：%(count)d 个小店", done) % {"action": label, "count": done},
+        )
 
     @admin.action(description=_("重置店名（填写原因）"), permissions=["change"])
     def reset_name(self, request, queryset):

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,141 +14,322 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Distributor',
+            name="Distributor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, unique=True, verbose_name='邀请码')),
-                ('path', models.CharField(blank=True, default='', max_length=1024, verbose_name='关系路径')),
-                ('depth', models.PositiveIntegerField(default=0, verbose_name='层深')),
-                ('status', models.CharField(choices=[('pending', '待审核'), ('awaiting_purchase', '待完成首单'), ('approved', '已通过'), ('rejected', '已拒绝'), ('suspended', '已暂停')], db_index=True, default='pending', max_length=20, verbose_name='状态')),
-                ('real_name', models.CharField(blank=True, max_length=32, verbose_name='姓名')),
-                ('apply_note', models.CharField(blank=True, max_length=200, verbose_name='申请说明')),
-                ('reject_reason', models.CharField(blank=True, max_length=200, verbose_name='拒绝原因')),
-                ('applied_at', models.DateTimeField(verbose_name='申请时间')),
-                ('approved_at', models.DateTimeField(blank=True, null=True, verbose_name='通过时间')),
-                ('status_changed_at', models.DateTimeField(verbose_name='状态变更时间')),
-                ('inviter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='invitees', to='distribution.distributor', verbose_name='上级')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='distributor', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=12, unique=True, verbose_name="邀请码")),
+                ("path", models.CharField(blank=True, default="", max_length=1024, verbose_name="关系路径")),
+                ("depth", models.PositiveIntegerField(default=0, verbose_name="层深")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待审核"),
+                            ("awaiting_purchase", "待完成首单"),
+                            ("approved", "已通过"),
+                            ("rejected", "已拒绝"),
+                            ("suspended", "已暂停"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("real_name", models.CharField(blank=True, max_length=32, verbose_name="姓名")),
+                ("apply_note", models.CharField(blank=True, max_length=200, verbose_name="申请说明")),
+                ("reject_reason", models.CharField(blank=True, max_length=200, verbose_name="拒绝原因")),
+                ("applied_at", models.DateTimeField(verbose_name="申请时间")),
+                ("approved_at", models.DateTimeField(blank=True, null=True, verbose_name="通过时间")),
+                ("status_changed_at", models.DateTimeField(verbose_name="状态变更时间")),
+                (
+                    "inviter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invitees",
+                        to="distribution.distributor",
+                        verbose_name="上级",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="distributor",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分销商',
-                'verbose_name_plural': '分销商',
+                "verbose_name": "分销商",
+                "verbose_name_plural": "分销商",
             },
         ),
         migrations.CreateModel(
-            name='BindingEvent',
+            name="BindingEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('bound', '首次绑定'), ('rebound', '到期后改绑'), ('renewed', '续期'), ('refused_self', '拒绝：绑定自己'), ('refused_loop', '拒绝：形成循环')], max_length=20, verbose_name='动作')),
-                ('source', models.CharField(blank=True, max_length=20, verbose_name='来源')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='到期时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='binding_events', to=settings.AUTH_USER_MODEL, verbose_name='客户')),
-                ('new_distributor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='distribution.distributor', verbose_name='新分销商')),
-                ('old_distributor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='distribution.distributor', verbose_name='原分销商')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("bound", "首次绑定"),
+                            ("rebound", "到期后改绑"),
+                            ("renewed", "续期"),
+                            ("refused_self", "拒绝：绑定自己"),
+                            ("refused_loop", "拒绝：形成循环"),
+                        ],
+                        max_length=20,
+                        verbose_name="动作",
+                    ),
+                ),
+                ("source", models.CharField(blank=True, max_length=20, verbose_name="来源")),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="到期时间")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="binding_events",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="客户",
+                    ),
+                ),
+                (
+                    "new_distributor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="distribution.distributor",
+                        verbose_name="新分销商",
+                    ),
+                ),
+                (
+                    "old_distributor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="distribution.distributor",
+                        verbose_name="原分销商",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '绑定记录',
-                'verbose_name_plural': '绑定记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "绑定记录",
+                "verbose_name_plural": "绑定记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Binding',
+            name="Binding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bound_at', models.DateTimeField(verbose_name='绑定时间')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='到期时间')),
-                ('source', models.CharField(blank=True, max_length=20, verbose_name='来源')),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='binding', to=settings.AUTH_USER_MODEL, verbose_name='客户')),
-                ('distributor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bindings', to='distribution.distributor', verbose_name='分销商')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("bound_at", models.DateTimeField(verbose_name="绑定时间")),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="到期时间")),
+                ("source", models.CharField(blank=True, max_length=20, verbose_name="来源")),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="binding",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="客户",
+                    ),
+                ),
+                (
+                    "distributor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bindings",
+                        to="distribution.distributor",
+                        verbose_name="分销商",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '客户绑定',
-                'verbose_name_plural': '客户绑定',
+                "verbose_name": "客户绑定",
+                "verbose_name_plural": "客户绑定",
             },
         ),
         migrations.CreateModel(
-            name='DistributorEvent',
+            name="DistributorEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, max_length=20, verbose_name='原状态')),
-                ('to_status', models.CharField(max_length=20, verbose_name='新状态')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='原因')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('distributor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='distribution.distributor', verbose_name='分销商')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_status", models.CharField(blank=True, max_length=20, verbose_name="原状态")),
+                ("to_status", models.CharField(max_length=20, verbose_name="新状态")),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="原因")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "distributor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="distribution.distributor",
+                        verbose_name="分销商",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分销商状态记录',
-                'verbose_name_plural': '分销商状态记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "分销商状态记录",
+                "verbose_name_plural": "分销商状态记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Level',
+            name="Level",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=20, unique=True, verbose_name='名称')),
-                ('rank', models.PositiveSmallIntegerField(help_text='数字越大等级越高；最低的是默认等级', unique=True, verbose_name='等级序号')),
-                ('direct_rate_bp', models.PositiveIntegerField(verbose_name='直推佣金（基点）')),
-                ('indirect_rate_bp', models.PositiveIntegerField(verbose_name='间推佣金（基点）')),
-                ('team_bonus_bp', models.PositiveIntegerField(default=0, verbose_name='团队奖励（基点）')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='说明')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=20, unique=True, verbose_name="名称")),
+                (
+                    "rank",
+                    models.PositiveSmallIntegerField(
+                        help_text="数字越大等级越高；最低的是默认等级", unique=True, verbose_name="等级序号"
+                    ),
+                ),
+                ("direct_rate_bp", models.PositiveIntegerField(verbose_name="直推佣金（基点）")),
+                ("indirect_rate_bp", models.PositiveIntegerField(verbose_name="间推佣金（基点）")),
+                ("team_bonus_bp", models.PositiveIntegerField(default=0, verbose_name="团队奖励（基点）")),
+                ("description", models.CharField(blank=True, max_length=200, verbose_name="说明")),
             ],
             options={
-                'verbose_name': '分销等级',
-                'verbose_name_plural': '分销等级',
-                'ordering': ['rank'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('direct_rate_bp__lte', 10000), ('indirect_rate_bp__lte', 10000), ('team_bonus_bp__lte', 10000)), name='level_rates_at_most_100pct')],
+                "verbose_name": "分销等级",
+                "verbose_name_plural": "分销等级",
+                "ordering": ["rank"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("direct_rate_bp__lte", 10000), ("indirect_rate_bp__lte", 10000), ("team_bonus_bp__lte", 10000)
+                        ),
+                        name="level_rates_at_most_100pct",
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='distributor',
-            name='level',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='distributors', to='distribution.level', verbose_name='等级'),
+            model_name="distributor",
+            name="level",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="distributors",
+                to="distribution.level",
+                verbose_name="等级",
+            ),
         ),
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.BigIntegerField(blank=True, null=True, verbose_name='商品')),
-                ('session_key', models.CharField(blank=True, max_length=40)),
-                ('channel', models.CharField(blank=True, max_length=32, verbose_name='渠道')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('distributor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='distribution.distributor', verbose_name='分销商')),
-                ('visitor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='访客')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("product_id", models.BigIntegerField(blank=True, null=True, verbose_name="商品")),
+                ("session_key", models.CharField(blank=True, max_length=40)),
+                ("channel", models.CharField(blank=True, max_length=32, verbose_name="渠道")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间")),
+                (
+                    "distributor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="visits",
+                        to="distribution.distributor",
+                        verbose_name="分销商",
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="访客",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '访问',
-                'verbose_name_plural': '访问',
+                "verbose_name": "访问",
+                "verbose_name_plural": "访问",
             },
         ),
         migrations.CreateModel(
-            name='DistributionSettings',
+            name="DistributionSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('admission_mode', models.CharField(choices=[('open', '自由加入'), ('review', '审核加入'), ('threshold', '门槛加入（首单金额）')], default='review', max_length=10, verbose_name='加入方式')),
-                ('threshold_fen', models.BigIntegerField(default=9900, verbose_name='首单门槛（分）')),
-                ('binding_policy', models.CharField(choices=[('permanent', '永久绑定（首次绑定有效）'), ('expiring', '有效期绑定（到期后可被新链接绑定）')], default='permanent', max_length=10, verbose_name='绑定规则')),
-                ('binding_days', models.PositiveIntegerField(default=30, verbose_name='绑定有效天数')),
-                ('commission_levels', models.PositiveSmallIntegerField(default=2, help_text='1 = 只有直推；2 = 直推 + 间推。最多两级。', verbose_name='佣金层级数')),
-                ('self_purchase_commission', models.BooleanField(default=True, verbose_name='自购返佣')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='更新人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "admission_mode",
+                    models.CharField(
+                        choices=[("open", "自由加入"), ("review", "审核加入"), ("threshold", "门槛加入（首单金额）")],
+                        default="review",
+                        max_length=10,
+                        verbose_name="加入方式",
+                    ),
+                ),
+                ("threshold_fen", models.BigIntegerField(default=9900, verbose_name="首单门槛（分）")),
+                (
+                    "binding_policy",
+                    models.CharField(
+                        choices=[("permanent", "永久绑定（首次绑定有效）"), ("expiring", "有效期绑定（到期后可被新链接绑定）")],
+                        default="permanent",
+                        max_length=10,
+                        verbose_name="绑定规则",
+                    ),
+                ),
+                ("binding_days", models.PositiveIntegerField(default=30, verbose_name="绑定有效天数")),
+                (
+                    "commission_levels",
+                    models.PositiveSmallIntegerField(
+                        default=2, help_text="1 = 只有直推；2 = 直推 + 间推。最多两级。", verbose_name="佣金层级数"
+                    ),
+                ),
+                ("self_purchase_commission", models.BooleanField(default=True, verbose_name="自购返佣")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="更新人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分销设置',
-                'verbose_name_plural': '分销设置',
-                'constraints': [models.CheckConstraint(condition=models.Q(('commission_levels__gte', 1), ('commission_levels__lte', 2)), name='commission_levels_one_or_two'), models.CheckConstraint(condition=models.Q(('threshold_fen__gte', 0)), name='threshold_not_negative'), models.CheckConstraint(condition=models.Q(('binding_days__gte', 1)), name='binding_days_positive')],
+                "verbose_name": "分销设置",
+                "verbose_name_plural": "分销设置",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("commission_levels__gte", 1), ("commission_levels__lte", 2)),
+                        name="commission_levels_one_or_two",
+                    ),
+                    models.CheckConstraint(condition=models.Q(("threshold_fen__gte", 0)), name="threshold_not_negative"),
+                    models.CheckConstraint(condition=models.Q(("binding_days__gte", 1)), name="binding_days_positive"),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='distributor',
-            index=models.Index(fields=['inviter', 'status', '-approved_at', '-id'], name='distributor_downline'),
+            model_name="distributor",
+            index=models.Index(fields=["inviter", "status", "-approved_at", "-id"], name="distributor_downline"),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['distributor', 'created_at'], name='visit_distributor_time'),
+            model_name="visit",
+            index=models.Index(fields=["distributor", "created_at"], name="visit_distributor_time"),
         ),
     ]

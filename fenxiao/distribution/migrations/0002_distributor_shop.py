@@ -5,40 +5,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('distribution', '0001_initial'),
+        ("distribution", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DistributorShop',
+            name="DistributorShop",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=20, verbose_name='店名')),
-                ('avatar', models.ImageField(blank=True, upload_to='shops/avatars/%Y/%m/', verbose_name='店铺头像')),
-                ('welcome', models.CharField(blank=True, max_length=60, verbose_name='欢迎语')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('distributor', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='shop', to='distribution.distributor', verbose_name='分销商')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=20, verbose_name="店名")),
+                ("avatar", models.ImageField(blank=True, upload_to="shops/avatars/%Y/%m/", verbose_name="店铺头像")),
+                ("welcome", models.CharField(blank=True, max_length=60, verbose_name="欢迎语")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "distributor",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shop",
+                        to="distribution.distributor",
+                        verbose_name="分销商",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分销商小店',
-                'verbose_name_plural': '分销商小店',
+                "verbose_name": "分销商小店",
+                "verbose_name_plural": "分销商小店",
             },
         ),
         migrations.CreateModel(
-            name='ShopFeature',
+            name="ShopFeature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_id', models.BigIntegerField(verbose_name='商品')),
-                ('position', models.PositiveSmallIntegerField(verbose_name='顺序')),
-                ('shop', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='features', to='distribution.distributorshop', verbose_name='小店')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("product_id", models.BigIntegerField(verbose_name="商品")),
+                ("position", models.PositiveSmallIntegerField(verbose_name="顺序")),
+                (
+                    "shop",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="features",
+                        to="distribution.distributorshop",
+                        verbose_name="小店",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '小店推荐商品',
-                'verbose_name_plural': '小店推荐商品',
-                'ordering': ['position', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('shop', 'product_id'), name='shop_feature_unique_product'), models.UniqueConstraint(fields=('shop', 'position'), name='shop_feature_unique_position')],
+                "verbose_name": "小店推荐商品",
+                "verbose_name_plural": "小店推荐商品",
+                "ordering": ["position", "id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("shop", "product_id"), name="shop_feature_unique_product"),
+                    models.UniqueConstraint(fields=("shop", "position"), name="shop_feature_unique_position"),
+                ],
             },
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('distribution', '0002_distributor_shop'),
+        ("distribution", "0002_distributor_shop"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='distributionsettings',
-            name='staff_may_distribute',
-            field=models.BooleanField(default=False, help_text='关闭时，员工账号不能申请或被审核为分销商（避免员工审批与自己有关的佣金和提现）。', verbose_name='允许员工成为分销商'),
+            model_name="distributionsettings",
+            name="staff_may_distribute",
+            field=models.BooleanField(
+                default=False,
+                help_text="关闭时，员工账号不能申请或被审核为分销商（避免员工审批与自己有关的佣金和提现）。",
+                verbose_name="允许员工成为分销商",
+            ),
         ),
     ]

@@ -96,9 +96,7 @@ def active_binding(user) -> Binding | None:
     """The customer's binding, if it points at an approved distributor."""
     if not getattr(user, "is_authenticated", False):
         return None
-    binding = (
-        Binding.objects.select_related("distributor__user", "distributor__level").filter(customer=user).first()
-    )
+    binding = Binding.objects.select_related("distributor__user", "distributor__level").filter(customer=user).first()
     return binding if binding is not None and binding.distributor.is_approved else None
 
 

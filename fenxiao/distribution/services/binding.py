@@ -42,16 +42,29 @@ def bind_customer(*, customer, distributor: Distributor, source: str = "link", n
     """
     now = now or timezone.now()
     if not distributor.is_approved:
-        raise DistributionError(DistributionCode.NOT_DISTRIBUTOR, gettext("该分销商不可用"), {"distributor_code": distributor.code}, status=404)
+        raise DistributionError(
+            DistributionCode.NOT_DISTRIBUTOR, gettext("该分销商不可用"), {"distributor_code": distributor.code}, status=404
+        )
     with transaction.atomic():
         if distributor.user_id == customer.pk:
-            error = _refuse(customer, distributor, BindingEvent.Action.REFUSED_SELF, source, DistributionCode.BINDING_SELF, gettext("不能绑定到自己"))
+            error = _refuse(
+                customer,
+                distributor,
+                BindingEvent.Action.REFUSED_SELF,
+                source,
+                DistributionCode.BINDING_SELF,
+                gettext("不能绑定到自己"),
+            )
         else:
             own = Distributor.objects.filter(user=customer).only("pk", "status").first()
             error = None
             if own is not None and own.pk in set(distributor.ancestor_ids()):
                 error = _refuse(
-                    customer, distributor, BindingEvent.Action.REFUSED_LOOP, source, DistributionCode.BINDING_LOOP,
+                    customer,
+                    distributor,
+                    BindingEvent.Action.REFUSED_LOOP,
+                    source,
+                    DistributionCode.BINDING_LOOP,
                     gettext("对方是你的下级，不能绑定到下级（会形成循环）"),
                 )
     if error is not None:
@@ -72,7 +85,11 @@ def bind_customer(*, customer, distributor: Distributor, source: str = "link", n
             except IntegrityError:
                 return BindOutcome.KEPT  # a concurrent first touch won; first binding stands
             BindingEvent.objects.create(
-                customer=customer, action=BindingEvent.Action.BOUND, new_distributor=distributor, source=source, expires_at=expires_at
+                customer=customer,
+                action=BindingEvent.Action.BOUND,
+                new_distributor=distributor,
+                source=source,
+                expires_at=expires_at,
             )
             return BindOutcome.BOUND
         if current.distributor_id == distributor.pk:
@@ -80,8 +97,12 @@ def bind_customer(*, customer, distributor: Distributor, source: str = "link", n
                 current.expires_at = expires_at
                 current.save(update_fields=["expires_at"])
                 BindingEvent.objects.create(
-                    customer=customer, action=BindingEvent.Action.RENEWED, old_distributor=distributor,
-                    new_distributor=distributor, source=source, expires_at=expires_at,
+                    customer=customer,
+                    action=BindingEvent.Action.RENEWED,
+                    old_distributor=distributor,
+                    new_distributor=distributor,
+                    source=source,
+                    expires_at=expires_at,
                 )
                 return BindOutcome.RENEWED
             return BindOutcome.KEPT
@@ -91,14 +112,20 @@ def bind_customer(*, customer, distributor: Distributor, source: str = "link", n
             current.distributor, current.bound_at, current.expires_at, current.source = distributor, now, expires_at, source
             current.save(update_fields=["distributor", "bound_at", "expires_at", "source"])
             BindingEvent.objects.create(
-                customer=customer, action=BindingEvent.Action.REBOUND, old_distributor=old,
-                new_distributor=distributor, source=source, expires_at=expires_at,
+                customer=customer,
+                action=BindingEvent.Action.REBOUND,
+                old_distributor=old,
+                new_distributor=distributor,
+                source=source,
+                expires_at=expires_at,
             )
             return BindOutcome.REBOUND
         return BindOutcome.KEPT
 
 
-def record_visit(*, distributor: Distributor, visitor=None, product_id: int | None = None, session_key: str = "", channel: str = "") -> Visit:
+def record_visit(
+    *, distributor: Distributor, visitor=None, product_id: int | None = None, session_key: str = "", channel: str = ""
+) -> Visit:
     return Visit.objects.create(
         distributor=distributor,
         visitor=visitor if getattr(visitor, "is_authenticated", False) else None,
@@ -108,17 +135,23 @@ def record_visit(*, distributor: Distributor, visitor=None, product_id: int | No
     )
 
 
-def open_share_link(*, code: str, visitor=None, product_id: int | None = None, session_key: str = "", channel: str = "") -> tuple[Distributor, str | None]:
+def open_share_link(
+    *, code: str, visitor=None, product_id: int | None = None, session_key: str = "", channel: str = ""
+) -> tuple[Distributor, str | None]:
     """A share link was opened: record the visit, and bind the visitor if logged in.
     Returns the distributor and the binding outcome (None for anonymous visitors)."""
     distributor = Distributor.objects.select_related("user", "level").filter(code=code.upper(), status=S.APPROVED).first()
     if distributor is None:
-        raise DistributionError(DistributionCode.DISTRIBUTOR_NOT_FOUND, gettext("分享链接无效或分销商已停用"), {"code": code}, status=404)
+        raise DistributionError(
+            DistributionCode.DISTRIBUTOR_NOT_FOUND, gettext("分享链接无效或分销商已停用"), {"code": code}, status=404
+        )
     record_visit(distributor=distributor, visitor=visitor, product_id=product_id, session_key=session_key, channel=channel)
     outcome = None
     if visitor is not None and getattr(visitor, "is_authenticated", False):
         try:
-            outcome = bind_customer(customer=visitor, distributor=distributor, source="product_link" if product_id else "shop_link")
+            outcome = bind_customer(
+                customer=visitor, distributor=distributor, source="product_link" if product_id else "shop_link"
+            )
         except DistributionError as exc:
             outcome = exc.code
     return distributor, outcome

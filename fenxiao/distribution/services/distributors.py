@@ -75,7 +75,10 @@ def refuse_staff_distributor(user, conf: DistributionSettings | None = None) -> 
         return
     if not (conf or get_settings()).staff_may_distribute:
         raise DistributionError(
-            DistributionCode.STAFF_NOT_ALLOWED, gettext("员工账号不能成为分销商（可在分销设置中开启）"), {"user_id": user.pk}, status=403
+            DistributionCode.STAFF_NOT_ALLOWED,
+            gettext("员工账号不能成为分销商（可在分销设置中开启）"),
+            {"user_id": user.pk},
+            status=403,
         )
 
 
@@ -108,7 +111,9 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
     existing = Distributor.objects.select_for_update().filter(user=user).first()
     if existing is not None:
         if existing.status in (S.APPROVED, S.SUSPENDED):
-            raise DistributionError(DistributionCode.ALREADY_DISTRIBUTOR, gettext("你已经是分销商了"), {"status": existing.status}, status=409)
+            raise DistributionError(
+                DistributionCode.ALREADY_DISTRIBUTOR, gettext("你已经是分销商了"), {"status": existing.status}, status=409
+            )
         if existing.status in (S.PENDING, S.AWAITING_PURCHASE):
             raise DistributionError(
                 DistributionCode.APPLICATION_PENDING, gettext("你的申请正在处理中"), {"status": existing.status}, status=409
@@ -166,7 +171,9 @@ def apply_for_distributor(*, user, real_name: str = "", note: str = "", code: st
 def _locked(distributor_id: int) -> Distributor:
     distributor = Distributor.objects.select_for_update().select_related("user", "level").filter(pk=distributor_id).first()
     if distributor is None:
-        raise DistributionError(DistributionCode.DISTRIBUTOR_NOT_FOUND, gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404)
+        raise DistributionError(
+            DistributionCode.DISTRIBUTOR_NOT_FOUND, gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404
+        )
     return distributor
 
 
@@ -209,7 +216,9 @@ def record_qualifying_purchase(*, user=None, user_id: int | None = None, amount_
     """Called when a user's order is paid: under threshold admission, an application waiting for a
     first purchase of at least the threshold is approved. Returns the distributor if it changed."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen < 0:
-        raise DistributionError(DistributionCode.INVALID_AMOUNT, gettext("金额必须是不小于 0 的整数（分）"), {"amount_fen": amount_fen})
+        raise DistributionError(
+            DistributionCode.INVALID_AMOUNT, gettext("金额必须是不小于 0 的整数（分）"), {"amount_fen": amount_fen}
+        )
     user_id = user_id if user_id is not None else user.pk
     distributor = Distributor.objects.select_for_update().filter(user_id=user_id, status=S.AWAITING_PURCHASE).first()
     if distributor is None:

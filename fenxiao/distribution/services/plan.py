@@ -27,11 +27,14 @@ def get_settings() -> DistributionSettings:
 def validate_commission_levels(value: Any) -> int:
     """1 or 2; anything above is refused with the same error from the API, the admin and imports."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DistributionError(DistributionCode.INVALID_SETTING, gettext("佣金层级数必须是整数 1 或 2"), {"commission_levels": value})
+        raise DistributionError(
+            DistributionCode.INVALID_SETTING, gettext("佣金层级数必须是整数 1 或 2"), {"commission_levels": value}
+        )
     if value > MAX_COMMISSION_LEVELS:
         raise DistributionError(
             DistributionCode.COMMISSION_DEPTH_EXCEEDED,
-            gettext("佣金最多两级（直推 + 间推），不能设置为 %(value)s 级：超过两级的分佣属于传销风险，法律不允许") % {"value": value},
+            gettext("佣金最多两级（直推 + 间推），不能设置为 %(value)s 级：超过两级的分佣属于传销风险，法律不允许")
+            % {"value": value},
             {"requested": value, "max": MAX_COMMISSION_LEVELS},
         )
     if value < 1:
@@ -60,19 +63,27 @@ def validate_settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
             clean[key] = validate_commission_levels(value)
         elif key == "admission_mode":
             if value not in DistributionSettings.Admission.values:
-                raise DistributionError(DistributionCode.INVALID_SETTING, gettext("加入方式只能是 open、review 或 threshold"), {key: value})
+                raise DistributionError(
+                    DistributionCode.INVALID_SETTING, gettext("加入方式只能是 open、review 或 threshold"), {key: value}
+                )
             clean[key] = value
         elif key == "binding_policy":
             if value not in DistributionSettings.BindingPolicy.values:
-                raise DistributionError(DistributionCode.INVALID_SETTING, gettext("绑定规则只能是 permanent 或 expiring"), {key: value})
+                raise DistributionError(
+                    DistributionCode.INVALID_SETTING, gettext("绑定规则只能是 permanent 或 expiring"), {key: value}
+                )
             clean[key] = value
         elif key == "binding_days":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
-                raise DistributionError(DistributionCode.INVALID_SETTING, gettext("绑定有效天数须在 1 到 3650 之间"), {key: value})
+                raise DistributionError(
+                    DistributionCode.INVALID_SETTING, gettext("绑定有效天数须在 1 到 3650 之间"), {key: value}
+                )
             clean[key] = value
         elif key == "threshold_fen":
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise DistributionError(DistributionCode.INVALID_SETTING, gettext("首单门槛必须是不小于 0 的整数（分）"), {key: value})
+                raise DistributionError(
+                    DistributionCode.INVALID_SETTING, gettext("首单门槛必须是不小于 0 的整数（分）"), {key: value}
+                )
             clean[key] = value
         elif key == "self_purchase_commission":
             if not isinstance(value, bool):
@@ -80,7 +91,9 @@ def validate_settings_changes(changes: dict[str, Any]) -> dict[str, Any]:
             clean[key] = value
         elif key == "staff_may_distribute":
             if not isinstance(value, bool):
-                raise DistributionError(DistributionCode.INVALID_SETTING, gettext("允许员工成为分销商只能是 true 或 false"), {key: value})
+                raise DistributionError(
+                    DistributionCode.INVALID_SETTING, gettext("允许员工成为分销商只能是 true 或 false"), {key: value}
+                )
             clean[key] = value
     return clean
 
@@ -108,9 +121,15 @@ def validate_level_values(*, name: str, rank: int, direct_rate_bp: int, indirect
         ("team_bonus_bp", team_bonus_bp),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RATE_BP:
-            raise DistributionError(DistributionCode.INVALID_RATE, gettext("比例必须是 0–10000 之间的整数基点（1% = 100）"), {field: value})
+            raise DistributionError(
+                DistributionCode.INVALID_RATE, gettext("比例必须是 0–10000 之间的整数基点（1% = 100）"), {field: value}
+            )
     if direct_rate_bp + indirect_rate_bp > MAX_RATE_BP:
-        raise DistributionError(DistributionCode.INVALID_RATE, gettext("直推与间推比例之和不能超过 100%"), {"sum_bp": direct_rate_bp + indirect_rate_bp})
+        raise DistributionError(
+            DistributionCode.INVALID_RATE,
+            gettext("直推与间推比例之和不能超过 100%"),
+            {"sum_bp": direct_rate_bp + indirect_rate_bp},
+        )
 
 
 @transaction.atomic
@@ -155,5 +174,7 @@ def save_level(
 def default_level() -> Level:
     level = Level.objects.order_by("rank").first()
     if level is None:
-        raise DistributionError(DistributionCode.INVALID_LEVEL, gettext("尚未设置任何分销等级，请运营先在后台创建等级"), status=409)
+        raise DistributionError(
+            DistributionCode.INVALID_LEVEL, gettext("尚未设置任何分销等级，请运营先在后台创建等级"), status=409
+        )
     return level

@@ -74,7 +74,9 @@ def screen_text(value: Any, *, field: str, min_length: int, max_length: int) -> 
             {"field": field, "rule": "length", "min": min_length, "max": max_length, "length": len(text)},
         )
     if any(unicodedata.category(ch) in _INVISIBLE for ch in text):
-        raise DistributionError(DistributionCode.INVALID_SHOP_TEXT, gettext("不能包含换行或不可见字符"), {"field": field, "rule": "control"})
+        raise DistributionError(
+            DistributionCode.INVALID_SHOP_TEXT, gettext("不能包含换行或不可见字符"), {"field": field, "rule": "control"}
+        )
     folded = unicodedata.normalize("NFKC", text)  # full-width digits and letters count as their ASCII twins
     for rule, pattern, message in (
         ("url", _URL, gettext("不能包含网址链接")),
@@ -132,7 +134,9 @@ def _clean_product_ids(product_ids: Any) -> list[int]:
     if not isinstance(product_ids, (list, tuple)) or any(
         isinstance(pid, bool) or not isinstance(pid, int) or pid < 1 for pid in product_ids
     ):
-        raise DistributionError(DistributionCode.INVALID_FEATURES, gettext("推荐商品须是商品编号的列表"), {"product_ids": product_ids})
+        raise DistributionError(
+            DistributionCode.INVALID_FEATURES, gettext("推荐商品须是商品编号的列表"), {"product_ids": product_ids}
+        )
     ids = list(product_ids)
     if len(ids) > SHOP_MAX_FEATURES:
         raise DistributionError(
@@ -203,14 +207,20 @@ def _avatar_bytes(upload) -> bytes:
         )
     raw = upload.read(AVATAR_MAX_BYTES + 1)
     if len(raw) > AVATAR_MAX_BYTES:
-        raise DistributionError(DistributionCode.AVATAR_TOO_LARGE, gettext("头像图片不能超过 2 MB"), {"max_bytes": AVATAR_MAX_BYTES})
-    invalid = DistributionError(DistributionCode.INVALID_AVATAR, gettext("头像须是 JPG、PNG 或 WebP 图片"), {"formats": sorted(AVATAR_FORMATS)})
+        raise DistributionError(
+            DistributionCode.AVATAR_TOO_LARGE, gettext("头像图片不能超过 2 MB"), {"max_bytes": AVATAR_MAX_BYTES}
+        )
+    invalid = DistributionError(
+        DistributionCode.INVALID_AVATAR, gettext("头像须是 JPG、PNG 或 WebP 图片"), {"formats": sorted(AVATAR_FORMATS)}
+    )
     try:
         image = Image.open(io.BytesIO(raw))
         if image.format not in AVATAR_FORMATS:
             raise invalid
         if image.width * image.height > AVATAR_MAX_PIXELS:
-            raise DistributionError(DistributionCode.INVALID_AVATAR, gettext("头像图片尺寸过大"), {"max_pixels": AVATAR_MAX_PIXELS})
+            raise DistributionError(
+                DistributionCode.INVALID_AVATAR, gettext("头像图片尺寸过大"), {"max_pixels": AVATAR_MAX_PIXELS}
+            )
         image = ImageOps.exif_transpose(image)
         image.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
@@ -264,11 +274,15 @@ def operator_update_shop(*, shop: DistributorShop, name: Any, welcome: Any) -> D
 
 def _clean_moderation(fields_to_reset: Any, reason: Any) -> tuple[list[str], str]:
     if isinstance(fields_to_reset, str) or not isinstance(fields_to_reset, (list, tuple, set, frozenset)):
-        raise DistributionError(DistributionCode.INVALID_MODERATION, gettext("请选择要重置的内容"), {"allowed": list(MODERATED_FIELDS)})
+        raise DistributionError(
+            DistributionCode.INVALID_MODERATION, gettext("请选择要重置的内容"), {"allowed": list(MODERATED_FIELDS)}
+        )
     unknown = sorted(str(f) for f in fields_to_reset if f not in MODERATED_FIELDS)
     if unknown or not fields_to_reset:
         raise DistributionError(
-            DistributionCode.INVALID_MODERATION, gettext("请选择要重置的内容"), {"allowed": list(MODERATED_FIELDS), "unknown": unknown}
+            DistributionCode.INVALID_MODERATION,
+            gettext("请选择要重置的内容"),
+            {"allowed": list(MODERATED_FIELDS), "unknown": unknown},
         )
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:

@@ -21,8 +21,6 @@ def bearer(user):
     return {"Authorization": f"Bearer {issue_token(user=user)}"}
 
 
-
-
 @pytest.fixture
 def staff_headers(operator):
     return bearer(operator)

@@ -198,8 +198,7 @@ def test_picker_steps_add_move_remove(shop_owner, products):
     services.change_feature(distributor=shop_owner, product_id=a, action="remove")
     assert selectors.shop_profile(shop_owner).feature_ids == [c, b]
     assert (
-        error_of(lambda: services.change_feature(distributor=shop_owner, product_id=a, action="jump")).code
-        == "invalid_features"
+        error_of(lambda: services.change_feature(distributor=shop_owner, product_id=a, action="jump")).code == "invalid_features"
     )
 
 

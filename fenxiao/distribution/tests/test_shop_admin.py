@@ -144,7 +144,11 @@ def test_change_page_shows_avatar_features_in_order_share_page_and_poster(manage
     assert moderate_url(shop) in html
     assert html.index("好物2") < html.index("好物0") < html.index("好物1")
     features = response.context["inline_admin_formsets"][0].formset.queryset
-    assert [(f.product_id, f.on_shelf) for f in features] == [(products[2].pk, True), (products[0].pk, True), (products[1].pk, False)]
+    assert [(f.product_id, f.on_shelf) for f in features] == [
+        (products[2].pk, True),
+        (products[0].pk, True),
+        (products[1].pk, False),
+    ]
     assert shop.distributor.user.phone not in html
 
 

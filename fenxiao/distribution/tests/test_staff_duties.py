@@ -34,7 +34,9 @@ def test_staff_cannot_apply_while_the_setting_is_off(admission, client):
         apply_for_distributor(user=staff)
     assert (caught.value.code, caught.value.status) == ("staff_not_allowed", 403)
     response = client.post(
-        "/api/v1/distribution/apply", json.dumps({}), content_type="application/json",
+        "/api/v1/distribution/apply",
+        json.dumps({}),
+        content_type="application/json",
         headers={"Authorization": f"Bearer {issue_token(user=staff)}"},
     )
     assert_error(response, 403, "staff_not_allowed")
@@ -89,7 +91,9 @@ def test_the_setting_is_in_the_api(client):
     body = client.get("/api/v1/operator/distribution/settings", headers=headers).json()
     assert body["staff_may_distribute"] is False
     response = client.patch(
-        "/api/v1/operator/distribution/settings", json.dumps({"staff_may_distribute": True}), content_type="application/json",
+        "/api/v1/operator/distribution/settings",
+        json.dumps({"staff_may_distribute": True}),
+        content_type="application/json",
         headers=headers,
     )
     assert response.status_code == 200 and response.json()["staff_may_distribute"] is True

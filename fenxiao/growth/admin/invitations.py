@@ -23,8 +23,12 @@ class InvitationRungForm(forms.ModelForm):
         data = super().clean()
         try:
             services.validate_rung(
-                invites=data.get("invites"), basis=data.get("basis"), reward=data.get("reward"),
-                cash_fen=data.get("cash_fen") or 0, gift_name=data.get("gift_name") or "", points=data.get("points") or 0,
+                invites=data.get("invites"),
+                basis=data.get("basis"),
+                reward=data.get("reward"),
+                cash_fen=data.get("cash_fen") or 0,
+                gift_name=data.get("gift_name") or "",
+                points=data.get("points") or 0,
             )
         except GrowthError as exc:
             raise ValidationError(exc.message) from exc
@@ -38,7 +42,15 @@ class InvitationRungAdmin(admin.ModelAdmin):
 
     form = InvitationRungForm
     list_display = (
-        "invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled", "heads_only_flag", "approval_flag",
+        "invites",
+        "basis",
+        "reward",
+        "cash_fen",
+        "gift_name",
+        "points",
+        "is_enabled",
+        "heads_only_flag",
+        "approval_flag",
     )
     list_filter = ("basis", "reward", "is_enabled")
 
@@ -55,9 +67,15 @@ class InvitationRungAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         rung, warning = services.save_rung(
-            invites=data["invites"], basis=data["basis"], reward=data["reward"], cash_fen=data.get("cash_fen") or 0,
-            gift_name=data.get("gift_name") or "", points=data.get("points") or 0, is_enabled=data["is_enabled"],
-            rung_id=obj.pk, actor=request.user,
+            invites=data["invites"],
+            basis=data["basis"],
+            reward=data["reward"],
+            cash_fen=data.get("cash_fen") or 0,
+            gift_name=data.get("gift_name") or "",
+            points=data.get("points") or 0,
+            is_enabled=data["is_enabled"],
+            rung_id=obj.pk,
+            actor=request.user,
         )
         obj.pk = rung.pk
         if warning:

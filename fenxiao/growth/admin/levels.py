@@ -66,7 +66,13 @@ class LevelRuleAdmin(admin.ModelAdmin):
     form = LevelRuleForm
     inlines = [LevelConditionInline]
     list_display = (
-        "level", "combine", "is_enabled", "conditions_text", "downgrade_enabled", "downgrade_after_months", "protection_days",
+        "level",
+        "combine",
+        "is_enabled",
+        "conditions_text",
+        "downgrade_enabled",
+        "downgrade_after_months",
+        "protection_days",
         "updated_at",
     )
     fields = ("level", "combine", "is_enabled", "downgrade_enabled", "downgrade_after_months", "protection_days")
@@ -95,9 +101,14 @@ class LevelRuleAdmin(admin.ModelAdmin):
                     conditions.append((data["kind"], data["threshold"]))
         try:
             services.save_rule(
-                level_id=rule.level_id, combine=rule.combine, is_enabled=rule.is_enabled,
-                downgrade_enabled=rule.downgrade_enabled, protection_days=rule.protection_days,
-                downgrade_after_months=rule.downgrade_after_months, conditions=conditions, actor=request.user,
+                level_id=rule.level_id,
+                combine=rule.combine,
+                is_enabled=rule.is_enabled,
+                downgrade_enabled=rule.downgrade_enabled,
+                protection_days=rule.protection_days,
+                downgrade_after_months=rule.downgrade_after_months,
+                conditions=conditions,
+                actor=request.user,
             )
         except GrowthError as exc:
             self.message_user(request, exc.message, messages.ERROR)

@@ -35,10 +35,16 @@ class LeaderboardPrizeForm(forms.ModelForm):
             return data
         try:
             services.validate_prize(
-                board=data.get("board"), period_kind=data.get("period_kind"), rank_from=data.get("rank_from"),
-                rank_to=data.get("rank_to"), reward=data.get("reward"), cash_fen=data.get("cash_fen") or 0,
-                gift_name=data.get("gift_name") or "", points=data.get("points") or 0,
-                is_enabled=data.get("is_enabled", False), prize_id=self.instance.pk,
+                board=data.get("board"),
+                period_kind=data.get("period_kind"),
+                rank_from=data.get("rank_from"),
+                rank_to=data.get("rank_to"),
+                reward=data.get("reward"),
+                cash_fen=data.get("cash_fen") or 0,
+                gift_name=data.get("gift_name") or "",
+                points=data.get("points") or 0,
+                is_enabled=data.get("is_enabled", False),
+                prize_id=self.instance.pk,
             )
         except GrowthError as exc:
             raise ValidationError(exc.message) from exc
@@ -65,8 +71,12 @@ class LeaderboardPrizeAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         prize = services.save_prize(
             **{name: data.get(name) for name in ("board", "period_kind", "rank_from", "rank_to", "reward")},
-            cash_fen=data.get("cash_fen") or 0, gift_name=data.get("gift_name") or "", points=data.get("points") or 0,
-            is_enabled=bool(data.get("is_enabled")), prize_id=obj.pk, actor=request.user,
+            cash_fen=data.get("cash_fen") or 0,
+            gift_name=data.get("gift_name") or "",
+            points=data.get("points") or 0,
+            is_enabled=bool(data.get("is_enabled")),
+            prize_id=obj.pk,
+            actor=request.user,
         )
         obj.pk = prize.pk
 

@@ -48,13 +48,20 @@ class ConversionFilter(Schema):
 
 def _funnel(f: selectors.Funnel) -> dict:
     return {
-        "label": f.label, "invited": f.invited, "applied": f.applied, "became": f.became,
-        "applied_rate_bp": f.applied_rate_bp, "rate_bp": f.rate_bp, "rate": f.rate_text,
+        "label": f.label,
+        "invited": f.invited,
+        "applied": f.applied,
+        "became": f.became,
+        "applied_rate_bp": f.applied_rate_bp,
+        "rate_bp": f.rate_bp,
+        "rate": f.rate_text,
     }
 
 
 @operator_router.get(
-    "/conversion", response=ConversionOut, by_alias=True,
+    "/conversion",
+    response=ConversionOut,
+    by_alias=True,
     summary="消费者转化为分销商：按邀请日期统计邀请、申请、成为分销商与转化率（默认近 30 天）",
 )
 def conversion(request, filters: Query[ConversionFilter]):
@@ -67,7 +74,9 @@ def conversion(request, filters: Query[ConversionFilter]):
         "months": [_funnel(m) for m in report.months],
         "median_days_to_approval": report.median_wait_days_text or None,
         "buyers": {
-            "consumers": report.buyers, "now_distributors": report.buyers_now_distributors,
-            "rate_bp": report.buyers_rate_bp, "rate": report.buyers_rate_text,
+            "consumers": report.buyers,
+            "now_distributors": report.buyers_now_distributors,
+            "rate_bp": report.buyers_rate_bp,
+            "rate": report.buyers_rate_text,
         },
     }

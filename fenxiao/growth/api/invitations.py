@@ -31,9 +31,16 @@ def _invitations(distributor) -> dict:
         "heads": counts.heads,
         "rungs": [
             {
-                "id": s.rung.pk, "invites": s.rung.invites, "basis": s.rung.basis, "reward": s.rung.reward,
-                "cash_fen": s.rung.cash_fen, "gift_name": s.rung.gift_name, "points": s.rung.points,
-                "counted": s.count, "reached": s.reached, "claimable": s.claimable,
+                "id": s.rung.pk,
+                "invites": s.rung.invites,
+                "basis": s.rung.basis,
+                "reward": s.rung.reward,
+                "cash_fen": s.rung.cash_fen,
+                "gift_name": s.rung.gift_name,
+                "points": s.rung.points,
+                "counted": s.count,
+                "reached": s.reached,
+                "claimable": s.claimable,
                 "claimed_at": s.claimed.created_at if s.claimed else None,
             }
             for s in ladder
@@ -57,4 +64,7 @@ def claim(request, rung_id: int):
 def add_rung(request, payload: RungIn):
     require_staff_perm(request, "growth.add_invitationrung")
     rung, warning = services.save_rung(**payload.dict(), actor=current_user(request))
-    return {**{f: getattr(rung, f) for f in ("id", "invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled")}, "warning": warning}
+    return {
+        **{f: getattr(rung, f) for f in ("id", "invites", "basis", "reward", "cash_fen", "gift_name", "points", "is_enabled")},
+        "warning": warning,
+    }

@@ -50,16 +50,20 @@ class ReadOut(Schema):
 
 def _notice(row) -> dict:
     return {
-        "id": row.pk, "kind": row.kind, "title": row.title, "body": row.body, "url": row.url,
-        "created_at": row.created_at, "read_at": row.read_at, "is_read": row.read_at is not None,
+        "id": row.pk,
+        "kind": row.kind,
+        "title": row.title,
+        "body": row.body,
+        "url": row.url,
+        "created_at": row.created_at,
+        "read_at": row.read_at,
+        "is_read": row.read_at is not None,
     }
 
 
 @router.get("", response=NotificationPage, summary="我的消息（最新在前）与未读数")
 def list_notifications(request, filters: Query[NotificationFilter]):
-    page = selectors.notice_page(
-        current_user(request), limit=filters.limit, offset=filters.offset, unread_only=filters.unread
-    )
+    page = selectors.notice_page(current_user(request), limit=filters.limit, offset=filters.offset, unread_only=filters.unread)
     return {"count": page.count, "unread_count": page.unread_count, "items": [_notice(row) for row in page.items]}
 
 

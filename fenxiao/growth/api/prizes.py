@@ -16,7 +16,19 @@ operator_router = Router(tags=["运营：分销等级 operator"], auth=member_au
 
 # --- leaderboard prizes -----------------------------------------------------------------------------
 
-PRIZE_FIELDS = ("id", "board", "period_kind", "rank_from", "rank_to", "reward", "cash_fen", "gift_name", "points", "is_enabled", "updated_at")
+PRIZE_FIELDS = (
+    "id",
+    "board",
+    "period_kind",
+    "rank_from",
+    "rank_to",
+    "reward",
+    "cash_fen",
+    "gift_name",
+    "points",
+    "is_enabled",
+    "updated_at",
+)
 REWARD_FIELDS = ("reward", "cash_fen", "gift_name", "points")
 
 
@@ -26,8 +38,15 @@ def _prize(prize) -> dict:
 
 def _close(close) -> dict:
     awards = [
-        {"id": a.pk, "prize_id": a.prize_id, "distributor_id": a.distributor_id, "distributor_code": a.distributor.code,
-         "rank": a.rank, "value": a.value, **{f: getattr(a, f) for f in REWARD_FIELDS}}
+        {
+            "id": a.pk,
+            "prize_id": a.prize_id,
+            "distributor_id": a.distributor_id,
+            "distributor_code": a.distributor.code,
+            "rank": a.rank,
+            "value": a.value,
+            **{f: getattr(a, f) for f in REWARD_FIELDS},
+        }
         for a in close.awards.all()
     ]
     fields = ("id", "board", "period_kind", "period", "winners", "cash_fen", "ledger_transaction_id", "closed_at")
@@ -89,7 +108,15 @@ def list_closes(request, filters: Query[ClosesFilter]):
 def my_leaderboard_awards(request):
     distributor = approved_distributor(request)
     return [
-        {"id": a.pk, "board": a.close.board, "period_kind": a.close.period_kind, "period": a.close.period, "rank": a.rank,
-         "value": a.value, "created_at": a.created_at, **{f: getattr(a, f) for f in REWARD_FIELDS}}
+        {
+            "id": a.pk,
+            "board": a.close.board,
+            "period_kind": a.close.period_kind,
+            "period": a.close.period,
+            "rank": a.rank,
+            "value": a.value,
+            "created_at": a.created_at,
+            **{f: getattr(a, f) for f in REWARD_FIELDS},
+        }
         for a in selectors.my_awards(distributor.pk)
     ]

@@ -7,101 +7,212 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('distribution', '0001_initial'),
+        ("distribution", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LevelRule',
+            name="LevelRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('combine', models.CharField(choices=[('all', '全部满足'), ('any', '满足任一')], default='all', max_length=3, verbose_name='条件组合')),
-                ('is_enabled', models.BooleanField(default=True, verbose_name='启用')),
-                ('downgrade_enabled', models.BooleanField(default=False, help_text='月度评估时不再满足本等级条件的分销商降一级（保护期内除外）', verbose_name='允许降级')),
-                ('protection_days', models.PositiveIntegerField(default=30, verbose_name='升级保护期（天）')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('level', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='growth_rule', to='distribution.level', verbose_name='等级')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='更新人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "combine",
+                    models.CharField(
+                        choices=[("all", "全部满足"), ("any", "满足任一")], default="all", max_length=3, verbose_name="条件组合"
+                    ),
+                ),
+                ("is_enabled", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "downgrade_enabled",
+                    models.BooleanField(
+                        default=False,
+                        help_text="月度评估时不再满足本等级条件的分销商降一级（保护期内除外）",
+                        verbose_name="允许降级",
+                    ),
+                ),
+                ("protection_days", models.PositiveIntegerField(default=30, verbose_name="升级保护期（天）")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "level",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="growth_rule",
+                        to="distribution.level",
+                        verbose_name="等级",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="更新人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '升级规则',
-                'verbose_name_plural': '升级规则',
-                'ordering': ['level__rank'],
+                "verbose_name": "升级规则",
+                "verbose_name_plural": "升级规则",
+                "ordering": ["level__rank"],
             },
         ),
         migrations.CreateModel(
-            name='LevelCondition',
+            name="LevelCondition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('direct_invites', '直推（已审核）'), ('personal_sales_month', '本月个人销售'), ('personal_sales_30d', '近30天个人销售'), ('team_size', '团队人数'), ('team_sales_month', '本月团队销售'), ('first_purchase_fen', '首单金额')], max_length=24, verbose_name='条件')),
-                ('threshold', models.BigIntegerField(help_text='人数，或金额（分）', verbose_name='门槛')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conditions', to='growth.levelrule', verbose_name='规则')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("direct_invites", "直推（已审核）"),
+                            ("personal_sales_month", "本月个人销售"),
+                            ("personal_sales_30d", "近30天个人销售"),
+                            ("team_size", "团队人数"),
+                            ("team_sales_month", "本月团队销售"),
+                            ("first_purchase_fen", "首单金额"),
+                        ],
+                        max_length=24,
+                        verbose_name="条件",
+                    ),
+                ),
+                ("threshold", models.BigIntegerField(help_text="人数，或金额（分）", verbose_name="门槛")),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conditions",
+                        to="growth.levelrule",
+                        verbose_name="规则",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '升级条件',
-                'verbose_name_plural': '升级条件',
-                'ordering': ['rule_id', 'id'],
+                "verbose_name": "升级条件",
+                "verbose_name_plural": "升级条件",
+                "ordering": ["rule_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=32, verbose_name='类型')),
-                ('title', models.CharField(max_length=80, verbose_name='标题')),
-                ('body', models.CharField(blank=True, max_length=500, verbose_name='内容')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='已读时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=32, verbose_name="类型")),
+                ("title", models.CharField(max_length=80, verbose_name="标题")),
+                ("body", models.CharField(blank=True, max_length=500, verbose_name="内容")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="已读时间")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '站内消息',
-                'verbose_name_plural': '站内消息',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "站内消息",
+                "verbose_name_plural": "站内消息",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='LevelChange',
+            name="LevelChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_upgrade', models.BooleanField(verbose_name='升级')),
-                ('reason', models.CharField(choices=[('instant', '即时升级'), ('monthly', '月度评估'), ('manual', '手动调整')], max_length=10, verbose_name='原因')),
-                ('figures', models.JSONField(default=dict, verbose_name='当时数据')),
-                ('period', models.CharField(blank=True, default='', max_length=7, verbose_name='评估月份')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='备注')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('distributor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='level_changes', to='distribution.distributor', verbose_name='分销商')),
-                ('from_level', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='distribution.level', verbose_name='原等级')),
-                ('to_level', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='distribution.level', verbose_name='新等级')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("is_upgrade", models.BooleanField(verbose_name="升级")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[("instant", "即时升级"), ("monthly", "月度评估"), ("manual", "手动调整")],
+                        max_length=10,
+                        verbose_name="原因",
+                    ),
+                ),
+                ("figures", models.JSONField(default=dict, verbose_name="当时数据")),
+                ("period", models.CharField(blank=True, default="", max_length=7, verbose_name="评估月份")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="备注")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "distributor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="level_changes",
+                        to="distribution.distributor",
+                        verbose_name="分销商",
+                    ),
+                ),
+                (
+                    "from_level",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="distribution.level",
+                        verbose_name="原等级",
+                    ),
+                ),
+                (
+                    "to_level",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="distribution.level",
+                        verbose_name="新等级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '等级变动',
-                'verbose_name_plural': '等级变动',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['distributor', '-created_at'], name='growth_change_recent')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('period', ''), _negated=True), fields=('distributor', 'period'), name='growth_change_once_per_period')],
+                "verbose_name": "等级变动",
+                "verbose_name_plural": "等级变动",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["distributor", "-created_at"], name="growth_change_recent")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("period", ""), _negated=True),
+                        fields=("distributor", "period"),
+                        name="growth_change_once_per_period",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='levelrule',
-            constraint=models.CheckConstraint(condition=models.Q(('protection_days__lte', 3650)), name='growth_protection_days_range'),
+            model_name="levelrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("protection_days__lte", 3650)), name="growth_protection_days_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='levelcondition',
-            constraint=models.UniqueConstraint(fields=('rule', 'kind'), name='growth_condition_kind_once'),
+            model_name="levelcondition",
+            constraint=models.UniqueConstraint(fields=("rule", "kind"), name="growth_condition_kind_once"),
         ),
         migrations.AddConstraint(
-            model_name='levelcondition',
-            constraint=models.CheckConstraint(condition=models.Q(('threshold__gte', 0)), name='growth_condition_threshold_not_negative'),
+            model_name="levelcondition",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("threshold__gte", 0)), name="growth_condition_threshold_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['user', '-created_at'], name='growth_notice_recent'),
+            model_name="notification",
+            index=models.Index(fields=["user", "-created_at"], name="growth_notice_recent"),
         ),
     ]

@@ -6,52 +6,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('distribution', '0002_distributor_shop'),
-        ('growth', '0001_initial'),
+        ("distribution", "0002_distributor_shop"),
+        ("growth", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InvitationRung',
+            name="InvitationRung",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('invites', models.PositiveIntegerField(unique=True, verbose_name='邀请人数')),
-                ('basis', models.CharField(choices=[('valid', '有效邀请（受邀人已完成首单）'), ('heads', '所有已审核的受邀人（只看人头）')], default='valid', max_length=8, verbose_name='计数口径')),
-                ('reward', models.CharField(choices=[('gift', '礼品'), ('cash', '现金'), ('points', '积分')], max_length=8, verbose_name='奖励')),
-                ('cash_fen', models.BigIntegerField(default=0, verbose_name='现金（分）')),
-                ('gift_name', models.CharField(blank=True, max_length=60, verbose_name='礼品')),
-                ('points', models.PositiveIntegerField(default=0, verbose_name='积分')),
-                ('is_enabled', models.BooleanField(default=True, verbose_name='启用')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("invites", models.PositiveIntegerField(unique=True, verbose_name="邀请人数")),
+                (
+                    "basis",
+                    models.CharField(
+                        choices=[("valid", "有效邀请（受邀人已完成首单）"), ("heads", "所有已审核的受邀人（只看人头）")],
+                        default="valid",
+                        max_length=8,
+                        verbose_name="计数口径",
+                    ),
+                ),
+                (
+                    "reward",
+                    models.CharField(
+                        choices=[("gift", "礼品"), ("cash", "现金"), ("points", "积分")], max_length=8, verbose_name="奖励"
+                    ),
+                ),
+                ("cash_fen", models.BigIntegerField(default=0, verbose_name="现金（分）")),
+                ("gift_name", models.CharField(blank=True, max_length=60, verbose_name="礼品")),
+                ("points", models.PositiveIntegerField(default=0, verbose_name="积分")),
+                ("is_enabled", models.BooleanField(default=True, verbose_name="启用")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '邀请阶梯奖励',
-                'verbose_name_plural': '邀请阶梯奖励',
-                'ordering': ['invites'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('invites__gte', 1)), name='growth_rung_invites_positive'), models.CheckConstraint(condition=models.Q(('cash_fen__gte', 0)), name='growth_rung_cash_not_negative')],
+                "verbose_name": "邀请阶梯奖励",
+                "verbose_name_plural": "邀请阶梯奖励",
+                "ordering": ["invites"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("invites__gte", 1)), name="growth_rung_invites_positive"),
+                    models.CheckConstraint(condition=models.Q(("cash_fen__gte", 0)), name="growth_rung_cash_not_negative"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='InvitationReward',
+            name="InvitationReward",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('invites_counted', models.PositiveIntegerField(verbose_name='领取时邀请人数')),
-                ('reward', models.CharField(choices=[('gift', '礼品'), ('cash', '现金'), ('points', '积分')], max_length=8, verbose_name='奖励')),
-                ('cash_fen', models.BigIntegerField(default=0, verbose_name='现金（分）')),
-                ('gift_name', models.CharField(blank=True, max_length=60, verbose_name='礼品')),
-                ('points', models.PositiveIntegerField(default=0, verbose_name='积分')),
-                ('ledger_transaction_id', models.BigIntegerField(blank=True, null=True, verbose_name='记账交易')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='领取时间')),
-                ('distributor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invitation_rewards', to='distribution.distributor', verbose_name='分销商')),
-                ('rung', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rewards', to='growth.invitationrung', verbose_name='阶梯')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("invites_counted", models.PositiveIntegerField(verbose_name="领取时邀请人数")),
+                (
+                    "reward",
+                    models.CharField(
+                        choices=[("gift", "礼品"), ("cash", "现金"), ("points", "积分")], max_length=8, verbose_name="奖励"
+                    ),
+                ),
+                ("cash_fen", models.BigIntegerField(default=0, verbose_name="现金（分）")),
+                ("gift_name", models.CharField(blank=True, max_length=60, verbose_name="礼品")),
+                ("points", models.PositiveIntegerField(default=0, verbose_name="积分")),
+                ("ledger_transaction_id", models.BigIntegerField(blank=True, null=True, verbose_name="记账交易")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="领取时间")),
+                (
+                    "distributor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invitation_rewards",
+                        to="distribution.distributor",
+                        verbose_name="分销商",
+                    ),
+                ),
+                (
+                    "rung",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rewards",
+                        to="growth.invitationrung",
+                        verbose_name="阶梯",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '邀请奖励发放',
-                'verbose_name_plural': '邀请奖励发放',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('distributor', 'rung'), name='growth_reward_once_per_rung')],
+                "verbose_name": "邀请奖励发放",
+                "verbose_name_plural": "邀请奖励发放",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [models.UniqueConstraint(fields=("distributor", "rung"), name="growth_reward_once_per_rung")],
             },
         ),
     ]

@@ -23,17 +23,21 @@ def file_existing_cash_rungs(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0001_initial'),
-        ('growth', '0003_prizes_conversion_strikes'),
+        ("approvals", "0001_initial"),
+        ("growth", "0003_prizes_conversion_strikes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitationrung',
-            name='cash_approved_fen',
-            field=models.BigIntegerField(default=0, editable=False, help_text='现金奖励经财务批准后才能领取；金额改动后须重新批准', verbose_name='财务批准的现金（分）'),
+            model_name="invitationrung",
+            name="cash_approved_fen",
+            field=models.BigIntegerField(
+                default=0,
+                editable=False,
+                help_text="现金奖励经财务批准后才能领取；金额改动后须重新批准",
+                verbose_name="财务批准的现金（分）",
+            ),
         ),
         migrations.RunPython(file_existing_cash_rungs, migrations.RunPython.noop),
     ]

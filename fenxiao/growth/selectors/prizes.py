@@ -36,9 +36,7 @@ def prize_list(board: str | None = None, period_kind: str | None = None, *, enab
 
 
 def _awards_prefetch() -> Prefetch:
-    return Prefetch(
-        "awards", queryset=LeaderboardAward.objects.select_related("distributor__user").order_by("rank", "pk")
-    )
+    return Prefetch("awards", queryset=LeaderboardAward.objects.select_related("distributor__user").order_by("rank", "pk"))
 
 
 def closes(board: str | None = None, period_kind: str | None = None) -> QuerySet:
@@ -100,8 +98,13 @@ def board_prizes(board: str, period_kind: str, period: str, *, viewer_id: int | 
         is_me = d.pk == viewer_id
         winners.append(
             Winner(
-                rank=award.rank, distributor_id=d.pk, name=shown if is_me else mask_name(shown),
-                phone=mask_phone(d.user.phone), value=award.value, prize=describe_prize(award), is_me=is_me,
+                rank=award.rank,
+                distributor_id=d.pk,
+                name=shown if is_me else mask_name(shown),
+                phone=mask_phone(d.user.phone),
+                value=award.value,
+                prize=describe_prize(award),
+                is_me=is_me,
             )
         )
     return BoardPrizes(prizes=listed, close=close, winners=winners)

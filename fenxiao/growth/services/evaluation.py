@@ -104,7 +104,8 @@ def _judge_sql(period: str, window: Window, rules: list[RuleView], now: datetime
     longest = max((r.protection_days for r in rules), default=0)
 
     ups = [
-        f"WHEN lv.rank < {q(r.rank)} AND {_met(r, q, 'f')} THEN CAST({q(r.level_id)} AS bigint)" for r in sorted(active, key=lambda r: -r.rank)
+        f"WHEN lv.rank < {q(r.rank)} AND {_met(r, q, 'f')} THEN CAST({q(r.level_id)} AS bigint)"
+        for r in sorted(active, key=lambda r: -r.rank)
     ]
     target = f"CASE {' '.join(ups)} END" if ups else "CAST(NULL AS bigint)"  # typed: PostgreSQL reads a bare NULL as text
     downs = [rule_of[pk] for pk, _rank in levels if pk in below and rule_of.get(pk) in active and rule_of[pk].downgrade_enabled]

@@ -123,7 +123,10 @@ def claim_invitation_reward(*, distributor: Distributor, rung_id: int, now: date
         raise GrowthError(GrowthCode.NOT_DISTRIBUTOR, gettext("只有已审核的分销商可以领取邀请奖励"), status=403)
     if rung.cash_awaiting_approval:
         raise GrowthError(
-            GrowthCode.REWARD_AWAITING_APPROVAL, gettext("该现金奖励正在等待财务审核，审核通过后即可领取"), {"rung_id": rung.pk}, status=409
+            GrowthCode.REWARD_AWAITING_APPROVAL,
+            gettext("该现金奖励正在等待财务审核，审核通过后即可领取"),
+            {"rung_id": rung.pk},
+            status=409,
         )
     count = invitation_counts(distributor).for_basis(rung.basis)
     if count < rung.invites:

@@ -31,7 +31,9 @@ NOTICE_KIND = "level_change"
 def _int(value: Any, field: str, *, low: int = 0, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
         raise GrowthError(
-            GrowthCode.INVALID_RULE, gettext("%(field)s 必须是不小于 %(low)d 的整数") % {"field": field, "low": low}, {field: value}
+            GrowthCode.INVALID_RULE,
+            gettext("%(field)s 必须是不小于 %(low)d 的整数") % {"field": field, "low": low},
+            {field: value},
         )
     return value
 
@@ -50,7 +52,9 @@ def validate_rule(
         or not 1 <= downgrade_after_months <= 12
     ):
         raise GrowthError(
-            GrowthCode.INVALID_RULE, gettext("连续未达标月数必须是 1 到 12 的整数"), {"downgrade_after_months": downgrade_after_months}
+            GrowthCode.INVALID_RULE,
+            gettext("连续未达标月数必须是 1 到 12 的整数"),
+            {"downgrade_after_months": downgrade_after_months},
         )
     clean: list[tuple[str, int]] = []
     for kind, threshold in conditions:
@@ -105,7 +109,9 @@ def save_rule(
 # --- notices ---------------------------------------------------------------------------------
 
 
-def level_notice(user_id: int, from_name: str, to_name: str, upgrade: bool, reason: str, period: str, now: datetime) -> Notification:
+def level_notice(
+    user_id: int, from_name: str, to_name: str, upgrade: bool, reason: str, period: str, now: datetime
+) -> Notification:
     if upgrade:
         title = gettext("恭喜升级为%(level)s") % {"level": to_name}
         body = gettext("你的分销等级已由 %(old)s 升为 %(new)s，新的佣金比例即刻生效。") % {"old": from_name, "new": to_name}

@@ -19,7 +19,9 @@ MAX_IDS = 200
 def _clean_ids(ids: Iterable) -> list[int]:
     ids = list(ids or [])
     if len(ids) > MAX_IDS:
-        raise GrowthError(GrowthCode.INVALID_NOTIFICATIONS, gettext("一次最多标记 %(n)s 条消息") % {"n": MAX_IDS}, {"max": MAX_IDS})
+        raise GrowthError(
+            GrowthCode.INVALID_NOTIFICATIONS, gettext("一次最多标记 %(n)s 条消息") % {"n": MAX_IDS}, {"max": MAX_IDS}
+        )
     if any(isinstance(i, bool) or not isinstance(i, int) or i < 1 for i in ids):
         raise GrowthError(GrowthCode.INVALID_NOTIFICATIONS, gettext("消息编号必须是正整数"), {"ids": ids[:20]})
     return sorted(set(ids))

@@ -73,7 +73,16 @@ def _check_board(board, period_kind) -> None:
 
 
 def validate_prize(
-    *, board, period_kind, rank_from, rank_to, reward, cash_fen=0, gift_name="", points=0, is_enabled=True,
+    *,
+    board,
+    period_kind,
+    rank_from,
+    rank_to,
+    reward,
+    cash_fen=0,
+    gift_name="",
+    points=0,
+    is_enabled=True,
     prize_id: int | None = None,
 ) -> None:
     """The checks of the API and the admin alike. `invalid_prize` (400) for a bad field,
@@ -81,11 +90,14 @@ def validate_prize(
     _check_board(board, period_kind)
     if not _whole(rank_from, 1, MAX_RANK) or not _whole(rank_to, 1, MAX_RANK):
         raise GrowthError(
-            GrowthCode.INVALID_PRIZE, gettext("名次必须是 1 到 %(max)d 的整数") % {"max": MAX_RANK},
+            GrowthCode.INVALID_PRIZE,
+            gettext("名次必须是 1 到 %(max)d 的整数") % {"max": MAX_RANK},
             {"rank_from": rank_from, "rank_to": rank_to},
         )
     if rank_to < rank_from:
-        raise GrowthError(GrowthCode.INVALID_PRIZE, gettext("结束名次不能小于起始名次"), {"rank_from": rank_from, "rank_to": rank_to})
+        raise GrowthError(
+            GrowthCode.INVALID_PRIZE, gettext("结束名次不能小于起始名次"), {"rank_from": rank_from, "rank_to": rank_to}
+        )
     if reward not in REWARDS:
         raise GrowthError(GrowthCode.INVALID_PRIZE, gettext("奖励类型只能是现金、积分或礼品"), {"reward": reward})
     if reward == CASH and not _whole(cash_fen, 1, MAX_CASH_FEN):
@@ -118,8 +130,18 @@ def validate_prize(
 
 @transaction.atomic
 def save_prize(
-    *, board: str, period_kind: str, rank_from: int, rank_to: int, reward: str, cash_fen: int = 0,
-    gift_name: str = "", points: int = 0, is_enabled: bool = True, prize_id: int | None = None, actor=None,
+    *,
+    board: str,
+    period_kind: str,
+    rank_from: int,
+    rank_to: int,
+    reward: str,
+    cash_fen: int = 0,
+    gift_name: str = "",
+    points: int = 0,
+    is_enabled: bool = True,
+    prize_id: int | None = None,
+    actor=None,
 ) -> LeaderboardPrize:
     """Create a prize or change one (`prize_id`). The enabled prizes of the board and kind are locked
     first, so two edits of the same board cannot both pass the overlap check."""
@@ -134,8 +156,16 @@ def save_prize(
     if prize is None:
         raise GrowthError(GrowthCode.PRIZE_NOT_FOUND, gettext("奖品不存在"), {"prize_id": prize_id}, status=404)
     validate_prize(
-        board=board, period_kind=period_kind, rank_from=rank_from, rank_to=rank_to, reward=reward, cash_fen=cash_fen,
-        gift_name=gift_name, points=points, is_enabled=is_enabled, prize_id=prize.pk,
+        board=board,
+        period_kind=period_kind,
+        rank_from=rank_from,
+        rank_to=rank_to,
+        reward=reward,
+        cash_fen=cash_fen,
+        gift_name=gift_name,
+        points=points,
+        is_enabled=is_enabled,
+        prize_id=prize.pk,
     )
     prize.board, prize.period_kind, prize.rank_from, prize.rank_to = board, period_kind, rank_from, rank_to
     prize.reward, prize.is_enabled = reward, bool(is_enabled)
@@ -190,8 +220,10 @@ def _resolve(period_kind: str, period: str | None, now: datetime) -> analytics.P
         offset = analytics.period_offset(period_kind, period, now=now)
         if offset >= 0:
             raise GrowthError(
-                GrowthCode.PERIOD_NOT_CLOSED, gettext("只能结算已结束的周期：%(period)s 尚未结束") % {"period": period},
-                {"period": period}, status=409,
+                GrowthCode.PERIOD_NOT_CLOSED,
+                gettext("只能结算已结束的周期：%(period)s 尚未结束") % {"period": period},
+                {"period": period},
+                status=409,
             )
         return analytics.period_for(period_kind, offset, now=now)
     except AnalyticsError as exc:
@@ -202,7 +234,9 @@ def _existing(board: str, period_kind: str, label: str) -> LeaderboardClose | No
     return LeaderboardClose.objects.filter(board=board, period_kind=period_kind, period=label).first()
 
 
-def _winners(prizes: list[LeaderboardPrize], rows: list[analytics.RankedRow]) -> list[tuple[analytics.RankedRow, LeaderboardPrize]]:
+def _winners(
+    prizes: list[LeaderboardPrize], rows: list[analytics.RankedRow]
+) -> list[tuple[analytics.RankedRow, LeaderboardPrize]]:
     """Each ranked row with the prize whose range holds its rank (the first by starting rank should
     two enabled prizes ever overlap)."""
     won = []
@@ -217,7 +251,11 @@ def _notice(user_id: int, board: str, kind: str, label: str, award: LeaderboardA
     names = {Board.SALES: gettext("销售榜"), Board.INVITES: gettext("邀请榜")}
     title = gettext("恭喜上榜获奖：第 %(rank)d 名") % {"rank": award.rank}
     body = gettext("%(period)s %(kind)s%(board)s第 %(rank)d 名，获得%(prize)s。") % {
-        "period": label, "kind": Kind(kind).label, "board": names[board], "rank": award.rank, "prize": describe_prize(award),
+        "period": label,
+        "kind": Kind(kind).label,
+        "board": names[board],
+        "rank": award.rank,
+        "prize": describe_prize(award),
     }
     if award.reward == CASH:
         body += gettext("奖金经财务审核后计入可提现余额。")
@@ -225,9 +263,7 @@ def _notice(user_id: int, board: str, kind: str, label: str, award: LeaderboardA
     return Notification(user_id=user_id, kind=NOTICE_KIND, title=title[:80], body=body[:500], url=url, created_at=now)
 
 
-def close_period(
-    board: str, period_kind: str, period: str | None = None, *, actor=None, now: datetime | None = None
-) -> Closing:
+def close_period(board: str, period_kind: str, period: str | None = None, *, actor=None, now: datetime | None = None) -> Closing:
     """Close an ended period of a board (default: the most recent one) and award its prizes. Closing
     a period again returns the close already recorded and awards nothing. Cash awards are proposed
     for finance's approval and paid when approved (`pay_approved_prizes`)."""
@@ -237,7 +273,9 @@ def close_period(
     existing = _existing(board, period_kind, span.label)
     if existing is not None:
         return Closing(close=existing, created=False)
-    prizes = list(LeaderboardPrize.objects.filter(board=board, period_kind=period_kind, is_enabled=True).order_by("rank_from", "pk"))
+    prizes = list(
+        LeaderboardPrize.objects.filter(board=board, period_kind=period_kind, is_enabled=True).order_by("rank_from", "pk")
+    )
     rows: list[analytics.RankedRow] = []
     if prizes:
         _span, rows = analytics.ranked(board, period_kind, span, limit=max(p.rank_to for p in prizes), now=now)
@@ -249,15 +287,25 @@ def close_period(
             # The close row goes in first: a concurrent close of the same period waits on it here and
             # then fails on the unique constraint, before touching the awards or the ledger.
             close = LeaderboardClose.objects.create(
-                board=board, period_kind=period_kind, period=span.label, actor=actor, closed_at=now,
+                board=board,
+                period_kind=period_kind,
+                period=span.label,
+                actor=actor,
+                closed_at=now,
             )
             awards = LeaderboardAward.objects.bulk_create(
                 [
                     LeaderboardAward(
-                        close=close, prize=prize, distributor_id=row.distributor_id, rank=row.rank, value=row.value,
-                        reward=prize.reward, cash_fen=prize.cash_fen if prize.reward == CASH else 0,
+                        close=close,
+                        prize=prize,
+                        distributor_id=row.distributor_id,
+                        rank=row.rank,
+                        value=row.value,
+                        reward=prize.reward,
+                        cash_fen=prize.cash_fen if prize.reward == CASH else 0,
                         gift_name=prize.gift_name if prize.reward == GIFT else "",
-                        points=prize.points if prize.reward == POINTS else 0, created_at=now,
+                        points=prize.points if prize.reward == POINTS else 0,
+                        created_at=now,
                     )
                     for row, prize in won
                 ]
@@ -270,7 +318,11 @@ def close_period(
                 # Cash is paid when finance approves it (maker–checker), not by the close itself.
                 _propose_cash(close, people=[people.get(d) for d, _amount in cash], actor=actor)
             Notification.objects.bulk_create(
-                [_notice(people[a.distributor_id], board, period_kind, span.label, a, now) for a in awards if a.distributor_id in people]
+                [
+                    _notice(people[a.distributor_id], board, period_kind, span.label, a, now)
+                    for a in awards
+                    if a.distributor_id in people
+                ]
             )
     except IntegrityError:
         # A concurrent close of the same period committed first: that one is the close.

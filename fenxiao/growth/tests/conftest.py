@@ -79,7 +79,9 @@ def sku(db):
 def sale(distributor, paid_fen, *, completed_at=IN_FEB, paid_at=None, **options):
     """An order credited to `distributor` in its final state (`tests.factories.sale`), completed in
     February by default and paid ten days before its completion."""
-    return factories.sale(distributor, paid_fen, completed_at=completed_at, paid_at=paid_at or completed_at - timedelta(days=10), **options)
+    return factories.sale(
+        distributor, paid_fen, completed_at=completed_at, paid_at=paid_at or completed_at - timedelta(days=10), **options
+    )
 
 
 def rule(level, conditions, combine="all", **options):

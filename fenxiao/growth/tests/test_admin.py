@@ -16,8 +16,10 @@ pytestmark = pytest.mark.django_db
 
 def inline(rows, **extra):
     data = {
-        "conditions-TOTAL_FORMS": str(len(rows)), "conditions-INITIAL_FORMS": "0",
-        "conditions-MIN_NUM_FORMS": "0", "conditions-MAX_NUM_FORMS": "1000",
+        "conditions-TOTAL_FORMS": str(len(rows)),
+        "conditions-INITIAL_FORMS": "0",
+        "conditions-MIN_NUM_FORMS": "0",
+        "conditions-MAX_NUM_FORMS": "1000",
     }
     for i, (kind, threshold) in enumerate(rows):
         data[f"conditions-{i}-kind"] = kind
@@ -32,8 +34,13 @@ def admin_client(client):
 
 
 def test_add_rule_with_conditions(admin_client, senior):
-    data = inline([(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500000)],
-                  level=senior.pk, combine="all", is_enabled="on", protection_days="30")
+    data = inline(
+        [(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500000)],
+        level=senior.pk,
+        combine="all",
+        is_enabled="on",
+        protection_days="30",
+    )
     response = admin_client.post(reverse("admin:growth_levelrule_add"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = LevelRule.objects.get(level=senior)

@@ -36,7 +36,13 @@ def test_my_level_with_progress(regular, senior, partner, client):
     assert body["next_level"]["name"] == "高级分销商"
     assert body["combine"] == "all"
     first = body["conditions"][0]
-    assert (first["kind"], first["value"], first["threshold"], first["met"], first["percent"]) == (K.DIRECT_INVITES, 3, 10, False, 30)
+    assert (first["kind"], first["value"], first["threshold"], first["met"], first["percent"]) == (
+        K.DIRECT_INVITES,
+        3,
+        10,
+        False,
+        30,
+    )
     assert first["text"] == "3 / 10 直推（已审核）"
     assert body["conditions"][1]["text"] == "¥0 / ¥5,000 本月个人销售"
     assert body["history"] == []
@@ -127,5 +133,7 @@ def test_invitations_api(client, regular):
     body = {"invites": 5, "basis": "heads", "reward": "cash", "cash_fen": 1000}
     saved = client.post("/api/v1/operator/growth/invitation-rungs", body, content_type="application/json", headers=staff)
     assert saved.status_code == 200 and "人头" in saved.json()["warning"]
-    bad = client.post("/api/v1/operator/growth/invitation-rungs", {**body, "invites": 0}, content_type="application/json", headers=staff)
+    bad = client.post(
+        "/api/v1/operator/growth/invitation-rungs", {**body, "invites": 0}, content_type="application/json", headers=staff
+    )
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_rung")

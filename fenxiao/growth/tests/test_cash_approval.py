@@ -31,12 +31,16 @@ def member_of(name):
 
 
 def _post(client, user, url, body):
-    return client.post(url, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {issue_token(user=user)}"})
+    return client.post(
+        url, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {issue_token(user=user)}"}
+    )
 
 
 def test_a_ten_million_cash_rung_pays_nothing_until_finance_approves(client, regular):
     ops = member_of("运营")
-    response = _post(client, ops, "/api/v1/operator/growth/invitation-rungs", {"invites": 1, "reward": "cash", "cash_fen": 1_000_000_000})
+    response = _post(
+        client, ops, "/api/v1/operator/growth/invitation-rungs", {"invites": 1, "reward": "cash", "cash_fen": 1_000_000_000}
+    )
     assert response.status_code == 200, response.content
     rung_id = response.json()["id"]
     request = ApprovalRequest.objects.get(kind="invitation_rung_cash")

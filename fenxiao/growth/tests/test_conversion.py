@@ -301,7 +301,11 @@ def test_api_conversion_for_operations(client, funnel):
     body = response.json()
     assert (body["from"], body["to"]) == ("2026-02-01", "2026-03-01")
     assert {k: body["total"][k] for k in ("invited", "applied", "became", "rate_bp", "rate")} == {
-        "invited": 6, "applied": 4, "became": 3, "rate_bp": 5000, "rate": "50%",
+        "invited": 6,
+        "applied": 4,
+        "became": 3,
+        "rate_bp": 5000,
+        "rate": "50%",
     }
     assert [(m["label"], m["invited"], m["became"]) for m in body["months"]] == [("2026-02", 4, 2), ("2026-03", 2, 1)]
     assert body["median_days_to_approval"] == "3.0"

@@ -128,7 +128,11 @@ def test_downgrade_one_level_after_the_protection_period(regular, senior, partne
     top = member(partner)  # goes down one level only, to senior
     for d, days in ((fresh, 10), (old, 40)):
         LevelChange.objects.create(
-            distributor=d, from_level=regular, to_level=senior, is_upgrade=True, reason="instant",
+            distributor=d,
+            from_level=regular,
+            to_level=senior,
+            is_upgrade=True,
+            reason="instant",
             created_at=MARCH - timedelta(days=days),
         )
     run = services.run_monthly_evaluation("2026-02", now=MARCH)
@@ -207,9 +211,11 @@ def test_demo_rules_from_the_domain_table(levels):
     from fenxiao.growth.models import InvitationRung
 
     assert list(InvitationRung.objects.values_list("invites", "basis", "reward", "cash_fen")) == [
-        (10, "valid", "gift", 0), (50, "valid", "cash", 50000),
+        (10, "valid", "gift", 0),
+        (50, "valid", "cash", 50000),
     ]
     senior_rule = LevelRule.objects.get(level__name="高级分销商")
     assert sorted(senior_rule.conditions.values_list("kind", "threshold")) == [
-        (K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500_000),
+        (K.DIRECT_INVITES, 10),
+        (K.PERSONAL_SALES_MONTH, 500_000),
     ]

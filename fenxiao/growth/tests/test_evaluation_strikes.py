@@ -104,7 +104,11 @@ def test_the_protection_period_still_holds(keep_senior, regular):
     d = member(keep_senior.level)
     evaluate(1)
     LevelChange.objects.create(
-        distributor=d, from_level=regular, to_level=keep_senior.level, is_upgrade=True, reason="manual",
+        distributor=d,
+        from_level=regular,
+        to_level=keep_senior.level,
+        is_upgrade=True,
+        reason="manual",
         created_at=RUN[2] - timedelta(days=10),
     )
     assert evaluate(2).downgraded == 0  # a second miss, but within 30 days of an upgrade
@@ -169,17 +173,28 @@ def test_rule_api_reads_and_writes_the_count(client, senior):
     assert LevelRule.objects.get(level=senior).downgrade_after_months == 3
     listed = client.get("/api/v1/operator/growth/rules", headers=staff).json()
     assert [r["downgrade_after_months"] for r in listed] == [3]
-    assert_error(client.put(url, {**payload, "downgrade_after_months": 13}, content_type="application/json", headers=staff),
-                 400, "invalid_rule")
+    assert_error(
+        client.put(url, {**payload, "downgrade_after_months": 13}, content_type="application/json", headers=staff),
+        400,
+        "invalid_rule",
+    )
     assert LevelRule.objects.get(level=senior).downgrade_after_months == 3
 
 
 def test_rule_admin_form_has_the_count(client, senior):
     client.force_login(StaffFactory())
     data = {
-        "level": senior.pk, "combine": "all", "is_enabled": "on", "protection_days": "30", "downgrade_enabled": "on",
-        "conditions-TOTAL_FORMS": "1", "conditions-INITIAL_FORMS": "0", "conditions-MIN_NUM_FORMS": "0",
-        "conditions-MAX_NUM_FORMS": "1000", "conditions-0-kind": K.TEAM_SIZE, "conditions-0-threshold": "5",
+        "level": senior.pk,
+        "combine": "all",
+        "is_enabled": "on",
+        "protection_days": "30",
+        "downgrade_enabled": "on",
+        "conditions-TOTAL_FORMS": "1",
+        "conditions-INITIAL_FORMS": "0",
+        "conditions-MIN_NUM_FORMS": "0",
+        "conditions-MAX_NUM_FORMS": "1000",
+        "conditions-0-kind": K.TEAM_SIZE,
+        "conditions-0-threshold": "5",
     }
     refused = client.post(reverse("admin:growth_levelrule_add"), {**data, "downgrade_after_months": "13"})
     assert refused.status_code == 200 and not LevelRule.objects.exists()

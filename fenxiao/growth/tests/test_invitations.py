@@ -31,14 +31,32 @@ def invite(inviter, level, *, bought=None, approved_at=EARLY):
     if bought == "completed":
         sale(other_shop, 5000, buyer=invitee.user, completed_at=local(2026, 2, 1, 10, 0))
     elif bought == "paid_before_approval":
-        sale(other_shop, 9900, buyer=invitee.user, status=Order.Status.PAID, paid_at=local(2026, 1, 4, 10, 0),
-             completed_at=local(2026, 1, 20, 10, 0))
+        sale(
+            other_shop,
+            9900,
+            buyer=invitee.user,
+            status=Order.Status.PAID,
+            paid_at=local(2026, 1, 4, 10, 0),
+            completed_at=local(2026, 1, 20, 10, 0),
+        )
     elif bought == "paid_after":
-        sale(other_shop, 9900, buyer=invitee.user, status=Order.Status.PAID, paid_at=local(2026, 1, 9, 10, 0),
-             completed_at=local(2026, 1, 20, 10, 0))
+        sale(
+            other_shop,
+            9900,
+            buyer=invitee.user,
+            status=Order.Status.PAID,
+            paid_at=local(2026, 1, 9, 10, 0),
+            completed_at=local(2026, 1, 20, 10, 0),
+        )
     elif bought == "cancelled":
-        sale(other_shop, 9900, buyer=invitee.user, status=Order.Status.CANCELLED, paid_at=local(2026, 1, 4, 10, 0),
-             completed_at=local(2026, 1, 20, 10, 0))
+        sale(
+            other_shop,
+            9900,
+            buyer=invitee.user,
+            status=Order.Status.CANCELLED,
+            paid_at=local(2026, 1, 4, 10, 0),
+            completed_at=local(2026, 1, 20, 10, 0),
+        )
     return invitee
 
 
@@ -77,7 +95,8 @@ def test_each_rung_is_paid_once_and_cash_goes_through_the_ledger(inviter, regula
 
     _counts, ladder = selectors.invitation_ladder(inviter)
     assert [(state.rung.invites, state.reached, state.claimable, state.claimed is not None) for state in ladder] == [
-        (1, True, False, True), (2, True, False, True),
+        (1, True, False, True),
+        (2, True, False, True),
     ]
 
 

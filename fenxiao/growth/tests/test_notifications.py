@@ -109,7 +109,14 @@ def test_api_list_and_read(client, me, other):
     assert (body["count"], body["unread_count"]) == (2, 2)
     assert [i["id"] for i in body["items"]] == [b.pk, a.pk]
     assert body["items"][1] | {"created_at": None} == {
-        "id": a.pk, "kind": "test", "title": "升级", "body": "", "url": "/dc/level/", "created_at": None, "read_at": None, "is_read": False,
+        "id": a.pk,
+        "kind": "test",
+        "title": "升级",
+        "body": "",
+        "url": "/dc/level/",
+        "created_at": None,
+        "read_at": None,
+        "is_read": False,
     }
 
     response = client.post(f"{URL}/read", {"ids": [a.pk, theirs.pk]}, content_type="application/json", headers=bearer(me))
@@ -132,5 +139,9 @@ def test_api_refusals(client, me):
     headers = bearer(me)
     assert_error(client.get(URL, {"limit": 0}, headers=headers), 400, "invalid_filter")
     assert_error(client.get(URL, {"offset": -1}, headers=headers), 400, "invalid_filter")
-    assert_error(client.post(f"{URL}/read", {"ids": "all"}, content_type="application/json", headers=headers), 422, "invalid_input")
-    assert_error(client.post(f"{URL}/read", {"ids": [0]}, content_type="application/json", headers=headers), 400, "invalid_notifications")
+    assert_error(
+        client.post(f"{URL}/read", {"ids": "all"}, content_type="application/json", headers=headers), 422, "invalid_input"
+    )
+    assert_error(
+        client.post(f"{URL}/read", {"ids": [0]}, content_type="application/json", headers=headers), 400, "invalid_notifications"
+    )

@@ -49,21 +49,36 @@ def test_operator_manages_prizes_through_the_api(client, db):
     pk = created.json()["id"]
     assert_error(
         client.post(f"{OP}/leaderboard-prizes", {**PAYLOAD, "rank_to": 3}, content_type="application/json", headers=ops),
-        409, "prize_overlap",
+        409,
+        "prize_overlap",
     )
     assert_error(
-        client.post(f"{OP}/leaderboard-prizes", {**PAYLOAD, "rank_from": 2, "rank_to": 3, "reward": "gift"},
-                    content_type="application/json", headers=ops),
-        400, "invalid_prize",
+        client.post(
+            f"{OP}/leaderboard-prizes",
+            {**PAYLOAD, "rank_from": 2, "rank_to": 3, "reward": "gift"},
+            content_type="application/json",
+            headers=ops,
+        ),
+        400,
+        "invalid_prize",
     )
     assert_error(
         client.post(f"{OP}/leaderboard-prizes", {**PAYLOAD, "rank_from": "first"}, content_type="application/json", headers=ops),
-        422, "invalid_input",
+        422,
+        "invalid_input",
     )
-    changed = client.put(f"{OP}/leaderboard-prizes/{pk}", {**PAYLOAD, "rank_to": 2, "cash_fen": 30000},
-                         content_type="application/json", headers=ops)
+    changed = client.put(
+        f"{OP}/leaderboard-prizes/{pk}",
+        {**PAYLOAD, "rank_to": 2, "cash_fen": 30000},
+        content_type="application/json",
+        headers=ops,
+    )
     assert (changed.status_code, changed.json()["rank_to"], changed.json()["cash_fen"]) == (200, 2, 30000)
-    assert_error(client.put(f"{OP}/leaderboard-prizes/99999", PAYLOAD, content_type="application/json", headers=ops), 404, "prize_not_found")
+    assert_error(
+        client.put(f"{OP}/leaderboard-prizes/99999", PAYLOAD, content_type="application/json", headers=ops),
+        404,
+        "prize_not_found",
+    )
     listed = client.get(f"{OP}/leaderboard-prizes", {"board": "sales"}, headers=ops).json()
     assert [(p["id"], p["is_enabled"]) for p in listed] == [(pk, True)]
     disabled = client.delete(f"{OP}/leaderboard-prizes/{pk}", headers=ops)
@@ -85,13 +100,21 @@ def test_operator_closes_a_period_through_the_api(client, regular):
     assert [(a["distributor_id"], a["distributor_code"], a["rank"], a["value"]) for a in data["awards"]] == [
         (winner.pk, winner.code, 1, 9000)
     ]
-    again = client.post(f"{OP}/leaderboard-closes", {**body, "period": now_month.label}, content_type="application/json", headers=ops)
+    again = client.post(
+        f"{OP}/leaderboard-closes", {**body, "period": now_month.label}, content_type="application/json", headers=ops
+    )
     assert (again.status_code, again.json()["created"], again.json()["id"]) == (200, False, data["id"])
     current = period_for("month", 0).label
-    assert_error(client.post(f"{OP}/leaderboard-closes", {**body, "period": current}, content_type="application/json", headers=ops),
-                 409, "period_not_closed")
-    assert_error(client.post(f"{OP}/leaderboard-closes", {**body, "board": "x"}, content_type="application/json", headers=ops),
-                 400, "invalid_board")
+    assert_error(
+        client.post(f"{OP}/leaderboard-closes", {**body, "period": current}, content_type="application/json", headers=ops),
+        409,
+        "period_not_closed",
+    )
+    assert_error(
+        client.post(f"{OP}/leaderboard-closes", {**body, "board": "x"}, content_type="application/json", headers=ops),
+        400,
+        "invalid_board",
+    )
     finance = staff_in("财务")
     page = client.get(f"{OP}/leaderboard-closes", {"board": "sales"}, headers=finance).json()
     assert page["count"] == 1 and page["items"][0]["awards"][0]["distributor_id"] == winner.pk
@@ -121,9 +144,19 @@ def test_prize_and_close_endpoints_need_the_right_staff(client, regular):
         assert_error(getattr(client, method)(url, **kwargs), 401, "not_authenticated")
     finance = staff_in("财务")  # finance reads prizes and awards, changes nothing
     assert client.get(f"{OP}/leaderboard-prizes", headers=finance).status_code == 200
-    assert_error(client.post(f"{OP}/leaderboard-prizes", PAYLOAD, content_type="application/json", headers=finance), 403, "forbidden")
-    assert_error(client.post(f"{OP}/leaderboard-closes", {"board": "sales", "period_kind": "month"},
-                             content_type="application/json", headers=finance), 403, "forbidden")
+    assert_error(
+        client.post(f"{OP}/leaderboard-prizes", PAYLOAD, content_type="application/json", headers=finance), 403, "forbidden"
+    )
+    assert_error(
+        client.post(
+            f"{OP}/leaderboard-closes",
+            {"board": "sales", "period_kind": "month"},
+            content_type="application/json",
+            headers=finance,
+        ),
+        403,
+        "forbidden",
+    )
     assert not LeaderboardClose.objects.exists()
     assert_error(client.get("/api/v1/growth/leaderboard-awards", headers=bearer(UserFactory())), 403, "not_distributor")
 
@@ -134,8 +167,17 @@ def test_prize_and_close_endpoints_need_the_right_staff(client, regular):
 def test_admin_prizes_are_checked_and_the_button_closes_the_last_period(client, regular):
     client.force_login(StaffFactory())
     add = reverse("admin:growth_leaderboardprize_add")
-    form = {"board": "sales", "period_kind": "month", "rank_from": "1", "rank_to": "3", "reward": "cash", "cash_fen": "20000",
-            "gift_name": "", "points": "0", "is_enabled": "on"}
+    form = {
+        "board": "sales",
+        "period_kind": "month",
+        "rank_from": "1",
+        "rank_to": "3",
+        "reward": "cash",
+        "cash_fen": "20000",
+        "gift_name": "",
+        "points": "0",
+        "is_enabled": "on",
+    }
     assert client.post(add, form).status_code == 302
     saved = LeaderboardPrize.objects.get()
     assert saved.updated_by is not None
@@ -151,19 +193,25 @@ def test_admin_prizes_are_checked_and_the_button_closes_the_last_period(client, 
     assert "结榜并发放奖品" in client.get(changelist).content.decode()
     response = client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month"})
     close = LeaderboardClose.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("admin:growth_leaderboardclose_change", args=[close.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:growth_leaderboardclose_change", args=[close.pk]
+    )
     assert (close.period, close.winners, close.cash_fen) == (last.label, 1, 20000)
     detail = client.get(response["Location"]).content.decode()
     assert winner.code in detail or str(winner) in detail
     client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month"})
     assert LeaderboardClose.objects.count() == 1 and LeaderboardAward.objects.count() == 1
-    refused = client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month",
-                                                                           "period": period_for("month", 0).label}, follow=True)
+    refused = client.post(
+        reverse("admin:growth_leaderboardclose_close"),
+        {"board": "sales", "period_kind": "month", "period": period_for("month", 0).label},
+        follow=True,
+    )
     assert "尚未结束" in refused.content.decode()
     assert client.get(reverse("admin:growth_leaderboardaward_changelist")).status_code == 200
 
-    client.post(reverse("admin:growth_leaderboardprize_changelist"),
-                {"action": "disable_selected", "_selected_action": [str(saved.pk)]})
+    client.post(
+        reverse("admin:growth_leaderboardprize_changelist"), {"action": "disable_selected", "_selected_action": [str(saved.pk)]}
+    )
     assert not LeaderboardPrize.objects.get(pk=saved.pk).is_enabled
 
 
@@ -174,7 +222,9 @@ def test_finance_views_closes_in_the_admin_but_cannot_close(client, db):
     page = client.get(reverse("admin:growth_leaderboardclose_changelist"))
     assert page.status_code == 200 and "结榜并发放奖品" not in page.content.decode()
     assert client.get(reverse("admin:growth_leaderboardaward_changelist")).status_code == 200
-    assert client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month"}).status_code == 403
+    assert (
+        client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month"}).status_code == 403
+    )
     assert client.get(reverse("admin:growth_levelrule_changelist")).status_code == 403  # only the prizes' models
     assert not LeaderboardClose.objects.exists()
 
@@ -209,7 +259,9 @@ def test_demo_prizes_and_last_month_closed_once(regular):
     sale(winner, 8000, completed_at=period_for("month", -1).start + timedelta(hours=5))
     assert make_demo_prizes() == 4 + 2 + 1  # four prizes, two boards closed, one winner
     assert list(LeaderboardPrize.objects.filter(board="sales").values_list("rank_from", "rank_to", "reward", "cash_fen")) == [
-        (1, 1, "cash", 50000), (2, 3, "cash", 20000), (4, 10, "gift", 0),
+        (1, 1, "cash", 50000),
+        (2, 3, "cash", 20000),
+        (4, 10, "gift", 0),
     ]
     assert earnings_summary(winner).available_fen == 0  # the demo leaves the cash for finance to approve
     assert approve_pending("leaderboard_cash") == 1

@@ -37,7 +37,10 @@ def test_tied_ranks_share_a_prize_and_the_next_rank_takes_the_next_range(regular
     closing = prizes.close_period("sales", "month", now=MARCH)
     assert closing.created and closing.close.period == "2026-02"
     assert awarded(closing.close) == [
-        (a.pk, 1, "cash", first.pk), (b.pk, 2, "gift", second.pk), (c.pk, 2, "gift", second.pk), (d.pk, 4, "points", rest.pk),
+        (a.pk, 1, "cash", first.pk),
+        (b.pk, 2, "gift", second.pk),
+        (c.pk, 2, "gift", second.pk),
+        (d.pk, 4, "points", rest.pk),
     ]
     award = LeaderboardAward.objects.get(distributor=b)
     assert (award.value, award.gift_name, award.cash_fen, award.points) == (5000, "品牌定制礼盒", 0, 0)
@@ -49,7 +52,9 @@ def test_a_tie_starting_inside_a_range_wins_even_past_its_end(regular):
     prize(1, 2, "cash", cash_fen=20000)
     prize(3, 4, "gift")  # ranks 3 and 4 are taken by the tie at 2: nobody wins this one
     closing = prizes.close_period("sales", "month", now=MARCH)
-    assert [(w, r) for w, r, _reward, _p in awarded(closing.close)] == [(p.pk, r) for p, r in zip(people[:4], [1, 2, 2, 2], strict=True)]
+    assert [(w, r) for w, r, _reward, _p in awarded(closing.close)] == [
+        (p.pk, r) for p, r in zip(people[:4], [1, 2, 2, 2], strict=True)
+    ]
     assert closing.close.cash_fen == 80000
 
 
@@ -227,7 +232,8 @@ def test_run_leaderboard_close_closes_each_board_with_prizes_once(regular):
     prize(1, 1, "points", board="invites", is_enabled=False)  # a disabled prize closes nothing
     done = prizes.run_leaderboard_close(now=APRIL)
     assert sorted((c.close.board, c.close.period_kind, c.close.period, c.created) for c in done) == [
-        ("sales", "month", "2026-03", True), ("sales", "quarter", "2026-Q1", True),
+        ("sales", "month", "2026-03", True),
+        ("sales", "quarter", "2026-Q1", True),
     ]
     assert LeaderboardClose.objects.get(period="2026-Q1").winners == 1
     assert all(not c.created for c in prizes.run_leaderboard_close(now=APRIL))
@@ -283,11 +289,15 @@ def test_enabled_ranges_of_a_board_and_kind_do_not_overlap(db):
     prize(3, 5, board="invites")  # another board
     later = prize(3, 5, is_enabled=False)  # a disabled prize may overlap …
     with pytest.raises(GrowthError):
-        prizes.save_prize(board="sales", period_kind="month", rank_from=3, rank_to=5, reward="cash", cash_fen=1, prize_id=later.pk)
+        prizes.save_prize(
+            board="sales", period_kind="month", rank_from=3, rank_to=5, reward="cash", cash_fen=1, prize_id=later.pk
+        )
     prizes.disable_prize(prize_id=first.pk)  # … until the other one is switched off
     prizes.save_prize(board="sales", period_kind="month", rank_from=3, rank_to=5, reward="cash", cash_fen=1, prize_id=later.pk)
     # a prize does not clash with itself when changed
-    edited = prizes.save_prize(board="sales", period_kind="month", rank_from=2, rank_to=6, reward="points", points=9, prize_id=later.pk)
+    edited = prizes.save_prize(
+        board="sales", period_kind="month", rank_from=2, rank_to=6, reward="points", points=9, prize_id=later.pk
+    )
     assert (edited.rank_from, edited.cash_fen, edited.points, edited.is_enabled) == (2, 0, 9, True)
     with pytest.raises(GrowthError) as missing:
         prizes.disable_prize(prize_id=99999)

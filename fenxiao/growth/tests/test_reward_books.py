@@ -49,7 +49,8 @@ def test_approved_rewards_and_prizes_reconcile_and_read_right_on_the_statement(r
 
 
 def test_a_posting_kind_means_one_thing():
-    postings.register("invitation_reward", postings.label("invitation_reward"),
-                      expense_account="platform:invitation_reward_expense")  # the same again is harmless
+    postings.register(
+        "invitation_reward", postings.label("invitation_reward"), expense_account="platform:invitation_reward_expense"
+    )  # the same again is harmless
     with pytest.raises(ValueError):
         postings.register("invitation_reward", "别的", expense_account="platform:other_expense")

@@ -6,102 +6,167 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StockRecord',
+            name="StockRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('location', models.CharField(default='main', help_text='main 为平台仓；supplier:<id> 供应商；agent:<id> 代理云仓', max_length=32, verbose_name='库位')),
-                ('on_hand', models.BigIntegerField(default=0, verbose_name='在库')),
-                ('reserved', models.BigIntegerField(default=0, verbose_name='已占用')),
-                ('safety_stock', models.BigIntegerField(default=0, verbose_name='安全库存')),
-                ('sku', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stock_records', to='catalog.sku', verbose_name='SKU')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "location",
+                    models.CharField(
+                        default="main",
+                        help_text="main 为平台仓；supplier:<id> 供应商；agent:<id> 代理云仓",
+                        max_length=32,
+                        verbose_name="库位",
+                    ),
+                ),
+                ("on_hand", models.BigIntegerField(default=0, verbose_name="在库")),
+                ("reserved", models.BigIntegerField(default=0, verbose_name="已占用")),
+                ("safety_stock", models.BigIntegerField(default=0, verbose_name="安全库存")),
+                (
+                    "sku",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stock_records",
+                        to="catalog.sku",
+                        verbose_name="SKU",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '库存',
-                'verbose_name_plural': '库存',
-                'ordering': ['sku_id', 'location'],
+                "verbose_name": "库存",
+                "verbose_name_plural": "库存",
+                "ordering": ["sku_id", "location"],
             },
         ),
         migrations.CreateModel(
-            name='StockMovement',
+            name="StockMovement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('receive', '入库'), ('adjust', '调整'), ('reserve', '占用'), ('release', '释放'), ('confirm', '确认'), ('consume', '出库')], max_length=10, verbose_name='类型')),
-                ('on_hand_delta', models.BigIntegerField(default=0, verbose_name='在库变化')),
-                ('reserved_delta', models.BigIntegerField(default=0, verbose_name='占用变化')),
-                ('reference', models.CharField(blank=True, max_length=64, verbose_name='来源单据')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='备注')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='stock_movements', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('stock_record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='inventory.stockrecord', verbose_name='库存')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("receive", "入库"),
+                            ("adjust", "调整"),
+                            ("reserve", "占用"),
+                            ("release", "释放"),
+                            ("confirm", "确认"),
+                            ("consume", "出库"),
+                        ],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("on_hand_delta", models.BigIntegerField(default=0, verbose_name="在库变化")),
+                ("reserved_delta", models.BigIntegerField(default=0, verbose_name="占用变化")),
+                ("reference", models.CharField(blank=True, max_length=64, verbose_name="来源单据")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="备注")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="stock_movements",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "stock_record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="movements",
+                        to="inventory.stockrecord",
+                        verbose_name="库存",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '库存流水',
-                'verbose_name_plural': '库存流水',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "库存流水",
+                "verbose_name_plural": "库存流水",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=64, verbose_name='来源单据')),
-                ('quantity', models.BigIntegerField(verbose_name='数量')),
-                ('status', models.CharField(choices=[('active', '占用中'), ('confirmed', '已确认'), ('released', '已释放'), ('consumed', '已出库')], default='active', max_length=10, verbose_name='状态')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='过期时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('stock_record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='inventory.stockrecord', verbose_name='库存')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(max_length=64, verbose_name="来源单据")),
+                ("quantity", models.BigIntegerField(verbose_name="数量")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "占用中"), ("confirmed", "已确认"), ("released", "已释放"), ("consumed", "已出库")],
+                        default="active",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="过期时间")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "stock_record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to="inventory.stockrecord",
+                        verbose_name="库存",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '库存占用',
-                'verbose_name_plural': '库存占用',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "库存占用",
+                "verbose_name_plural": "库存占用",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='stockrecord',
-            constraint=models.UniqueConstraint(fields=('sku', 'location'), name='stock_record_uniq_sku_location'),
+            model_name="stockrecord",
+            constraint=models.UniqueConstraint(fields=("sku", "location"), name="stock_record_uniq_sku_location"),
         ),
         migrations.AddConstraint(
-            model_name='stockrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('on_hand__gte', 0)), name='stock_on_hand_not_negative'),
+            model_name="stockrecord",
+            constraint=models.CheckConstraint(condition=models.Q(("on_hand__gte", 0)), name="stock_on_hand_not_negative"),
         ),
         migrations.AddConstraint(
-            model_name='stockrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__gte', 0)), name='stock_reserved_not_negative'),
+            model_name="stockrecord",
+            constraint=models.CheckConstraint(condition=models.Q(("reserved__gte", 0)), name="stock_reserved_not_negative"),
         ),
         migrations.AddConstraint(
-            model_name='stockrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__lte', models.F('on_hand'))), name='stock_reserved_le_on_hand'),
+            model_name="stockrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__lte", models.F("on_hand"))), name="stock_reserved_le_on_hand"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stockrecord',
-            constraint=models.CheckConstraint(condition=models.Q(('safety_stock__gte', 0)), name='stock_safety_not_negative'),
+            model_name="stockrecord",
+            constraint=models.CheckConstraint(condition=models.Q(("safety_stock__gte", 0)), name="stock_safety_not_negative"),
         ),
         migrations.AddIndex(
-            model_name='stockmovement',
-            index=models.Index(fields=['stock_record', 'created_at'], name='movement_record_time'),
+            model_name="stockmovement",
+            index=models.Index(fields=["stock_record", "created_at"], name="movement_record_time"),
         ),
         migrations.AddIndex(
-            model_name='reservation',
-            index=models.Index(fields=['status', 'expires_at'], name='reservation_status_expiry'),
+            model_name="reservation",
+            index=models.Index(fields=["status", "expires_at"], name="reservation_status_expiry"),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.UniqueConstraint(fields=('reference', 'stock_record'), name='reservation_uniq_reference_record'),
+            model_name="reservation",
+            constraint=models.UniqueConstraint(fields=("reference", "stock_record"), name="reservation_uniq_reference_record"),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='reservation_quantity_positive'),
+            model_name="reservation",
+            constraint=models.CheckConstraint(condition=models.Q(("quantity__gt", 0)), name="reservation_quantity_positive"),
         ),
     ]

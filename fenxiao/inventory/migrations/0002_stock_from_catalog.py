@@ -19,7 +19,8 @@ def forwards(apps, schema_editor):
         StockRecord.objects.bulk_create(StockRecord(sku_id=pk, location="main", on_hand=stock) for pk, stock in chunk)
         records = StockRecord.objects.filter(location="main", sku_id__in=[pk for pk, _ in chunk], on_hand__gt=0)
         StockMovement.objects.bulk_create(
-            StockMovement(stock_record_id=record.pk, kind="receive", on_hand_delta=record.on_hand, note=NOTE) for record in records
+            StockMovement(stock_record_id=record.pk, kind="receive", on_hand_delta=record.on_hand, note=NOTE)
+            for record in records
         )
 
 

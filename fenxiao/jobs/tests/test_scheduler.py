@@ -55,9 +55,19 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
     assert services.enqueue_due(DEC_1 + timedelta(seconds=45)) == []  # still the same minute
     assert DBTaskResult.objects.count() == 8
     # The next minute: only the minute jobs are due again; the next day: the daily jobs too; the month's stay done.
-    assert [e.job for e in services.enqueue_due(DEC_1 + timedelta(minutes=1))] == ["orders.sweep", "payments.refund_resend", "commissions.accrual"]
+    assert [e.job for e in services.enqueue_due(DEC_1 + timedelta(minutes=1))] == [
+        "orders.sweep",
+        "payments.refund_resend",
+        "commissions.accrual",
+    ]
     next_day = services.enqueue_due(DEC_1 + timedelta(days=1))
-    assert {e.job for e in next_day} == {"orders.sweep", "payments.refund_resend", "commissions.accrual", "commissions.settlement", "jobs.prune"}
+    assert {e.job for e in next_day} == {
+        "orders.sweep",
+        "payments.refund_resend",
+        "commissions.accrual",
+        "commissions.settlement",
+        "jobs.prune",
+    }
     assert DBTaskResult.objects.count() == 8 + 3 + 5
     assert ScheduledRun.objects.filter(job="commissions.team_bonus").count() == 1
 

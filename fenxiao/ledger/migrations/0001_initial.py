@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,60 +14,121 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=128, unique=True, verbose_name='账户代码')),
-                ('name', models.CharField(blank=True, max_length=100, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('asset', '资产'), ('liability', '负债'), ('equity', '所有者权益'), ('income', '收入'), ('expense', '费用')], max_length=16, verbose_name='类别')),
-                ('allow_negative', models.BooleanField(default=False, verbose_name='允许负余额')),
-                ('owner_type', models.CharField(blank=True, max_length=32, verbose_name='所属对象类型')),
-                ('owner_id', models.BigIntegerField(blank=True, null=True, verbose_name='所属对象编号')),
-                ('balance_fen', models.BigIntegerField(default=0, editable=False, verbose_name='余额（分）')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=128, unique=True, verbose_name="账户代码")),
+                ("name", models.CharField(blank=True, max_length=100, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("asset", "资产"),
+                            ("liability", "负债"),
+                            ("equity", "所有者权益"),
+                            ("income", "收入"),
+                            ("expense", "费用"),
+                        ],
+                        max_length=16,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("allow_negative", models.BooleanField(default=False, verbose_name="允许负余额")),
+                ("owner_type", models.CharField(blank=True, max_length=32, verbose_name="所属对象类型")),
+                ("owner_id", models.BigIntegerField(blank=True, null=True, verbose_name="所属对象编号")),
+                ("balance_fen", models.BigIntegerField(default=0, editable=False, verbose_name="余额（分）")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
             ],
             options={
-                'verbose_name': '账户',
-                'verbose_name_plural': '账户',
-                'ordering': ['code'],
-                'indexes': [models.Index(fields=['owner_type', 'owner_id'], name='ledger_account_owner')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('allow_negative', True), ('balance_fen__gte', 0), _connector='OR'), name='ledger_account_balance_not_negative'), models.CheckConstraint(condition=models.Q(('kind__in', ['asset', 'liability', 'equity', 'income', 'expense'])), name='ledger_account_kind_valid')],
+                "verbose_name": "账户",
+                "verbose_name_plural": "账户",
+                "ordering": ["code"],
+                "indexes": [models.Index(fields=["owner_type", "owner_id"], name="ledger_account_owner")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("allow_negative", True), ("balance_fen__gte", 0), _connector="OR"),
+                        name="ledger_account_balance_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["asset", "liability", "equity", "income", "expense"])),
+                        name="ledger_account_kind_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Transaction',
+            name="Transaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('idempotency_key', models.CharField(max_length=128, unique=True, verbose_name='幂等键')),
-                ('kind', models.CharField(db_index=True, max_length=32, verbose_name='业务类型')),
-                ('memo', models.CharField(blank=True, max_length=200, verbose_name='摘要')),
-                ('reference', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='业务编号')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='记账时间')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='ledger.transaction', verbose_name='冲正的交易')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("idempotency_key", models.CharField(max_length=128, unique=True, verbose_name="幂等键")),
+                ("kind", models.CharField(db_index=True, max_length=32, verbose_name="业务类型")),
+                ("memo", models.CharField(blank=True, max_length=200, verbose_name="摘要")),
+                ("reference", models.CharField(blank=True, db_index=True, max_length=64, verbose_name="业务编号")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="记账时间")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="ledger.transaction",
+                        verbose_name="冲正的交易",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '记账交易',
-                'verbose_name_plural': '记账交易',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "记账交易",
+                "verbose_name_plural": "记账交易",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('side', models.CharField(choices=[('debit', '借方'), ('credit', '贷方')], max_length=6, verbose_name='方向')),
-                ('amount_fen', models.BigIntegerField(verbose_name='金额（分）')),
-                ('created_at', models.DateTimeField(verbose_name='记账时间')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='ledger.account', verbose_name='账户')),
-                ('transaction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='ledger.transaction', verbose_name='记账交易')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("side", models.CharField(choices=[("debit", "借方"), ("credit", "贷方")], max_length=6, verbose_name="方向")),
+                ("amount_fen", models.BigIntegerField(verbose_name="金额（分）")),
+                ("created_at", models.DateTimeField(verbose_name="记账时间")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="ledger.account",
+                        verbose_name="账户",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="ledger.transaction",
+                        verbose_name="记账交易",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分录',
-                'verbose_name_plural': '分录',
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['account', 'created_at', 'id'], name='ledger_entry_account_time')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='ledger_entry_amount_positive'), models.CheckConstraint(condition=models.Q(('side__in', ['debit', 'credit'])), name='ledger_entry_side_valid')],
+                "verbose_name": "分录",
+                "verbose_name_plural": "分录",
+                "ordering": ["created_at", "id"],
+                "indexes": [models.Index(fields=["account", "created_at", "id"], name="ledger_entry_account_time")],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount_fen__gt", 0)), name="ledger_entry_amount_positive"),
+                    models.CheckConstraint(condition=models.Q(("side__in", ["debit", "credit"])), name="ledger_entry_side_valid"),
+                ],
             },
         ),
     ]

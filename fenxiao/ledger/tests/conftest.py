@@ -28,8 +28,12 @@ def accounts():
             WALLET, kind=AccountKind.LIABILITY, name="可提现", owner_type="distributor", owner_id=42
         ),
         CLAWBACK: services.get_or_create_account(
-            CLAWBACK, kind=AccountKind.LIABILITY, name="可提现（可欠款）", allow_negative=True,
-            owner_type="distributor", owner_id=43,
+            CLAWBACK,
+            kind=AccountKind.LIABILITY,
+            name="可提现（可欠款）",
+            allow_negative=True,
+            owner_type="distributor",
+            owner_id=43,
         ),
         FEES: services.get_or_create_account(FEES, kind=AccountKind.INCOME, name="手续费收入"),
     }

@@ -168,9 +168,7 @@ def test_debt_capable_account_may_go_below_zero(accounts):
 
 def test_actor_is_recorded(accounts):
     user = StaffFactory()
-    txn = services.post(
-        idempotency_key="adj:1", kind="adjustment", entries=[(CASH, "debit", 1), (FEES, "credit", 1)], actor=user
-    )
+    txn = services.post(idempotency_key="adj:1", kind="adjustment", entries=[(CASH, "debit", 1), (FEES, "credit", 1)], actor=user)
     assert Transaction.objects.get(pk=txn.pk).created_by == user
 
 

@@ -55,8 +55,9 @@ def test_balanced_postings_keep_the_books_balanced(postings):
             after = (Transaction.objects.count(), Entry.objects.count(), dict(Account.objects.values_list("code", "balance_fen")))
             assert after == before
 
-    sums = Entry.objects.aggregate(d=Sum("amount_fen", filter=Q(side="debit"), default=0),
-                                   c=Sum("amount_fen", filter=Q(side="credit"), default=0))
+    sums = Entry.objects.aggregate(
+        d=Sum("amount_fen", filter=Q(side="debit"), default=0), c=Sum("amount_fen", filter=Q(side="credit"), default=0)
+    )
     assert sums["d"] == sums["c"]
     for code, _kind, allow_negative in CHART:
         cached = selectors.cached_balance(code)

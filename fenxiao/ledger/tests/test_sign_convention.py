@@ -41,7 +41,8 @@ def test_the_database_signs_each_entry_as_python_does():
     for i, kind in enumerate(kinds):
         other = kinds[(i + 1) % len(kinds)]
         services.post(
-            idempotency_key=f"test:signs:{i}", kind="test",
+            idempotency_key=f"test:signs:{i}",
+            kind="test",
             entries=[(codes[kind], Side.DEBIT, 100 + i), (codes[other], Side.CREDIT, 100 + i)],
         )
     rows = Entry.objects.filter(account__code__in=codes.values()).annotate(change=signed_amount_expression())

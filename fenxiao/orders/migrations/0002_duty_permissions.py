@@ -4,23 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='aftersale',
-            options={'ordering': ['-created_at', '-id'], 'permissions': [('review_aftersale', '审核售后（同意或拒绝）'), ('receive_return', '确认收到退货'), ('refund_money', '发起退款（客服退款）')], 'verbose_name': '售后', 'verbose_name_plural': '售后'},
+            name="aftersale",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    ("review_aftersale", "审核售后（同意或拒绝）"),
+                    ("receive_return", "确认收到退货"),
+                    ("refund_money", "发起退款（客服退款）"),
+                ],
+                "verbose_name": "售后",
+                "verbose_name_plural": "售后",
+            },
         ),
         migrations.AlterModelOptions(
-            name='order',
-            options={'ordering': ['-created_at', '-id'], 'permissions': [('ship_order', '发货'), ('cancel_order', '取消未发货的订单（已付款的全额退回）')], 'verbose_name': '订单', 'verbose_name_plural': '订单'},
+            name="order",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("ship_order", "发货"), ("cancel_order", "取消未发货的订单（已付款的全额退回）")],
+                "verbose_name": "订单",
+                "verbose_name_plural": "订单",
+            },
         ),
         migrations.AlterField(
-            model_name='aftersale',
-            name='status',
-            field=models.CharField(choices=[('requested', '待审核'), ('awaiting_return', '待买家退货'), ('returned', '买家已退货'), ('awaiting_approval', '退款待财务审批'), ('refunding', '退款中'), ('refunded', '已退款'), ('rejected', '已拒绝'), ('withdrawn', '已撤销')], db_index=True, default='requested', max_length=20, verbose_name='状态'),
+            model_name="aftersale",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("requested", "待审核"),
+                    ("awaiting_return", "待买家退货"),
+                    ("returned", "买家已退货"),
+                    ("awaiting_approval", "退款待财务审批"),
+                    ("refunding", "退款中"),
+                    ("refunded", "已退款"),
+                    ("rejected", "已拒绝"),
+                    ("withdrawn", "已撤销"),
+                ],
+                db_index=True,
+                default="requested",
+                max_length=20,
+                verbose_name="状态",
+            ),
         ),
     ]

@@ -10,7 +10,6 @@ def mark_paid_orders_accrued(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("orders", "0002_duty_permissions"),
     ]

@@ -31,7 +31,8 @@ def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason:
         raise OrderError(
             OrderCode.AFTERSALE_NOT_ALLOWED,
             gettext("只有已发货或已收货、仍在售后期内的订单可以申请售后；未发货的订单请直接取消"),
-            {"status": order.status}, status=409,
+            {"status": order.status},
+            status=409,
         )
     reason = (reason or "").strip()
     if not reason:
@@ -45,7 +46,8 @@ def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason:
         raise OrderError(
             OrderCode.REFUND_EXCEEDS_PAID,
             gettext("退款金额不能超过该商品实付金额（还可退 ¥%(left)s）") % {"left": yuan(line.refundable_fen)},
-            {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen}, status=422,
+            {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen},
+            status=422,
         )
     if kind == AfterSale.Kind.RETURN_REFUND:
         quantity = quantity or line.quantity
@@ -53,10 +55,11 @@ def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason:
             raise OrderError(OrderCode.INVALID_QUANTITY, gettext("退货数量不正确"), {"quantity": quantity, "max": line.quantity})
     else:
         quantity = 0
-    aftersale = AfterSale.objects.create(line=line, order=order, kind=kind, amount_fen=amount_fen, quantity=quantity, reason=reason[:200])
+    aftersale = AfterSale.objects.create(
+        line=line, order=order, kind=kind, amount_fen=amount_fen, quantity=quantity, reason=reason[:200]
+    )
     AFTERSALE_MACHINE.record(aftersale, "", aftersale.status, actor=user, note=reason)
     return aftersale
-
 
 
 def _refuse_own_order(order_id: int, actor) -> None:
@@ -75,7 +78,9 @@ def review_aftersale(*, aftersale_id: int, actor, approve: bool, reason: str = "
         aftersale.reject_reason = reason[:200]
         return move_aftersale(aftersale, A.REJECTED, actor=actor, note=reason, extra_fields=("reject_reason",))
     if aftersale.status != A.REQUESTED:
-        raise OrderError(OrderCode.INVALID_TRANSITION, gettext("该售后单不在待审核状态"), {"status": aftersale.status}, status=409)
+        raise OrderError(
+            OrderCode.INVALID_TRANSITION, gettext("该售后单不在待审核状态"), {"status": aftersale.status}, status=409
+        )
     if aftersale.kind == AfterSale.Kind.RETURN_REFUND:
         return move_aftersale(aftersale, A.AWAITING_RETURN, actor=actor, note=gettext("同意退货，等待买家寄回"))
     return refund_aftersale(aftersale, actor=actor)
@@ -96,7 +101,8 @@ def operator_refund_line(*, line_id: int, amount_fen: int, actor, reason: str) -
         raise OrderError(
             OrderCode.AFTERSALE_NOT_ALLOWED,
             gettext("只有已发货、已收货或已完成的订单可以由客服退款；未发货的订单请取消"),
-            {"status": order.status}, status=409,
+            {"status": order.status},
+            status=409,
         )
     reason = (reason or "").strip()
     if not reason:
@@ -110,12 +116,15 @@ def operator_refund_line(*, line_id: int, amount_fen: int, actor, reason: str) -
         raise OrderError(
             OrderCode.REFUND_EXCEEDS_PAID,
             gettext("退款金额不能超过该商品实付金额（还可退 ¥%(left)s）") % {"left": yuan(line.refundable_fen)},
-            {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen}, status=422,
+            {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen},
+            status=422,
         )
     aftersale = AfterSale.objects.create(
         line=line, order=order, kind=AfterSale.Kind.REFUND_ONLY, amount_fen=amount_fen, reason=reason[:200]
     )
-    AFTERSALE_MACHINE.record(aftersale, "", aftersale.status, actor=actor, note=gettext("客服发起退款：%(reason)s") % {"reason": reason})
+    AFTERSALE_MACHINE.record(
+        aftersale, "", aftersale.status, actor=actor, note=gettext("客服发起退款：%(reason)s") % {"reason": reason}
+    )
     return refund_aftersale(aftersale, actor=actor)
 
 

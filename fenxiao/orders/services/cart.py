@@ -17,7 +17,11 @@ MAX_QUANTITY = 999
 
 def check_quantity(quantity) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-        raise OrderError(OrderCode.INVALID_QUANTITY, gettext("数量须为 1 到 %(max)s 之间的整数") % {"max": MAX_QUANTITY}, {"quantity": quantity})
+        raise OrderError(
+            OrderCode.INVALID_QUANTITY,
+            gettext("数量须为 1 到 %(max)s 之间的整数") % {"max": MAX_QUANTITY},
+            {"quantity": quantity},
+        )
     return quantity
 
 

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 MAX_LINES = 100
 
+
 def _merge_items(items) -> dict[int, int]:
     merged: dict[int, int] = {}
     for sku_id, quantity in items:
@@ -41,7 +42,9 @@ def _merge_items(items) -> dict[int, int]:
     if not merged:
         raise OrderError(OrderCode.EMPTY_ORDER, gettext("请选择要购买的商品"))
     if len(merged) > MAX_LINES:
-        raise OrderError(OrderCode.TOO_MANY_LINES, gettext("一个订单最多 %(max)s 种商品") % {"max": MAX_LINES}, {"lines": len(merged)})
+        raise OrderError(
+            OrderCode.TOO_MANY_LINES, gettext("一个订单最多 %(max)s 种商品") % {"max": MAX_LINES}, {"lines": len(merged)}
+        )
     for quantity in merged.values():
         check_quantity(quantity)
     return merged
@@ -144,8 +147,10 @@ def _open_order_payment(*, user, order_id: int, provider: str, payer_openid: str
     order = order or locked_order(order_id, user=user)
     if order.status != S.PENDING_PAYMENT:
         raise OrderError(
-            OrderCode.INVALID_TRANSITION, gettext("订单当前状态（%(status)s）不能付款") % {"status": order.get_status_display()},
-            {"status": order.status}, status=409,
+            OrderCode.INVALID_TRANSITION,
+            gettext("订单当前状态（%(status)s）不能付款") % {"status": order.get_status_display()},
+            {"status": order.status},
+            status=409,
         )
     if order.expires_at and order.expires_at <= timezone.now():
         raise OrderError(OrderCode.ORDER_EXPIRED, gettext("订单已超过支付时限，请重新下单"), {"order": order.number}, status=409)
@@ -185,7 +190,9 @@ def on_payment_succeeded(payment) -> None:
     ref = reservation_reference(order.pk)
     if order.status == S.PENDING_PAYMENT:
         if payment.amount_fen != order.total_fen:
-            raise OrderError(OrderCode.AMOUNT_MISMATCH, "payment amount differs from order total", {"order": order.number}, status=409)
+            raise OrderError(
+                OrderCode.AMOUNT_MISMATCH, "payment amount differs from order total", {"order": order.number}, status=409
+            )
         inventory.confirm(reference=ref)
         order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
         move_order(order, S.PAID, note=gettext("付款成功"), extra_fields=("paid_fen", "payment_id", "payment_provider"))
@@ -209,14 +216,18 @@ def on_payment_succeeded(payment) -> None:
         order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
         order.cancelled_at, order.cancel_reason = None, ""
         move_order(
-            order, S.PAID, note=gettext("付款晚于库存保留期，已重新保留库存"),
+            order,
+            S.PAID,
+            note=gettext("付款晚于库存保留期，已重新保留库存"),
             extra_fields=("paid_fen", "payment_id", "payment_provider", "cancelled_at", "cancel_reason"),
         )
     else:
         # A second payment for an order already paid: give it back.
         note_on_order(order, gettext("重复付款，已自动退款"))
         payments.refund_payment(
-            payment_id=payment.pk, amount_fen=payment.amount_fen, reason=gettext("重复付款，自动退款"),
+            payment_id=payment.pk,
+            amount_fen=payment.amount_fen,
+            reason=gettext("重复付款，自动退款"),
             idempotency_key=f"order-duplicate:{payment.pk}",
         )
         return

@@ -31,7 +31,10 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
     reason = (reason or "").strip()[:200] or (gettext("买家取消") if as_buyer else gettext("运营取消"))
     if order.status not in (S.PENDING_PAYMENT, S.PAID):
         raise OrderError(
-            OrderCode.INVALID_TRANSITION, gettext("订单已发货或已结束，不能取消；请申请售后"), {"status": order.status}, status=409
+            OrderCode.INVALID_TRANSITION,
+            gettext("订单已发货或已结束，不能取消；请申请售后"),
+            {"status": order.status},
+            status=409,
         )
     was_paid = order.status == S.PAID
     inventory.release(reference=reservation_reference(order.pk), actor=actor, note=reason)
@@ -39,8 +42,11 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
     move_order(order, S.CANCELLED, actor=actor, note=reason, extra_fields=("cancel_reason",))
     if was_paid:
         payments.refund_payment(
-            payment_id=order.payment_id, amount_fen=order.paid_fen - order.refunded_fen,
-            reason=reason, idempotency_key=f"order-cancel:{order.pk}", actor=actor,
+            payment_id=order.payment_id,
+            amount_fen=order.paid_fen - order.refunded_fen,
+            reason=reason,
+            idempotency_key=f"order-cancel:{order.pk}",
+            actor=actor,
         )
     else:
         _close_open_payment(order, actor=actor)
@@ -84,7 +90,13 @@ def ship_order(*, order_id: int, actor, tracking_company: str, tracking_number: 
     if order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
         raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("订单有进行中的售后，暂不能发货"), status=409)
     order.tracking_company, order.tracking_number = tracking_company, tracking_number
-    move_order(order, S.SHIPPED, actor=actor, note=f"{tracking_company} {tracking_number}", extra_fields=("tracking_company", "tracking_number"))
+    move_order(
+        order,
+        S.SHIPPED,
+        actor=actor,
+        note=f"{tracking_company} {tracking_number}",
+        extra_fields=("tracking_company", "tracking_number"),
+    )
     inventory.consume(reference=reservation_reference(order.pk), actor=actor)
     return order
 

@@ -29,7 +29,9 @@ def _await_refund_approval(aftersale: AfterSale, order: Order, *, actor) -> Afte
     from fenxiao.approvals import services as approvals
 
     move_aftersale(
-        aftersale, A.AWAITING_APPROVAL, actor=actor,
+        aftersale,
+        A.AWAITING_APPROVAL,
+        actor=actor,
         note=gettext("退款 ¥%(amount)s 超过 ¥%(limit)s，等待财务审批")
         % {"amount": yuan(aftersale.amount_fen), "limit": yuan(refund_approval_limit_fen())},
     )
@@ -51,7 +53,9 @@ def refund_after_approval(request, actor) -> dict:
     """Approval handler: finance approved a large refund; send it."""
     aftersale = locked_aftersale(request.payload["aftersale_id"])
     if aftersale.status != A.AWAITING_APPROVAL:
-        raise OrderError(OrderCode.INVALID_TRANSITION, gettext("该售后单不在待审批状态"), {"status": aftersale.status}, status=409)
+        raise OrderError(
+            OrderCode.INVALID_TRANSITION, gettext("该售后单不在待审批状态"), {"status": aftersale.status}, status=409
+        )
     aftersale = refund_aftersale(aftersale, actor=actor, approved=True)
     return {"aftersale_id": aftersale.pk, "refund_id": aftersale.refund_id, "amount_fen": aftersale.amount_fen}
 
@@ -71,14 +75,15 @@ def refund_aftersale(aftersale: AfterSale, *, actor, approved: bool = False) -> 
         return _await_refund_approval(aftersale, order, actor=actor)
     move_aftersale(aftersale, A.REFUNDING, actor=actor, note=gettext("发起退款"))
     refund = payments.refund_payment(
-        payment_id=order.payment_id, amount_fen=aftersale.amount_fen, reason=aftersale.reason,
-        idempotency_key=f"aftersale:{aftersale.pk}", actor=actor,
+        payment_id=order.payment_id,
+        amount_fen=aftersale.amount_fen,
+        reason=aftersale.reason,
+        idempotency_key=f"aftersale:{aftersale.pk}",
+        actor=actor,
     )
     AfterSale.objects.filter(pk=aftersale.pk).update(refund_id=refund.pk)
     aftersale.refresh_from_db()
     return aftersale
-
-
 
 
 def locked_aftersale(aftersale_id: int, *, user=None) -> AfterSale:

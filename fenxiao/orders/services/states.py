@@ -40,8 +40,14 @@ AFTERSALE_TRANSITIONS: dict[str, set[str]] = {
 OPEN_AFTERSALE = [A.REQUESTED, A.AWAITING_RETURN, A.RETURNED, A.AWAITING_APPROVAL, A.REFUNDING]
 
 ORDER_MACHINE = StateMachine(
-    table=TRANSITIONS, labels=S, error=OrderError, code=OrderCode.INVALID_TRANSITION,
-    event_model=OrderEvent, event_fk="order", detail_key="number", what=gettext_lazy("订单"),
+    table=TRANSITIONS,
+    labels=S,
+    error=OrderError,
+    code=OrderCode.INVALID_TRANSITION,
+    event_model=OrderEvent,
+    event_fk="order",
+    detail_key="number",
+    what=gettext_lazy("订单"),
     stamps={
         S.PAID: "paid_at",
         S.SHIPPED: "shipped_at",
@@ -51,8 +57,13 @@ ORDER_MACHINE = StateMachine(
     },
 )
 AFTERSALE_MACHINE = StateMachine(
-    table=AFTERSALE_TRANSITIONS, labels=A, error=OrderError, code=OrderCode.INVALID_TRANSITION,
-    event_model=AfterSaleEvent, event_fk="aftersale", what=gettext_lazy("售后"),
+    table=AFTERSALE_TRANSITIONS,
+    labels=A,
+    error=OrderError,
+    code=OrderCode.INVALID_TRANSITION,
+    event_model=AfterSaleEvent,
+    event_fk="aftersale",
+    what=gettext_lazy("售后"),
 )
 
 

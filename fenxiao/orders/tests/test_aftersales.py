@@ -29,7 +29,9 @@ def test_aftersale_needs_shipping_first(buyer, address):
     order = services.place_order(user=buyer, items=[(sku.pk, 1)], address=address)
     services.pay_with_dev_provider(user=buyer, order_id=order.pk)
     with pytest.raises(OrderError) as exc:
-        services.request_aftersale(user=buyer, line_id=order.lines.get().pk, kind="refund_only", amount_fen=100, reason="质量问题")
+        services.request_aftersale(
+            user=buyer, line_id=order.lines.get().pk, kind="refund_only", amount_fen=100, reason="质量问题"
+        )
     assert exc.value.code == "aftersale_not_allowed"
 
 
@@ -71,7 +73,9 @@ def test_one_open_aftersale_per_line(buyer, shipped):
 def test_return_and_refund_restocks(buyer, shipped, operator):
     serum, _ = lines(shipped)
     before = StockRecord.objects.get(sku_id=serum.sku_id).on_hand
-    a = services.request_aftersale(user=buyer, line_id=serum.pk, kind="return_refund", amount_fen=15000, quantity=1, reason="不合适")
+    a = services.request_aftersale(
+        user=buyer, line_id=serum.pk, kind="return_refund", amount_fen=15000, quantity=1, reason="不合适"
+    )
     a = services.review_aftersale(aftersale_id=a.pk, actor=operator, approve=True)
     assert a.status == A.AWAITING_RETURN
     with pytest.raises(OrderError):
@@ -81,7 +85,13 @@ def test_return_and_refund_restocks(buyer, shipped, operator):
     a = services.receive_return_and_refund(aftersale_id=a.pk, actor=operator)
     assert a.status == A.REFUNDED
     assert StockRecord.objects.get(sku_id=serum.sku_id).on_hand == before + 1
-    assert list(a.events.values_list("to_status", flat=True)) == [A.REQUESTED, A.AWAITING_RETURN, A.RETURNED, A.REFUNDING, A.REFUNDED]
+    assert list(a.events.values_list("to_status", flat=True)) == [
+        A.REQUESTED,
+        A.AWAITING_RETURN,
+        A.RETURNED,
+        A.REFUNDING,
+        A.REFUNDED,
+    ]
 
 
 def test_reject_needs_a_reason_and_withdraw(buyer, shipped, operator):

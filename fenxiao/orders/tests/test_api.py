@@ -64,12 +64,22 @@ def test_pay_ship_receive_and_timeline(api, op, sku, address):
 def test_refusals_are_4xx_with_codes(api, op, sku, address, buyer):
     assert_error(api.get("/api/v1/orders/999999"), 404, "order_not_found")
     assert_error(api.post("/api/v1/orders", {"items": [], "address": address}), 400, "empty_order")
-    assert_error(api.post("/api/v1/orders", {"items": [{"sku_id": sku.pk, "quantity": 101}], "address": address}), 409, "sold_out")
+    assert_error(
+        api.post("/api/v1/orders", {"items": [{"sku_id": sku.pk, "quantity": 101}], "address": address}), 409, "sold_out"
+    )
     r = api.post("/api/v1/orders", {"items": [{"sku_id": sku.pk, "quantity": 1}]})
     assert_error(r, 422, "invalid_input")
     order = api.post("/api/v1/orders", {"items": [{"sku_id": sku.pk, "quantity": 1}], "address": address}).json()
-    assert_error(op.post(f"/api/v1/operator/orders/{order['id']}/ship", {"tracking_company": "顺丰", "tracking_number": "SF1"}), 409, "invalid_transition")
-    assert_error(api.post(f"/api/v1/operator/orders/{order['id']}/ship", {"tracking_company": "x", "tracking_number": "y"}), 403, "forbidden")
+    assert_error(
+        op.post(f"/api/v1/operator/orders/{order['id']}/ship", {"tracking_company": "顺丰", "tracking_number": "SF1"}),
+        409,
+        "invalid_transition",
+    )
+    assert_error(
+        api.post(f"/api/v1/operator/orders/{order['id']}/ship", {"tracking_company": "x", "tracking_number": "y"}),
+        403,
+        "forbidden",
+    )
     assert_error(api.post(f"/api/v1/orders/{order['id']}/pay", {"provider": "alipay"}), 422, "unknown_provider")
 
 

@@ -28,7 +28,9 @@ def member_of(name):
 
 
 def shipped_order(buyer, address, retail_fen=80000):
-    sku = SkuFactory(retail_fen=retail_fen, suggested_retail_fen=retail_fen, control_fen=retail_fen - 100, cost_fen=1000, stock=10)
+    sku = SkuFactory(
+        retail_fen=retail_fen, suggested_retail_fen=retail_fen, control_fen=retail_fen - 100, cost_fen=1000, stock=10
+    )
     return OrderFactory(shipped=True, user=buyer, items=[(sku, 1)], address=address, operator=member_of("供应链"))
 
 
@@ -89,7 +91,9 @@ def test_a_large_operator_refund_needs_a_second_finance_member(buyer, address):
 
 
 def _post(client, user, url, body):
-    return client.post(url, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {issue_token(user=user)}"})
+    return client.post(
+        url, json.dumps(body), content_type="application/json", headers={"Authorization": f"Bearer {issue_token(user=user)}"}
+    )
 
 
 def test_staff_never_review_or_refund_their_own_order(client, address):
@@ -102,7 +106,9 @@ def test_staff_never_review_or_refund_their_own_order(client, address):
     assert_error(_post(client, service, f"/api/v1/operator/aftersales/{a.pk}/approve", {"reason": ""}), 403, "own_object")
     assert_error(_post(client, service, f"/api/v1/operator/aftersales/{a.pk}/reject", {"reason": "不行"}), 403, "own_object")
     assert_error(
-        _post(client, service, f"/api/v1/operator/orders/lines/{line.pk}/refund", {"amount_fen": 100, "reason": "x"}), 403, "own_object"
+        _post(client, service, f"/api/v1/operator/orders/lines/{line.pk}/refund", {"amount_fen": 100, "reason": "x"}),
+        403,
+        "own_object",
     )
     colleague = member_of("客服")
     services.review_aftersale(aftersale_id=a.pk, actor=colleague, approve=True)

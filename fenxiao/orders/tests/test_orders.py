@@ -171,7 +171,11 @@ def test_receive_and_complete_flow_with_jobs(buyer, sku, address, operator):
     order.refresh_from_db()
     assert order.status == S.COMPLETED
     assert list(order.events.values_list("to_status", flat=True)) == [
-        S.PENDING_PAYMENT, S.PAID, S.SHIPPED, S.RECEIVED, S.COMPLETED,
+        S.PENDING_PAYMENT,
+        S.PAID,
+        S.SHIPPED,
+        S.RECEIVED,
+        S.COMPLETED,
     ]
 
 

@@ -40,7 +40,6 @@ def test_a_cart_line_whose_category_was_disabled_is_not_sellable_any_more(buyer,
     assert not is_purchasable(line.sku)
 
 
-
 def test_the_cart_api_marks_a_line_gone_off_the_shelf_and_orders_only_the_rest(client, buyer, sku, address):
     """One line whose category was disabled used to make the whole cart answer 404 and block an order
     from the cart; now the line is marked, left out of the quote, and the rest can be ordered."""

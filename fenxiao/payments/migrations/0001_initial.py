@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,91 +14,206 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(max_length=32, verbose_name='用途')),
-                ('reference', models.CharField(max_length=64, verbose_name='业务编号')),
-                ('provider', models.CharField(choices=[('dev', '开发环境模拟支付'), ('wechatpay', '微信支付')], max_length=16, verbose_name='支付渠道')),
-                ('out_trade_no', models.CharField(max_length=32, unique=True, verbose_name='商户订单号')),
-                ('amount_fen', models.BigIntegerField(verbose_name='金额（分）')),
-                ('refunded_fen', models.BigIntegerField(default=0, verbose_name='已退款（分）')),
-                ('status', models.CharField(choices=[('pending', '待支付'), ('succeeded', '支付成功'), ('closed', '已关闭'), ('failed', '下单失败')], db_index=True, default='pending', max_length=16, verbose_name='状态')),
-                ('description', models.CharField(blank=True, max_length=127, verbose_name='商品描述')),
-                ('provider_txn_id', models.CharField(blank=True, max_length=64, verbose_name='渠道交易号')),
-                ('payer_openid', models.CharField(blank=True, max_length=128, verbose_name='付款人 openid')),
-                ('prepay_id', models.CharField(blank=True, max_length=64, verbose_name='预支付交易会话标识')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('succeeded_at', models.DateTimeField(blank=True, null=True, verbose_name='支付时间')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='关闭时间')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("purpose", models.CharField(max_length=32, verbose_name="用途")),
+                ("reference", models.CharField(max_length=64, verbose_name="业务编号")),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("dev", "开发环境模拟支付"), ("wechatpay", "微信支付")], max_length=16, verbose_name="支付渠道"
+                    ),
+                ),
+                ("out_trade_no", models.CharField(max_length=32, unique=True, verbose_name="商户订单号")),
+                ("amount_fen", models.BigIntegerField(verbose_name="金额（分）")),
+                ("refunded_fen", models.BigIntegerField(default=0, verbose_name="已退款（分）")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "待支付"), ("succeeded", "支付成功"), ("closed", "已关闭"), ("failed", "下单失败")],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("description", models.CharField(blank=True, max_length=127, verbose_name="商品描述")),
+                ("provider_txn_id", models.CharField(blank=True, max_length=64, verbose_name="渠道交易号")),
+                ("payer_openid", models.CharField(blank=True, max_length=128, verbose_name="付款人 openid")),
+                ("prepay_id", models.CharField(blank=True, max_length=64, verbose_name="预支付交易会话标识")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("succeeded_at", models.DateTimeField(blank=True, null=True, verbose_name="支付时间")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="关闭时间")),
             ],
             options={
-                'verbose_name': '支付单',
-                'verbose_name_plural': '支付单',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['purpose', 'reference'], name='payments_payment_purpose_ref')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='payments_payment_amount_positive'), models.CheckConstraint(condition=models.Q(('refunded_fen__gte', 0)), name='payments_payment_refunded_not_negative'), models.CheckConstraint(condition=models.Q(('refunded_fen__lte', models.F('amount_fen'))), name='payments_payment_refunded_at_most_amount'), models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'succeeded'])), fields=('purpose', 'reference'), name='payments_payment_one_open_per_reference')],
+                "verbose_name": "支付单",
+                "verbose_name_plural": "支付单",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["purpose", "reference"], name="payments_payment_purpose_ref")],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount_fen__gt", 0)), name="payments_payment_amount_positive"),
+                    models.CheckConstraint(
+                        condition=models.Q(("refunded_fen__gte", 0)), name="payments_payment_refunded_not_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("refunded_fen__lte", models.F("amount_fen"))),
+                        name="payments_payment_refunded_at_most_amount",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status__in", ["pending", "succeeded"])),
+                        fields=("purpose", "reference"),
+                        name="payments_payment_one_open_per_reference",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PaymentEvent',
+            name="PaymentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, max_length=16, verbose_name='原状态')),
-                ('to_status', models.CharField(max_length=16, verbose_name='新状态')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='说明')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='payments.payment', verbose_name='支付单')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_status", models.CharField(blank=True, max_length=16, verbose_name="原状态")),
+                ("to_status", models.CharField(max_length=16, verbose_name="新状态")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="说明")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="payments.payment",
+                        verbose_name="支付单",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '支付状态记录',
-                'verbose_name_plural': '支付状态记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "支付状态记录",
+                "verbose_name_plural": "支付状态记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('dev', '开发环境模拟支付'), ('wechatpay', '微信支付')], max_length=16, verbose_name='支付渠道')),
-                ('notification_id', models.CharField(blank=True, max_length=64, verbose_name='通知 ID')),
-                ('event_type', models.CharField(blank=True, max_length=32, verbose_name='通知类型')),
-                ('verified', models.BooleanField(default=False, verbose_name='验签通过')),
-                ('outcome', models.CharField(choices=[('applied', '已处理'), ('duplicate', '重复通知'), ('forged', '签名无效'), ('stale', '时间戳过期'), ('tampered', '内容被篡改或无法解密'), ('unknown_payment', '找不到对应支付/退款单'), ('amount_mismatch', '金额不符'), ('not_pending', '单据已关闭或失败，需人工处理'), ('ignored', '无需处理的通知类型'), ('error', '业务处理出错，等待重试')], db_index=True, max_length=20, verbose_name='处理结果')),
-                ('headers', models.JSONField(blank=True, default=dict, verbose_name='请求头')),
-                ('body', models.TextField(blank=True, verbose_name='请求体')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='收到时间')),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notifications', to='payments.payment', verbose_name='支付单')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("dev", "开发环境模拟支付"), ("wechatpay", "微信支付")], max_length=16, verbose_name="支付渠道"
+                    ),
+                ),
+                ("notification_id", models.CharField(blank=True, max_length=64, verbose_name="通知 ID")),
+                ("event_type", models.CharField(blank=True, max_length=32, verbose_name="通知类型")),
+                ("verified", models.BooleanField(default=False, verbose_name="验签通过")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("applied", "已处理"),
+                            ("duplicate", "重复通知"),
+                            ("forged", "签名无效"),
+                            ("stale", "时间戳过期"),
+                            ("tampered", "内容被篡改或无法解密"),
+                            ("unknown_payment", "找不到对应支付/退款单"),
+                            ("amount_mismatch", "金额不符"),
+                            ("not_pending", "单据已关闭或失败，需人工处理"),
+                            ("ignored", "无需处理的通知类型"),
+                            ("error", "业务处理出错，等待重试"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                        verbose_name="处理结果",
+                    ),
+                ),
+                ("headers", models.JSONField(blank=True, default=dict, verbose_name="请求头")),
+                ("body", models.TextField(blank=True, verbose_name="请求体")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="收到时间")),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notifications",
+                        to="payments.payment",
+                        verbose_name="支付单",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '支付通知',
-                'verbose_name_plural': '支付通知',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('notification_id', ''), _negated=True), fields=('provider', 'notification_id'), name='payments_notification_id_unique')],
+                "verbose_name": "支付通知",
+                "verbose_name_plural": "支付通知",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("notification_id", ""), _negated=True),
+                        fields=("provider", "notification_id"),
+                        name="payments_notification_id_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Refund',
+            name="Refund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('out_refund_no', models.CharField(max_length=64, unique=True, verbose_name='商户退款单号')),
-                ('amount_fen', models.BigIntegerField(verbose_name='退款金额（分）')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='退款原因')),
-                ('status', models.CharField(choices=[('pending', '退款中'), ('succeeded', '退款成功'), ('failed', '退款失败')], db_index=True, default='pending', max_length=16, verbose_name='状态')),
-                ('provider_refund_id', models.CharField(blank=True, max_length=64, verbose_name='渠道退款单号')),
-                ('idempotency_key', models.CharField(max_length=128, unique=True, verbose_name='幂等键')),
-                ('failure_reason', models.CharField(blank=True, max_length=200, verbose_name='失败原因')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='退款申请时间')),
-                ('succeeded_at', models.DateTimeField(blank=True, null=True, verbose_name='退款成功时间')),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='payments.payment', verbose_name='支付单')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发起人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("out_refund_no", models.CharField(max_length=64, unique=True, verbose_name="商户退款单号")),
+                ("amount_fen", models.BigIntegerField(verbose_name="退款金额（分）")),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="退款原因")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "退款中"), ("succeeded", "退款成功"), ("failed", "退款失败")],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("provider_refund_id", models.CharField(blank=True, max_length=64, verbose_name="渠道退款单号")),
+                ("idempotency_key", models.CharField(max_length=128, unique=True, verbose_name="幂等键")),
+                ("failure_reason", models.CharField(blank=True, max_length=200, verbose_name="失败原因")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="退款申请时间")),
+                ("succeeded_at", models.DateTimeField(blank=True, null=True, verbose_name="退款成功时间")),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refunds",
+                        to="payments.payment",
+                        verbose_name="支付单",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="发起人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '退款单',
-                'verbose_name_plural': '退款单',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen__gt', 0)), name='payments_refund_amount_positive')],
+                "verbose_name": "退款单",
+                "verbose_name_plural": "退款单",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("amount_fen__gt", 0)), name="payments_refund_amount_positive")
+                ],
             },
         ),
     ]

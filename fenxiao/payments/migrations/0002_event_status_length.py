@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0001_initial'),
+        ("payments", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='paymentevent',
-            name='from_status',
-            field=models.CharField(blank=True, max_length=20, verbose_name='原状态'),
+            model_name="paymentevent",
+            name="from_status",
+            field=models.CharField(blank=True, max_length=20, verbose_name="原状态"),
         ),
         migrations.AlterField(
-            model_name='paymentevent',
-            name='to_status',
-            field=models.CharField(max_length=20, verbose_name='新状态'),
+            model_name="paymentevent",
+            name="to_status",
+            field=models.CharField(max_length=20, verbose_name="新状态"),
         ),
     ]

@@ -6,62 +6,147 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0002_event_status_length'),
+        ("payments", "0002_event_status_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='outcome',
-            field=models.CharField(choices=[('applied', '已处理'), ('duplicate', '重复通知'), ('forged', '签名无效'), ('stale', '时间戳过期'), ('tampered', '内容被篡改或无法解密'), ('unknown_payment', '找不到对应支付/退款单'), ('amount_mismatch', '金额不符'), ('not_pending', '单据已关闭或失败，需人工处理'), ('ignored', '无需处理的通知类型'), ('error', '业务处理出错，等待重试'), ('too_large', '通知内容过大'), ('duplicate_payment', '重复付款，待财务处理')], db_index=True, max_length=20, verbose_name='处理结果'),
+            model_name="notification",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("applied", "已处理"),
+                    ("duplicate", "重复通知"),
+                    ("forged", "签名无效"),
+                    ("stale", "时间戳过期"),
+                    ("tampered", "内容被篡改或无法解密"),
+                    ("unknown_payment", "找不到对应支付/退款单"),
+                    ("amount_mismatch", "金额不符"),
+                    ("not_pending", "单据已关闭或失败，需人工处理"),
+                    ("ignored", "无需处理的通知类型"),
+                    ("error", "业务处理出错，等待重试"),
+                    ("too_large", "通知内容过大"),
+                    ("duplicate_payment", "重复付款，待财务处理"),
+                ],
+                db_index=True,
+                max_length=20,
+                verbose_name="处理结果",
+            ),
         ),
         migrations.CreateModel(
-            name='PaymentRefusal',
+            name="PaymentRefusal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(choices=[('dev', '开发环境模拟支付'), ('wechatpay', '微信支付')], max_length=16, verbose_name='支付渠道')),
-                ('reason', models.CharField(choices=[('applied', '已处理'), ('duplicate', '重复通知'), ('forged', '签名无效'), ('stale', '时间戳过期'), ('tampered', '内容被篡改或无法解密'), ('unknown_payment', '找不到对应支付/退款单'), ('amount_mismatch', '金额不符'), ('not_pending', '单据已关闭或失败，需人工处理'), ('ignored', '无需处理的通知类型'), ('error', '业务处理出错，等待重试'), ('too_large', '通知内容过大'), ('duplicate_payment', '重复付款，待财务处理')], max_length=20, verbose_name='拒绝原因')),
-                ('source_address', models.CharField(blank=True, max_length=45, verbose_name='来源地址')),
-                ('hour', models.DateTimeField(verbose_name='所在小时')),
-                ('count', models.PositiveIntegerField(default=0, verbose_name='次数')),
-                ('total_bytes', models.BigIntegerField(default=0, verbose_name='请求体总字节数')),
-                ('sample', models.TextField(blank=True, verbose_name='样本（开头部分）')),
-                ('sample_length', models.PositiveIntegerField(default=0, verbose_name='样本请求体长度')),
-                ('sample_sha256', models.CharField(blank=True, max_length=64, verbose_name='样本 SHA-256')),
-                ('sample_headers', models.JSONField(blank=True, default=dict, verbose_name='样本请求头')),
-                ('first_seen_at', models.DateTimeField(auto_now_add=True, verbose_name='首次')),
-                ('last_seen_at', models.DateTimeField(auto_now=True, verbose_name='最近')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("dev", "开发环境模拟支付"), ("wechatpay", "微信支付")], max_length=16, verbose_name="支付渠道"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("applied", "已处理"),
+                            ("duplicate", "重复通知"),
+                            ("forged", "签名无效"),
+                            ("stale", "时间戳过期"),
+                            ("tampered", "内容被篡改或无法解密"),
+                            ("unknown_payment", "找不到对应支付/退款单"),
+                            ("amount_mismatch", "金额不符"),
+                            ("not_pending", "单据已关闭或失败，需人工处理"),
+                            ("ignored", "无需处理的通知类型"),
+                            ("error", "业务处理出错，等待重试"),
+                            ("too_large", "通知内容过大"),
+                            ("duplicate_payment", "重复付款，待财务处理"),
+                        ],
+                        max_length=20,
+                        verbose_name="拒绝原因",
+                    ),
+                ),
+                ("source_address", models.CharField(blank=True, max_length=45, verbose_name="来源地址")),
+                ("hour", models.DateTimeField(verbose_name="所在小时")),
+                ("count", models.PositiveIntegerField(default=0, verbose_name="次数")),
+                ("total_bytes", models.BigIntegerField(default=0, verbose_name="请求体总字节数")),
+                ("sample", models.TextField(blank=True, verbose_name="样本（开头部分）")),
+                ("sample_length", models.PositiveIntegerField(default=0, verbose_name="样本请求体长度")),
+                ("sample_sha256", models.CharField(blank=True, max_length=64, verbose_name="样本 SHA-256")),
+                ("sample_headers", models.JSONField(blank=True, default=dict, verbose_name="样本请求头")),
+                ("first_seen_at", models.DateTimeField(auto_now_add=True, verbose_name="首次")),
+                ("last_seen_at", models.DateTimeField(auto_now=True, verbose_name="最近")),
             ],
             options={
-                'verbose_name': '被拒绝的支付通知',
-                'verbose_name_plural': '被拒绝的支付通知',
-                'ordering': ['-hour', '-count', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('provider', 'reason', 'source_address', 'hour'), name='payments_refusal_one_row_per_hour')],
+                "verbose_name": "被拒绝的支付通知",
+                "verbose_name_plural": "被拒绝的支付通知",
+                "ordering": ["-hour", "-count", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("provider", "reason", "source_address", "hour"), name="payments_refusal_one_row_per_hour"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PaymentDuplicate',
+            name="PaymentDuplicate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('second_transaction', '同一支付单的第二笔交易'), ('paid_after_close', '支付单关闭或失败后付款')], max_length=24, verbose_name='类型')),
-                ('provider_txn_id', models.CharField(max_length=64, verbose_name='渠道交易号')),
-                ('amount_fen', models.BigIntegerField(verbose_name='金额（分）')),
-                ('notification_id', models.CharField(blank=True, max_length=64, verbose_name='通知 ID')),
-                ('status', models.CharField(choices=[('open', '待处理'), ('resolved', '已处理')], db_index=True, default='open', max_length=16, verbose_name='状态')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='处理时间')),
-                ('resolution_note', models.CharField(blank=True, max_length=200, verbose_name='处理说明')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='发现时间')),
-                ('payment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='payments.payment', verbose_name='支付单')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='处理人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("second_transaction", "同一支付单的第二笔交易"),
+                            ("paid_after_close", "支付单关闭或失败后付款"),
+                        ],
+                        max_length=24,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("provider_txn_id", models.CharField(max_length=64, verbose_name="渠道交易号")),
+                ("amount_fen", models.BigIntegerField(verbose_name="金额（分）")),
+                ("notification_id", models.CharField(blank=True, max_length=64, verbose_name="通知 ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "待处理"), ("resolved", "已处理")],
+                        db_index=True,
+                        default="open",
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="处理时间")),
+                ("resolution_note", models.CharField(blank=True, max_length=200, verbose_name="处理说明")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="发现时间")),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="duplicates",
+                        to="payments.payment",
+                        verbose_name="支付单",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="处理人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '重复付款',
-                'verbose_name_plural': '重复付款',
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('payment', 'provider_txn_id'), name='payments_duplicate_one_per_transaction')],
+                "verbose_name": "重复付款",
+                "verbose_name_plural": "重复付款",
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("payment", "provider_txn_id"), name="payments_duplicate_one_per_transaction")
+                ],
             },
         ),
     ]

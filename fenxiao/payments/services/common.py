@@ -43,7 +43,12 @@ MAX_DESCRIPTION = 127  # WeChat Pay's limit for `description`
 MAX_REFUND_REASON_SENT = 80  # WeChat Pay's limit for a refund's `reason`
 MAX_STORED_BODY = 64 * 1024
 KEPT_HEADERS = (
-    "wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature", "wechatpay-serial", "content-type", "user-agent",
+    "wechatpay-timestamp",
+    "wechatpay-nonce",
+    "wechatpay-signature",
+    "wechatpay-serial",
+    "content-type",
+    "user-agent",
     "request-id",
 )
 MAX_KEPT_HEADER = 512
@@ -53,8 +58,13 @@ REFUSED_OUTCOMES = frozenset({Outcome.FORGED, Outcome.STALE, Outcome.TAMPERED, O
 # --- helpers ------------------------------------------------------------------------------------
 
 PAYMENT_MACHINE = StateMachine(
-    table=TRANSITIONS, labels=S, error=PaymentError, code=PaymentCode.INVALID_TRANSITION,
-    event_model=PaymentEvent, event_fk="payment", what=gettext_lazy("支付单"),
+    table=TRANSITIONS,
+    labels=S,
+    error=PaymentError,
+    code=PaymentCode.INVALID_TRANSITION,
+    event_model=PaymentEvent,
+    event_fk="payment",
+    what=gettext_lazy("支付单"),
     stamps={S.SUCCEEDED: "succeeded_at", S.CLOSED: "closed_at"},
 )
 
@@ -120,8 +130,9 @@ def invalid_transition(payment: Payment, to_status: str) -> PaymentError:
     )
 
 
-def move_payment(payment_id: int, to_status: str, *, from_status: str = S.PENDING, actor=None, note: str = "",
-                 **fields: Any) -> Payment | None:
+def move_payment(
+    payment_id: int, to_status: str, *, from_status: str = S.PENDING, actor=None, note: str = "", **fields: Any
+) -> Payment | None:
     """Move a payment from `from_status` to `to_status` if it is still in `from_status`; write the
     event row. Returns the updated payment, or None when another transaction got there first.
     Call inside a transaction."""

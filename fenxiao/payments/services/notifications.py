@@ -35,8 +35,17 @@ from .common import (
 
 logger = logging.getLogger("fenxiao.payments.services")
 
-def _log_notification(headers: dict[str, str], body: bytes, *, outcome: str, verified: bool = False, event_type: str = "",
-                      payment: Payment | None = None, notification_id: str = "") -> Notification:
+
+def _log_notification(
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    outcome: str,
+    verified: bool = False,
+    event_type: str = "",
+    payment: Payment | None = None,
+    notification_id: str = "",
+) -> Notification:
     return Notification.objects.create(
         provider=Provider.WECHATPAY,
         notification_id=notification_id,
@@ -66,8 +75,15 @@ def _refusal_log_due(count: int) -> bool:
     return count == 1
 
 
-def record_refusal(*, reason: str, body: bytes, headers: dict[str, str] | None = None, source_address: str = "",
-                   provider: str = Provider.WECHATPAY, now=None) -> PaymentRefusal:
+def record_refusal(
+    *,
+    reason: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    source_address: str = "",
+    provider: str = Provider.WECHATPAY,
+    now=None,
+) -> PaymentRefusal:
     """Count one refused notification in its (provider, reason, source, hour) row; the first of the
     hour leaves a sample of bounded size (its first bytes, length and SHA-256), never the whole body."""
     now = now or timezone.now()
@@ -98,7 +114,11 @@ def record_refusal(*, reason: str, body: bytes, headers: dict[str, str] | None =
     if _refusal_log_due(refusal.count):
         logger.warning(
             "%s notification refused as %s from %s (%s this hour, %s bytes in all)",
-            provider, reason, key["source_address"] or "?", refusal.count, refusal.total_bytes,
+            provider,
+            reason,
+            key["source_address"] or "?",
+            refusal.count,
+            refusal.total_bytes,
         )
     return refusal
 
@@ -176,7 +196,11 @@ def _apply_transaction(conf: wechatpay.Config, resource: dict, event_id: str, lo
     total = amount.get("total") if isinstance(amount, dict) else None
     if type(total) is not int or total != payment.amount_fen:
         logger.error(
-            "WeChat Pay notification %s: payment %s paid %r fen, expected %s", event_id, payment.out_trade_no, total, payment.amount_fen
+            "WeChat Pay notification %s: payment %s paid %r fen, expected %s",
+            event_id,
+            payment.out_trade_no,
+            total,
+            payment.amount_fen,
         )
         return log(outcome=Outcome.AMOUNT_MISMATCH, payment=payment)
     payer = resource.get("payer") if isinstance(resource.get("payer"), dict) else {}
@@ -202,8 +226,9 @@ def _apply_transaction(conf: wechatpay.Config, resource: dict, event_id: str, lo
     return log(outcome=Outcome.DUPLICATE_PAYMENT, payment=payment, notification_id=event_id)
 
 
-def _record_duplicate(payment: Payment, *, kind: str, provider_txn_id: str, amount_fen: int,
-                      notification_id: str) -> PaymentDuplicate:
+def _record_duplicate(
+    payment: Payment, *, kind: str, provider_txn_id: str, amount_fen: int, notification_id: str
+) -> PaymentDuplicate:
     """Money the provider received that the books do not hold: an open item for finance, logged at
     ERROR. Recorded once per (payment, transaction), however often the provider repeats it."""
     duplicate, created = PaymentDuplicate.objects.get_or_create(
@@ -215,8 +240,14 @@ def _record_duplicate(payment: Payment, *, kind: str, provider_txn_id: str, amou
         logger.error(
             "DUPLICATE PAYMENT: %s reports transaction %s of %s fen for payment %s (%s, status %s, transaction %s); "
             "to refund or reconcile: payment duplicate #%s",
-            payment.provider, provider_txn_id or "?", amount_fen, payment.out_trade_no, kind, payment.status,
-            payment.provider_txn_id or "—", duplicate.pk,
+            payment.provider,
+            provider_txn_id or "?",
+            amount_fen,
+            payment.out_trade_no,
+            kind,
+            payment.status,
+            payment.provider_txn_id or "—",
+            duplicate.pk,
         )
     return duplicate
 
@@ -228,9 +259,14 @@ def resolve_duplicate(*, duplicate_id: int, actor, note: str) -> PaymentDuplicat
         raise PaymentError(PaymentCode.NOTE_REQUIRED, gettext("请填写处理说明（已退款或对账结果）"), status=422)
     duplicate = PaymentDuplicate.objects.filter(pk=duplicate_id).first()
     if duplicate is None:
-        raise PaymentError(PaymentCode.DUPLICATE_NOT_FOUND, gettext("重复付款记录不存在"), {"duplicate_id": duplicate_id}, status=404)
+        raise PaymentError(
+            PaymentCode.DUPLICATE_NOT_FOUND, gettext("重复付款记录不存在"), {"duplicate_id": duplicate_id}, status=404
+        )
     PaymentDuplicate.objects.filter(pk=duplicate_id, status=PaymentDuplicate.Status.OPEN).update(
-        status=PaymentDuplicate.Status.RESOLVED, resolved_by=actor_or_none(actor), resolved_at=timezone.now(), resolution_note=note
+        status=PaymentDuplicate.Status.RESOLVED,
+        resolved_by=actor_or_none(actor),
+        resolved_at=timezone.now(),
+        resolution_note=note,
     )
     duplicate.refresh_from_db()
     return duplicate
@@ -253,7 +289,9 @@ def _apply_refund_event(conf: wechatpay.Config, resource: dict, event_id: str, e
     if ("refund" in amount and (type(amount["refund"]) is not int or amount["refund"] != refund.amount_fen)) or (
         "total" in amount and (type(amount["total"]) is not int or amount["total"] != payment.amount_fen)
     ):
-        logger.error("WeChat Pay refund notification %s: amounts %r do not match refund %s", event_id, amount, refund.out_refund_no)
+        logger.error(
+            "WeChat Pay refund notification %s: amounts %r do not match refund %s", event_id, amount, refund.out_refund_no
+        )
         return log(outcome=Outcome.AMOUNT_MISMATCH, payment=payment)
     refund_status = resource.get("refund_status")
     provider_refund_id = str(resource.get("refund_id") or "")
@@ -265,8 +303,9 @@ def _apply_refund_event(conf: wechatpay.Config, resource: dict, event_id: str, e
             if succeeded:
                 changed = succeed_refund(refund.pk, provider_refund_id=provider_refund_id)
             else:
-                changed = fail_refund(refund.pk, reason=f"{event_type} {refund_status or ''}".strip(),
-                                       provider_refund_id=provider_refund_id)
+                changed = fail_refund(
+                    refund.pk, reason=f"{event_type} {refund_status or ''}".strip(), provider_refund_id=provider_refund_id
+                )
             if changed is not None:
                 return log(outcome=Outcome.APPLIED, payment=payment, notification_id=event_id)
     except Exception:
@@ -275,5 +314,7 @@ def _apply_refund_event(conf: wechatpay.Config, resource: dict, event_id: str, e
     refund.refresh_from_db()
     if refund.status == (RS.SUCCEEDED if succeeded else RS.FAILED):
         return log(outcome=Outcome.DUPLICATE, payment=payment)
-    logger.error("WeChat Pay reports refund %s as %s, but it is %s: needs an operator", refund.out_refund_no, event_type, refund.status)
+    logger.error(
+        "WeChat Pay reports refund %s as %s, but it is %s: needs an operator", refund.out_refund_no, event_type, refund.status
+    )
     return log(outcome=Outcome.NOT_PENDING, payment=payment)

@@ -28,8 +28,10 @@ from .common import (
 
 logger = logging.getLogger("fenxiao.payments.services")
 
-def create_payment(*, purpose: str, reference: str, amount_fen: int, description: str, provider: str = "dev",
-                   payer_openid: str = "") -> Payment:
+
+def create_payment(
+    *, purpose: str, reference: str, amount_fen: int, description: str, provider: str = "dev", payer_openid: str = ""
+) -> Payment:
     """Open a payment for (purpose, reference), or return the open one for the same amount and provider.
 
     dev: a PENDING payment, nothing external. wechatpay: also places the JSAPI order with WeChat Pay
@@ -38,13 +40,20 @@ def create_payment(*, purpose: str, reference: str, amount_fen: int, description
     call this outside a transaction (or use `open_payment` inside yours and `prepare_payment` after)."""
     if provider == Provider.WECHATPAY:
         wechatpay.ensure_no_transaction()
-    payment = open_payment(purpose=purpose, reference=reference, amount_fen=amount_fen, description=description,
-                           provider=provider, payer_openid=payer_openid)
+    payment = open_payment(
+        purpose=purpose,
+        reference=reference,
+        amount_fen=amount_fen,
+        description=description,
+        provider=provider,
+        payer_openid=payer_openid,
+    )
     return prepare_payment(payment)
 
 
-def open_payment(*, purpose: str, reference: str, amount_fen: int, description: str, provider: str = "dev",
-                 payer_openid: str = "") -> Payment:
+def open_payment(
+    *, purpose: str, reference: str, amount_fen: int, description: str, provider: str = "dev", payer_openid: str = ""
+) -> Payment:
     """Record the PENDING payment of (purpose, reference), or return the open one for the same amount,
     provider and payer; no call to any provider. Safe inside the caller's transaction."""
     purpose = purpose if isinstance(purpose, str) else ""
@@ -52,7 +61,9 @@ def open_payment(*, purpose: str, reference: str, amount_fen: int, description: 
         raise PaymentError(PaymentCode.INVALID_PURPOSE, gettext("支付用途不正确"), {"purpose": str(purpose)}, status=422)
     reference = str(reference if reference is not None else "").strip()
     if not reference or len(reference) > 64:
-        raise PaymentError(PaymentCode.INVALID_REFERENCE, gettext("业务编号须为 1–64 个字符"), {"reference": reference}, status=422)
+        raise PaymentError(
+            PaymentCode.INVALID_REFERENCE, gettext("业务编号须为 1–64 个字符"), {"reference": reference}, status=422
+        )
     check_amount(amount_fen)
     description = (description or "").strip()[:MAX_DESCRIPTION]
     payer_openid = (payer_openid or "").strip()
@@ -78,11 +89,15 @@ def prepare_payment(payment: Payment) -> Payment:
 def _reuse(existing: Payment, amount_fen: int, provider: str, payer_openid: str) -> Payment:
     if existing.status == S.SUCCEEDED:
         raise PaymentError(
-            PaymentCode.ALREADY_PAID, gettext("该业务已支付"), {"payment_id": existing.pk, "purpose": existing.purpose,
-                                                  "reference": existing.reference}, status=409
+            PaymentCode.ALREADY_PAID,
+            gettext("该业务已支付"),
+            {"payment_id": existing.pk, "purpose": existing.purpose, "reference": existing.reference},
+            status=409,
         )
-    if existing.amount_fen != amount_fen or existing.provider != provider or (
-        provider == Provider.WECHATPAY and existing.payer_openid != payer_openid
+    if (
+        existing.amount_fen != amount_fen
+        or existing.provider != provider
+        or (provider == Provider.WECHATPAY and existing.payer_openid != payer_openid)
     ):
         raise PaymentError(
             PaymentCode.PAYMENT_OPEN,
@@ -93,8 +108,7 @@ def _reuse(existing: Payment, amount_fen: int, provider: str, payer_openid: str)
     return existing
 
 
-def _open_payment(purpose: str, reference: str, amount_fen: int, description: str, provider: str,
-                  payer_openid: str) -> Payment:
+def _open_payment(purpose: str, reference: str, amount_fen: int, description: str, provider: str, payer_openid: str) -> Payment:
     existing = Payment.objects.filter(purpose=purpose, reference=reference, status__in=OPEN_STATUSES).first()
     if existing is not None:
         return _reuse(existing, amount_fen, provider, payer_openid)
@@ -181,7 +195,9 @@ def complete_dev_payment(*, payment_id: int, actor=None, payment: Payment | None
         payment = get_payment(payment_id)
     if payment.provider != Provider.DEV:
         raise PaymentError(
-            PaymentCode.NOT_DEV, gettext("只有开发环境支付单可以直接完成支付"), {"payment_id": payment.pk, "provider": payment.provider},
+            PaymentCode.NOT_DEV,
+            gettext("只有开发环境支付单可以直接完成支付"),
+            {"payment_id": payment.pk, "provider": payment.provider},
             status=409,
         )
     if payment.status == S.SUCCEEDED:
@@ -220,7 +236,10 @@ def close_payment(*, payment_id: int, actor=None) -> Payment:
         except wechatpay.ProviderUnavailable as exc:
             logger.warning("WeChat Pay close of %s: no answer (%s)", payment.out_trade_no, exc)
             raise PaymentError(
-                PaymentCode.PROVIDER_UNAVAILABLE, gettext("微信支付暂时无法关闭订单，请稍后重试"), {"payment_id": payment.pk}, status=424
+                PaymentCode.PROVIDER_UNAVAILABLE,
+                gettext("微信支付暂时无法关闭订单，请稍后重试"),
+                {"payment_id": payment.pk},
+                status=424,
             ) from exc
         except wechatpay.ProviderRejected as exc:
             raise PaymentError(

@@ -31,13 +31,18 @@ from .common import (
 
 logger = logging.getLogger("fenxiao.payments.services")
 
+
 def _check_replay(refund: Refund, payment_id: int, amount_fen: int) -> Refund:
     if refund.payment_id != payment_id or refund.amount_fen != amount_fen:
         raise PaymentError(
             PaymentCode.IDEMPOTENCY_MISMATCH,
             gettext("该幂等键已用于另一笔退款（支付单或金额不同）"),
-            {"idempotency_key": refund.idempotency_key, "refund_id": refund.pk, "payment_id": refund.payment_id,
-             "amount_fen": refund.amount_fen},
+            {
+                "idempotency_key": refund.idempotency_key,
+                "refund_id": refund.pk,
+                "payment_id": refund.payment_id,
+                "amount_fen": refund.amount_fen,
+            },
             status=422,
         )
     return refund
@@ -82,12 +87,14 @@ def _reserve_refund(payment_id: int, amount_fen: int, reason: str, key: str, act
     payment = get_payment(payment_id)
     if payment.status != S.SUCCEEDED:
         raise PaymentError(
-            PaymentCode.NOT_REFUNDABLE, gettext("只有支付成功的支付单可以退款"), {"payment_id": payment.pk, "status": payment.status},
+            PaymentCode.NOT_REFUNDABLE,
+            gettext("只有支付成功的支付单可以退款"),
+            {"payment_id": payment.pk, "status": payment.status},
             status=409,
         )
-    reserved = Payment.objects.filter(
-        pk=payment.pk, status=S.SUCCEEDED, refunded_fen__lte=F("amount_fen") - amount_fen
-    ).update(refunded_fen=F("refunded_fen") + amount_fen)
+    reserved = Payment.objects.filter(pk=payment.pk, status=S.SUCCEEDED, refunded_fen__lte=F("amount_fen") - amount_fen).update(
+        refunded_fen=F("refunded_fen") + amount_fen
+    )
     if not reserved:
         payment.refresh_from_db()
         raise PaymentError(
@@ -145,7 +152,9 @@ def submit_wechatpay_refund(refund_id: int) -> Refund:
     provider_refund_id = str(data.get("refund_id") or "")[:64]
     amount = data.get("amount") if isinstance(data.get("amount"), dict) else {}
     if "refund" in amount and amount["refund"] != refund.amount_fen:
-        logger.error("refund %s: WeChat Pay answered amount %r, expected %s", refund.out_refund_no, amount["refund"], refund.amount_fen)
+        logger.error(
+            "refund %s: WeChat Pay answered amount %r, expected %s", refund.out_refund_no, amount["refund"], refund.amount_fen
+        )
         return refund
     try:
         with transaction.atomic():

@@ -59,7 +59,6 @@ def handler():
     unregister_handler(TEST_PURPOSE)
 
 
-
 def run_in_threads(count: int, work) -> list:
     """Run work(i) in `count` threads released together; each closes its own connection. Returns
     each thread's result or the exception it raised."""
@@ -113,12 +112,17 @@ class WeChatKit:
 
     def pay(self, *, reference="1", amount_fen=12345):
         return services.create_payment(
-            purpose=TEST_PURPOSE, reference=reference, amount_fen=amount_fen, description="测试商品",
-            provider="wechatpay", payer_openid=OPENID,
+            purpose=TEST_PURPOSE,
+            reference=reference,
+            amount_fen=amount_fen,
+            description="测试商品",
+            provider="wechatpay",
+            payer_openid=OPENID,
         )
 
-    def envelope(self, event_type: str, resource: dict, *, original_type: str, event_id: str | None = None,
-                 apiv3: bytes | None = None) -> bytes:
+    def envelope(
+        self, event_type: str, resource: dict, *, original_type: str, event_id: str | None = None, apiv3: bytes | None = None
+    ) -> bytes:
         tz = timezone(timedelta(hours=8))
         body = {
             "id": event_id or f"EV-{uuid.uuid4()}",
@@ -126,13 +130,15 @@ class WeChatKit:
             "resource_type": "encrypt-resource",
             "event_type": event_type,
             "summary": "支付成功" if event_type == "TRANSACTION.SUCCESS" else "退款结果",
-            "resource": encrypt_resource(apiv3 or self.apiv3, resource, original_type=original_type,
-                                         associated_data=original_type),
+            "resource": encrypt_resource(
+                apiv3 or self.apiv3, resource, original_type=original_type, associated_data=original_type
+            ),
         }
         return json.dumps(body, ensure_ascii=False).encode()
 
-    def transaction_body(self, payment, *, total=None, out_trade_no=None, event_id=None, apiv3=None,
-                         trade_state="SUCCESS", transaction_id=None) -> bytes:
+    def transaction_body(
+        self, payment, *, total=None, out_trade_no=None, event_id=None, apiv3=None, trade_state="SUCCESS", transaction_id=None
+    ) -> bytes:
         total = payment.amount_fen if total is None else total
         resource = {
             "mchid": self.mchid,
@@ -150,8 +156,9 @@ class WeChatKit:
         }
         return self.envelope("TRANSACTION.SUCCESS", resource, original_type="transaction", event_id=event_id, apiv3=apiv3)
 
-    def refund_body(self, refund, *, event_type="REFUND.SUCCESS", refund_status="SUCCESS", refund_fen=None,
-                    event_id=None) -> bytes:
+    def refund_body(
+        self, refund, *, event_type="REFUND.SUCCESS", refund_status="SUCCESS", refund_fen=None, event_id=None
+    ) -> bytes:
         payment = refund.payment
         resource = {
             "mchid": self.mchid,

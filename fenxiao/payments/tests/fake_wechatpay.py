@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
-AUTH_RE = re.compile(r'^WECHATPAY2-SHA256-RSA2048 (.+)$')
+AUTH_RE = re.compile(r"^WECHATPAY2-SHA256-RSA2048 (.+)$")
 PAIR_RE = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -71,8 +71,9 @@ def verify(public_key, signature_b64: str, message: bytes) -> bool:
     return True
 
 
-def signed_headers(key: rsa.RSAPrivateKey, serial: str, body: bytes, *, timestamp: int | None = None,
-                   nonce: str | None = None) -> dict[str, str]:
+def signed_headers(
+    key: rsa.RSAPrivateKey, serial: str, body: bytes, *, timestamp: int | None = None, nonce: str | None = None
+) -> dict[str, str]:
     timestamp = int(time.time()) if timestamp is None else timestamp
     nonce = nonce or secrets.token_hex(16)
     message = f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
@@ -84,8 +85,9 @@ def signed_headers(key: rsa.RSAPrivateKey, serial: str, body: bytes, *, timestam
     }
 
 
-def encrypt_resource(apiv3_key: bytes, plaintext: dict[str, Any], *, original_type: str,
-                     associated_data: str = "transaction") -> dict[str, str]:
+def encrypt_resource(
+    apiv3_key: bytes, plaintext: dict[str, Any], *, original_type: str, associated_data: str = "transaction"
+) -> dict[str, str]:
     nonce = secrets.token_hex(6)  # 12 characters, as WeChat Pay sends
     ciphertext = AESGCM(apiv3_key).encrypt(
         nonce.encode(), json.dumps(plaintext).encode(), associated_data.encode() if associated_data else None
@@ -130,7 +132,7 @@ class FakeWeChatPay:
         return f"http://{host}:{port}"
 
     def check_authorization(self, method: str, path: str, header: str, body: bytes) -> str:
-        """"" when the request is signed by the merchant, else why not."""
+        """ "" when the request is signed by the merchant, else why not."""
         match = AUTH_RE.match(header or "")
         if not match:
             return "schema"

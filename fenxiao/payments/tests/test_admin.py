@@ -24,7 +24,9 @@ def refunded(handler):
     payment = services.create_payment(purpose=TEST_PURPOSE, reference="adm", amount_fen=8800, description="后台")
     services.complete_dev_payment(payment_id=payment.pk)
     services.refund_payment(payment_id=payment.pk, amount_fen=800, reason="部分退款", idempotency_key="adm-1")
-    Notification.objects.create(provider="wechatpay", outcome=Notification.Outcome.FORGED, headers={"wechatpay-serial": "X"}, body="{}")
+    Notification.objects.create(
+        provider="wechatpay", outcome=Notification.Outcome.FORGED, headers={"wechatpay-serial": "X"}, body="{}"
+    )
     payment.refresh_from_db()
     return payment
 

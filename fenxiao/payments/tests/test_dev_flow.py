@@ -20,9 +20,17 @@ def open_payment(reference="42", amount_fen=9900, **extra):
 
 @pytest.fixture
 def no_wechatpay(settings):
-    for name in ("WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_MERCHANT_SERIAL_NO", "WECHATPAY_PRIVATE_KEY_PATH",
-                 "WECHATPAY_APIV3_KEY", "WECHATPAY_PLATFORM_CERTS_DIR", "WECHATPAY_PLATFORM_PUBLIC_KEY_PATH",
-                 "WECHATPAY_PLATFORM_SERIAL", "WECHATPAY_NOTIFY_URL"):
+    for name in (
+        "WECHATPAY_MCHID",
+        "WECHATPAY_APPID",
+        "WECHATPAY_MERCHANT_SERIAL_NO",
+        "WECHATPAY_PRIVATE_KEY_PATH",
+        "WECHATPAY_APIV3_KEY",
+        "WECHATPAY_PLATFORM_CERTS_DIR",
+        "WECHATPAY_PLATFORM_PUBLIC_KEY_PATH",
+        "WECHATPAY_PLATFORM_SERIAL",
+        "WECHATPAY_NOTIFY_URL",
+    ):
         setattr(settings, name, "")
 
 

@@ -21,8 +21,6 @@ JSAPI = "/v3/pay/transactions/jsapi"
 REFUNDS = "/v3/refund/domestic/refunds"
 
 
-
-
 @pytest.fixture
 def address():
     return dict(ADDRESS)
@@ -57,8 +55,9 @@ def provider_calls(monkeypatch):
     return seen
 
 
-def test_pay_cancel_and_refund_call_wechatpay_outside_any_transaction(transactional_db, wechat, buyer, sku, address,
-                                                                      provider_calls, client):
+def test_pay_cancel_and_refund_call_wechatpay_outside_any_transaction(
+    transactional_db, wechat, buyer, sku, address, provider_calls, client
+):
     # paid, then cancelled: the JSAPI order and the refund
     order = OrderFactory(user=buyer, items=[(sku, 1)], address=address)
     payment = pay_with_wechat(buyer, order)
@@ -70,7 +69,12 @@ def test_pay_cancel_and_refund_call_wechatpay_outside_any_transaction(transactio
     services.cancel_order(order_id=other.pk, actor=buyer)
 
     paths = [path for path, _atomic, _open in provider_calls]
-    assert paths == [JSAPI, REFUNDS, JSAPI, f"/v3/pay/transactions/out-trade-no/{Payment.objects.get(reference=str(other.pk)).out_trade_no}/close"]
+    assert paths == [
+        JSAPI,
+        REFUNDS,
+        JSAPI,
+        f"/v3/pay/transactions/out-trade-no/{Payment.objects.get(reference=str(other.pk)).out_trade_no}/close",
+    ]
     assert [(atomic, open_) for _path, atomic, open_ in provider_calls] == [(False, False)] * 4
     assert Refund.objects.get().out_refund_no == wechat.fake.requests[1].body["out_refund_no"]
     assert Payment.objects.get(reference=str(other.pk)).status == Payment.Status.CLOSED

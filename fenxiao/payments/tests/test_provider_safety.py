@@ -141,9 +141,12 @@ def test_refusals_are_counted_per_reason_source_and_hour(wechat, handler, client
     response = client.post(NOTIFY_PATH, data=b"{" + b" " * (64 * 1024) + b"}", content_type="application/json")
     assert response.status_code == 413
     wechat.notify(client, body, timestamp=int(timezone.now().timestamp()) - 3600)
-    services.record_refusal(reason=Outcome.FORGED, body=b"later", source_address="203.0.113.7",
-                            now=timezone.now() + timedelta(hours=1))
-    rows = list(PaymentRefusal.objects.order_by("hour", "reason", "source_address").values_list("reason", "source_address", "count"))
+    services.record_refusal(
+        reason=Outcome.FORGED, body=b"later", source_address="203.0.113.7", now=timezone.now() + timedelta(hours=1)
+    )
+    rows = list(
+        PaymentRefusal.objects.order_by("hour", "reason", "source_address").values_list("reason", "source_address", "count")
+    )
     assert rows == [
         (Outcome.FORGED, "198.51.100.1", 1),
         (Outcome.FORGED, "203.0.113.7", 2),
@@ -182,10 +185,19 @@ def test_a_second_transaction_for_a_paid_payment_is_recorded_alerted_and_acknowl
     assert (payment.status, payment.provider_txn_id, payment.refunded_fen) == (S.SUCCEEDED, "4200000000000000000000000111", 0)
     assert handler.paid == [payment.pk]
     duplicate = PaymentDuplicate.objects.get()
-    assert (duplicate.payment_id, duplicate.kind, duplicate.provider_txn_id, duplicate.amount_fen, duplicate.status,
-            duplicate.notification_id) == (payment.pk, "second_transaction", "4200000000000000000000000222", 10000, "open", "EV-SECOND")
+    assert (
+        duplicate.payment_id,
+        duplicate.kind,
+        duplicate.provider_txn_id,
+        duplicate.amount_fen,
+        duplicate.status,
+        duplicate.notification_id,
+    ) == (payment.pk, "second_transaction", "4200000000000000000000000222", 10000, "open", "EV-SECOND")
     assert list(Notification.objects.order_by("id").values_list("outcome", flat=True)) == [
-        Outcome.APPLIED, Outcome.DUPLICATE_PAYMENT, Outcome.DUPLICATE, Outcome.DUPLICATE_PAYMENT,
+        Outcome.APPLIED,
+        Outcome.DUPLICATE_PAYMENT,
+        Outcome.DUPLICATE,
+        Outcome.DUPLICATE_PAYMENT,
     ]
     alerts = [r for r in caplog.records if r.levelno == logging.ERROR and "DUPLICATE PAYMENT" in r.getMessage()]
     assert len(alerts) == 1 and "4200000000000000000000000222" in alerts[0].getMessage()

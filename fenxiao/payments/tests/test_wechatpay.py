@@ -114,12 +114,12 @@ def test_jsapi_params_are_signed_by_the_merchant_key(wechat, handler):
     assert params["signType"] == "RSA"
     assert params["timeStamp"].isdigit() and params["nonceStr"]
     message = f"{params['appId']}\n{params['timeStamp']}\n{params['nonceStr']}\n{params['package']}\n".encode()
-    wechat.keys.merchant.public_key().verify(
-        base64.b64decode(params["paySign"]), message, padding.PKCS1v15(), hashes.SHA256()
-    )
+    wechat.keys.merchant.public_key().verify(base64.b64decode(params["paySign"]), message, padding.PKCS1v15(), hashes.SHA256())
     with pytest.raises(InvalidSignature):  # the signature covers the package
         wechat.keys.merchant.public_key().verify(
-            base64.b64decode(params["paySign"]), message.replace(b"prepay_id=", b"prepay_id=x"), padding.PKCS1v15(),
+            base64.b64decode(params["paySign"]),
+            message.replace(b"prepay_id=", b"prepay_id=x"),
+            padding.PKCS1v15(),
             hashes.SHA256(),
         )
 
@@ -187,7 +187,11 @@ def test_notification_applies_once_then_is_a_duplicate(wechat, handler, client):
     response = wechat.notify(client, body)  # and again, freshly signed
     assert response.status_code == 204
     assert handler.paid == [payment.pk]
-    assert list(Notification.objects.order_by("id").values_list("outcome", flat=True)) == [Outcome.APPLIED, Outcome.DUPLICATE, Outcome.DUPLICATE]
+    assert list(Notification.objects.order_by("id").values_list("outcome", flat=True)) == [
+        Outcome.APPLIED,
+        Outcome.DUPLICATE,
+        Outcome.DUPLICATE,
+    ]
     assert PaymentEvent.objects.filter(payment=payment, to_status=S.SUCCEEDED).count() == 1
 
 
@@ -341,7 +345,11 @@ def test_success_for_a_closed_payment_needs_an_operator(wechat, handler, client)
     assert Notification.objects.get().outcome == Outcome.DUPLICATE_PAYMENT
     duplicate = PaymentDuplicate.objects.get()
     assert (duplicate.payment_id, duplicate.kind, duplicate.provider_txn_id, duplicate.amount_fen, duplicate.status) == (
-        payment.pk, "paid_after_close", "4200000000000000000000000002", payment.amount_fen, "open"
+        payment.pk,
+        "paid_after_close",
+        "4200000000000000000000000002",
+        payment.amount_fen,
+        "open",
     )
 
 
@@ -432,7 +440,8 @@ def test_refund_is_sent_signed_and_succeeds_on_its_notification(wechat, handler,
     assert wechat.notify(client, body, path=REFUND_NOTIFY_PATH).status_code == 204
     assert handler.refunded == [refund.pk]
     assert list(Notification.objects.filter(event_type="REFUND.SUCCESS").order_by("id").values_list("outcome", flat=True)) == [
-        Outcome.APPLIED, Outcome.DUPLICATE,
+        Outcome.APPLIED,
+        Outcome.DUPLICATE,
     ]
 
 
@@ -542,8 +551,9 @@ def test_forged_refund_notification_changes_nothing(wechat, handler, client, dja
 @pytest.mark.django_db
 def test_event_types_that_need_nothing_are_acknowledged(wechat, handler, client):
     payment = wechat.pay()
-    body = wechat.envelope("TRANSACTION.CLOSED", {"mchid": wechat.mchid, "out_trade_no": payment.out_trade_no},
-                           original_type="transaction")
+    body = wechat.envelope(
+        "TRANSACTION.CLOSED", {"mchid": wechat.mchid, "out_trade_no": payment.out_trade_no}, original_type="transaction"
+    )
     assert wechat.notify(client, body).status_code == 204
     assert_unchanged(payment, handler)
     row = Notification.objects.get()

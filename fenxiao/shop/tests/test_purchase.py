@@ -49,7 +49,10 @@ def test_sold_out_is_purchasable_but_not_in_stock():
     [
         (lambda sku: Sku.objects.filter(pk=sku.pk).update(is_active=False), Unpurchasable.SKU_INACTIVE),
         (lambda sku: Product.objects.filter(pk=sku.product_id).update(is_on_shelf=False), Unpurchasable.OFF_SHELF),
-        (lambda sku: Category.objects.filter(pk=sku.product.category_id).update(is_active=False), Unpurchasable.CATEGORY_INACTIVE),
+        (
+            lambda sku: Category.objects.filter(pk=sku.product.category_id).update(is_active=False),
+            Unpurchasable.CATEGORY_INACTIVE,
+        ),
     ],
 )
 def test_each_reason_a_sku_cannot_be_bought(change, reason):
@@ -186,5 +189,7 @@ def test_a_product_on_the_shelf_without_a_sku_is_not_shown_and_not_buyable(clien
     page = client.get("/").content.decode()
     assert "无规格商品" not in page and "规格全停用" not in page
     assert purchase_info_for_ids([sku.pk])[sku.pk].reason == Unpurchasable.SKU_INACTIVE
-    infos = product_purchase(Product.objects.select_related("category").prefetch_related("skus").filter(pk__in=[bare.pk, lost_last.pk]))
+    infos = product_purchase(
+        Product.objects.select_related("category").prefetch_related("skus").filter(pk__in=[bare.pk, lost_last.pk])
+    )
     assert {info.reason for info in infos.values()} == {Unpurchasable.NO_SELLABLE_SKU}

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,19 +14,27 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Supplier',
+            name="Supplier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True, verbose_name='名称')),
-                ('contact_name', models.CharField(blank=True, max_length=32, verbose_name='联系人')),
-                ('contact_phone', models.CharField(blank=True, max_length=11, verbose_name='联系电话')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='supplier_account', to=settings.AUTH_USER_MODEL, verbose_name='登录账号')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, unique=True, verbose_name="名称")),
+                ("contact_name", models.CharField(blank=True, max_length=32, verbose_name="联系人")),
+                ("contact_phone", models.CharField(blank=True, max_length=11, verbose_name="联系电话")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="supplier_account",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登录账号",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '供应商',
-                'verbose_name_plural': '供应商',
+                "verbose_name": "供应商",
+                "verbose_name_plural": "供应商",
             },
         ),
     ]

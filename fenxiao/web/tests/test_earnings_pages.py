@@ -47,7 +47,9 @@ def buyer(distributor):
 @pytest.fixture
 def serum():
     product = ProductFactory(name="玻尿酸精华", category=CategoryFactory(slug="beauty", name="美妆"))
-    return SkuFactory(product=product, spec="30ml", retail_fen=15000, suggested_retail_fen=15000, control_fen=12000, cost_fen=5000)
+    return SkuFactory(
+        product=product, spec="30ml", retail_fen=15000, suggested_retail_fen=15000, control_fen=12000, cost_fen=5000
+    )
 
 
 @pytest.fixture
@@ -137,7 +139,17 @@ def test_statement_with_month_picker_entries_and_totals(signed_in, distributor):
     with at(datetime(2024, 10, 31, 16, 30, tzinfo=UTC)):  # 1 November 00:30, Shanghai
         accrue_direct(distributor.pk, 2500, "a:1")
     page = html(signed_in.get(reverse("web:earnings_statement") + "?month=2024-11"))
-    for text in ("2024-11 账单", 'type="month"', "本月合计", "新增预估收益", "预估收益", "月初余额", "月末余额", "余额 ¥25.00", "+¥25.00"):
+    for text in (
+        "2024-11 账单",
+        'type="month"',
+        "本月合计",
+        "新增预估收益",
+        "预估收益",
+        "月初余额",
+        "月末余额",
+        "余额 ¥25.00",
+        "+¥25.00",
+    ):
         assert text in page, text
     assert "?month=2024-10" in page and "?month=2024-12" in page
     october = html(signed_in.get(reverse("web:earnings_statement") + "?month=2024-10"))

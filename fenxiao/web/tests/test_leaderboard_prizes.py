@@ -31,7 +31,9 @@ def people():
 
 def prizes():
     services_prizes.save_prize(board="sales", period_kind="month", rank_from=1, rank_to=1, reward="cash", cash_fen=50000)
-    services_prizes.save_prize(board="sales", period_kind="month", rank_from=2, rank_to=3, reward="gift", gift_name="品牌定制礼盒")
+    services_prizes.save_prize(
+        board="sales", period_kind="month", rank_from=2, rank_to=3, reward="gift", gift_name="品牌定制礼盒"
+    )
     services_prizes.save_prize(board="invites", period_kind="quarter", rank_from=1, rank_to=1, reward="points", points=800)
 
 

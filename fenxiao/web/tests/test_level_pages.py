@@ -29,8 +29,13 @@ def test_level_page_shows_progress_and_history(client, levels):
     for _ in range(3):
         DistributorFactory(level=regular, inviter=d)
     now = timezone.now()
-    OrderRecordFactory(distributor=d, shipping_fen=0, paid_at=now, completed_at=now,
-                       lines=[{"unit_price_fen": 320_000, "unit_cost_fen": 1000, "product_name": "商品"}])
+    OrderRecordFactory(
+        distributor=d,
+        shipping_fen=0,
+        paid_at=now,
+        completed_at=now,
+        lines=[{"unit_price_fen": 320_000, "unit_cost_fen": 1000, "product_name": "商品"}],
+    )
     services.save_rule(level_id=senior.pk, conditions=[(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500_000)])
     services.change_level(distributor_id=d.pk, level_id=regular.pk, actor=StaffFactory())  # no change: no row
     client.force_login(d.user)
@@ -70,7 +75,9 @@ def test_invitations_page_claims_a_reached_rung(client, db):
     level = LevelFactory(rank=1, direct_rate_bp=1000, indirect_rate_bp=500)
     inviter = DistributorFactory(level=level)
     invitee = DistributorFactory(level=level, inviter=inviter)
-    OrderRecordFactory(user=invitee.user, distributor=inviter, goods_fen=5000, shipping_fen=0, paid_fen=5000, paid_at=None, completed_at=None)
+    OrderRecordFactory(
+        user=invitee.user, distributor=inviter, goods_fen=5000, shipping_fen=0, paid_fen=5000, paid_at=None, completed_at=None
+    )
     rung, _ = services.save_rung(invites=1, basis="valid", reward="cash", cash_fen=2000)
     services.save_rung(invites=10, basis="valid", reward="gift", gift_name="定制保温杯")
     from fenxiao.approvals import services as approvals

@@ -27,7 +27,8 @@ CARD = "6222021202041234567"
 def fund(distributor, amount_fen: int, key: str) -> None:
     ensure_distributor_accounts([distributor.pk])
     ledger.post(
-        idempotency_key=key, kind="test_fund",
+        idempotency_key=key,
+        kind="test_fund",
         entries=[(EXPENSE_ACCOUNT, "debit", amount_fen), (available_account(distributor.pk), "credit", amount_fen)],
     )
 
@@ -76,7 +77,9 @@ def test_verification_comes_first_and_errors_show_inline(client, distributor):
     assert 'value="13812345678"' in html  # the mobile starts as the login phone
 
     bad = ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1")
-    response = client.post(reverse("web:kyc"), {"real_name": "王小明", "id_number": bad, "mobile": "13812345678", "next": reverse("web:withdraw")})
+    response = client.post(
+        reverse("web:kyc"), {"real_name": "王小明", "id_number": bad, "mobile": "13812345678", "next": reverse("web:withdraw")}
+    )
     html = text_of(response)
     assert response.status_code == 200 and "身份证号码校验位不正确" in html
     assert re.search(r'weui-cell_warn" for="id_id_number"', html)
@@ -85,7 +88,10 @@ def test_verification_comes_first_and_errors_show_inline(client, distributor):
     response = client.post(reverse("web:kyc"), {"real_name": "王小明", "id_number": "110101900307123", "mobile": "13812345678"})
     assert "15 位" in text_of(response)
 
-    response = client.post(reverse("web:kyc"), {"real_name": "王小明", "id_number": ID_NUMBER, "mobile": "13812345678", "next": reverse("web:withdraw")})
+    response = client.post(
+        reverse("web:kyc"),
+        {"real_name": "王小明", "id_number": ID_NUMBER, "mobile": "13812345678", "next": reverse("web:withdraw")},
+    )
     assert response.status_code == 302 and response.url == reverse("web:withdraw")
     assert KycRecord.objects.get(distributor=distributor).id_number_masked == "1101**********" + ID_NUMBER[-4:]
 
@@ -118,9 +124,16 @@ def test_the_live_preview_shows_fee_and_net_or_the_reason(client, verified):
 
 
 def test_a_request_goes_to_its_detail_and_list(client, verified):
-    response = client.post(reverse("web:withdraw"), {
-        "amount": "50", "channel": "bank", "bank_name": "招商银行杭州分行", "card_number": "6222 0212 0204 1234 567", "token": "t1",
-    })
+    response = client.post(
+        reverse("web:withdraw"),
+        {
+            "amount": "50",
+            "channel": "bank",
+            "bank_name": "招商银行杭州分行",
+            "card_number": "6222 0212 0204 1234 567",
+            "token": "t1",
+        },
+    )
     withdrawal = Withdrawal.objects.get()
     assert response.status_code == 302 and response.url == reverse("web:withdrawal_detail", args=[withdrawal.pk])
     assert (withdrawal.amount_fen, withdrawal.bank_name, withdrawal.idempotency_key) == (5000, "招商银行杭州分行", "web:t1")
@@ -149,15 +162,22 @@ def test_the_same_form_sent_twice_makes_one_withdrawal(client, verified):
     assert "已经提交过" in text_of(response) and Withdrawal.objects.count() == 1
 
 
-@pytest.mark.parametrize("data,message,field", [
-    ({"amount": "abc", "channel": "bank"}, "请输入正确的提现金额", "amount"),
-    ({"amount": "5", "channel": "wechat"}, "单笔提现最低 ¥10.00", "amount"),
-    ({"amount": "2000", "channel": "wechat"}, "可提现余额不足", "amount"),
-    ({"amount": "50", "channel": "bank", "bank_name": "招商银行", "card_number": "1234"}, "银行卡号应为 12–19 位数字", "card_number"),
-    ({"amount": "50", "channel": "bank", "bank_name": "", "card_number": CARD}, "请填写开户银行", "bank_name"),
-    ({"amount": "50", "channel": "alipay", "alipay_account": "nobody"}, "支付宝账号应为", "alipay_account"),
-    ({"amount": "50", "channel": ""}, "请选择提现方式", ""),
-])
+@pytest.mark.parametrize(
+    "data,message,field",
+    [
+        ({"amount": "abc", "channel": "bank"}, "请输入正确的提现金额", "amount"),
+        ({"amount": "5", "channel": "wechat"}, "单笔提现最低 ¥10.00", "amount"),
+        ({"amount": "2000", "channel": "wechat"}, "可提现余额不足", "amount"),
+        (
+            {"amount": "50", "channel": "bank", "bank_name": "招商银行", "card_number": "1234"},
+            "银行卡号应为 12–19 位数字",
+            "card_number",
+        ),
+        ({"amount": "50", "channel": "bank", "bank_name": "", "card_number": CARD}, "请填写开户银行", "bank_name"),
+        ({"amount": "50", "channel": "alipay", "alipay_account": "nobody"}, "支付宝账号应为", "alipay_account"),
+        ({"amount": "50", "channel": ""}, "请选择提现方式", ""),
+    ],
+)
 def test_refusals_show_inline_and_keep_the_input(client, verified, data, message, field):
     response = client.post(reverse("web:withdraw"), {**data, "token": "x"})
     html = text_of(response)
@@ -169,9 +189,14 @@ def test_refusals_show_inline_and_keep_the_input(client, verified, data, message
 
 def test_a_debt_is_explained(client, verified):
     ledger.get_or_create_account("test:others", kind=AccountKind.LIABILITY)
-    ledger.post(idempotency_key="page:others", kind="test_fund", entries=[(EXPENSE_ACCOUNT, "debit", 5000), ("test:others", "credit", 5000)])
     ledger.post(
-        idempotency_key="page:claw", kind="test_clawback",
+        idempotency_key="page:others",
+        kind="test_fund",
+        entries=[(EXPENSE_ACCOUNT, "debit", 5000), ("test:others", "credit", 5000)],
+    )
+    ledger.post(
+        idempotency_key="page:claw",
+        kind="test_clawback",
         entries=[(available_account(verified.pk), "debit", 102000), (EXPENSE_ACCOUNT, "credit", 102000)],
     )
     html = text_of(client.get(reverse("web:withdraw")))

@@ -194,8 +194,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         prefetch_related_objects(list(skus.values()), "product__images")
         infos = purchase_info(skus.values())
         lines = [
-            {"sku": skus[priced.sku_id], "priced": priced, "available": infos[priced.sku_id].available}
-            for priced in quote.lines
+            {"sku": skus[priced.sku_id], "priced": priced, "available": infos[priced.sku_id].available} for priced in quote.lines
         ]
 
     saved = _saved_address(request.user)

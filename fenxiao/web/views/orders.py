@@ -47,7 +47,11 @@ EVENT_TITLES = {
 AFTERSALE_OPEN = set(services.OPEN_AFTERSALE)
 AFTERSALE_WITHDRAWABLE = {AfterSale.Status.REQUESTED, AfterSale.Status.AWAITING_RETURN}
 # The form field an after-sale refusal concerns.
-AFTERSALE_FIELDS = {OrderCode.REASON_REQUIRED: "reason", OrderCode.REFUND_EXCEEDS_PAID: "amount", OrderCode.INVALID_QUANTITY: "quantity"}
+AFTERSALE_FIELDS = {
+    OrderCode.REASON_REQUIRED: "reason",
+    OrderCode.REFUND_EXCEEDS_PAID: "amount",
+    OrderCode.INVALID_QUANTITY: "quantity",
+}
 
 
 def _own_order(request: HttpRequest, order_id: int) -> Order | None:
@@ -288,7 +292,12 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
         return redirect("web:order_detail", order_id=order.pk)
 
     Kind = AfterSale.Kind
-    form = {"kind": Kind.REFUND_ONLY, "amount": yuan(line.refundable_fen, grouping=False), "quantity": str(line.quantity), "reason": ""}
+    form = {
+        "kind": Kind.REFUND_ONLY,
+        "amount": yuan(line.refundable_fen, grouping=False),
+        "quantity": str(line.quantity),
+        "reason": "",
+    }
     error, error_field = "", ""
     if request.method == "POST":
         form = {
@@ -315,7 +324,12 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
         if not error:
             try:
                 services.request_aftersale(
-                    user=request.user, line_id=line.pk, kind=form["kind"], amount_fen=amount_fen, reason=form["reason"], quantity=quantity
+                    user=request.user,
+                    line_id=line.pk,
+                    kind=form["kind"],
+                    amount_fen=amount_fen,
+                    reason=form["reason"],
+                    quantity=quantity,
                 )
             except DomainError as exc:
                 error = exc.message

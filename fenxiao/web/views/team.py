@@ -99,8 +99,12 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     # The prizes of this board and period kind, the winners once the period is closed, and my own.
     prizes = growth_selectors.board_prizes(board, kind, result.period.label, viewer_id=distributor.pk)
     my_awards = [
-        {"award": a, "prize": growth_selectors.describe_prize(a), "board": a.close.get_board_display(),
-         "kind": a.close.get_period_kind_display()}
+        {
+            "award": a,
+            "prize": growth_selectors.describe_prize(a),
+            "board": a.close.get_board_display(),
+            "kind": a.close.get_period_kind_display(),
+        }
         for a in growth_selectors.my_awards(distributor.pk, limit=10)
     ]
 

@@ -131,7 +131,10 @@ def kyc(request: HttpRequest) -> HttpResponse:
     form = {name: str(request.POST.get(name, "")).strip() for name in ("real_name", "id_number", "mobile")}
     try:
         services.submit_kyc(
-            distributor=distributor, real_name=form["real_name"], id_number=form["id_number"], mobile=form["mobile"],
+            distributor=distributor,
+            real_name=form["real_name"],
+            id_number=form["id_number"],
+            mobile=form["mobile"],
             actor=request.user,
         )
     except DomainError as exc:
@@ -144,7 +147,9 @@ def kyc(request: HttpRequest) -> HttpResponse:
 # --- the request form -----------------------------------------------------------------------------
 
 
-def _withdraw_context(request: HttpRequest, distributor, record, *, form: dict, error: str = "", error_field: str = "", token: str = "") -> dict:
+def _withdraw_context(
+    request: HttpRequest, distributor, record, *, form: dict, error: str = "", error_field: str = "", token: str = ""
+) -> dict:
     view = selectors.overview(distributor)
     conf = view.settings
     channels = [{"code": code, "label": Channel(code).label, "hint": CHANNEL_HINTS[code]} for code in conf.enabled_channels]
@@ -189,7 +194,13 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     amount = _parse_amount(form["amount"])
     if amount is None:
         context = _withdraw_context(
-            request, distributor, record, form=form, error=_("请输入正确的提现金额，最多两位小数"), error_field="amount", token=token
+            request,
+            distributor,
+            record,
+            form=form,
+            error=_("请输入正确的提现金额，最多两位小数"),
+            error_field="amount",
+            token=token,
         )
         return render(request, "web/withdraw.html", context)
     account = {Channel.BANK: form["card_number"], Channel.ALIPAY: form["alipay_account"]}.get(form["channel"], "")

@@ -41,7 +41,16 @@ class BatchLineInline(ReadOnlyInline):
 
 class PayoutResultInline(ReadOnlyInline):
     model = PayoutResult
-    fields = ("withdrawal", "outcome", "external_reference", "failure_reason", "source_name", "source_row", "created_at", "created_by")
+    fields = (
+        "withdrawal",
+        "outcome",
+        "external_reference",
+        "failure_reason",
+        "source_name",
+        "source_row",
+        "created_at",
+        "created_by",
+    )
     readonly_fields = fields
 
 
@@ -63,7 +72,9 @@ class CreateBatchForm(forms.Form):
 
 
 class ImportResultsForm(forms.Form):
-    file = forms.FileField(label=_("结果文件"), help_text=_("CSV 或 .xlsx；表头至少含“提现单号”和“结果”（成功/失败），可选“打款流水号”“失败原因”"))
+    file = forms.FileField(
+        label=_("结果文件"), help_text=_("CSV 或 .xlsx；表头至少含“提现单号”和“结果”（成功/失败），可选“打款流水号”“失败原因”")
+    )
 
 
 @admin.register(PayoutBatch)
@@ -137,7 +148,9 @@ class PayoutBatchAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                self.message_user(request, gettext("已创建打款批次 %(n)s（%(count)s 笔）") % {"n": batch.number, "count": batch.line_count})
+                self.message_user(
+                    request, gettext("已创建打款批次 %(n)s（%(count)s 笔）") % {"n": batch.number, "count": batch.line_count}
+                )
                 return redirect("admin:withdrawals_payoutbatch_change", batch.pk)
         context = self._context(request, gettext("新建打款批次"), form=form, eligible=sum(counts.values()))
         return TemplateResponse(request, "admin/withdrawals/payoutbatch/create.html", context)
@@ -165,13 +178,20 @@ class PayoutBatchAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                summary = payouts.import_results(batch_id=batch.pk, actor=request.user, filename=upload.name, content=upload.read())
+                summary = payouts.import_results(
+                    batch_id=batch.pk, actor=request.user, filename=upload.name, content=upload.read()
+                )
             except DomainError as exc:
                 error = exc.message
             else:
                 batch = summary.batch
         context = self._context(
-            request, gettext("导入打款结果：%(n)s") % {"n": batch.number}, original=batch, form=form, summary=summary, error=error,
+            request,
+            gettext("导入打款结果：%(n)s") % {"n": batch.number},
+            original=batch,
+            form=form,
+            summary=summary,
+            error=error,
         )
         return TemplateResponse(request, "admin/withdrawals/payoutbatch/import_results.html", context)
 

@@ -15,10 +15,30 @@ from ..models import (
 class KycRecordAdmin(admin.ModelAdmin):
     """Read-only, masked: the ID number is never shown whole, not even to finance."""
 
-    list_display = ("distributor", "real_name", "id_number_masked", "gender", "mobile_masked", "revision", "updated_at", "updated_by")
+    list_display = (
+        "distributor",
+        "real_name",
+        "id_number_masked",
+        "gender",
+        "mobile_masked",
+        "revision",
+        "updated_at",
+        "updated_by",
+    )
     search_fields = ("distributor__code", "real_name", "id_last4")
     list_select_related = ("distributor__user", "updated_by")
-    fields = ("distributor", "real_name", "id_number_masked", "gender", "birth_date", "mobile_masked", "created_at", "updated_at", "updated_by", "revision")
+    fields = (
+        "distributor",
+        "real_name",
+        "id_number_masked",
+        "gender",
+        "birth_date",
+        "mobile_masked",
+        "created_at",
+        "updated_at",
+        "updated_by",
+        "revision",
+    )
     readonly_fields = fields
 
     @admin.display(description=_("手机号"))

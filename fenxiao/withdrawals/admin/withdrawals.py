@@ -36,8 +36,17 @@ class WithdrawalEventInline(ReadOnlyInline):
 class WithdrawalAdmin(admin.ModelAdmin):
     action_form = ReasonActionForm
     list_display = (
-        "number", "distributor", "status", "channel", "amount", "fee", "net", "payee_name", "account_masked",
-        "batch", "requested_at",
+        "number",
+        "distributor",
+        "status",
+        "channel",
+        "amount",
+        "fee",
+        "net",
+        "payee_name",
+        "account_masked",
+        "batch",
+        "requested_at",
     )
     list_filter = ("status", "channel", "requested_on", "batch")
     search_fields = ("number", "distributor__code", "payee_name", "external_reference")
@@ -70,8 +79,12 @@ class WithdrawalAdmin(admin.ModelAdmin):
 
     def _each(self, request, queryset, func, **kwargs):
         act_on_each(
-            self, request, queryset.order_by("id"), lambda w: func(withdrawal_id=w.pk, actor=request.user, **kwargs),
-            name=lambda w: w.number, done_message=lambda n: ngettext("已处理 %(n)d 笔提现", "已处理 %(n)d 笔提现", n) % {"n": n},
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda w: func(withdrawal_id=w.pk, actor=request.user, **kwargs),
+            name=lambda w: w.number,
+            done_message=lambda n: ngettext("已处理 %(n)d 笔提现", "已处理 %(n)d 笔提现", n) % {"n": n},
         )
 
     @admin.action(description=_("审核通过所选提现"), permissions=["change"])
@@ -93,7 +106,9 @@ class WithdrawalAdmin(admin.ModelAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.WARNING)
             return None
-        self.message_user(request, gettext("已创建打款批次 %(n)s（%(count)s 笔）") % {"n": batch.number, "count": batch.line_count})
+        self.message_user(
+            request, gettext("已创建打款批次 %(n)s（%(count)s 笔）") % {"n": batch.number, "count": batch.line_count}
+        )
         return redirect("admin:withdrawals_payoutbatch_change", batch.pk)
 
     def has_batch_permission(self, request):

@@ -5,29 +5,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('distribution', '0002_distributor_shop'),
-        ('withdrawals', '0001_initial'),
+        ("distribution", "0002_distributor_shop"),
+        ("withdrawals", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IdentityConflict',
+            name="IdentityConflict",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('real_name', models.CharField(max_length=30, verbose_name='提交的姓名')),
-                ('id_number_masked', models.CharField(max_length=18, verbose_name='身份证号')),
-                ('mobile', models.CharField(max_length=11, verbose_name='提交的手机号')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='提交时间')),
-                ('resolved', models.BooleanField(default=False, verbose_name='已处理')),
-                ('distributor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='distribution.distributor', verbose_name='提交的分销商')),
-                ('holder', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='distribution.distributor', verbose_name='已认证的分销商')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("real_name", models.CharField(max_length=30, verbose_name="提交的姓名")),
+                ("id_number_masked", models.CharField(max_length=18, verbose_name="身份证号")),
+                ("mobile", models.CharField(max_length=11, verbose_name="提交的手机号")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="提交时间")),
+                ("resolved", models.BooleanField(default=False, verbose_name="已处理")),
+                (
+                    "distributor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="distribution.distributor",
+                        verbose_name="提交的分销商",
+                    ),
+                ),
+                (
+                    "holder",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="distribution.distributor",
+                        verbose_name="已认证的分销商",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '实名冲突',
-                'verbose_name_plural': '实名冲突',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "实名冲突",
+                "verbose_name_plural": "实名冲突",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]

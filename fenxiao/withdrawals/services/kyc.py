@@ -67,7 +67,11 @@ def submit_kyc(*, distributor, real_name: str, id_number: str, mobile: str, acto
         with transaction.atomic():
             # One submission per distributor at a time; the unique digest settles races between distributors.
             Distributor.objects.select_for_update().filter(pk=distributor.pk).first()
-            if not KycRecord.objects.filter(id_number_digest=fields["id_number_digest"]).exclude(distributor=distributor).exists():
+            if (
+                not KycRecord.objects.filter(id_number_digest=fields["id_number_digest"])
+                .exclude(distributor=distributor)
+                .exists()
+            ):
                 record = KycRecord.objects.select_for_update().filter(distributor=distributor).first()
                 if record is None:
                     return KycRecord.objects.create(distributor=distributor, **fields)
@@ -78,7 +82,5 @@ def submit_kyc(*, distributor, real_name: str, id_number: str, mobile: str, acto
                 return record
     except IntegrityError:
         pass  # another distributor stored the same number between our check and our write
-    _record_conflict(
-        distributor=distributor, digest=fields["id_number_digest"], name=name, masked=id_info.masked, phone=phone
-    )
+    _record_conflict(distributor=distributor, digest=fields["id_number_digest"], name=name, masked=id_info.masked, phone=phone)
     raise _unverifiable()

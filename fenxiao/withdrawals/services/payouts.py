@@ -100,7 +100,10 @@ def create_batch(*, actor, channel: str = "", withdrawal_ids=None) -> PayoutBatc
     Withdrawal.objects.bulk_update(rows, ["batch", "batch_line"])
     WithdrawalEvent.objects.bulk_create(
         WithdrawalEvent(
-            withdrawal=w, from_status=w.status, to_status=w.status, actor=actor,
+            withdrawal=w,
+            from_status=w.status,
+            to_status=w.status,
+            actor=actor,
             note=gettext("加入打款批次 %(batch)s") % {"batch": batch.number},
         )
         for w in rows
@@ -113,7 +116,8 @@ def create_batch(*, actor, channel: str = "", withdrawal_ids=None) -> PayoutBatc
         kind=BATCH_APPROVAL,
         reference=batch_reference(batch),
         amount_fen=batch.net_fen,
-        summary=gettext("打款批次 %(batch)s：%(n)s 笔，实付合计 ¥%(net)s") % {"batch": batch.number, "n": len(rows), "net": yuan(batch.net_fen)},
+        summary=gettext("打款批次 %(batch)s：%(n)s 笔，实付合计 ¥%(net)s")
+        % {"batch": batch.number, "n": len(rows), "net": yuan(batch.net_fen)},
         proposer=actor,
         payload={"batch_id": batch.pk},
         beneficiaries=list(owners),
@@ -138,7 +142,9 @@ def batch_approved(batch: PayoutBatch) -> bool:
 def on_batch_approved(request, actor) -> dict:
     batch = _locked_batch(request.payload["batch_id"])
     if batch.status != B.OPEN or not batch.lines.exists():
-        raise WithdrawalError(WithdrawalCode.INVALID_TRANSITION, gettext("该批次不能再审批"), {"status": batch.status}, status=409)
+        raise WithdrawalError(
+            WithdrawalCode.INVALID_TRANSITION, gettext("该批次不能再审批"), {"status": batch.status}, status=409
+        )
     _note(batch, gettext("复核通过，可以导出打款文件"), actor=actor)
     return {"batch": batch.number, "net_fen": batch.net_fen}
 
@@ -153,7 +159,10 @@ def on_batch_rejected(request, actor) -> None:
     Withdrawal.objects.bulk_update(rows, ["batch", "batch_line"])
     WithdrawalEvent.objects.bulk_create(
         WithdrawalEvent(
-            withdrawal=w, from_status=w.status, to_status=w.status, actor=actor,
+            withdrawal=w,
+            from_status=w.status,
+            to_status=w.status,
+            actor=actor,
             note=gettext("打款批次 %(batch)s 复核未通过，移出批次") % {"batch": batch.number},
         )
         for w in rows
@@ -208,7 +217,10 @@ def export_batch(*, batch_id: int, actor, fmt: str) -> ExportFile:
     batch = _locked_batch(batch_id)
     if batch.status == B.OPEN and not batch_approved(batch):
         raise WithdrawalError(
-            WithdrawalCode.BATCH_NOT_APPROVED, gettext("打款批次须由另一位财务人员复核通过后才能导出"), {"batch": batch.number}, status=409
+            WithdrawalCode.BATCH_NOT_APPROVED,
+            gettext("打款批次须由另一位财务人员复核通过后才能导出"),
+            {"batch": batch.number},
+            status=409,
         )
     rows = payout_rows(batch)
     content = payout_files.build_csv(rows) if fmt == "csv" else payout_files.build_xlsx(rows, title=batch.number)
@@ -296,7 +308,9 @@ def apply_result(
                 "outcome": _outcome_label(existing.outcome),
                 "at": timezone.localtime(existing.created_at).strftime("%Y-%m-%d %H:%M"),
             }
-        return CONFLICT, gettext("与已导入的结果（%(outcome)s）矛盾，未做任何更改") % {"outcome": _outcome_label(existing.outcome)}
+        return CONFLICT, gettext("与已导入的结果（%(outcome)s）矛盾，未做任何更改") % {
+            "outcome": _outcome_label(existing.outcome)
+        }
     PayoutResult.objects.create(
         withdrawal=withdrawal,
         batch=batch,

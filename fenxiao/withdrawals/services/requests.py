@@ -47,7 +47,9 @@ class Quote:
 
 def _check_amount_type(amount_fen) -> int:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not 0 < amount_fen <= MAX_AMOUNT_FEN:
-        raise WithdrawalError(WithdrawalCode.INVALID_AMOUNT, gettext("请输入正确的提现金额"), {"field": "amount", "amount_fen": amount_fen})
+        raise WithdrawalError(
+            WithdrawalCode.INVALID_AMOUNT, gettext("请输入正确的提现金额"), {"field": "amount", "amount_fen": amount_fen}
+        )
     return amount_fen
 
 
@@ -91,7 +93,12 @@ def check_amount(*, amount_fen: int, available_fen: int, today_requested_fen: in
             WithdrawalCode.DAILY_CAP_EXCEEDED,
             gettext("超出每日提现上限 ¥%(cap)s，今天还可申请 ¥%(left)s")
             % {"cap": yuan(conf.daily_cap_fen), "left": yuan(remaining)},
-            {"field": "amount", "daily_cap_fen": conf.daily_cap_fen, "today_fen": today_requested_fen, "remaining_fen": remaining},
+            {
+                "field": "amount",
+                "daily_cap_fen": conf.daily_cap_fen,
+                "today_fen": today_requested_fen,
+                "remaining_fen": remaining,
+            },
             status=409,
         )
 
@@ -198,7 +205,9 @@ def request_withdrawal(
                 requested_on=day,
             )
             note = gettext("申请提现 ¥%(amount)s，手续费 ¥%(fee)s，实际到账 ¥%(net)s") % {
-                "amount": yuan(priced.amount_fen), "fee": yuan(priced.fee_fen), "net": yuan(priced.net_fen),
+                "amount": yuan(priced.amount_fen),
+                "fee": yuan(priced.fee_fen),
+                "net": yuan(priced.net_fen),
             }
             WITHDRAWAL_MACHINE.record(withdrawal, "", W.REQUESTED, actor=actor, note=note)
             post_request(withdrawal, actor=actor)

@@ -54,7 +54,9 @@ def _locked(withdrawal_id: int, *, distributor=None) -> Withdrawal:
         qs = qs.filter(distributor=distributor)
     withdrawal = qs.first()
     if withdrawal is None:
-        raise WithdrawalError(WithdrawalCode.WITHDRAWAL_NOT_FOUND, gettext("提现记录不存在"), {"withdrawal_id": withdrawal_id}, status=404)
+        raise WithdrawalError(
+            WithdrawalCode.WITHDRAWAL_NOT_FOUND, gettext("提现记录不存在"), {"withdrawal_id": withdrawal_id}, status=404
+        )
     return withdrawal
 
 

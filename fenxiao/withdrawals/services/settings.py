@@ -46,7 +46,9 @@ def validate_settings_changes(changes: dict[str, Any], current: WithdrawalSettin
             clean[key] = _int_setting(key, value, 0, MAX_RATE_BP - 1, gettext("手续费须在 0 到 9999 基点之间（低于 100%）"))
         else:
             if not isinstance(value, bool):
-                raise WithdrawalError(WithdrawalCode.INVALID_SETTING, gettext("渠道开关只能是 true 或 false"), {"field": key, key: value})
+                raise WithdrawalError(
+                    WithdrawalCode.INVALID_SETTING, gettext("渠道开关只能是 true 或 false"), {"field": key, key: value}
+                )
             clean[key] = value
     current = current or get_settings()
     merged = {key: clean.get(key, getattr(current, key)) for key in SETTING_FIELDS}

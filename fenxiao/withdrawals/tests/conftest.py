@@ -32,7 +32,8 @@ def fund(distributor, amount_fen: int) -> None:
     """Settled commission: platform expense → the distributor's available account."""
     ensure_distributor_accounts([distributor.pk])
     ledger.post(
-        idempotency_key=f"test:fund:{next(_keys)}", kind="test_fund",
+        idempotency_key=f"test:fund:{next(_keys)}",
+        kind="test_fund",
         entries=[(EXPENSE_ACCOUNT, "debit", amount_fen), (available_account(distributor.pk), "credit", amount_fen)],
     )
 
@@ -43,11 +44,13 @@ def claw_back(distributor, amount_fen: int) -> None:
     ensure_distributor_accounts([distributor.pk])
     ledger.get_or_create_account(OTHERS, kind=AccountKind.LIABILITY, name="others")
     ledger.post(
-        idempotency_key=f"test:others:{next(_keys)}", kind="test_fund",
+        idempotency_key=f"test:others:{next(_keys)}",
+        kind="test_fund",
         entries=[(EXPENSE_ACCOUNT, "debit", amount_fen), (OTHERS, "credit", amount_fen)],
     )
     ledger.post(
-        idempotency_key=f"test:claw:{next(_keys)}", kind="test_clawback",
+        idempotency_key=f"test:claw:{next(_keys)}",
+        kind="test_clawback",
         entries=[(available_account(distributor.pk), "debit", amount_fen), (EXPENSE_ACCOUNT, "credit", amount_fen)],
     )
 

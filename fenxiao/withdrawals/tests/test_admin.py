@@ -44,7 +44,9 @@ def test_every_page_renders_for_finance_without_full_numbers(admin_client, reque
     services.approve_withdrawal(withdrawal_id=requested[0].pk, actor=finance)
     batch = approve_batch(payouts.create_batch(actor=finance))
     payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="csv")
-    payouts.import_results(batch_id=batch.pk, actor=finance, filename="r.csv", content=f"提现单号,结果\n{requested[0].number},成功\n".encode())
+    payouts.import_results(
+        batch_id=batch.pk, actor=finance, filename="r.csv", content=f"提现单号,结果\n{requested[0].number},成功\n".encode()
+    )
     kyc = KycRecord.objects.get()
     pages = [
         changelist("withdrawal"),
@@ -69,7 +71,9 @@ def test_every_page_renders_for_finance_without_full_numbers(admin_client, reque
 
 
 def _action(client, action: str, ids, **extra):
-    return client.post(changelist("withdrawal"), {"action": action, "_selected_action": [str(i) for i in ids], **extra}, follow=True)
+    return client.post(
+        changelist("withdrawal"), {"action": action, "_selected_action": [str(i) for i in ids], **extra}, follow=True
+    )
 
 
 def test_approve_and_reject_actions(admin_client, requested, finance):
@@ -106,7 +110,10 @@ def test_a_batch_from_selected_withdrawals_and_from_the_create_page(admin_client
 def test_export_links_and_the_import_page(admin_client, requested, finance):
     services.approve_withdrawal(withdrawal_id=requested[0].pk, actor=finance)
     batch = approve_batch(payouts.create_batch(actor=finance))
-    assert reverse("admin:withdrawals_payoutbatch_export", args=[batch.pk, "csv"]) in admin_client.get(changelist("payoutbatch")).content.decode()
+    assert (
+        reverse("admin:withdrawals_payoutbatch_export", args=[batch.pk, "csv"])
+        in admin_client.get(changelist("payoutbatch")).content.decode()
+    )
 
     response = admin_client.get(reverse("admin:withdrawals_payoutbatch_export", args=[batch.pk, "csv"]))
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
@@ -145,7 +152,14 @@ def test_the_settings_form_refuses_what_the_service_refuses(client, db):
     client.force_login(StaffFactory())
     services.get_settings()
     url = reverse("admin:withdrawals_withdrawalsettings_change", args=[1])
-    data = {"min_amount_fen": 1000, "daily_cap_fen": 500, "fee_bp": 0, "wechat_enabled": "on", "bank_enabled": "on", "alipay_enabled": "on"}
+    data = {
+        "min_amount_fen": 1000,
+        "daily_cap_fen": 500,
+        "fee_bp": 0,
+        "wechat_enabled": "on",
+        "bank_enabled": "on",
+        "alipay_enabled": "on",
+    }
     response = client.post(url, data)
     assert response.status_code == 200 and "不能低于最低提现金额" in response.content.decode()
     data["daily_cap_fen"] = 800000
@@ -156,7 +170,14 @@ def test_the_settings_form_refuses_what_the_service_refuses(client, db):
 
 
 def test_the_finance_group_has_the_withdrawal_permissions(finance):
-    for perm in ("view_withdrawal", "change_withdrawal", "add_payoutbatch", "change_payoutbatch", "export_payoutbatch",
-                 "view_kycrecord", "change_withdrawalsettings"):
+    for perm in (
+        "view_withdrawal",
+        "change_withdrawal",
+        "add_payoutbatch",
+        "change_payoutbatch",
+        "export_payoutbatch",
+        "view_kycrecord",
+        "change_withdrawalsettings",
+    ):
         assert finance.has_perm(f"withdrawals.{perm}"), perm
     assert not staff_in("客服").has_perm("withdrawals.view_withdrawal")

@@ -65,24 +65,36 @@ def bank_request(amount_fen=5000, **extra):
 
 def test_kyc_is_submitted_and_shown_masked_only(api, distributor):
     assert api.get(f"{BASE}/kyc").json() == {
-        "verified": False, "real_name": None, "id_number_masked": None, "gender": None, "mobile_masked": None, "updated_at": None,
+        "verified": False,
+        "real_name": None,
+        "id_number_masked": None,
+        "gender": None,
+        "mobile_masked": None,
+        "updated_at": None,
     }
     r = api.put(f"{BASE}/kyc", {"real_name": "王小明", "id_number": VALID_ID, "mobile": "13812345678"})
     assert r.status_code == 200, r.content
     body = r.json()
     assert (body["verified"], body["real_name"], body["id_number_masked"], body["gender"], body["mobile_masked"]) == (
-        True, "王小明", "1101**********1233", "M", "138****5678",
+        True,
+        "王小明",
+        "1101**********1233",
+        "M",
+        "138****5678",
     )
     for response in (r, api.get(f"{BASE}/kyc")):
         assert VALID_ID not in response.content.decode() and "13812345678" not in response.content.decode()
 
 
-@pytest.mark.parametrize("payload,code", [
-    ({"real_name": "王小明", "id_number": VALID_ID[:-1] + "0", "mobile": "13812345678"}, "invalid_id_number"),
-    ({"real_name": "王小明", "id_number": "110101900307123", "mobile": "13812345678"}, "invalid_id_number"),
-    ({"real_name": "Wang", "id_number": VALID_ID, "mobile": "13812345678"}, "invalid_name"),
-    ({"real_name": "王小明", "id_number": VALID_ID, "mobile": "12345"}, "invalid_mobile"),
-])
+@pytest.mark.parametrize(
+    "payload,code",
+    [
+        ({"real_name": "王小明", "id_number": VALID_ID[:-1] + "0", "mobile": "13812345678"}, "invalid_id_number"),
+        ({"real_name": "王小明", "id_number": "110101900307123", "mobile": "13812345678"}, "invalid_id_number"),
+        ({"real_name": "Wang", "id_number": VALID_ID, "mobile": "13812345678"}, "invalid_name"),
+        ({"real_name": "王小明", "id_number": VALID_ID, "mobile": "12345"}, "invalid_mobile"),
+    ],
+)
 def test_bad_kyc_input_is_a_400_with_the_field(api, payload, code):
     body = assert_error(api.put(f"{BASE}/kyc", payload), 400, code)
     assert body["detail"]["field"] in {"real_name", "id_number", "mobile"}
@@ -91,7 +103,11 @@ def test_bad_kyc_input_is_a_400_with_the_field(api, payload, code):
 def test_an_id_number_of_another_distributor_gets_the_neutral_answer(api, client):
     other = DistributorFactory()
     services.submit_kyc(distributor=other, real_name="李四", id_number=VALID_ID, mobile=other.user.phone)
-    body = assert_error(api.put(f"{BASE}/kyc", {"real_name": "王小明", "id_number": VALID_ID, "mobile": "13812345678"}), 400, "identity_unverifiable")
+    body = assert_error(
+        api.put(f"{BASE}/kyc", {"real_name": "王小明", "id_number": VALID_ID, "mobile": "13812345678"}),
+        400,
+        "identity_unverifiable",
+    )
     assert body["detail"] == {} and "其他" not in body["message"]
     assert IdentityConflict.objects.filter(holder=other).count() == 1
 
@@ -139,7 +155,11 @@ def test_request_list_detail_and_cancel(api, funded):
     r = api.post(BASE, bank_request(5000))
     assert r.status_code == 201, r.content
     created = r.json()
-    assert (created["status"], created["status_label"], created["account_masked"]) == ("requested", "待审核", "6222 **** **** 4567")
+    assert (created["status"], created["status_label"], created["account_masked"]) == (
+        "requested",
+        "待审核",
+        "6222 **** **** 4567",
+    )
     assert CARD not in r.content.decode()
     assert created["events"][0]["to_status"] == "requested"
     assert "actor" not in created["events"][0]
@@ -170,15 +190,18 @@ def test_an_idempotency_key_replays_the_same_withdrawal(api, funded):
     assert_error(api.post(BASE, bank_request(6000), **{"Idempotency-Key": "abc-1"}), 422, "idempotency_conflict")
 
 
-@pytest.mark.parametrize("payload,status,code", [
-    (bank_request(999), 400, "below_minimum"),
-    (bank_request(200000), 409, "insufficient_balance"),
-    (bank_request(5000, account="1234"), 400, "invalid_bank_card"),
-    (bank_request(5000, channel="paypal"), 400, "invalid_channel"),
-    (bank_request(0), 400, "invalid_amount"),
-    ({"amount_fen": "lots", "channel": "bank"}, 422, "invalid_input"),
-    ({"channel": "bank"}, 422, "invalid_input"),
-])
+@pytest.mark.parametrize(
+    "payload,status,code",
+    [
+        (bank_request(999), 400, "below_minimum"),
+        (bank_request(200000), 409, "insufficient_balance"),
+        (bank_request(5000, account="1234"), 400, "invalid_bank_card"),
+        (bank_request(5000, channel="paypal"), 400, "invalid_channel"),
+        (bank_request(0), 400, "invalid_amount"),
+        ({"amount_fen": "lots", "channel": "bank"}, 422, "invalid_input"),
+        ({"channel": "bank"}, 422, "invalid_input"),
+    ],
+)
 def test_refused_requests(api, funded, payload, status, code):
     assert_error(api.post(BASE, payload), status, code)
     assert not Withdrawal.objects.exists()
@@ -245,7 +268,9 @@ def test_finance_reviews_batches_exports_and_imports(op, requested, funded):
     body = r.json()
     assert (body["applied"], body["already_applied"], body["conflicts"], body["errors"]) == (1, 0, 0, 0)
     assert body["batch"]["status"] == "closed" and body["batch"]["results_count"] == 1
-    assert body["lines"] == [{"row": 2, "number": requested[0].number, "outcome": "applied", "message": body["lines"][0]["message"]}]
+    assert body["lines"] == [
+        {"row": 2, "number": requested[0].number, "outcome": "applied", "message": body["lines"][0]["message"]}
+    ]
     again = op.upload(f"{OP}/batches/{batch['id']}/results", "results.csv", content).json()
     assert (again["applied"], again["already_applied"]) == (0, 1)
     detail = op.get(f"{OP}/{requested[0].pk}").json()
@@ -288,7 +313,11 @@ def test_settings_are_edited_with_validation(op):
     assert_error(op.patch(f"{OP}/settings", {"daily_cap_fen": 500}), 400, "invalid_setting")
     assert_error(op.patch(f"{OP}/settings", {"fee_bp": 10000}), 400, "invalid_setting")
     assert_error(op.patch(f"{OP}/settings", {"min_amount_fen": 0}), 400, "invalid_setting")
-    body = assert_error(op.patch(f"{OP}/settings", {"wechat_enabled": False, "bank_enabled": False, "alipay_enabled": False}), 400, "invalid_setting")
+    body = assert_error(
+        op.patch(f"{OP}/settings", {"wechat_enabled": False, "bank_enabled": False, "alipay_enabled": False}),
+        400,
+        "invalid_setting",
+    )
     assert "至少" in body["message"]
     assert op.get(f"{OP}/settings").json()["fee_bp"] == 60
 

@@ -100,7 +100,19 @@ def test_the_csv_has_a_bom_and_what_the_bank_needs(approved, funded, finance):
     assert exported.filename == f"payout-{batch.number}.csv" and exported.content_type.startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0] == payout_files.PAYOUT_HEADERS
-    assert rows[1] == ["1", approved[0].number, "银行卡", "王小明", CARD, "银行卡号", "工商银行", "100.00", "1.00", "99.00", f"佣金提现 {approved[0].number}"]
+    assert rows[1] == [
+        "1",
+        approved[0].number,
+        "银行卡",
+        "王小明",
+        CARD,
+        "银行卡号",
+        "工商银行",
+        "100.00",
+        "1.00",
+        "99.00",
+        f"佣金提现 {approved[0].number}",
+    ]
     assert rows[2][4:6] == ["wang@example.com", "邮箱"] and rows[2][7:10] == ["50.00", "0.50", "49.50"]
     assert rows[3][4:6] == [funded.user.phone, "手机号"]  # wechat: no openid, the verified mobile
     assert len(rows) == 4
@@ -151,7 +163,13 @@ def test_cells_that_look_like_formulas_stay_text():
 
 def test_results_are_applied_and_close_the_batch(exported, approved, funded, finance):
     bank, alipay, wechat = approved
-    summary = import_csv(exported, finance, (bank.number, "成功", "B-001", ""), (alipay.number, "失败", "", "账户不存在"), (wechat.number, "success", "B-003", ""))
+    summary = import_csv(
+        exported,
+        finance,
+        (bank.number, "成功", "B-001", ""),
+        (alipay.number, "失败", "", "账户不存在"),
+        (wechat.number, "success", "B-003", ""),
+    )
     assert summary.counts() == {"applied": 3, "already_applied": 0, "conflicts": 0, "errors": 0}
     assert [line.row for line in summary.lines] == [2, 3, 4]
     statuses = dict(Withdrawal.objects.filter(batch=exported).values_list("number", "status"))
@@ -202,7 +220,8 @@ def test_a_line_repeated_within_one_file(exported, approved, finance):
 def test_bad_lines_are_reported_with_their_row_numbers(exported, approved, funded, finance):
     outsider = services.request_withdrawal(distributor=funded, amount_fen=1000, channel="wechat")
     summary = import_csv(
-        exported, finance,
+        exported,
+        finance,
         ("W000", "成功", "", ""),
         (outsider.number, "成功", "", ""),
         (approved[0].number, "也许", "", ""),
@@ -262,13 +281,16 @@ def test_results_need_an_exported_batch(approved, finance):
     assert caught.value.code == "batch_not_found"
 
 
-@pytest.mark.parametrize("name,content,fragment", [
-    ("r.csv", b"", "空"),
-    ("r.csv", "单号,金额\nW1,100\n".encode(), "表头"),
-    ("r.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xlsx"),
-    ("r.xlsx", b"PK\x03\x04 not really a zip", "Excel"),
-    ("r.csv", b"a\x00b", "CSV"),
-])
+@pytest.mark.parametrize(
+    "name,content,fragment",
+    [
+        ("r.csv", b"", "空"),
+        ("r.csv", "单号,金额\nW1,100\n".encode(), "表头"),
+        ("r.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xlsx"),
+        ("r.xlsx", b"PK\x03\x04 not really a zip", "Excel"),
+        ("r.csv", b"a\x00b", "CSV"),
+    ],
+)
 def test_unreadable_files_are_refused_as_a_whole(exported, finance, name, content, fragment):
     with pytest.raises(WithdrawalError) as caught:
         payouts.import_results(batch_id=exported.pk, actor=finance, filename=name, content=content)
@@ -276,9 +298,12 @@ def test_unreadable_files_are_refused_as_a_whole(exported, finance, name, conten
 
 
 def test_english_headers_and_words_are_understood():
-    rows = payout_files.parse_results("r.csv", b"Withdrawal Number,Result,Reference,Failure Reason\nW1,Success,R1,\nW2,FAILED,,closed\n")
+    rows = payout_files.parse_results(
+        "r.csv", b"Withdrawal Number,Result,Reference,Failure Reason\nW1,Success,R1,\nW2,FAILED,,closed\n"
+    )
     assert [(r.number, r.outcome, r.external_reference, r.failure_reason) for r in rows] == [
-        ("W1", "success", "R1", ""), ("W2", "failed", "", "closed"),
+        ("W1", "success", "R1", ""),
+        ("W2", "failed", "", "closed"),
     ]
 
 

@@ -88,7 +88,9 @@ def test_one_result_imported_by_many_at_once_is_applied_once(rich):
     payouts.export_batch(batch_id=batch.pk, actor=finance, fmt="csv")
     content = f"提现单号,结果,打款流水号\n{w.number},成功,B-1\n".encode()
 
-    results = run_in_threads(8, lambda i: payouts.import_results(batch_id=batch.pk, actor=finance, filename="r.csv", content=content))
+    results = run_in_threads(
+        8, lambda i: payouts.import_results(batch_id=batch.pk, actor=finance, filename="r.csv", content=content)
+    )
     summaries = [r.counts() for r in results if not isinstance(r, Exception)]
     assert len(summaries) == 8, [outcome(r) for r in results]
     assert sum(s["applied"] for s in summaries) == 1

@@ -94,7 +94,12 @@ def test_an_id_number_held_by_another_distributor_is_refused_neutrally_and_recor
         services.submit_kyc(distributor=other, real_name="王五", id_number=OTHER_ID, mobile=other.user.phone)
     assert (caught.value.code, caught.value.status, caught.value.detail) == ("identity_unverifiable", 400, {})
     conflict = IdentityConflict.objects.get()
-    assert (conflict.distributor_id, conflict.holder_id, conflict.real_name, conflict.resolved) == (other.pk, holder.pk, "王五", False)
+    assert (conflict.distributor_id, conflict.holder_id, conflict.real_name, conflict.resolved) == (
+        other.pk,
+        holder.pk,
+        "王五",
+        False,
+    )
     assert OTHER_ID not in conflict.id_number_masked
     assert any("identity conflict" in r.getMessage() and OTHER_ID not in r.getMessage() for r in caplog.records)
 

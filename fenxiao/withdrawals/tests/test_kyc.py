@@ -90,14 +90,17 @@ def test_old_15_digit_numbers_are_refused_with_their_own_message():
     assert "15 位" in error.message and "18 位" in error.message
 
 
-@pytest.mark.parametrize("raw,reason", [
-    ("", "required"),
-    ("11010119900307123", "length"),
-    ("1101011990030712345", "length"),
-    ("11010119900307A233", "format"),
-    ("ABCDEFGHIJKLMNOPQR", "format"),
-    ("11010119900307123Y", "format"),
-])
+@pytest.mark.parametrize(
+    "raw,reason",
+    [
+        ("", "required"),
+        ("11010119900307123", "length"),
+        ("1101011990030712345", "length"),
+        ("11010119900307A233", "format"),
+        ("ABCDEFGHIJKLMNOPQR", "format"),
+        ("11010119900307123Y", "format"),
+    ],
+)
 def test_wrong_length_and_letters_are_refused(raw, reason):
     assert id_error(raw).detail["reason"] == reason
 
@@ -109,15 +112,18 @@ def test_an_unknown_region_is_refused():
 # --- names and mobiles ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw,clean", [
-    ("王小明", "王小明"),
-    (" 欧阳 娜娜 ", "欧阳娜娜"),
-    ("阿卜杜拉·艾合买提", "阿卜杜拉·艾合买提"),
-    ("阿卜杜拉•艾合买提", "阿卜杜拉·艾合买提"),
-    ("阿卜杜拉 . 艾合买提", "阿卜杜拉·艾合买提"),
-    ("王〇", "王〇"),
-    ("𠮷野", "𠮷野"),
-])
+@pytest.mark.parametrize(
+    "raw,clean",
+    [
+        ("王小明", "王小明"),
+        (" 欧阳 娜娜 ", "欧阳娜娜"),
+        ("阿卜杜拉·艾合买提", "阿卜杜拉·艾合买提"),
+        ("阿卜杜拉•艾合买提", "阿卜杜拉·艾合买提"),
+        ("阿卜杜拉 . 艾合买提", "阿卜杜拉·艾合买提"),
+        ("王〇", "王〇"),
+        ("𠮷野", "𠮷野"),
+    ],
+)
 def test_names_of_two_to_thirty_chinese_characters_with_middle_dots(raw, clean):
     assert validation.clean_real_name(raw) == clean
 
@@ -185,7 +191,11 @@ def test_resubmitting_updates_the_record_and_says_who_and_when(verified):
     )
     assert updated.pk == first.pk and updated.revision == 2
     assert updated.updated_by == operator and updated.updated_at >= first.updated_at
-    assert (updated.real_name, updated.mobile, updated.id_number_masked) == ("王晓明", "13811112222", "3301**********" + OTHER_ID[-4:])
+    assert (updated.real_name, updated.mobile, updated.id_number_masked) == (
+        "王晓明",
+        "13811112222",
+        "3301**********" + OTHER_ID[-4:],
+    )
     assert KycRecord.objects.count() == 1
 
 
@@ -224,9 +234,13 @@ def test_production_settings_refuse_to_start_without_a_key(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in {"FENXIAO_TESTING", "DJANGO_DEBUG"}}
     env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="x" * 50, FENXIAO_FIELD_KEY="", FENXIAO_VAR_DIR=str(tmp_path))
     code = "import config.settings.dev"
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "FENXIAO_FIELD_KEY is not set" in result.stderr
     env["FENXIAO_FIELD_KEY"] = base64.urlsafe_b64encode(os.urandom(32)).decode()
-    result = subprocess.run([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr

@@ -25,8 +25,13 @@ CARD = "6222021202041234567"
 
 def ask(distributor, amount_fen=5000, channel="bank", account=CARD, bank_name="工商银行杭州西湖支行", **kwargs) -> Withdrawal:
     return services.request_withdrawal(
-        distributor=distributor, amount_fen=amount_fen, channel=channel, account=account, bank_name=bank_name,
-        actor=distributor.user, **kwargs,
+        distributor=distributor,
+        amount_fen=amount_fen,
+        channel=channel,
+        account=account,
+        bank_name=bank_name,
+        actor=distributor.user,
+        **kwargs,
     )
 
 
@@ -136,9 +141,7 @@ def test_the_cap_is_per_day_in_china_and_per_distributor(funded):
     ask(funded, 5000, now=late)
     ask(funded, 5000, now=late + timedelta(minutes=2))
     refused("daily_cap_exceeded", funded, amount_fen=1000, now=late + timedelta(minutes=3))
-    assert list(Withdrawal.objects.order_by("id").values_list("requested_on", flat=True)) == [
-        date(2026, 3, 1), date(2026, 3, 2)
-    ]
+    assert list(Withdrawal.objects.order_by("id").values_list("requested_on", flat=True)) == [date(2026, 3, 1), date(2026, 3, 2)]
     assert selectors.today_requested_fen(funded.pk, date(2026, 3, 2)) == 5000
 
 
@@ -161,14 +164,17 @@ def test_bank_cards_are_kept_encrypted_and_shown_masked(funded):
     assert CARD not in raw and CARD[:12] not in raw
 
 
-@pytest.mark.parametrize("card,bank,code", [
-    ("62220212020", "工商银行", "invalid_bank_card"),  # 11 digits
-    ("62220212020412345678", "工商银行", "invalid_bank_card"),  # 20 digits
-    ("6222abcd02041234", "工商银行", "invalid_bank_card"),
-    ("", "工商银行", "invalid_bank_card"),
-    (CARD, "", "invalid_bank_name"),
-    (CARD, "=HYPERLINK()", "invalid_bank_name"),
-])
+@pytest.mark.parametrize(
+    "card,bank,code",
+    [
+        ("62220212020", "工商银行", "invalid_bank_card"),  # 11 digits
+        ("62220212020412345678", "工商银行", "invalid_bank_card"),  # 20 digits
+        ("6222abcd02041234", "工商银行", "invalid_bank_card"),
+        ("", "工商银行", "invalid_bank_card"),
+        (CARD, "", "invalid_bank_name"),
+        (CARD, "=HYPERLINK()", "invalid_bank_name"),
+    ],
+)
 def test_bank_accounts_are_checked(funded, card, bank, code):
     assert refused(code, funded, account=card, bank_name=bank).code == code
 

@@ -47,9 +47,13 @@ def test_approved_then_paid_posts_net_to_cash_and_fee_to_income(funded, finance)
     assert balance(CASH_ACCOUNT) == -9900  # cash paid out
     assert balance(WITHDRAWAL_FEE_ACCOUNT) == 100
     paid = Transaction.objects.get(idempotency_key=f"withdrawal:{w.pk}:paid")
-    assert sorted(paid.entries.values_list("account__code", "side", "amount_fen")) == sorted([
-        (withdrawing_account(funded.pk), "debit", 10000), (CASH_ACCOUNT, "credit", 9900), (WITHDRAWAL_FEE_ACCOUNT, "credit", 100),
-    ])
+    assert sorted(paid.entries.values_list("account__code", "side", "amount_fen")) == sorted(
+        [
+            (withdrawing_account(funded.pk), "debit", 10000),
+            (CASH_ACCOUNT, "credit", 9900),
+            (WITHDRAWAL_FEE_ACCOUNT, "credit", 100),
+        ]
+    )
     assert timeline(w) == [("", "requested"), ("requested", "approved"), ("approved", "paid")]
     assert list(w.events.order_by("id").values_list("actor", flat=True)) == [funded.user.pk, finance.pk, finance.pk]
 

@@ -32,8 +32,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 gettext("费用 %(expense)s 元 = 应付 %(payable)s 元 + 已付 %(paid)s 元 + 手续费 %(fees)s 元")
                 % {
-                    "expense": yuan(derived.expense_fen), "payable": yuan(derived.payable_fen),
-                    "paid": yuan(derived.paid_out_fen), "fees": yuan(derived.fees_fen),
+                    "expense": yuan(derived.expense_fen),
+                    "payable": yuan(derived.payable_fen),
+                    "paid": yuan(derived.paid_out_fen),
+                    "fees": yuan(derived.fees_fen),
                 }
             )
             for check in result.checks:

@@ -18,7 +18,9 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.code}: {exc.message}") from exc
         if proposal.approval is not None:
             self.stdout.write(f"approval={proposal.approval.pk} {proposal.approval.status}: {proposal.approval.summary}")
-            codes = dict(Distributor.objects.filter(pk__in=[f.distributor_id for f in proposal.figures]).values_list("pk", "code"))
+            codes = dict(
+                Distributor.objects.filter(pk__in=[f.distributor_id for f in proposal.figures]).values_list("pk", "code")
+            )
             for f in proposal.figures:
                 self.stdout.write(f"  {codes.get(f.distributor_id, f.distributor_id)}: ¥{f.amount_fen / 100:.2f}")
             return

@@ -52,18 +52,18 @@ class Command(BaseCommand):
             tree = make_demo_distributors(password)
             consumers = make_demo_consumers(password, tree)
             make_demo_supplier(password)
-            distribution.update_settings(
-                actor=staff, admission_mode=DistributionSettings.Admission.REVIEW, commission_levels=2
-            )
+            distribution.update_settings(actor=staff, admission_mode=DistributionSettings.Admission.REVIEW, commission_levels=2)
             make_demo_applications(password, tree)
             orders_made = make_demo_shopping(consumers=consumers, tree=tree, operator=staff)
         make_demo_withdrawals()
         make_demo_growth()  # after the orders: it invites their buyers and closes last month's boards
-        self.stdout.write(self.style.SUCCESS(
-            f"演示数据就绪：{Distributor.objects.filter(status='approved').count()} 个分销商，"
-            f"{Product.objects.count()} 个商品，{len(consumers)} 个消费者，"
-            f"{Order.objects.count()} 个订单（本次新建 {orders_made} 个）"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"演示数据就绪：{Distributor.objects.filter(status='approved').count()} 个分销商，"
+                f"{Product.objects.count()} 个商品，{len(consumers)} 个消费者，"
+                f"{Order.objects.count()} 个订单（本次新建 {orders_made} 个）"
+            )
+        )
         demo = Distributor.objects.get(user__phone=DEMO_DISTRIBUTOR_PHONE)
         self.stdout.write(
             "\n".join(

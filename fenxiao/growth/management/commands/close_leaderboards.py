@@ -5,10 +5,7 @@ from fenxiao.growth.errors import GrowthError
 
 
 class Command(BaseCommand):
-    help = (
-        "排行榜结榜并发放奖品：默认对每个设置了奖品的榜单与周期，结算最近一个已结束的月度/季度；"
-        "已结算的周期不会重复发放。"
-    )
+    help = "排行榜结榜并发放奖品：默认对每个设置了奖品的榜单与周期，结算最近一个已结束的月度/季度；已结算的周期不会重复发放。"
 
     def add_arguments(self, parser):
         parser.add_argument("--board", choices=["sales", "invites"], help="只结算这个榜单（需同时给出 --kind）")
@@ -30,6 +27,4 @@ class Command(BaseCommand):
         for closing in closings:
             c = closing.close
             state = "结榜" if closing.created else "此前已结榜"
-            self.stdout.write(
-                f"{c.board} {c.period_kind} {c.period}：{state}，获奖 {c.winners} 人，现金合计 {c.cash_fen} 分"
-            )
+            self.stdout.write(f"{c.board} {c.period_kind} {c.period}：{state}，获奖 {c.winners} 人，现金合计 {c.cash_fen} 分")

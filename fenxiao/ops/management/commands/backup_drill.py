@@ -49,8 +49,10 @@ class Command(BaseCommand):
             cursor.execute(f'CREATE DATABASE "{copy}"')
         try:
             started = time.monotonic()
-            done = run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", copy, str(path)],
-                        libpq_env(conf, copy))
+            done = run(
+                ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", copy, str(path)],
+                libpq_env(conf, copy),
+            )
             if done.returncode:
                 raise CommandError(f"pg_restore failed: {done.stderr.strip()}")
             self.stdout.write(f"restored into {copy} ({time.monotonic() - started:.1f} s)")
@@ -87,9 +89,18 @@ class Command(BaseCommand):
     def _row_counts(conf: dict, dbname: str) -> dict[str, int]:
         import psycopg
 
-        params = {"dbname": dbname, "host": conf.get("HOST") or None, "port": conf.get("PORT") or None,
-                  "user": conf.get("USER") or None, "password": conf.get("PASSWORD") or None}
+        params = {
+            "dbname": dbname,
+            "host": conf.get("HOST") or None,
+            "port": conf.get("PORT") or None,
+            "user": conf.get("USER") or None,
+            "password": conf.get("PASSWORD") or None,
+        }
         with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-            tables = [row[0] for row in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").fetchall()]
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+                ).fetchall()
+            ]
             return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
