@@ -172,9 +172,40 @@ def _server(settings) -> tuple:
             )
         }
     )
+    env["FENXIAO_COMMISSION_ACCRUAL"] = "inline"  # no task worker runs here: the server accrues after the commit
     proc = drill.manage("runserver", f"127.0.0.1:{port}", "--noreload", env=env)
     drill.wait_listening(port, proc)
     return proc, f"http://127.0.0.1:{port}{NOTIFY_PATH}"
+
+
+def _kill_while_notified(settings, wechat, body, lock_sql: str, params: tuple, *, in_transaction: bool) -> None:
+    """Send the notification to a fresh server and kill -9 it while it waits for a row this test holds."""
+    server, url = _server(settings)
+    try:
+        with drill.row_locks(lock_sql, params) as holder:
+            with httpx.Client(timeout=drill.WAIT_SECONDS) as client:
+                sent = threading.Thread(target=lambda: _post_ignoring_disconnect(client, url, body, wechat.headers(body)))
+                sent.start()
+                backend = drill.wait_blocked(holder, server)
+                if in_transaction:
+                    assert drill.in_transaction(backend)
+                drill.kill9(server)
+                sent.join(drill.WAIT_SECONDS)
+        drill.wait_backend_gone(backend)
+    finally:
+        if server.poll() is None:
+            drill.kill9(server)
+
+
+def _assert_paid_once_with_commissions(shop, order, payment) -> None:
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
+    assert sorted(Commission.objects.values_list("amount_fen", flat=True)) == [1500, 6000]
+    assert ledger_selectors.balance(pending_account(shop.distributor.pk)) == 6000
+    assert ledger_selectors.balance(pending_account(shop.upline.pk)) == 1500
+    assert StockRecord.objects.get(sku=shop.serum).reserved == 2
+    sound()
 
 
 def test_server_killed_while_applying_a_payment_notification_then_the_retry_pays_once(shop, wechat, settings):
@@ -183,25 +214,11 @@ def test_server_killed_while_applying_a_payment_notification_then_the_retry_pays
     body = wechat.transaction_body(payment)
     ensure_distributor_accounts([shop.distributor.pk, shop.upline.pk])  # as after any earlier sale
 
-    # Applying the payment marks it paid, confirms the order and accrues commission on the ledger;
-    # the distributor's pending account is held, so the server dies after the first two.
-    server, url = _server(settings)
-    try:
-        with drill.row_locks(
-            "SELECT id FROM ledger_account WHERE code = %s FOR UPDATE", (pending_account(shop.distributor.pk),)
-        ) as holder:
-            with httpx.Client(timeout=drill.WAIT_SECONDS) as client:
-                sent = threading.Thread(target=lambda: _post_ignoring_disconnect(client, url, body, wechat.headers(body)))
-                sent.start()
-                backend = drill.wait_blocked(holder, server)
-                assert drill.in_transaction(backend)
-                drill.kill9(server)
-                sent.join(drill.WAIT_SECONDS)
-        drill.wait_backend_gone(backend)
-    finally:
-        if server.poll() is None:
-            drill.kill9(server)
-
+    # Applying the payment marks it paid and confirms the order in one transaction; the order row is
+    # held, so the server dies inside that transaction, after the payment's conditional update.
+    _kill_while_notified(
+        settings, wechat, body, "SELECT id FROM orders_order WHERE id = %s FOR UPDATE", (order.pk,), in_transaction=True
+    )
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PENDING and payment.provider_txn_id == ""
     assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING_PAYMENT
@@ -218,15 +235,36 @@ def test_server_killed_while_applying_a_payment_notification_then_the_retry_pays
             assert again.status_code == 204, again.text
     finally:
         drill.kill9(server)
+    _assert_paid_once_with_commissions(shop, order, payment)
 
+
+def test_server_killed_while_accruing_after_a_payment_then_the_job_accrues_once(shop, wechat, settings):
+    order = orders.place_order(user=shop.buyer, items=[(shop.serum.pk, 2)], address=dict(ADDRESS))
+    payment = orders.start_payment(user=shop.buyer, order_id=order.pk, provider="wechatpay", payer_openid=OPENID)
+    body = wechat.transaction_body(payment)
+    ensure_distributor_accounts([shop.distributor.pk, shop.upline.pk])
+
+    # The payment commits first; the accrual that follows it posts to the distributor's pending
+    # account, which is held, so the server dies after the payment and before any commission.
+    _kill_while_notified(
+        settings,
+        wechat,
+        body,
+        "SELECT id FROM ledger_account WHERE code = %s FOR UPDATE",
+        (pending_account(shop.distributor.pk),),
+        in_transaction=False,
+    )
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
     assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
-    assert sorted(Commission.objects.values_list("amount_fen", flat=True)) == [1500, 6000]
-    assert ledger_selectors.balance(pending_account(shop.distributor.pk)) == 6000
-    assert ledger_selectors.balance(pending_account(shop.upline.pk)) == 1500
-    assert StockRecord.objects.get(sku=shop.serum).reserved == 2
+    assert not Commission.objects.exists()
     sound()
+
+    # The accrual job (every minute, or a worker) picks the order up once; a second run finds nothing.
+    drill.finish(drill.manage("accrue_commissions"))
+    _assert_paid_once_with_commissions(shop, order, payment)
+    drill.finish(drill.manage("accrue_commissions"))
+    assert Commission.objects.count() == 2
 
 
 def _post_ignoring_disconnect(client, url, body, headers):
