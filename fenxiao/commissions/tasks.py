@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 try:  # Django 6 ships the task API; before it, the backport provides the same one.
-    from django.tasks import task, task_backends
+    from django.tasks import task
 except ImportError:  # pragma: no cover - depends on the Django version
-    from django_tasks import task, task_backends
+    from django_tasks import task
 
 from .services import accrual, settlement
 
@@ -38,31 +41,40 @@ def accrual_mode() -> str:
     return mode if mode in ACCRUAL_MODES else "queue"
 
 
+#: The accrual a payment asks for runs this long after the commit, so that one run takes up every
+#: order paid in the meantime instead of one task row per payment.
+ACCRUAL_DELAY = timedelta(seconds=1)
+
+# When the accrual task this process last enqueued will run (one per process, guarded by a lock).
+_queued_run: dict[str, datetime | None] = {"at": None}
+_queued_lock = threading.Lock()
+
+
 def accrue_after_commit() -> None:
     """Have the paid orders accrued once the current transaction commits (nothing if it rolls back).
 
-    "queue" with the database task backend: the task is enqueued inside the transaction, so it
-    commits with the payment, is never lost between the commit and the enqueue, and costs the
-    payment one insert. Otherwise (another backend, or "inline") the request goes out on commit."""
-    if accrual_mode() == "queue" and _queue_commits_with_transaction():
-        accrue_commissions.enqueue()
-        return
+    One request per transaction, however many orders it paid, sent after the commit: "inline" accrues
+    there and then; "queue" enqueues the accrual task to run ACCRUAL_DELAY later, unless a task this
+    process enqueued is still to run after this commit (that run will see this order too). A process
+    that dies between the commit and the enqueue loses nothing: the minute job accrues the order."""
     waiting = getattr(transaction.get_connection(), "run_on_commit", ())
     if any(entry[1] is _accrue_now_or_enqueue for entry in waiting):
-        return  # one request per transaction, however many orders it paid
+        return
     transaction.on_commit(_accrue_now_or_enqueue, robust=True)
-
-
-def _queue_commits_with_transaction() -> bool:
-    backend = task_backends[accrue_commissions.backend]
-    return type(backend).__module__.startswith("django_tasks_db.") and transaction.get_connection().in_atomic_block
 
 
 def _accrue_now_or_enqueue() -> None:
     if accrual_mode() == "inline":
         run_accrual()
-    else:
-        accrue_commissions.enqueue()
+        return
+    now = timezone.now()
+    with _queued_lock:
+        queued = _queued_run["at"]
+        if queued is not None and queued > now + ACCRUAL_DELAY / 10:
+            return  # committed before that run starts, so it accrues this order as well
+        run_after = now + ACCRUAL_DELAY
+        _queued_run["at"] = run_after
+    accrue_commissions.using(run_after=run_after).enqueue()
 
 
 def run_settlement(now=None) -> dict[str, int]:

@@ -4,8 +4,8 @@ writes the event row, so that "who moved what from where to where, when" is reco
 everywhere.
 
     ORDER_MACHINE = StateMachine(
-        table=TRANSITIONS, labels=Order.Status, error=OrderError, event_model=OrderEvent, event_fk="order",
-        stamps={Order.Status.PAID: "paid_at", ...}, what=gettext_lazy("订单"),
+        table=TRANSITIONS, labels=Order.Status, error=OrderError, code=OrderCode.INVALID_TRANSITION,
+        event_model=OrderEvent, event_fk="order", stamps={Order.Status.PAID: "paid_at", ...}, what=gettext_lazy("订单"),
     )
     ORDER_MACHINE.move(order, Order.Status.PAID, actor=user, note="…")
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from django.db import models
@@ -42,7 +43,7 @@ class StateMachine:
     stamps: Mapping[str, str] = field(default_factory=dict)
     status_field: str = "status"
     note_field: str = "note"
-    code: Any = "invalid_transition"
+    code: StrEnum = field(kw_only=True)  # the app's own "invalid transition" code, e.g. OrderCode.INVALID_TRANSITION
     detail_key: str = ""  # e.g. "number": the object's attribute of that name goes into the error detail
     what: Any = ""  # e.g. gettext_lazy("订单"): the refusal then reads "订单当前状态（…）不能变为 …"
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from fenxiao.catalog.models import Sku
+from fenxiao.common.transactions import joined
 
 from .errors import InventoryCode, InventoryError
 from .models import MAIN_LOCATION, Reservation, StockMovement, StockRecord
@@ -155,7 +156,9 @@ def reserve(
     nothing to look for or to take up again."""
     _check_reference(reference)
     wanted = _summed(items)
-    with transaction.atomic():
+    # A new order's reference needs no savepoint of its own: a refusal dooms the order's transaction
+    # (a caller that carries on after sold_out opens its own savepoint, as the late-payment path does).
+    with transaction.atomic(savepoint=not fresh):
         records = list(
             StockRecord.objects.select_for_update().filter(location=location, sku_id__in=list(wanted)).order_by("sku_id")
         )
@@ -256,23 +259,27 @@ def confirm(*, reference: str) -> int:
     confirmed (0 when they already were); reservation_not_found when nothing is held any more,
     e.g. the unpaid-order job released it first."""
     _check_reference(reference)
-    with transaction.atomic():
-        rows = _locked_reservations(reference, [Reservation.Status.ACTIVE], with_stock=False)
-        if not rows:
-            if Reservation.objects.filter(
-                reference=reference, status__in=[Reservation.Status.CONFIRMED, Reservation.Status.CONSUMED]
-            ).exists():
-                return 0
-            raise InventoryError(
-                InventoryCode.RESERVATION_NOT_FOUND, gettext("没有可确认的库存占用"), {"reference": reference}, status=404
-            )
-        Reservation.objects.filter(pk__in=[r.pk for r in rows]).update(
-            status=Reservation.Status.CONFIRMED, expires_at=None, updated_at=timezone.now()
+    with joined():  # it refuses before it writes: in the payment's transaction, no savepoint
+        return _confirm(reference)
+
+
+def _confirm(reference: str) -> int:
+    rows = _locked_reservations(reference, [Reservation.Status.ACTIVE], with_stock=False)
+    if not rows:
+        if Reservation.objects.filter(
+            reference=reference, status__in=[Reservation.Status.CONFIRMED, Reservation.Status.CONSUMED]
+        ).exists():
+            return 0
+        raise InventoryError(
+            InventoryCode.RESERVATION_NOT_FOUND, gettext("没有可确认的库存占用"), {"reference": reference}, status=404
         )
-        StockMovement.objects.bulk_create(
-            [StockMovement(stock_record_id=r.stock_record_id, kind=StockMovement.Kind.CONFIRM, reference=reference) for r in rows]
-        )
-        return len(rows)
+    Reservation.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=Reservation.Status.CONFIRMED, expires_at=None, updated_at=timezone.now()
+    )
+    StockMovement.objects.bulk_create(
+        [StockMovement(stock_record_id=r.stock_record_id, kind=StockMovement.Kind.CONFIRM, reference=reference) for r in rows]
+    )
+    return len(rows)
 
 
 def _settle(*, reference: str, to: str, kind: str, take_on_hand: bool, actor, note: str) -> int:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from fenxiao.common.duties import refuse_own
+from fenxiao.common.transactions import joined
 from fenxiao.common.transitions import StateMachine
 
 from .. import hooks
@@ -211,7 +212,6 @@ def reinstate_distributor(*, distributor_id: int, actor, reason: str = "") -> Di
     return _transition(distributor, S.APPROVED, actor=actor, reason=reason or "恢复")
 
 
-@transaction.atomic
 def record_qualifying_purchase(*, user=None, user_id: int | None = None, amount_fen: int) -> Distributor | None:
     """Called when a user's order is paid: under threshold admission, an application waiting for a
     first purchase of at least the threshold is approved. Returns the distributor if it changed."""
@@ -220,13 +220,14 @@ def record_qualifying_purchase(*, user=None, user_id: int | None = None, amount_
             DistributionCode.INVALID_AMOUNT, gettext("金额必须是不小于 0 的整数（分）"), {"amount_fen": amount_fen}
         )
     user_id = user_id if user_id is not None else user.pk
-    distributor = Distributor.objects.select_for_update().filter(user_id=user_id, status=S.AWAITING_PURCHASE).first()
-    if distributor is None:
-        return None
-    threshold = get_settings().threshold_fen
-    if amount_fen < threshold:
-        return None
-    return _transition(distributor, S.APPROVED, actor=None, reason=f"首单 {amount_fen} 分达到门槛 {threshold} 分")
+    with joined():  # on every payment, in its transaction: no savepoint of its own
+        distributor = Distributor.objects.select_for_update().filter(user_id=user_id, status=S.AWAITING_PURCHASE).first()
+        if distributor is None:
+            return None
+        threshold = get_settings().threshold_fen
+        if amount_fen < threshold:
+            return None
+        return _transition(distributor, S.APPROVED, actor=None, reason=f"首单 {amount_fen} 分达到门槛 {threshold} 分")
 
 
 @transaction.atomic
