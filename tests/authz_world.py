@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from fenxiao.accounts.services import ensure_staff_groups, issue_token
+from fenxiao.addresses import services as addresses
+from fenxiao.addresses.tests.conftest import BOOK_ADDRESS
 from fenxiao.approvals.models import ApprovalRequest
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.distribution.services import bind_customer
@@ -89,6 +91,11 @@ def build_world() -> World:
     w.other["order"] = other_order.pk
     w.other["line"] = other_order.lines.first().pk
     w.other["aftersale"] = _aftersale(stranger, other_order).pk
+
+    # address book entries: the consumer's, the distributor's, a stranger's
+    for role in (CONSUMER, DISTRIBUTOR):
+        w.own["address", role] = addresses.add_address(user=w.users[role], data=dict(BOOK_ADDRESS)).pk
+    w.other["address"] = addresses.add_address(user=stranger, data=dict(BOOK_ADDRESS)).pk
 
     # a distributor's earning order: its bound consumer's; somebody else's: the stranger's
     w.own["earning_order", DISTRIBUTOR] = w.own["order", CONSUMER]

@@ -35,6 +35,7 @@ PARAM_KINDS = {
     "batch_id": "batch",
     "approval_id": "approval",
     "distributor_id": "distributor",
+    "address_id": "address",
 }
 MISSING_ID = 987654321  # for kinds the world has no object of (prizes, rungs): a clean 404 after the checks
 OWNS = {  # which roles own an object of each kind in the world
@@ -44,6 +45,7 @@ OWNS = {  # which roles own an object of each kind in the world
     "withdrawal": {"distributor", "suspended_distributor"},
     "team_member": {"distributor"},
     "earning_order": {"distributor"},
+    "address": {"consumer", "distributor"},
 }
 DISTRIBUTOR_STATUS = {DISTRIBUTOR: "approved", SUSPENDED: "suspended"}
 

@@ -410,7 +410,7 @@ def guarded_pages(settings):
 def test_a_page_form_with_a_nul_character_is_refused(client, people, guarded_pages):
     user = UserFactory()
     client.force_login(user)
-    response = client.post("/apply/", {"real_name": "张\x00三", "note": ""})
+    response = client.post("/apply/", {"real_name": "张\x00三", "note": "", "agree": "1"})
     assert response.status_code == 400
     assert not Distributor.objects.filter(user=user).exists()
 
@@ -418,7 +418,7 @@ def test_a_page_form_with_a_nul_character_is_refused(client, people, guarded_pag
 def test_a_page_form_with_line_breaks_is_accepted(client, people, guarded_pages):
     user = UserFactory()
     client.force_login(user)
-    response = client.post("/apply/", {"real_name": "张三", "note": "第一行\r\n第二行"})
+    response = client.post("/apply/", {"real_name": "张三", "note": "第一行\r\n第二行", "agree": "1"})
     assert response.status_code == 302
     assert Distributor.objects.get(user=user).apply_note == "第一行\r\n第二行"
 

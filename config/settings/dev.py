@@ -19,3 +19,14 @@ SECRET_KEY = local_secret(
     SECRET_KEY, name="DJANGO_SECRET_KEY", allowed=_local_ok, fallback="insecure-local-only-" + BASE_DIR.name
 )
 FENXIAO_FIELD_KEY = local_secret(FENXIAO_FIELD_KEY, name="FENXIAO_FIELD_KEY", allowed=_local_ok, fallback=throwaway_field_key())
+
+# With DEBUG off the local server serves static files as production does: collected (`make run` /
+# `make demo` run collectstatic), hashed names cached for a year, gzip-compressed copies. With DEBUG
+# on they are read from the app folders as they are edited. The demo keeps serving its uploads.
+if not DEBUG:
+    WHITENOISE_USE_FINDERS = False
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    FENXIAO_SERVE_MEDIA = env.bool("FENXIAO_SERVE_MEDIA", default=True)

@@ -27,6 +27,10 @@ if env.bool("DJANGO_DEBUG", default=False):
     _refuse("DJANGO_DEBUG is on; production runs with DJANGO_DEBUG=0.")
 if env.bool("FENXIAO_DEV_PAYMENTS", default=False):
     _refuse("FENXIAO_DEV_PAYMENTS is on: the development payment provider marks orders paid without money.")
+if env.str("FENXIAO_WECHAT_PROVIDER", default="").strip().lower() == "dev":
+    _refuse("FENXIAO_WECHAT_PROVIDER is dev: the development WeChat provider signs anyone in without WeChat.")
+if env.str("FENXIAO_SMS_PROVIDER", default="").strip().lower() == "dev":
+    _refuse("FENXIAO_SMS_PROVIDER is dev: the development SMS provider shows verification codes instead of sending them.")
 
 DEBUG = False
 FENXIAO_DEV_PAYMENTS = False

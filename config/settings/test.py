@@ -12,6 +12,8 @@ SECRET_KEY = SECRET_KEY or "insecure-test-only-" + BASE_DIR.name
 FENXIAO_FIELD_KEY = FENXIAO_FIELD_KEY or throwaway_field_key()
 # The development payment provider is what the suite pays with.
 FENXIAO_DEV_PAYMENTS = env.bool("FENXIAO_DEV_PAYMENTS", default=True)
+# SMS codes go to the development provider, where the tests read them (fenxiao.sms.selectors.dev_code).
+FENXIAO_SMS_PROVIDER = env.str("FENXIAO_SMS_PROVIDER", default="dev").strip().lower()
 # No task worker runs under the tests: commissions accrue right after the payment's commit (the live
 # server's real commits, or `django_capture_on_commit_callbacks(execute=True)`).
 FENXIAO_COMMISSION_ACCRUAL = "inline"

@@ -5,7 +5,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import ApiToken, User
+from .models import ApiToken, Consent, User
 from .services import revoke_all_tokens, revoke_tokens, token_lifetimes
 
 
@@ -109,3 +109,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = revoke_tokens(queryset=queryset)
         self.message_user(request, ngettext("已吊销 %(count)d 个令牌", "已吊销 %(count)d 个令牌", count) % {"count": count})
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Evidence of who accepted which version of the agreements, when and from where: read only."""
+
+    list_display = ("user", "document", "version", "accepted_at", "client_address")
+    list_filter = ("document", "version")
+    search_fields = ("user__phone", "user__username")
+    date_hierarchy = "accepted_at"
+    list_select_related = ("user",)
+    readonly_fields = ("user", "document", "version", "accepted_at", "client_address")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,7 +5,21 @@ from ninja import Router, Status
 from fenxiao.accounts.auth import current_user, member_auth
 
 from . import services
-from .schemas import AuthPasswordIn, AuthRegisterOut, AuthRevokedOut, LoginIn, MeOut, ProfileIn, RegisterIn, TokenOut
+from .schemas import (
+    AuthPasswordIn,
+    AuthRegisterOut,
+    AuthRevokedOut,
+    LoginIn,
+    MeOut,
+    PasswordResetIn,
+    PasswordResetOut,
+    ProfileIn,
+    RegisterIn,
+    SmsLoginIn,
+    SmsSendIn,
+    SmsSentOut,
+    TokenOut,
+)
 
 router = Router(tags=["账户 auth"])
 
@@ -42,16 +56,69 @@ def _me(user) -> dict:
 
 
 @router.post(
+    "/sms/send",
+    response={202: SmsSentOut},
+    auth=None,
+    summary="发送短信验证码",
+    description=(
+        "purpose：login 登录、register 注册、reset_password 找回密码、verify_phone 验证手机号。验证码 5 分钟内有效，"
+        "新验证码使旧的失效。无论该手机号是否已注册，回答都相同。每个手机号每分钟 1 条、每天 10 条，"
+        "每个客户端地址另有限额；超出时返回 429 和 Retry-After。"
+    ),
+)
+@_rate_limited
+def send_sms_code(request, payload: SmsSendIn):
+    sent = services.send_code(request=request, phone=payload.phone, purpose=payload.purpose)
+    return Status(202, {"status": "sent", "expires_in": sent.expires_in, "resend_after": sent.resend_after})
+
+
+@router.post(
     "/register",
     response={202: AuthRegisterOut},
     auth=None,
-    summary="手机号注册",
-    description="输入有误时返回错误；否则无论该手机号是否已注册，都返回同样的 202，客户端随后调用登录接口。",
+    summary="手机号注册（需短信验证码并同意协议）",
+    description=(
+        "先以 purpose=register 获取验证码。输入有误、未同意协议或验证码不对时返回错误（验证码错误 5 次即失效）；"
+        "否则无论该手机号是否已注册，都返回同样的 202，客户端随后登录。已注册的手机号不会被修改。"
+    ),
 )
 @_rate_limited
 def register(request, payload: RegisterIn):
-    services.sign_up(request=request, phone=payload.phone, password=payload.password, nickname=payload.nickname)
+    services.sign_up(
+        request=request,
+        phone=payload.phone,
+        password=payload.password,
+        nickname=payload.nickname,
+        code=payload.code,
+        agreed=payload.agree_terms,
+    )
     return Status(202, {"status": "accepted", "next": "login"})
+
+
+@router.post(
+    "/login/sms",
+    response=TokenOut,
+    auth=None,
+    summary="手机号 + 短信验证码登录，返回 Bearer 令牌",
+    description="先以 purpose=login 获取验证码。未注册的手机号与错误的验证码得到同样的回答 `invalid_code`。",
+)
+@_rate_limited
+def login_by_code(request, payload: SmsLoginIn):
+    user = services.login_by_code(request=request, phone=payload.phone, code=payload.code)
+    return {"token": services.issue_token(user=user), "user_id": user.pk}
+
+
+@router.post(
+    "/password/reset",
+    response=PasswordResetOut,
+    auth=None,
+    summary="用短信验证码重设密码",
+    description="先以 purpose=reset_password 获取验证码。成功后该用户的全部令牌随即吊销，客户端用新密码重新登录。",
+)
+@_rate_limited
+def reset_password(request, payload: PasswordResetIn):
+    services.reset_password(request=request, phone=payload.phone, code=payload.code, new_password=payload.new_password)
+    return {"status": "reset", "next": "login"}
 
 
 @router.post("/login", response=TokenOut, auth=None, summary="手机号 + 密码登录，返回 Bearer 令牌")

@@ -71,3 +71,27 @@ class ApiToken(models.Model):
     @staticmethod
     def new_raw_key() -> str:
         return secrets.token_urlsafe(32)
+
+
+class Consent(models.Model):
+    """A user's acceptance of one version of a document (user agreement, privacy policy, distributor
+    agreement): when, and from which client address. Kept as evidence of consent; never edited."""
+
+    class Document(models.TextChoices):
+        USER = "user", _("用户协议")
+        PRIVACY = "privacy", _("隐私政策")
+        DISTRIBUTOR = "distributor", _("分销商协议")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents", verbose_name=_("用户"))
+    document = models.CharField(_("文件"), max_length=16, choices=Document.choices)
+    version = models.CharField(_("版本"), max_length=32)
+    accepted_at = models.DateTimeField(_("同意时间"), auto_now_add=True)
+    client_address = models.CharField(_("客户端地址"), max_length=45, blank=True)
+
+    class Meta:
+        verbose_name = _("协议同意记录")
+        verbose_name_plural = _("协议同意记录")
+        indexes = [models.Index(fields=["user", "document", "-accepted_at"], name="accounts_consent_user_doc")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_document_display()} {self.version}"

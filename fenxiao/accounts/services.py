@@ -16,9 +16,12 @@ from django.utils.translation import gettext, pgettext
 
 from fenxiao.common import ratelimit
 from fenxiao.common.phone import is_mainland_mobile, normalize_phone
+from fenxiao.sms import services as sms
+from fenxiao.sms.errors import SmsError
+from fenxiao.sms.models import Purpose
 
 from .errors import AccountCode, AccountError
-from .models import ApiToken, User, hash_token
+from .models import ApiToken, Consent, User, hash_token
 
 # Staff roles and what each may do by default, by duty (docs/permissions.md has the table). Keys are
 # app labels ("growth"), or one model of an app ("growth.leaderboardaward"); values are permission
@@ -203,12 +206,53 @@ def _address(request) -> str:
     return ratelimit.client_address(request) if request is not None else ""
 
 
-def sign_up(*, request, phone: str, password: str, nickname: str = "") -> User | None:
-    """Registration as the public sees it: the answer never tells whether the phone had an account.
+def agreement_versions() -> dict[str, str]:
+    """The current version of each document a user accepts (settings FENXIAO_AGREEMENT_VERSIONS)."""
+    versions = getattr(settings, "FENXIAO_AGREEMENT_VERSIONS", {})
+    return {doc: str(versions.get(doc, "1")) for doc in Consent.Document.values}
 
-    Input errors are the same for every phone. A new phone gets its account (returned); a phone that
-    already has one is left unchanged (None), after the same password hashing. Either way the caller
-    answers alike and the visitor then logs in. Attempts are counted per client address and per phone.
+
+def record_consent(*, user: User, documents, address: str = "") -> list[Consent]:
+    """Record that `user` accepted the current version of each of `documents`, now, from `address`."""
+    versions = agreement_versions()
+    return [
+        Consent.objects.create(user=user, document=doc, version=versions[doc], client_address=(address or "")[:45])
+        for doc in documents
+    ]
+
+
+def accept_agreements(*, request, user: User, documents) -> list[Consent]:
+    """A signed-in user accepted `documents` on a page (the distributor agreement when applying)."""
+    return record_consent(user=user, documents=documents, address=_address(request))
+
+
+def distributor_agreement_required() -> AccountError:
+    return AccountError(
+        AccountCode.CONSENT_REQUIRED, gettext("请阅读并同意《分销商协议》"), {"documents": [Consent.Document.DISTRIBUTOR.value]}
+    )
+
+
+def _consent_required() -> AccountError:
+    return AccountError(
+        AccountCode.CONSENT_REQUIRED, gettext("请阅读并同意《用户协议》和《隐私政策》"), {"documents": ["user", "privacy"]}
+    )
+
+
+def send_code(*, request, phone: str, purpose: str) -> sms.SentCode:
+    """Send an SMS code for one of the account purposes; the same answer whether or not the phone
+    has an account (sending is limited per phone and per client address)."""
+    return sms.send_code(phone=phone, purpose=purpose, address=_address(request))
+
+
+def sign_up(*, request, phone: str, password: str, code: str, agreed: bool, nickname: str = "") -> tuple[User, bool]:
+    """Registration with a verified phone: the SMS code sent for `register` to that phone, and consent
+    to the user agreement and the privacy policy (recorded with their versions, the time and the
+    client address).
+
+    Input errors are the same for every phone and come before the code is used. With a right code the
+    caller owns the phone: a new phone gets its account, a phone that already has one is left as it
+    was (the password given is not set). Returns (user, created). Attempts are counted per client
+    address and per phone.
     """
     by_phone, by_address = _register_rules()
     address = _address(request)
@@ -217,12 +261,60 @@ def sign_up(*, request, phone: str, password: str, nickname: str = "") -> User |
     phone = clean_phone(phone)
     ratelimit.check((by_phone, phone))
     ratelimit.hit(by_phone, phone)
+    clean_nickname(nickname)
     try:
-        return register_member(phone=phone, password=password, nickname=nickname)
+        validate_password(password)
+    except ValidationError as exc:
+        raise _weak_password(exc) from exc
+    if not agreed:
+        raise _consent_required()
+    sms.verify_code(phone=phone, purpose=Purpose.REGISTER, code=code)
+    try:
+        user, created = register_member(phone=phone, password=password, nickname=nickname), True
     except AccountError as exc:
-        if exc.code == "phone_taken":
-            return None
+        if exc.code != "phone_taken":
+            raise
+        user, created = User.objects.get(phone=phone), False
+    record_consent(user=user, documents=(Consent.Document.USER, Consent.Document.PRIVACY), address=address)
+    return user, created
+
+
+def _user_for_code(*, request, phone: str, purpose: str, code: str) -> User:
+    """The active user of `phone` after its code for `purpose` checks out. A wrong code and a phone
+    without an account get the same answer. Failures count like failed logins."""
+    by_login, by_address = _login_rules()
+    phone = sms.clean_phone(phone)
+    address = _address(request)
+    ratelimit.check((by_login, phone), (by_address, address))
+    try:
+        sms.verify_code(phone=phone, purpose=purpose, code=code)
+        user = User.objects.filter(phone=phone, is_active=True).first()
+        if user is None:
+            raise sms.invalid_code()
+    except SmsError:
+        ratelimit.hit(by_login, phone)
+        ratelimit.hit(by_address, address)
         raise
+    ratelimit.reset(by_login, phone)
+    return user
+
+
+def login_by_code(*, request, phone: str, code: str) -> User:
+    """Log in with the SMS code sent for `login`."""
+    return _user_for_code(request=request, phone=phone, purpose=Purpose.LOGIN, code=code)
+
+
+def reset_password(*, request, phone: str, code: str, new_password: str) -> User:
+    """Set a new password with the SMS code sent for `reset_password`; every API token of the user is
+    revoked (`revoke_tokens_on_password_change`). The new password is checked before the code is used."""
+    try:
+        validate_password(new_password)
+    except ValidationError as exc:
+        raise _weak_password(exc) from exc
+    user = _user_for_code(request=request, phone=phone, purpose=Purpose.RESET_PASSWORD, code=code)
+    user.set_password(new_password)  # hashed here, outside any transaction
+    user.save(update_fields=["password"])
+    return user
 
 
 def login_member(*, request, phone: str, password: str) -> User:

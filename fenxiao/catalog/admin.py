@@ -5,6 +5,7 @@ page is linked by URL name only, so the catalog never imports inventory."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +17,8 @@ from fenxiao.common.money import parse_yuan, yuan
 
 from . import services
 from .errors import CatalogError
-from .models import Category, CommissionOverride, Product, ProductImage, Sku
+from .images import reencode_image
+from .models import Banner, Category, CommissionOverride, Product, ProductImage, Sku
 
 PRICE_FIELDS = ("cost_fen", "retail_fen", "suggested_retail_fen", "control_fen")
 
@@ -87,9 +89,42 @@ class CategoryAdmin(admin.ModelAdmin):
     inlines = [CategoryOverrideInline]
 
 
+class CleanImageField(forms.ImageField):
+    """An uploaded picture, checked and re-encoded without its metadata (catalog.images); a picture
+    already stored is kept as it is."""
+
+    def clean(self, data, initial=None):
+        value = super().clean(data, initial)
+        if isinstance(value, UploadedFile):
+            try:
+                return reencode_image(value)
+            except CatalogError as exc:
+                raise ValidationError(exc.message, code=exc.code) from exc
+        return value
+
+
+class ProductImageForm(forms.ModelForm):
+    image = CleanImageField(label=_("图片"), help_text=_("JPG/PNG/WebP，不超过 5 MB；第一张为封面"))
+
+    class Meta:
+        model = ProductImage
+        fields = ("image", "alt", "sort_order")
+
+
 class ProductImageInline(admin.TabularInline):
+    """The gallery, in its display order: the first picture is the cover."""
+
     model = ProductImage
+    form = ProductImageForm
+    fields = ("preview", "image", "alt", "sort_order")
+    readonly_fields = ("preview",)
     extra = 1
+
+    @admin.display(description=_("预览"))
+    def preview(self, obj):
+        if not obj.pk or not obj.image:
+            return ""
+        return format_html('<img src="{}" alt="" style="height:64px;width:64px;object-fit:cover">', obj.image.url)
 
 
 class SkuInlineFormSet(forms.BaseInlineFormSet):
@@ -344,3 +379,51 @@ class CommissionOverrideAdmin(admin.ModelAdmin):
     list_display = ("__str__", "category", "product", "depth", "mode", "rate_bp", "fixed_fen")
     list_filter = ("depth", "mode")
     raw_id_fields = ("product",)
+
+
+class BannerForm(forms.ModelForm):
+    image = CleanImageField(label=_("图片"), help_text=_("建议 750×300，JPG/PNG/WebP，不超过 5 MB"))
+
+    class Meta:
+        model = Banner
+        fields = ("title", "image", "target", "product", "category", "url", "sort_order", "is_active", "starts_at", "ends_at")
+
+    def clean(self):
+        data = super().clean()
+        target = data.get("target")
+        # Only the link of the chosen kind is kept.
+        if target != Banner.Target.PRODUCT:
+            data["product"] = None
+        if target != Banner.Target.CATEGORY:
+            data["category"] = None
+        if target != Banner.Target.URL:
+            data["url"] = ""
+        try:
+            services.validate_banner(
+                target=target,
+                product=data.get("product"),
+                category=data.get("category"),
+                url=(data.get("url") or "").strip(),
+                starts_at=data.get("starts_at"),
+                ends_at=data.get("ends_at"),
+            )
+        except CatalogError as exc:
+            field = (exc.detail or {}).get("field")
+            self.add_error(field if field in self.fields else None, ValidationError(exc.message, code=exc.code))
+        return data
+
+
+@admin.register(Banner)
+class BannerAdmin(admin.ModelAdmin):
+    form = BannerForm
+    list_display = ("title", "preview", "target", "sort_order", "is_active", "starts_at", "ends_at")
+    list_editable = ("sort_order", "is_active")
+    list_filter = ("is_active", "target")
+    autocomplete_fields = ("product",)
+    search_fields = ("title",)
+
+    @admin.display(description=_("预览"))
+    def preview(self, obj):
+        if not obj.image:
+            return ""
+        return format_html('<img src="{}" alt="" style="height:40px;width:100px;object-fit:cover">', obj.image.url)

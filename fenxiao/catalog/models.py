@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .content import clean_description
+
 MAX_COMMISSION_DEPTH = 2  # direct + indirect; the legal line, see DOMAIN.md
 MAX_PRICE_FEN = 10**10  # ¥100,000,000 for one unit: far above any real price, far below overflowing a total
 
@@ -88,7 +90,9 @@ class Product(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("类目"))
     name = models.CharField(_("名称"), max_length=80)
     subtitle = models.CharField(_("卖点"), max_length=120, blank=True)
-    description = models.TextField(_("详情"), blank=True)
+    description = models.TextField(
+        _("详情"), blank=True, help_text=_("支持段落、加粗、列表和本站上传的图片；其余标签与脚本会被去除")
+    )
     role = models.CharField(_("商品定位"), max_length=10, choices=Role.choices, default=Role.NORMAL)
     is_on_shelf = models.BooleanField(_("上架"), default=False, db_index=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
@@ -104,8 +108,17 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Whatever path writes a product (console, API, services, seed), only the sanitised
+        # description is stored: the product page shows it as it is (see content.py).
+        self.description = clean_description(self.description)
+        super().save(*args, **kwargs)
+
 
 class ProductImage(models.Model):
+    """One picture of a product's gallery, in `sort_order` (then upload) order; the first is the
+    cover shown on cards, in search results and on share posters."""
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("商品"))
     image = models.ImageField(_("图片"), upload_to="products/%Y/%m/")
     alt = models.CharField(_("说明"), max_length=80, blank=True)
@@ -202,3 +215,52 @@ class CommissionOverride(models.Model):
         scope = self.product or self.category
         value = f"{self.rate_bp}bp" if self.mode == self.Mode.RATE else f"{self.fixed_fen}fen"
         return f"{scope} L{self.depth} {value}"
+
+
+class Banner(models.Model):
+    """An operator's picture at the top of the home page, linking to a product, a category or a
+    page of the site, shown while active and inside its dates (either end may be open)."""
+
+    class Target(models.TextChoices):
+        PRODUCT = "product", _("商品")
+        CATEGORY = "category", _("类目")
+        URL = "url", _("站内链接")
+
+    title = models.CharField(_("标题"), max_length=40, help_text=_("读屏软件朗读的图片说明"))
+    image = models.ImageField(_("图片"), upload_to="banners/%Y/%m/", help_text=_("建议 750×300，JPG/PNG/WebP，不超过 5 MB"))
+    target = models.CharField(_("链接到"), max_length=10, choices=Target.choices, default=Target.PRODUCT)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="banners", verbose_name=_("商品")
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="banners", verbose_name=_("类目")
+    )
+    url = models.CharField(_("站内链接"), max_length=200, blank=True, help_text=_("以 / 开头的本站路径，例如 /search/?q=礼盒"))
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+    starts_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("首页轮播图")
+        verbose_name_plural = _("首页轮播图")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(target="product", product__isnull=False, category__isnull=True, url="")
+                    | Q(target="category", product__isnull=True, category__isnull=False, url="")
+                    | (Q(target="url", product__isnull=True, category__isnull=True) & ~Q(url=""))
+                ),
+                name="banner_target_matches_link",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="banner_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["is_active", "sort_order"], name="banner_active_order")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -7,6 +7,10 @@ from ninja import Field, Schema
 
 from fenxiao.common.validation import StrictIn
 
+from .content import MAX_DESCRIPTION_CHARS
+
+DESCRIPTION_HELP = "HTML 或纯文本；保存时净化，只保留段落、加粗、标题、列表和本站媒体图片（纯文本按空行分段）"
+
 
 class OperatorCategoryOut(Schema):
     id: int
@@ -62,7 +66,7 @@ class OperatorProductIn(StrictIn):
     category_id: int
     name: str = Field(min_length=1, max_length=80)
     subtitle: str = Field("", max_length=120)
-    description: str = ""
+    description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description=DESCRIPTION_HELP)
     role: Literal["normal", "traffic", "profit", "bundle"] = "normal"
     sort_order: int = Field(0, ge=0, le=2_147_483_647)
 
@@ -71,7 +75,7 @@ class OperatorProductPatchIn(StrictIn):
     category_id: int | None = None
     name: str | None = Field(None, min_length=1, max_length=80)
     subtitle: str | None = Field(None, max_length=120)
-    description: str | None = None
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION_CHARS, description=DESCRIPTION_HELP)
     role: Literal["normal", "traffic", "profit", "bundle"] | None = None
     sort_order: int | None = Field(None, ge=0, le=2_147_483_647)
 

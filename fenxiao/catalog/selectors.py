@@ -1,12 +1,17 @@
+from datetime import datetime
+
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
-from .models import Category, CommissionOverride, Product, ProductImage, Sku, sellable_sku_q
+from .models import Banner, Category, CommissionOverride, Product, ProductImage, Sku, sellable_sku_q
 
 
-def shelf_products(*, category_slug: str | None = None) -> QuerySet[Product]:
+def shelf_products(
+    *, category_slug: str | None = None, category_id: int | None = None, q: str | None = None
+) -> QuerySet[Product]:
     """Products on shelf with their sellable SKUs, lowest price and first image, in constant queries.
     A product without a sellable SKU is not shown, whatever its shelf flag says. What a buyer sees
-    (with stock and purchase info) is fenxiao.shop.selectors.shop_products, built on this."""
+    (with stock and purchase info) is fenxiao.shop.selectors.shop_products, built on this.
+    `q` keeps the products whose name or category name contains it (case-insensitive)."""
     qs = (
         Product.objects.filter(is_on_shelf=True, category__is_active=True)
         .filter(Exists(Sku.objects.filter(sellable_sku_q(), product=OuterRef("pk"))))
@@ -19,6 +24,10 @@ def shelf_products(*, category_slug: str | None = None) -> QuerySet[Product]:
     )
     if category_slug:
         qs = qs.filter(category__slug=category_slug)
+    if category_id is not None:
+        qs = qs.filter(category_id=category_id)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(category__name__icontains=q))
     return qs.order_by("sort_order", "id")
 
 
@@ -28,6 +37,27 @@ def shelf_product(product_id: int) -> Product | None:
 
 def active_categories() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True)
+
+
+def active_category(category_id: int) -> Category | None:
+    return Category.objects.filter(is_active=True, pk=category_id).first()
+
+
+def live_banners(now: datetime) -> QuerySet[Banner]:
+    """Banners switched on whose dates include `now` (an open end never ends), in display order;
+    a banner linking to a product or category that a buyer cannot open is left out."""
+    sellable = Exists(Sku.objects.filter(sellable_sku_q(), product=OuterRef("product_id")))
+    return (
+        Banner.objects.filter(is_active=True)
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .filter(
+            Q(target=Banner.Target.URL)
+            | Q(target=Banner.Target.CATEGORY, category__is_active=True)
+            | (Q(target=Banner.Target.PRODUCT, product__is_on_shelf=True, product__category__is_active=True) & Q(sellable))
+        )
+        .order_by("sort_order", "id")
+    )
 
 
 def operator_products(

@@ -1,17 +1,19 @@
-"""The only code that writes the catalog: products, SKUs and their prices, overrides. Stock is
-written by inventory.services."""
+"""The only code that writes the catalog: products, SKUs and their prices, overrides, and the rules
+banners obey. Stock is written by inventory.services."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils.translation import gettext
 
 from fenxiao.common.money import MAX_RATE_BP, yuan
 
+from .content import MAX_DESCRIPTION_CHARS
 from .errors import CatalogCode, CatalogError
-from .models import MAX_COMMISSION_DEPTH, MAX_PRICE_FEN, Category, CommissionOverride, Product, Sku, sellable_sku_q
+from .models import MAX_COMMISSION_DEPTH, MAX_PRICE_FEN, Banner, Category, CommissionOverride, Product, Sku, sellable_sku_q
 
 
 def validate_prices(*, cost_fen: int, retail_fen: int, suggested_retail_fen: int, control_fen: int) -> None:
@@ -222,6 +224,12 @@ def _clean_product(fields: dict) -> None:
         raise CatalogError(
             CatalogCode.INVALID_PRODUCT, gettext("商品定位不正确"), {"field": "role", "choices": list(Product.Role.values)}
         )
+    if len(fields.get("description") or "") > MAX_DESCRIPTION_CHARS:
+        raise CatalogError(
+            CatalogCode.INVALID_PRODUCT,
+            gettext("商品详情不能超过 %(n)s 个字符") % {"n": MAX_DESCRIPTION_CHARS},
+            {"field": "description"},
+        )
     category = fields.get("category")
     if category is not None and not category.is_active:
         raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("类目已停用"), {"field": "category_id"})
@@ -249,3 +257,32 @@ def update_product(*, product: Product, **fields) -> Product:
     if fields:
         product.save(update_fields=[*fields, "updated_at"])
     return product
+
+
+# --- banners ---------------------------------------------------------------------------------
+
+
+def is_site_path(url: str) -> bool:
+    """A link that stays on this site: an absolute path ("/search/?q=…"), never another host
+    ("//host", "https://…"), a scheme ("javascript:") or a backslash trick ("/\\host")."""
+    if not url.startswith("/") or url.startswith("//"):
+        return False
+    if any(ch in url for ch in "\\\x00\r\n\t "):
+        return False
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc
+
+
+def validate_banner(*, target: str, product, category, url: str, starts_at, ends_at) -> None:
+    """What a banner must be before it is saved: its link matches its kind (a product, a category or
+    a path on this site), and it ends after it starts. Raises CatalogError(invalid_banner)."""
+    if target not in Banner.Target.values:
+        raise CatalogError(CatalogCode.INVALID_BANNER, gettext("请选择链接类型"), {"field": "target"})
+    if target == Banner.Target.PRODUCT and product is None:
+        raise CatalogError(CatalogCode.INVALID_BANNER, gettext("请选择要链接的商品"), {"field": "product"})
+    if target == Banner.Target.CATEGORY and category is None:
+        raise CatalogError(CatalogCode.INVALID_BANNER, gettext("请选择要链接的类目"), {"field": "category"})
+    if target == Banner.Target.URL and not is_site_path(url or ""):
+        raise CatalogError(CatalogCode.INVALID_BANNER, gettext("站内链接须以 / 开头，且不能指向其他网站"), {"field": "url"})
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise CatalogError(CatalogCode.INVALID_BANNER, gettext("结束时间须晚于开始时间"), {"field": "ends_at"})

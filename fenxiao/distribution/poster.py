@@ -252,3 +252,112 @@ def shop_poster(distributor: Distributor, share_url: str) -> Poster:
         )
         cache.set(cache_key, png, CACHE_SECONDS)
     return Poster(png=png, etag=digest)
+
+
+# --- the product poster ----------------------------------------------------------------------------
+
+PRODUCT_PICTURE_BOX = (0, 0, 750, 750)
+PRODUCT_QR_SIZE = 240
+PRODUCT_QR_BOX = (462, 1044, 462 + PRODUCT_QR_SIZE, 1044 + PRODUCT_QR_SIZE)  # left, top, right, bottom
+PRODUCT_CACHE_PREFIX = "product-poster"
+
+
+def _load_picture(storage_name: str) -> Image.Image | None:
+    return _load_avatar(storage_name)
+
+
+def _picture_tile(picture: Image.Image | None, initial: str, swatch: int) -> Image.Image:
+    left, top, right, bottom = PRODUCT_PICTURE_BOX
+    size = (right - left, bottom - top)
+    if picture is not None:
+        return ImageOps.fit(ImageOps.exif_transpose(picture).convert("RGB"), size, method=Image.Resampling.LANCZOS)
+    tile = Image.new("RGB", size, PLACEHOLDER_COLOURS[swatch % len(PLACEHOLDER_COLOURS)])
+    ImageDraw.Draw(tile).text((size[0] / 2, size[1] / 2), initial or "·", font=font(260, bold=True), fill="white", anchor="mm")
+    return tile
+
+
+PLACEHOLDER_COLOURS = [(7, 193, 96), (16, 174, 255), (250, 157, 59), (250, 81, 81), (106, 101, 255), (0, 168, 150)]
+
+
+def render_product_poster(
+    *,
+    name: str,
+    price_fen: int | None,
+    price_varies: bool,
+    picture: Image.Image | None,
+    placeholder: int,
+    shop_name: str,
+    share_url: str,
+) -> bytes:
+    """The product poster as PNG bytes, POSTER_SIZE pixels: the picture on top, the price and name,
+    then the shop's name and the QR code of `share_url` at PRODUCT_QR_BOX."""
+    width, height = POSTER_SIZE
+    poster = Image.new("RGB", POSTER_SIZE, (255, 255, 255))
+    poster.paste(_picture_tile(picture, name[:1], placeholder), PRODUCT_PICTURE_BOX[:2])
+    draw = ImageDraw.Draw(poster)
+
+    y = PRODUCT_PICTURE_BOX[3] + 64
+    if price_fen is not None:
+        price = f"¥{yuan(price_fen)}"
+        draw.text((48, y), price, font=font(60, bold=True), fill=RED, anchor="ls")
+        if price_varies:
+            after = 48 + draw.textlength(price, font=font(60, bold=True)) + 8
+            draw.text((after, y), gettext("起"), font=font(30), fill=RED, anchor="ls")
+    for i, line in enumerate(_wrap(draw, name, font(36, bold=True), width - 96, 2)):
+        draw.text((48, y + 36 + i * 52), line, font=font(36, bold=True), fill=INK, anchor="lt")
+
+    draw.line((48, 1004, width - 48, 1004), fill=LINE, width=2)
+    text_width = PRODUCT_QR_BOX[0] - 48 - 32
+    draw.text((48, 1080), _fit(draw, shop_name, font(32, bold=True), text_width), font=font(32, bold=True), fill=INK, anchor="lm")
+    draw.text((48, 1130), gettext("为你推荐好物"), font=font(26), fill=MUTED, anchor="lm")
+    draw.rounded_rectangle((48, 1196, 48 + text_width, 1262), radius=33, fill=(232, 248, 238))
+    draw.text(
+        (48 + text_width / 2, 1229),
+        _fit(draw, gettext("长按识别二维码 查看商品"), font(26), text_width - 24),
+        font=font(26),
+        fill=GREEN,
+        anchor="mm",
+    )
+    poster.paste(qr_image(share_url, PRODUCT_QR_SIZE), PRODUCT_QR_BOX[:2])
+
+    out = io.BytesIO()
+    poster.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def product_poster_inputs(distributor: Distributor, product, share_url: str) -> tuple[str, dict]:
+    """The cache key (a digest of everything drawn) and the inputs for `render_product_poster`.
+    `product` is a shelf product (fenxiao.shop's reads): its sellable SKUs and images prefetched."""
+    prices = [sku.retail_fen for sku in product.skus.all() if getattr(getattr(sku, "purchase", None), "is_purchasable", True)]
+    images = list(product.images.all())
+    inputs = {
+        "name": product.name,
+        "price_fen": min(prices) if prices else None,
+        "price_varies": len(set(prices)) > 1,
+        "picture_name": images[0].image.name if images else "",
+        "placeholder": product.pk % len(PLACEHOLDER_COLOURS),
+        "shop_name": selectors.shop_profile(distributor).name,
+        "share_url": share_url,
+    }
+    parts = [str(distributor.pk), str(product.pk), *(f"{key}={inputs[key]}" for key in sorted(inputs))]
+    return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32], inputs
+
+
+def product_poster(distributor: Distributor, product, share_url: str) -> Poster:
+    """The distributor's poster of `product`, drawn once per distinct content, then served from the
+    shared cache."""
+    digest, inputs = product_poster_inputs(distributor, product, share_url)
+    cache_key = f"{PRODUCT_CACHE_PREFIX}:{digest}"
+    png = cache.get(cache_key)
+    if png is None:
+        png = render_product_poster(
+            name=inputs["name"],
+            price_fen=inputs["price_fen"],
+            price_varies=inputs["price_varies"],
+            picture=_load_picture(inputs["picture_name"]),
+            placeholder=inputs["placeholder"],
+            shop_name=inputs["shop_name"],
+            share_url=share_url,
+        )
+        cache.set(cache_key, png, CACHE_SECONDS)
+    return Poster(png=png, etag=digest)

@@ -79,6 +79,7 @@ class Job:
 SCHEDULE: tuple[Job, ...] = (
     Job("orders.sweep", tasks.sweep_orders, Cadence.MINUTE, _("订单超时取消、自动收货与完成")),
     Job("payments.refund_resend", tasks.resend_refunds, Cadence.MINUTE, _("重发未确认的微信退款")),
+    Job("withdrawals.transfer_check", tasks.check_transfers, Cadence.MINUTE, _("查询未出结果的微信转账提现")),
     # Runs right after every payment commits; every minute too, in case that run was lost.
     Job("commissions.accrual", commission_tasks.accrue_commissions, Cadence.MINUTE, _("已付款订单的预估佣金入账")),
     Job("commissions.settlement", tasks.settle_commissions, Cadence.DAY, _("佣金结算批次")),

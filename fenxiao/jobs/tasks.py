@@ -18,6 +18,7 @@ from fenxiao.commissions import tasks as commission_tasks
 from fenxiao.growth import tasks as growth_tasks
 from fenxiao.orders import tasks as order_tasks
 from fenxiao.payments import tasks as payment_tasks
+from fenxiao.withdrawals import tasks as withdrawal_tasks
 
 
 @task()
@@ -30,6 +31,12 @@ def sweep_orders() -> dict[str, int]:
 def resend_refunds() -> dict[str, int]:
     """WeChat Pay refunds recorded but never acknowledged go out again under their own refund number."""
     return payment_tasks.resend_pending_refunds()
+
+
+@task()
+def check_transfers() -> dict[str, int]:
+    """WeChat merchant transfers of withdrawals with no result for a while are queried and settled once."""
+    return withdrawal_tasks.check_transfers()
 
 
 @task()

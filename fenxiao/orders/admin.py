@@ -15,7 +15,7 @@ from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
 
 from . import services
-from .models import AfterSale, AfterSaleEvent, Order, OrderEvent, OrderLine
+from .models import AfterSale, AfterSaleEvent, AfterSalePhoto, Order, OrderEvent, OrderLine
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -162,6 +162,25 @@ class AfterSaleEventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class AfterSalePhotoInline(ReadOnlyInline):
+    """The buyer's photos, shown through the access-checked photo URL (never the file's own path)."""
+
+    model = AfterSalePhoto
+    fields = ("position", "preview", "width", "height", "size_bytes", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("照片"))
+    def preview(self, obj):
+        url = reverse("web:aftersale_photo", args=[obj.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="{}" width="120" height="120" '
+            'class="aftersale-photo" style="object-fit:cover"></a>',
+            url,
+            url,
+            gettext("凭证照片 %(n)s") % {"n": obj.position},
+        )
+
+
 @admin.register(AfterSale)
 class AfterSaleAdmin(admin.ModelAdmin):
     action_form = ReasonActionForm
@@ -169,7 +188,7 @@ class AfterSaleAdmin(admin.ModelAdmin):
     list_filter = ("status", "kind")
     search_fields = ("order__number", "reason")
     list_select_related = ("order",)
-    inlines = [AfterSaleEventInline]
+    inlines = [AfterSalePhotoInline, AfterSaleEventInline]
     actions = ["approve", "reject", "receive_return"]
 
     def get_readonly_fields(self, request, obj=None):

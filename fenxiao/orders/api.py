@@ -1,8 +1,10 @@
 from django.http import JsonResponse
-from ninja import Query, Router, Schema, Status
+from django.urls import reverse
+from ninja import File, Query, Router, Schema, Status, UploadedFile
 
 from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 from fenxiao.common.phone import mask_name, mask_phone
+from fenxiao.common.ratelimit import client_address
 from fenxiao.distribution.selectors import distributor_for_user
 from fenxiao.payments import services as payments
 from fenxiao.shop.purchase import purchase_info
@@ -85,6 +87,17 @@ def aftersale_dict(a) -> dict:
         "reject_reason": a.reject_reason,
         "return_tracking_number": a.return_tracking_number,
         "created_at": a.created_at,
+        "photos": [photo_dict(photo) for photo in a.photos.all()],
+    }
+
+
+def photo_dict(photo) -> dict:
+    return {
+        "id": photo.pk,
+        "position": photo.position,
+        "width": photo.width,
+        "height": photo.height,
+        "url": reverse("web:aftersale_photo", args=[photo.pk]),
     }
 
 
@@ -233,18 +246,32 @@ def order_detail(request, order_id: int):
     return order_dict(_detail(order_id, user=current_user(request)))
 
 
-@router.post("/{order_id}/pay", response=PayOut, summary="付款：dev 即时支付；wechatpay 返回 JSAPI 调起参数")
+@router.post(
+    "/{order_id}/pay",
+    response=PayOut,
+    summary="付款：dev 即时支付；wechatpay 按 trade_type 返回 JSAPI 调起参数、H5 链接或扫码内容",
+)
 def pay(request, order_id: int, payload: PayIn):
     user = current_user(request)
     if payload.provider == "dev":
         order = services.pay_with_dev_provider(user=user, order_id=order_id)
         return {"order": order_dict(_detail(order.pk)), "provider": "dev", "payment_id": order.payment_id, "jsapi": None}
-    payment = services.start_payment(user=user, order_id=order_id, provider=payload.provider, payer_openid=payload.openid)
+    payment = services.start_payment(
+        user=user,
+        order_id=order_id,
+        provider=payload.provider,
+        payer_openid=payload.openid,
+        trade_type=payload.trade_type,
+        client_ip=client_address(request),
+    )
     return {
         "order": order_dict(_detail(order_id)),
         "provider": payment.provider,
         "payment_id": payment.pk,
-        "jsapi": payments.jsapi_params(payment),
+        "jsapi": payments.jsapi_params(payment) if payment.trade_type == "jsapi" else None,
+        "trade_type": payment.trade_type,
+        "h5_url": payment.h5_url,
+        "code_url": payment.code_url,
     }
 
 
@@ -271,6 +298,18 @@ def request_aftersale(request, line_id: int, payload: AfterSaleIn):
         reason=payload.reason,
     )
     return Status(201, aftersale_dict(a))
+
+
+@router.post(
+    "/aftersales/{aftersale_id}/photos",
+    response={201: AfterSaleOut},
+    summary="补充售后凭证照片（multipart，字段 photos，最多共 6 张）",
+    description="JPEG / PNG / WebP，每张不超过 5 MB；照片会重新编码并去除 EXIF（含拍摄位置）。售后结束后不能再补充。",
+)
+def add_aftersale_photos(request, aftersale_id: int, photos: File[list[UploadedFile]] = None):  # type: ignore[assignment]
+    user = current_user(request)
+    services.add_aftersale_photos(aftersale_id=aftersale_id, user=user, photos=photos or [])
+    return Status(201, aftersale_dict(selectors.aftersale_for_user(user, aftersale_id)))
 
 
 @router.post("/aftersales/{aftersale_id}/return", response=AfterSaleOut, summary="填写退货单号")

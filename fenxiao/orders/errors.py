@@ -17,15 +17,18 @@ class OrderCode(StrEnum):
     INVALID_AMOUNT = "invalid_amount"
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     INVALID_PHONE = "invalid_phone"
+    INVALID_PHOTO = "invalid_photo"
     INVALID_QUANTITY = "invalid_quantity"
     INVALID_TRANSITION = "invalid_transition"
     NOT_DISTRIBUTOR = "not_distributor"
     ORDER_EXPIRED = "order_expired"
     ORDER_NOT_FOUND = "order_not_found"
+    PHOTO_TOO_LARGE = "photo_too_large"
     REASON_REQUIRED = "reason_required"
     REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
     SKU_UNAVAILABLE = "sku_unavailable"
     TOO_MANY_LINES = "too_many_lines"
+    TOO_MANY_PHOTOS = "too_many_photos"
     TRACKING_REQUIRED = "tracking_required"
 
 

@@ -10,25 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.common.models import TransitionEvent
 from fenxiao.common.phone import mask_phone
 
-
-class Address(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("用户"))
-    receiver = models.CharField(_("收货人"), max_length=32)
-    phone = models.CharField(_("手机号"), max_length=11)
-    province = models.CharField(_("省"), max_length=20)
-    city = models.CharField(_("市"), max_length=20)
-    district = models.CharField(_("区/县"), max_length=20)
-    detail = models.CharField(_("详细地址"), max_length=120)
-    is_default = models.BooleanField(_("默认地址"), default=False)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-is_default", "-id"]
-        verbose_name = _("收货地址")
-        verbose_name_plural = _("收货地址")
-
-    def __str__(self) -> str:
-        return f"{self.receiver} {mask_phone(self.phone)} {self.province}{self.city}{self.district}"
+from .photos import photo_path
 
 
 class CartLine(models.Model):
@@ -235,6 +217,28 @@ class AfterSale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_fen}"
+
+
+class AfterSalePhoto(models.Model):
+    """A photo the buyer attached to an after-sale: re-encoded without metadata (see `orders.photos`),
+    stored under a random name and shown only to the buyer and to staff."""
+
+    aftersale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="photos", verbose_name=_("售后"))
+    image = models.ImageField(_("照片"), upload_to=photo_path, max_length=200)
+    width = models.PositiveIntegerField(_("宽"))
+    height = models.PositiveIntegerField(_("高"))
+    size_bytes = models.PositiveIntegerField(_("大小（字节）"))
+    position = models.PositiveSmallIntegerField(_("序号"))
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("售后照片")
+        verbose_name_plural = _("售后照片")
+        constraints = [models.UniqueConstraint(fields=["aftersale", "position"], name="aftersale_photo_position_unique")]
+
+    def __str__(self) -> str:
+        return f"#{self.aftersale_id}-{self.position}"
 
 
 class AfterSaleEvent(TransitionEvent):

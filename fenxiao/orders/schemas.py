@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -92,6 +93,14 @@ class OrderEventOut(Schema):
     created_at: datetime
 
 
+class AfterSalePhotoOut(Schema):
+    id: int
+    position: int
+    width: int
+    height: int
+    url: str = Field(..., description="照片地址（需登录：下单的买家或有售后查看权限的员工）")
+
+
 class AfterSaleOut(Schema):
     id: int
     line_id: int
@@ -104,6 +113,7 @@ class AfterSaleOut(Schema):
     reject_reason: str
     return_tracking_number: str
     created_at: datetime
+    photos: list[AfterSalePhotoOut] = []
 
 
 class OrderOut(Schema):
@@ -159,7 +169,11 @@ class ShopOrderOut(Schema):
 
 class PayIn(InputSchema):
     provider: str = Field("dev", description="dev（开发环境即时支付）或 wechatpay")
-    openid: str = ""
+    openid: str = Field("", description="jsapi：付款人在该 AppID 下的 openid")
+    trade_type: Literal["jsapi", "h5", "native"] = Field(
+        "jsapi",
+        description="wechatpay 的支付方式：jsapi（微信内，需 openid）、h5（手机浏览器，返回 h5_url）、native（电脑扫码，返回 code_url）",
+    )
 
 
 class PayOut(Schema):
@@ -167,6 +181,9 @@ class PayOut(Schema):
     provider: str
     payment_id: int
     jsapi: dict | None = None
+    trade_type: str = Field("", description="wechatpay 的支付方式（dev 为空）")
+    h5_url: str = Field("", description="h5：跳转到微信支付的链接（5 分钟内有效，可追加 &redirect_url=）")
+    code_url: str = Field("", description="native：付款二维码的内容")
 
 
 class OrderReasonIn(StrictIn):

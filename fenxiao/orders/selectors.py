@@ -1,6 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
-from .models import Address, AfterSale, CartLine, Order, OrderEvent, OrderLine
+from .models import AfterSale, AfterSalePhoto, CartLine, Order, OrderEvent, OrderLine
 
 
 def cart_lines(user) -> QuerySet[CartLine]:
@@ -18,7 +18,7 @@ def order_detail(order_id: int, *, user=None) -> Order | None:
     qs = Order.objects.select_related("distributor__user", "user").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
-        Prefetch("aftersales", queryset=AfterSale.objects.order_by("-created_at")),
+        Prefetch("aftersales", queryset=AfterSale.objects.order_by("-created_at").prefetch_related("photos")),
     )
     if user is not None:
         qs = qs.filter(user=user)
@@ -38,16 +38,30 @@ def orders_for_distributor(distributor, *, status: str | None = None) -> QuerySe
 
 
 def aftersales_for_review(*, status: str | None = None) -> QuerySet[AfterSale]:
-    qs = AfterSale.objects.select_related("line", "order__user")
+    qs = AfterSale.objects.select_related("line", "order__user").prefetch_related("photos")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
 
 
-def default_address(user) -> Address | None:
-    """The address marked default, else the latest one."""
-    return Address.objects.filter(user=user).order_by("-is_default", "-id").first()
-
-
 def line_for_user(user, line_id: int) -> OrderLine | None:
     return OrderLine.objects.select_related("order").filter(pk=line_id, order__user=user).first()
+
+
+def aftersale_for_user(user, aftersale_id: int) -> AfterSale | None:
+    return AfterSale.objects.prefetch_related("photos").filter(pk=aftersale_id, order__user=user).first()
+
+
+def photo_for_viewer(user, photo_id: int) -> AfterSalePhoto | None:
+    """An after-sale photo if `user` may see it: the buyer who took it, or staff allowed to view
+    after-sales; None otherwise (the caller answers 404 either way, so nobody learns it exists)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    photo = AfterSalePhoto.objects.select_related("aftersale__order").filter(pk=photo_id).first()
+    if photo is None:
+        return None
+    if photo.aftersale.order.user_id == user.pk:
+        return photo
+    if user.is_staff and user.has_perm("orders.view_aftersale"):
+        return photo
+    return None

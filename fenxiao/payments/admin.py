@@ -32,13 +32,14 @@ class PaymentAdmin(ReadOnlyAdmin):
         "purpose",
         "reference",
         "provider",
+        "trade_type",
         "amount",
         "refunded",
         "status",
         "created_at",
         "succeeded_at",
     )
-    list_filter = ("status", "provider", "purpose")
+    list_filter = ("status", "provider", "trade_type", "purpose")
     search_fields = ("out_trade_no", "reference", "provider_txn_id", "payer_openid")
     readonly_fields = (
         "purpose",
@@ -51,7 +52,11 @@ class PaymentAdmin(ReadOnlyAdmin):
         "description",
         "provider_txn_id",
         "payer_openid",
+        "trade_type",
         "prepay_id",
+        "h5_url",
+        "code_url",
+        "prepared_at",
         "created_at",
         "succeeded_at",
         "closed_at",

@@ -7,6 +7,7 @@ class PaymentCode(StrEnum):
     """Every code a PaymentError may carry."""
 
     ALREADY_PAID = "already_paid"
+    CLIENT_IP_REQUIRED = "client_ip_required"
     DUPLICATE_NOT_FOUND = "duplicate_not_found"
     IDEMPOTENCY_MISMATCH = "idempotency_mismatch"
     INVALID_AMOUNT = "invalid_amount"
@@ -14,6 +15,7 @@ class PaymentCode(StrEnum):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     INVALID_PURPOSE = "invalid_purpose"
     INVALID_REFERENCE = "invalid_reference"
+    INVALID_TRADE_TYPE = "invalid_trade_type"
     INVALID_TRANSITION = "invalid_transition"
     NO_HANDLER = "no_handler"
     NOT_DEV = "not_dev"

@@ -18,6 +18,15 @@ class Provider(models.TextChoices):
     WECHATPAY = "wechatpay", _("微信支付")
 
 
+class TradeType(models.TextChoices):
+    """How a WeChat Pay payer pays: inside WeChat (JSAPI), in a phone browser outside WeChat (H5, on
+    WeChat Pay's own page), or by scanning a QR code shown on a computer (Native)."""
+
+    JSAPI = "jsapi", _("微信内支付（JSAPI）")
+    H5 = "h5", _("手机浏览器支付（H5）")
+    NATIVE = "native", _("扫码支付（Native）")
+
+
 class Payment(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("待支付")
@@ -36,6 +45,10 @@ class Payment(models.Model):
     provider_txn_id = models.CharField(_("渠道交易号"), max_length=64, blank=True)
     payer_openid = models.CharField(_("付款人 openid"), max_length=128, blank=True)
     prepay_id = models.CharField(_("预支付交易会话标识"), max_length=64, blank=True)
+    trade_type = models.CharField(_("交易类型"), max_length=8, choices=TradeType.choices, blank=True)
+    h5_url = models.CharField(_("H5 支付跳转链接"), max_length=512, blank=True)
+    code_url = models.CharField(_("扫码支付二维码链接"), max_length=128, blank=True)
+    prepared_at = models.DateTimeField(_("下单时间（渠道）"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     succeeded_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
@@ -64,6 +77,12 @@ class Payment(models.Model):
     @property
     def refundable_fen(self) -> int:
         return self.amount_fen - self.refunded_fen
+
+    @property
+    def handed_out(self) -> bool:
+        """Whether the payer was ever given the means to pay it at the provider (a prepay_id, an H5
+        link or a QR code): only then can it be paid there, and only then must closing ask the provider."""
+        return bool(self.prepay_id or self.h5_url or self.code_url)
 
 
 class Refund(models.Model):

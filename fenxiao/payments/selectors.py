@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from . import wechatpay
 from .models import Payment, Refund
 
 
@@ -25,3 +26,8 @@ def payments_for(purpose: str, reference: str) -> QuerySet[Payment]:
 
 def refunds_of(payment_id: int) -> QuerySet[Refund]:
     return Refund.objects.filter(payment_id=payment_id).order_by("created_at", "id")
+
+
+def wechatpay_available() -> bool:
+    """Whether WeChat Pay is configured completely (keys readable), so that payers can be offered it."""
+    return wechatpay.is_configured()

@@ -1,4 +1,4 @@
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class CategoryOut(Schema):
@@ -28,5 +28,5 @@ class ProductOut(Schema):
 
 
 class ProductDetailOut(ProductOut):
-    description: str
+    description: str = Field(description="商品详情：经过净化的 HTML（段落、加粗、标题、列表、本站图片）")
     skus: list[SkuOut]

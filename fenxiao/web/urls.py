@@ -1,18 +1,44 @@
 from django.urls import path
 
-from .views import accounts, cart, distributors, earnings, growth, home, notifications, orders, shop, team, withdrawals
+from .views import (
+    accounts,
+    addresses,
+    aftersale_photos,
+    cart,
+    distributors,
+    earnings,
+    growth,
+    home,
+    notifications,
+    orders,
+    payment,
+    shop,
+    team,
+    withdrawals,
+)
+from .views import share as share_views
+from .views import wechat as wechat_views
 
 app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("p/<int64:product_id>/", home.product, name="product"),
+    path("search/", home.search, name="search"),
+    path("c/<int64:category_id>/", home.category, name="category"),
     path("s/<str:code>", home.share_shop, name="share_shop"),
     path("s/<str:code>/p/<int64:product_id>", home.share_product, name="share_product"),
     path("s/<str:code>/qr.png", home.share_qr, name="share_qr"),
+    path("p/<int64:product_id>/poster.png", share_views.product_poster, name="product_poster"),
     path("login/", accounts.login_view, name="login"),
     path("register/", accounts.register_view, name="register"),
     path("logout/", accounts.logout_view, name="logout"),
+    path("password/reset/", accounts.password_reset_view, name="password_reset"),
+    path("agreements/<slug:document>/", accounts.agreement, name="agreement"),
+    path("wechat/oauth/start/", wechat_views.oauth_start, name="wechat_oauth_start"),
+    path("wechat/oauth/return/", wechat_views.oauth_return, name="wechat_oauth_return"),
+    path("wechat/profile/", wechat_views.profile_start, name="wechat_profile_start"),
+    path("wechat/dev/authorize", wechat_views.dev_authorize, name="wechat_dev_authorize"),
     path("me/", accounts.me, name="me"),
     path("apply/", distributors.apply, name="apply"),
     path("dc/", distributors.distributor_center, name="distributor_center"),
@@ -37,7 +63,10 @@ urlpatterns = [
     path("checkout/", cart.checkout, name="checkout"),
     path("orders/", orders.order_list, name="orders"),
     path("orders/<int64:order_id>/", orders.order_detail, name="order_detail"),
-    path("orders/<int64:order_id>/pay/", orders.order_pay, name="order_pay"),
+    path("orders/<int64:order_id>/pay/", payment.order_pay, name="order_pay"),
+    path("orders/<int64:order_id>/pay/wechat/", payment.order_pay_wechat, name="order_pay_wechat"),
+    path("orders/<int64:order_id>/pay/status/", payment.order_pay_status, name="order_pay_status"),
+    path("orders/<int64:order_id>/pay/result/", payment.order_pay_result, name="order_pay_result"),
     path("orders/<int64:order_id>/cancel/", orders.order_cancel, name="order_cancel"),
     path("orders/<int64:order_id>/receive/", orders.order_receive, name="order_receive"),
     path("orders/<int64:order_id>/aftersales/<int64:aftersale_id>/return/", orders.aftersale_return, name="aftersale_return"),
@@ -45,13 +74,30 @@ urlpatterns = [
         "orders/<int64:order_id>/aftersales/<int64:aftersale_id>/withdraw/", orders.aftersale_withdraw, name="aftersale_withdraw"
     ),
     path("orders/lines/<int64:line_id>/aftersale/", orders.aftersale_new, name="aftersale_new"),
+    path("orders/aftersale-photos/<int64:photo_id>.jpg", aftersale_photos.photo, name="aftersale_photo"),
     path("me/notifications/", notifications.notifications, name="notifications"),
     path("me/notifications/read-all/", notifications.notifications_read_all, name="notifications_read_all"),
     path("me/notifications/<int64:notice_id>/open/", notifications.notification_open, name="notification_open"),
+    path("me/addresses/", addresses.address_list, name="addresses"),
+    path("me/addresses/new/", addresses.address_new, name="address_new"),
+    path("me/addresses/regions/", addresses.address_regions, name="address_regions"),
+    path("me/addresses/<int64:address_id>/edit/", addresses.address_edit, name="address_edit"),
+    path("me/addresses/<int64:address_id>/delete/", addresses.address_delete, name="address_delete"),
+    path("me/addresses/<int64:address_id>/default/", addresses.address_default, name="address_default"),
     path("me/kyc/", withdrawals.kyc, name="kyc"),
     path("me/withdraw/", withdrawals.withdraw, name="withdraw"),
     path("me/withdraw/quote/", withdrawals.withdraw_quote, name="withdraw_quote"),
     path("me/withdrawals/", withdrawals.withdrawal_list, name="withdrawals"),
     path("me/withdrawals/<int64:withdrawal_id>/", withdrawals.withdrawal_detail, name="withdrawal_detail"),
     path("me/withdrawals/<int64:withdrawal_id>/cancel/", withdrawals.withdrawal_cancel, name="withdrawal_cancel"),
+    path(
+        "me/withdrawals/<int64:withdrawal_id>/transfer/confirm/",
+        withdrawals.withdrawal_transfer_confirm,
+        name="withdrawal_transfer_confirm",
+    ),
+    path(
+        "me/withdrawals/<int64:withdrawal_id>/transfer/status/",
+        withdrawals.withdrawal_transfer_status,
+        name="withdrawal_transfer_status",
+    ),
 ]

@@ -1,12 +1,15 @@
 from dataclasses import asdict
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import File, Query, Router, Status, UploadedFile
 
 from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 from fenxiao.common.phone import mask_phone
 from fenxiao.distribution.selectors import distributor_for_user
+from fenxiao.payments.schemas import NotifyFailOut
+from fenxiao.payments.services import record_refusal
 
 from . import selectors, services
 from .errors import WithdrawalCode, WithdrawalError
@@ -30,7 +33,7 @@ from .schemas import (
     WithdrawalSettingsIn,
     WithdrawalSettingsOut,
 )
-from .services import payouts
+from .services import payouts, transfers
 
 router = Router(tags=["提现 withdrawals"], auth=member_auth)
 operator_router = Router(tags=["运营：提现 operator"], auth=member_auth)
@@ -213,6 +216,45 @@ def cancel(request, withdrawal_id: int):
     distributor = _approved(request)
     services.cancel_withdrawal(withdrawal_id=withdrawal_id, distributor=distributor, actor=current_user(request))
     return withdrawal_dict(selectors.withdrawal_detail(withdrawal_id), events=True)
+
+
+# --- WeChat Pay's transfer result (a provider callback: no user, the platform's signature) ----------
+
+MAX_NOTIFICATION_BYTES = 64 * 1024
+_NOTIFY_REFUSED = {
+    transfers.NotifyOutcome.FORGED: (401, gettext_lazy("签名验证失败")),
+    transfers.NotifyOutcome.STALE: (401, gettext_lazy("通知时间戳超出允许范围")),
+    transfers.NotifyOutcome.TAMPERED: (400, gettext_lazy("通知内容无法解密或格式错误")),
+    transfers.NotifyOutcome.UNKNOWN_BILL: (404, gettext_lazy("找不到对应的转账单")),
+    transfers.NotifyOutcome.ERROR: (500, gettext_lazy("处理失败，请重试")),
+}
+
+
+def _notify_fail(status: int, message: str, *, counted: bool) -> JsonResponse:
+    response = JsonResponse({"code": "FAIL", "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    if counted:
+        setattr(response, "_has_been_logged", True)  # counted and logged, rate-limited, by record_refusal  # noqa: B010
+    return response
+
+
+@router.post(
+    "/wechatpay/transfer-notify",
+    auth=None,
+    response={204: None, frozenset({400, 401, 404, 413, 500}): NotifyFailOut},
+    summary="微信支付：商家转账结果通知",
+)
+def transfer_notify(request):
+    body = request.body
+    source = request.META.get("REMOTE_ADDR", "")
+    if len(body) > MAX_NOTIFICATION_BYTES:
+        record_refusal(reason="too_large", body=body, headers=dict(request.headers), source_address=source)
+        return _notify_fail(413, _("通知内容过大"), counted=True)
+    outcome = transfers.handle_notification(headers=dict(request.headers), body=body, source_address=source)
+    if outcome in (transfers.NotifyOutcome.APPLIED, transfers.NotifyOutcome.IGNORED):
+        return HttpResponse(status=204)
+    status, message = _NOTIFY_REFUSED.get(outcome, (400, gettext_lazy("通知未被接受")))
+    counted = outcome in (transfers.NotifyOutcome.FORGED, transfers.NotifyOutcome.STALE, transfers.NotifyOutcome.TAMPERED)
+    return _notify_fail(status, str(message), counted=counted)
 
 
 # --- operator -------------------------------------------------------------------------------------

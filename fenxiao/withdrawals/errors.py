@@ -35,6 +35,7 @@ class WithdrawalCode(StrEnum):
     NOT_DISTRIBUTOR = "not_distributor"
     NOT_IN_BATCH = "not_in_batch"
     REASON_REQUIRED = "reason_required"
+    TRANSFER_NOT_CONFIRMABLE = "transfer_not_confirmable"
     UNDECRYPTABLE = "undecryptable"
     WITHDRAWAL_NOT_FOUND = "withdrawal_not_found"
 

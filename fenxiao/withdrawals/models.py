@@ -286,3 +286,54 @@ class PayoutResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.withdrawal_id} {self.outcome}"
+
+
+class TransferBill(models.Model):
+    """A WeChat Pay merchant transfer (商家转账) paying one approved WeChat-channel withdrawal. Its
+    merchant bill number is the withdrawal's number, so sending it again never pays twice. The
+    distributor accepts it in WeChat; the final state (from the signed notification or a query)
+    settles the withdrawal once: `settled_at` is set in the same transaction as the posting."""
+
+    class State(models.TextChoices):
+        NEW = "NEW", _("待提交微信")
+        ACCEPTED = "ACCEPTED", _("已受理")
+        PROCESSING = "PROCESSING", _("锁定资金中")
+        WAIT_USER_CONFIRM = "WAIT_USER_CONFIRM", _("待用户确认收款")
+        TRANSFERING = "TRANSFERING", _("转账中")
+        SUCCESS = "SUCCESS", _("转账成功")
+        FAIL = "FAIL", _("转账失败")
+        CANCELING = "CANCELING", _("撤销中")
+        CANCELLED = "CANCELLED", _("已撤销")
+
+    withdrawal = models.OneToOneField(Withdrawal, on_delete=models.PROTECT, related_name="transfer_bill", verbose_name=_("提现"))
+    out_bill_no = models.CharField(_("商户转账单号"), max_length=32, unique=True)
+    transfer_bill_no = models.CharField(_("微信转账单号"), max_length=64, blank=True)
+    amount_fen = models.BigIntegerField(_("转账金额（分）"))
+    openid_encrypted = models.TextField(_("收款 openid（密文）"), editable=False)
+    real_name_sent = models.BooleanField(_("已传收款人姓名"), default=False)
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.NEW, db_index=True)
+    package_info = models.TextField(_("确认收款参数"), blank=True, editable=False)
+    fail_reason = models.CharField(_("失败原因"), max_length=64, blank=True)
+    last_error = models.CharField(_("最近一次错误"), max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(_("提交次数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    last_checked_at = models.DateTimeField(_("最近查询时间"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("结果入账时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("微信转账单")
+        verbose_name_plural = _("微信转账单")
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="transfer_bill_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.out_bill_no
+
+    @property
+    def final(self) -> bool:
+        return self.state in (self.State.SUCCESS, self.State.FAIL, self.State.CANCELLED)
+
+    @property
+    def awaiting_user(self) -> bool:
+        return self.state == self.State.WAIT_USER_CONFIRM and bool(self.package_info)

@@ -12,7 +12,7 @@ from fenxiao.commissions.services import available_account, withdrawing_account
 from fenxiao.common.periods import local_today
 from fenxiao.ledger.models import Account
 
-from .models import KycRecord, PayoutBatch, Withdrawal, WithdrawalEvent, WithdrawalSettings
+from .models import KycRecord, PayoutBatch, TransferBill, Withdrawal, WithdrawalEvent, WithdrawalSettings
 
 W = Withdrawal.Status
 # Withdrawals that count against the daily cap: everything asked for today that was not given back.
@@ -126,8 +126,13 @@ def withdrawals_for_review(
 
 
 def eligible_for_batch(channel: str = "") -> QuerySet[Withdrawal]:
-    qs = Withdrawal.objects.filter(status=W.APPROVED, batch__isnull=True)
+    qs = Withdrawal.objects.filter(status=W.APPROVED, batch__isnull=True, transfer_bill__isnull=True)
     return qs.filter(channel=channel) if channel else qs
+
+
+def transfer_bill_for(withdrawal: Withdrawal) -> TransferBill | None:
+    """The WeChat merchant transfer paying this withdrawal, if it goes that way."""
+    return TransferBill.objects.filter(withdrawal=withdrawal).first()
 
 
 def batches(*, status: str | None = None) -> QuerySet[PayoutBatch]:

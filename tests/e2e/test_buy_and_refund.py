@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from fenxiao.addresses import services as address_book
+from fenxiao.addresses.tests.conftest import BOOK_ADDRESS
 from fenxiao.distribution.models import Binding
 from fenxiao.distribution.services import bind_customer
 from fenxiao.orders import services
@@ -103,9 +105,9 @@ def test_consumer_buys_through_a_share_link_and_asks_for_a_refund(live_server, p
     expect(page).to_have_url(re.compile(r"/checkout/$"))
     page.get_by_label("收货人", exact=True).fill("王小明")
     page.get_by_label("手机号", exact=True).fill("1381234567")  # one digit short
-    page.get_by_label("省份", exact=True).fill("浙江省")
-    page.get_by_label("城市", exact=True).fill("杭州市")
-    page.get_by_label("区县", exact=True).fill("西湖区")
+    page.get_by_label("省份", exact=True).select_option(label="浙江省")  # the region picker
+    page.get_by_label("城市", exact=True).select_option(label="杭州市")
+    page.get_by_label("区县", exact=True).select_option(label="西湖区")
     page.get_by_label("详细地址", exact=True).fill("文三路 100 号 3 幢 501")
     page.get_by_role("button", name="提交订单").click()
     expect(page.get_by_role("alert")).to_contain_text("收货手机号格式不正确")
@@ -195,7 +197,7 @@ def test_order_pages_fit_a_375px_screen(live_server, browser, artifacts):
         "district": "西湖区",
         "detail": "文三路 100 号 3 幢 501 室（请放快递柜，谢谢）",
     }
-    services.save_address(user=consumer, data=address)
+    address_book.add_address(user=consumer, data={**BOOK_ADDRESS, "detail": address["detail"]})
     serum_sku, family_sku = list(serum.skus.order_by("id"))
     nuts_sku = nuts.skus.get()
 

@@ -77,9 +77,9 @@ def test_a_sale_through_a_share_link_becomes_a_paid_withdrawal(live_server, brow
     page.get_by_role("link", name=re.compile("去结算")).click()
     page.get_by_label("收货人", exact=True).fill("王小明")
     page.get_by_label("手机号", exact=True).fill("13812345678")
-    page.get_by_label("省份", exact=True).fill("浙江省")
-    page.get_by_label("城市", exact=True).fill("杭州市")
-    page.get_by_label("区县", exact=True).fill("西湖区")
+    page.get_by_label("省份", exact=True).select_option(label="浙江省")  # the region picker
+    page.get_by_label("城市", exact=True).select_option(label="杭州市")
+    page.get_by_label("区县", exact=True).select_option(label="西湖区")
     page.get_by_label("详细地址", exact=True).fill("文三路 100 号 3 幢 501")
     page.get_by_role("button", name="提交订单").click()
     expect(page).to_have_url(re.compile(r"/orders/\d+/pay/$"))

@@ -173,6 +173,7 @@ def test_every_page_fits_a_375px_screen(live_server, browser, artifacts):
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{base}/me/")
     page.goto(f"{base}/apply/")
+    page.locator("#id_agree").check()
     page.get_by_role("button", name="提交申请").click()
     page.wait_for_url(f"{base}/apply/")
     _check(page, f"{base}/apply/", "apply-awaiting-purchase", artifacts)

@@ -57,6 +57,7 @@ def test_consumer_opens_share_link_logs_in_and_applies(
     expect(page).to_have_url(re.compile(r"/apply/$"))
     expect(page.get_by_text("邀请人")).to_be_visible()
     page.get_by_label("姓名", exact=True).fill("张三")
+    page.locator("#id_agree").check()
     page.get_by_role("button", name="提交申请").click()
 
     expect(page).to_have_url(re.compile(re.escape(expected_path) + "$"))

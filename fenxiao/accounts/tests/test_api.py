@@ -3,6 +3,7 @@
 import pytest
 
 from fenxiao.accounts.models import ApiToken, User
+from fenxiao.sms.tests.helpers import sent_code
 from tests.api_helpers import assert_error
 from tests.factories import StaffFactory, UserFactory
 
@@ -17,10 +18,13 @@ def bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
+def signup(phone, password="s3cret-pass", **extra):
+    """A registration body with the code just sent to `phone` and the agreements accepted."""
+    return {"phone": phone, "password": password, "code": sent_code(phone, "register"), "agree_terms": True, **extra}
+
+
 def test_register_then_login_then_me(client):
-    response = client.post(
-        REGISTER, {"phone": "+86 138 0013 8000", "password": "s3cret-pass", "nickname": "小王"}, content_type="application/json"
-    )
+    response = client.post(REGISTER, signup("+86 138 0013 8000", nickname="小王"), content_type="application/json")
     assert response.status_code == 202, response.content
     assert response.json() == {"status": "accepted", "next": "login"}
     user = User.objects.get(phone="13800138000")
@@ -45,8 +49,8 @@ def test_register_then_login_then_me(client):
 def test_register_answers_the_same_for_a_known_phone(client):
     known = UserFactory(phone="13800138000", nickname="老用户")
     password_before = known.password
-    new = client.post(REGISTER, {"phone": "13800138001", "password": "s3cret-pass"}, content_type="application/json")
-    taken = client.post(REGISTER, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json")
+    new = client.post(REGISTER, signup("13800138001"), content_type="application/json")
+    taken = client.post(REGISTER, signup("13800138000"), content_type="application/json")
     assert (taken.status_code, taken.json()) == (new.status_code, new.json()) == (202, {"status": "accepted", "next": "login"})
     assert taken.headers.keys() == new.headers.keys()
     known.refresh_from_db()
@@ -60,21 +64,36 @@ def test_register_input_errors_are_the_same_for_a_known_phone(client):
     UserFactory(phone="13800138000")
     for phone in ("13800138000", "13800138002"):
         body = assert_error(
-            client.post(REGISTER, {"phone": phone, "password": "12345678"}, content_type="application/json"), 400, "weak_password"
+            client.post(REGISTER, {**signup(phone), "password": "12345678"}, content_type="application/json"),
+            400,
+            "weak_password",
         )
         assert "phone" not in body["detail"]
 
 
 def test_register_invalid_phone_and_weak_password_400(client):
-    response = client.post(REGISTER, {"phone": "12800138000", "password": "s3cret-pass"}, content_type="application/json")
+    response = client.post(
+        REGISTER,
+        {"phone": "12800138000", "password": "s3cret-pass", "code": "123456", "agree_terms": True},
+        content_type="application/json",
+    )
     assert_error(response, 400, "invalid_phone")
-    response = client.post(REGISTER, {"phone": "13800138000", "password": "12345678"}, content_type="application/json")
+    response = client.post(REGISTER, {**signup("13800138000"), "password": "12345678"}, content_type="application/json")
     body = assert_error(response, 400, "weak_password")
     assert body["detail"]["rules"]
     assert not User.objects.filter(phone="13800138000").exists()
 
 
-@pytest.mark.parametrize("payload", [{}, {"phone": "13800138000"}, {"phone": ["13800138000"], "password": "s3cret-pass"}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"phone": "13800138000"},
+        {"phone": ["13800138000"], "password": "s3cret-pass", "code": "123456", "agree_terms": True},
+        {"phone": "13800138000", "password": "s3cret-pass", "agree_terms": True},  # no code
+        {"phone": "13800138000", "password": "s3cret-pass", "code": "123456"},  # no consent
+    ],
+)
 def test_bad_body_is_422_invalid_input(client, payload):
     response = client.post(REGISTER, payload, content_type="application/json")
     body = assert_error(response, 422, "invalid_input")

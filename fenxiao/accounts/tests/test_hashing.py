@@ -8,10 +8,15 @@ from django.test import RequestFactory
 
 from fenxiao.accounts.errors import AccountError
 from fenxiao.accounts.services import login_member, register_member
+from fenxiao.sms.tests.helpers import sent_code
 from tests.factories import UserFactory
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"
+
+
+def signup(phone):
+    return {"phone": phone, "password": "s3cret-pass", "code": sent_code(phone, "register"), "agree_terms": True}
 
 
 class RecordingHasher(MD5PasswordHasher):
@@ -42,10 +47,7 @@ def test_registration_hashes_outside_the_transaction(hashing):
 
 @pytest.mark.django_db(transaction=True)
 def test_api_registration_and_password_change_hash_outside_any_transaction(client, hashing):
-    assert (
-        client.post(REGISTER, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json").status_code
-        == 202
-    )
+    assert client.post(REGISTER, signup("13800138000"), content_type="application/json").status_code == 202
     token = client.post(LOGIN, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json").json()[
         "token"
     ]
@@ -63,10 +65,10 @@ def test_api_registration_and_password_change_hash_outside_any_transaction(clien
 def test_registering_a_known_phone_costs_the_same_hashing(client, hashing):
     UserFactory(phone="13800138000")
     hashing.clear()
-    client.post(REGISTER, {"phone": "13800138001", "password": "s3cret-pass"}, content_type="application/json")
+    client.post(REGISTER, signup("13800138001"), content_type="application/json")
     new_phone = len(hashing)
     hashing.clear()
-    client.post(REGISTER, {"phone": "13800138000", "password": "s3cret-pass"}, content_type="application/json")
+    client.post(REGISTER, signup("13800138000"), content_type="application/json")
     assert len(hashing) == new_phone == 1
     with pytest.raises(AccountError):
         register_member(phone="13800138000", password="s3cret-pass")

@@ -144,7 +144,7 @@ def test_no_group_but_finance_may_decide_and_nobody_keeps_the_broad_order_permis
 def test_existing_databases_lose_the_retired_defaults_and_keep_the_operators_own():
     supply = Group.objects.get(name="供应链")
     broad = Permission.objects.get(content_type__app_label="orders", codename="change_aftersale")
-    own = Permission.objects.get(content_type__app_label="orders", codename="delete_address")
+    own = Permission.objects.get(content_type__app_label="addresses", codename="delete_address")
     supply.permissions.add(broad, own)  # as an earlier version granted (broad) and an operator added (own)
     ensure_staff_groups()
     codenames = set(supply.permissions.values_list("codename", flat=True))

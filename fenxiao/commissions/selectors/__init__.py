@@ -35,7 +35,19 @@ from .reconciliation import (
     RowCheck,
     reconciliation,
 )
-from .statement import AccountStatement, MonthlyStatement, MonthTotals, activity_months, kind_label, monthly_statement
+from .statement import (
+    STATEMENT_PAGE_SIZE,
+    AccountStatement,
+    MonthlyStatement,
+    MonthTotals,
+    StatementEntry,
+    activity_months,
+    kind_label,
+    monthly_statement,
+    statement_entries,
+    statement_months,
+    statement_page,
+)
 
 __all__ = [
     "DEPTH_LABELS",
@@ -47,6 +59,7 @@ __all__ = [
     "ROLES",
     "ROLE_LABELS",
     "ROLE_SUFFIXES",
+    "STATEMENT_PAGE_SIZE",
     "AccountStatement",
     "CacheDifference",
     "CommissionLine",
@@ -61,6 +74,7 @@ __all__ = [
     "OrderCommission",
     "Reconciliation",
     "RowCheck",
+    "StatementEntry",
     "account_codes",
     "activity_months",
     "balances",
@@ -76,4 +90,7 @@ __all__ = [
     "order_commissions",
     "parse_month",
     "reconciliation",
+    "statement_entries",
+    "statement_months",
+    "statement_page",
 ]

@@ -1,14 +1,18 @@
 """A distributor's monthly statement: the month's entries on its three accounts with running
-balances, and the month's totals by what the postings were (read from the posting registry)."""
+balances, and the month's totals by what the postings were (read from the posting registry); the
+months a distributor may pick (from the month it joined to the current one) and one page of the
+month's entries, newest first."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.paginator import Page, Paginator
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from fenxiao.common import periods
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Account, Entry
 
@@ -18,6 +22,8 @@ from ..services import KIND_ACCRUE, KIND_CANCEL, KIND_CLAWBACK, KIND_SETTLE
 from ..services.team_bonus import KIND_TEAM_BONUS
 from .accounts import ROLE_LABELS, ROLES, account_codes
 from .months import local_month_label, parse_month
+
+STATEMENT_PAGE_SIZE = 20
 
 
 def kind_label(kind: str) -> str:
@@ -129,3 +135,41 @@ def monthly_statement(distributor, month: str) -> MonthlyStatement:
         totals=_month_totals(accounts),
         months=tuple(activity_months(distributor)),
     )
+
+
+def statement_months(distributor, *, activity: tuple[str, ...] | list[str] = (), now: datetime | None = None) -> list[str]:
+    """The months (YYYY-MM, newest first) the distributor may look at: from the local month it joined
+    (its application; or its first posting, should that be earlier) to the current month. `activity`
+    is `MonthlyStatement.months`, so no query is made here."""
+    current = periods.local_today(now).replace(day=1)
+    joined = periods.parse_month(local_month_label(distributor.applied_at)) if distributor.applied_at else None
+    earliest_activity = periods.parse_month(activity[-1]) if activity else None
+    first = min([month for month in (joined, earliest_activity, current) if month is not None])
+    top, bottom = periods.month_index(current), periods.month_index(first)
+    return [periods.month_label(periods.month_start(index)) for index in range(top, bottom - 1, -1)]
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    role: str  # the account it was posted to: pending / available / withdrawing
+    account_label: str
+    label: str  # what the posting reads like
+    row: ledger_selectors.StatementRow
+
+
+def statement_entries(statement: MonthlyStatement) -> list[StatementEntry]:
+    """Every entry of the month on the three accounts in one list, newest first (each keeps the
+    running balance of its own account)."""
+    entries = [
+        StatementEntry(role=account.role, account_label=account.label, label=kind_label(row.kind), row=row)
+        for account in statement.accounts
+        for row in account.rows
+    ]
+    entries.sort(key=lambda entry: (entry.row.created_at, entry.row.entry_id), reverse=True)
+    return entries
+
+
+def statement_page(statement: MonthlyStatement, page, page_size: int = STATEMENT_PAGE_SIZE) -> Page:
+    """One page of `statement_entries`; a page number out of range or malformed gives the nearest
+    page. The statement is read whole (its totals need every entry), so no page costs a query more."""
+    return Paginator(statement_entries(statement), max(1, min(int(page_size), 100))).get_page(page)

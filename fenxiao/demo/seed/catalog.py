@@ -1,20 +1,21 @@
-"""The demo catalog: the three seed levels, four categories with their commission overrides, and 20
-products with the seed prices, stock and a plain picture each. Looked up by a natural key (level
+"""The demo catalog: the three seed levels, four categories with their commission overrides, 20
+products with the seed prices, stock, a gallery of three drawn pictures and a rich description each,
+and three home page banners. Looked up by a natural key (level
 rank, category slug, product name, SKU code) before anything is made, so a second run changes nothing."""
 
 from __future__ import annotations
 
-from io import BytesIO
-from pathlib import Path
-
 from django.core.files.base import ContentFile
+from django.utils.html import escape
 
 from fenxiao.catalog import services as catalog
-from fenxiao.catalog.models import Category, CommissionOverride, Product, ProductImage, Sku
+from fenxiao.catalog.models import Banner, Category, CommissionOverride, Product, ProductImage, Sku
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import Level
 from fenxiao.inventory.models import StockRecord
 from fenxiao.inventory.services import receive_stock
+
+from . import pictures
 
 LEVELS = [
     # name, rank, direct bp, indirect bp, team bonus bp, description
@@ -62,37 +63,69 @@ PRODUCTS = [
 ]
 
 
-def _font(size: int):
-    from PIL import ImageFont
-
-    for candidate in (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    ):
-        if Path(candidate).exists():
-            return ImageFont.truetype(candidate, size)
-    return ImageFont.load_default()
-
-
 def product_picture(name: str, color: tuple[int, int, int]) -> bytes:
-    """A plain product card (colour field and the product's name) so the demo shop has pictures
-    without shipping any third-party image."""
-    from PIL import Image, ImageDraw
+    """The cover picture of a demo product (see pictures.py), JPEG."""
+    return pictures.product_cover(name, color)
 
-    img = Image.new("RGB", (600, 600), color)
-    draw = ImageDraw.Draw(img)
-    draw.ellipse((150, 110, 450, 410), fill=tuple(min(255, c + 40) for c in color))
-    font = _font(44)
-    text = name if len(name) <= 9 else name[:9] + "…"
-    box = draw.textbbox((0, 0), text, font=font)
-    draw.text(((600 - (box[2] - box[0])) / 2, 460), text, fill="white", font=font)
-    initial = _font(150)
-    box = draw.textbbox((0, 0), name[0], font=initial)
-    draw.text(((600 - (box[2] - box[0])) / 2 - box[0], (520 - (box[3] - box[1])) / 2 - box[1]), name[0], fill=color, font=initial)
-    out = BytesIO()
-    img.save(out, format="PNG")
-    return out.getvalue()
+
+def _description(name: str, subtitle: str, specs: list[tuple[str, int]], closeup_url: str) -> str:
+    """A rich description as an operator would write it: a heading, the selling point, a picture from
+    the gallery, the specifications and the service promises (stored through the sanitiser)."""
+    items = "".join(f"<li>{escape(spec)}：¥{yuan}</li>" for spec, yuan in specs)
+    return (
+        f"<h3>{escape(name)}</h3>"
+        f"<p><strong>{escape(subtitle)}</strong>。品牌直供，每一批次都有质检报告。</p>"
+        f'<img src="{escape(closeup_url)}" alt="{escape(name)}">'
+        f"<h4>规格</h4><ul>{items}</ul>"
+        "<h4>服务</h4><ol><li>正品保障，假一赔十</li><li>48 小时内发货</li><li>支持 7 天无理由退换</li></ol>"
+    )
+
+
+def _add_gallery(product: Product, slug: str, index: int, color, subtitle: str, specs: list[tuple[str, int]]) -> None:
+    """Cover, close-up and specification card, added once each (a product seeded by an older demo
+    keeps its cover and gets the other two)."""
+    have = product.images.count()
+    drawn = [
+        ("cover", lambda: pictures.product_cover(product.name, color)),
+        ("closeup", lambda: pictures.product_closeup(product.name, subtitle, color)),
+        ("specs", lambda: pictures.product_specs(product.name, specs, color)),
+    ]
+    for order, (view, draw) in enumerate(drawn):
+        if order < have:
+            continue
+        image = ProductImage(product=product, alt=f"{product.name}", sort_order=order)
+        image.image.save(f"demo-{slug}-{index}-{view}.jpg", ContentFile(draw()), save=True)
+    if have < len(drawn):
+        closeup = product.images.order_by("sort_order", "id")[1]
+        product.description = _description(product.name, subtitle, specs, closeup.image.url)
+        product.save(update_fields=["description", "updated_at"])
+
+
+# headline, tagline, category slug or product name, silhouettes
+BANNERS = [
+    ("美妆节 满199减30", "补水精华 · 洁面 · 礼盒", ("category", "beauty"), ["dropper", "tube", "giftbox"]),
+    ("新生儿好物", "纸尿裤 · 米粉 · 保温杯", ("category", "baby"), ["pack", "jar", "flask"]),
+    ("每日坚果 ¥50", "30 袋装，一天一袋", ("product", "每日坚果"), ["sachet", "pack", "jar"]),
+]
+
+
+def make_demo_banners() -> None:
+    for order, (headline, tagline, (kind, key), shapes) in enumerate(BANNERS):
+        if Banner.objects.filter(title=headline).exists():
+            continue
+        banner = Banner(title=headline, sort_order=order)
+        if kind == "category":
+            banner.target = Banner.Target.CATEGORY
+            banner.category = Category.objects.get(slug=key)
+            color = next(c for _, slug, c, _ in CATEGORIES if slug == key)
+        else:
+            banner.target = Banner.Target.PRODUCT
+            banner.product = Product.objects.get(name=key)
+            color = next(c for _, slug, c, _ in CATEGORIES if slug == banner.product.category.slug)
+        banner.image.save(
+            f"demo-banner-{order + 1}.jpg", ContentFile(pictures.banner_picture(headline, tagline, color, shapes)), save=False
+        )
+        banner.save()
 
 
 def make_demo_levels() -> None:
@@ -142,8 +175,7 @@ def make_demo_catalog() -> None:
                 )
             if not StockRecord.objects.filter(sku=sku).exists():
                 receive_stock(sku_id=sku.pk, quantity=stock, note="演示数据")
-        if not product.images.exists():
-            image = ProductImage(product=product, alt=name)
-            image.image.save(f"demo-{slug}-{index}.png", ContentFile(product_picture(name, colors[slug])), save=True)
+        _add_gallery(product, slug, index, colors[slug], subtitle, [(spec, retail) for spec, retail, *_ in skus])
         if not product.is_on_shelf:
             catalog.set_shelf(product=product, on_shelf=True)
+    make_demo_banners()

@@ -22,6 +22,7 @@ def test_the_table_holds_every_job_once_with_its_cadence():
     assert cadences == {
         "orders.sweep": Cadence.MINUTE,
         "payments.refund_resend": Cadence.MINUTE,
+        "withdrawals.transfer_check": Cadence.MINUTE,
         "commissions.accrual": Cadence.MINUTE,
         "commissions.settlement": Cadence.DAY,
         "commissions.team_bonus": Cadence.MONTH,

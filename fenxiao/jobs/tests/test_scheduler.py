@@ -31,6 +31,7 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
     assert {(e.job, e.period_key) for e in enqueued} == {
         ("orders.sweep", "2026-11-30T16:00Z"),
         ("payments.refund_resend", "2026-11-30T16:00Z"),
+        ("withdrawals.transfer_check", "2026-11-30T16:00Z"),
         ("commissions.accrual", "2026-11-30T16:00Z"),
         ("commissions.settlement", "2026-12-01"),
         ("commissions.team_bonus", "2026-11"),
@@ -38,7 +39,7 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
         ("growth.leaderboard_close", "2026-11"),
         ("jobs.prune", "2026-12-01"),
     }
-    assert ScheduledRun.objects.count() == 8
+    assert ScheduledRun.objects.count() == 9
     results = {str(r.pk): r for r in DBTaskResult.objects.all()}
     assert set(results) == {e.task_id for e in enqueued}
     by_job = {e.job: results[e.task_id] for e in enqueued}
@@ -53,22 +54,24 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
     services.enqueue_due(DEC_1)
     assert services.enqueue_due(DEC_1) == []
     assert services.enqueue_due(DEC_1 + timedelta(seconds=45)) == []  # still the same minute
-    assert DBTaskResult.objects.count() == 8
+    assert DBTaskResult.objects.count() == 9
     # The next minute: only the minute jobs are due again; the next day: the daily jobs too; the month's stay done.
     assert [e.job for e in services.enqueue_due(DEC_1 + timedelta(minutes=1))] == [
         "orders.sweep",
         "payments.refund_resend",
+        "withdrawals.transfer_check",
         "commissions.accrual",
     ]
     next_day = services.enqueue_due(DEC_1 + timedelta(days=1))
     assert {e.job for e in next_day} == {
         "orders.sweep",
         "payments.refund_resend",
+        "withdrawals.transfer_check",
         "commissions.accrual",
         "commissions.settlement",
         "jobs.prune",
     }
-    assert DBTaskResult.objects.count() == 8 + 3 + 5
+    assert DBTaskResult.objects.count() == 9 + 4 + 6
     assert ScheduledRun.objects.filter(job="commissions.team_bonus").count() == 1
 
 

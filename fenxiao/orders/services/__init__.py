@@ -14,6 +14,7 @@ order's money hears it through `fenxiao.orders.hooks`.
 """
 
 from .aftersales import (
+    add_aftersale_photos,
     open_aftersale_filter,
     operator_refund_line,
     receive_return_and_refund,
@@ -22,7 +23,7 @@ from .aftersales import (
     submit_return,
     withdraw_aftersale,
 )
-from .cart import ADDRESS_FIELDS, MAX_QUANTITY, add_to_cart, clean_address, clear_cart, save_address, set_cart_quantity
+from .cart import ADDRESS_FIELDS, MAX_QUANTITY, add_to_cart, clean_address, clear_cart, set_cart_quantity
 from .checkout import (
     MAX_LINES,
     attribution_for,
@@ -46,6 +47,7 @@ from .states import (
 )
 
 __all__ = [
+    "add_aftersale_photos",
     "ADDRESS_FIELDS",
     "AFTERSALE_MACHINE",
     "AFTERSALE_TRANSITIONS",
@@ -80,7 +82,6 @@ __all__ = [
     "request_aftersale",
     "reservation_reference",
     "review_aftersale",
-    "save_address",
     "set_cart_quantity",
     "ship_order",
     "start_payment",

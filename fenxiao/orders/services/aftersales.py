@@ -1,8 +1,10 @@
-"""After-sales of a shipped order: refund only, or return and refund, asked by the buyer or opened by
-customer service; the refund itself is in `refunds`."""
+"""After-sales of a shipped order: refund only, or return and refund, asked by the buyer (with up to six
+photos, checked and re-encoded by `orders.photos`) or opened by customer service; the refund itself is
+in `refunds`."""
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext
@@ -11,16 +13,25 @@ from fenxiao.common.duties import refuse_own
 from fenxiao.common.money import yuan
 from fenxiao.inventory import services as inventory
 
+from .. import photos as photo_rules
 from ..errors import OrderCode, OrderError
-from ..models import AfterSale, Order, OrderLine
+from ..models import AfterSale, AfterSalePhoto, Order, OrderLine
 from .refunds import locked_aftersale, refund_aftersale
 from .states import AFTERSALE_MACHINE, OPEN_AFTERSALE, A, S, locked_order, move_aftersale
 
 
-@transaction.atomic
-def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason: str, quantity: int = 0) -> AfterSale:
+def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason: str, quantity: int = 0, photos=()) -> AfterSale:
     """Refund only, or return and refund, of one line after it shipped; any amount up to what is
-    still refundable on the line."""
+    still refundable on the line, with up to six photos (refused as a whole when one fails its
+    checks). The photos are checked and re-encoded before the order is locked."""
+    prepared = photo_rules.prepare_photos(photos)
+    return _request_aftersale(
+        user=user, line_id=line_id, kind=kind, amount_fen=amount_fen, reason=reason, quantity=quantity, prepared=prepared
+    )
+
+
+@transaction.atomic
+def _request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason: str, quantity: int, prepared) -> AfterSale:
     line = OrderLine.objects.select_related("order").filter(pk=line_id, order__user=user).first()
     if line is None:
         raise OrderError(OrderCode.ORDER_NOT_FOUND, gettext("订单行不存在"), {"line_id": line_id}, status=404)
@@ -59,7 +70,58 @@ def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason:
         line=line, order=order, kind=kind, amount_fen=amount_fen, quantity=quantity, reason=reason[:200]
     )
     AFTERSALE_MACHINE.record(aftersale, "", aftersale.status, actor=user, note=reason)
+    _store_photos(aftersale, prepared, start=0)
     return aftersale
+
+
+def _store_photos(aftersale: AfterSale, prepared, *, start: int) -> list[AfterSalePhoto]:
+    """Write the re-encoded photos and their rows; a failure removes the files already written (the
+    rows go with the surrounding transaction)."""
+    stored: list[AfterSalePhoto] = []
+    try:
+        for offset, photo in enumerate(prepared):
+            row = AfterSalePhoto(
+                aftersale=aftersale,
+                width=photo.width,
+                height=photo.height,
+                size_bytes=len(photo.content),
+                position=start + offset + 1,
+            )
+            row.image.save("photo.jpg", photo_rules.as_file(photo), save=False)
+            stored.append(row)
+            row.save()
+    except BaseException:
+        for row in stored:
+            default_storage.delete(row.image.name)
+        raise
+    return stored
+
+
+def add_aftersale_photos(*, aftersale_id: int, user, photos) -> list[AfterSalePhoto]:
+    """More photos for the buyer's own after-sale while it is still open, up to six in all."""
+    if not AfterSale.objects.filter(pk=aftersale_id, order__user=user).exists():
+        raise OrderError(OrderCode.AFTERSALE_NOT_FOUND, gettext("售后单不存在"), {"aftersale_id": aftersale_id}, status=404)
+    uploads = [upload for upload in (photos or []) if upload is not None]
+    if not uploads:
+        raise OrderError(OrderCode.INVALID_PHOTO, gettext("请选择要上传的照片"), {"field": "photos"}, status=422)
+    existing = AfterSalePhoto.objects.filter(aftersale_id=aftersale_id).count()
+    prepared = photo_rules.prepare_photos(uploads, existing=existing)
+    return _add_photos(aftersale_id=aftersale_id, user=user, prepared=prepared)
+
+
+@transaction.atomic
+def _add_photos(*, aftersale_id: int, user, prepared) -> list[AfterSalePhoto]:
+    aftersale = locked_aftersale(aftersale_id, user=user)
+    if aftersale.status not in OPEN_AFTERSALE:
+        raise OrderError(
+            OrderCode.AFTERSALE_NOT_ALLOWED,
+            gettext("售后已结束，不能再补充照片"),
+            {"status": aftersale.status, "field": "photos"},
+            status=409,
+        )
+    positions = list(AfterSalePhoto.objects.filter(aftersale=aftersale).values_list("position", flat=True))
+    photo_rules.check_count(len(positions), len(prepared))  # again under the lock: two uploads at once
+    return _store_photos(aftersale, prepared, start=max(positions, default=0))
 
 
 def _refuse_own_order(order_id: int, actor) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext
 
+from fenxiao.addresses import regions
 from fenxiao.catalog.models import Sku
 from fenxiao.common.phone import is_mainland_mobile, normalize_phone
 from fenxiao.shop.purchase import purchasable_skus
 
 from ..errors import OrderCode, OrderError
-from ..models import Address, CartLine
+from ..models import CartLine
 
 MAX_QUANTITY = 999
 
@@ -79,12 +80,12 @@ def clean_address(data: dict) -> dict:
         elif len(value) > _ADDRESS_LIMITS[name]:
             raise OrderError(OrderCode.INVALID_ADDRESS, gettext("地址内容过长"), {"field": name, "max": _ADDRESS_LIMITS[name]})
         clean[name] = value
+    # the three names must be one real province → city → district chain of the division dataset
+    wrong = regions.unmatched_field(clean["province"], clean["city"], clean["district"])
+    if wrong:
+        raise OrderError(
+            OrderCode.INVALID_ADDRESS,
+            gettext("省、市、区县不是一个有效的行政区划组合"),
+            {"field": wrong, "region": [clean["province"], clean["city"], clean["district"]]},
+        )
     return clean
-
-
-def save_address(*, user, data: dict, is_default: bool = True) -> Address:
-    clean = clean_address(data)
-    with transaction.atomic():
-        if is_default:
-            Address.objects.filter(user=user, is_default=True).update(is_default=False)
-        return Address.objects.create(user=user, is_default=is_default, **clean)

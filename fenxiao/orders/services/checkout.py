@@ -132,16 +132,38 @@ def place_order(*, user, items, address: dict, note: str = "", from_cart: bool =
     return order
 
 
-def start_payment(*, user, order_id: int, provider: str = "dev", payer_openid: str = ""):
+def start_payment(
+    *, user, order_id: int, provider: str = "dev", payer_openid: str = "", trade_type: str = "", client_ip: str = ""
+):
     """Open (or reuse) the payment of an order awaiting payment. The payment is recorded in a short
-    transaction; the provider (WeChat Pay's JSAPI order) is asked after it commits, never while the
-    order is locked. A failed ask leaves the payment open, and asking again reuses its number."""
+    transaction; the provider (WeChat Pay's JSAPI, H5 or Native order, `trade_type`) is asked after it
+    commits, never while the order is locked. A failed ask leaves the payment open, and asking again
+    reuses its number. An open payment of another kind (another provider, trade type or payer) is
+    closed first, at WeChat Pay before here and outside any transaction, so that the order never has
+    two payable payments; if it cannot be closed, it stays and the error says why."""
+    if payments.release_needed(
+        purpose=PAYMENT_PURPOSE, reference=str(order_id), provider=provider, trade_type=trade_type, payer_openid=payer_openid
+    ):
+        with transaction.atomic():
+            locked_order(order_id, user=user)  # only the buyer's own order
+        payments.release_other_payment(
+            purpose=PAYMENT_PURPOSE,
+            reference=str(order_id),
+            provider=provider,
+            trade_type=trade_type,
+            payer_openid=payer_openid,
+            actor=user,
+        )
     with transaction.atomic():
-        payment = _open_order_payment(user=user, order_id=order_id, provider=provider, payer_openid=payer_openid)
-    return payments.prepare_payment(payment)
+        payment = _open_order_payment(
+            user=user, order_id=order_id, provider=provider, payer_openid=payer_openid, trade_type=trade_type
+        )
+    return payments.prepare_payment(payment, client_ip=client_ip)
 
 
-def _open_order_payment(*, user, order_id: int, provider: str, payer_openid: str = "", order: Order | None = None):
+def _open_order_payment(
+    *, user, order_id: int, provider: str, payer_openid: str = "", order: Order | None = None, trade_type: str = ""
+):
     """In the caller's transaction: lock the order (unless the caller did), check it can be paid,
     open its payment."""
     order = order or locked_order(order_id, user=user)
@@ -161,6 +183,7 @@ def _open_order_payment(*, user, order_id: int, provider: str, payer_openid: str
         description=gettext("订单 %(number)s") % {"number": order.number},
         provider=provider,
         payer_openid=payer_openid,
+        trade_type=trade_type,
     )
 
 

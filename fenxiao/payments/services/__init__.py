@@ -31,6 +31,8 @@ from .payments import (
     jsapi_params,
     open_payment,
     prepare_payment,
+    release_needed,
+    release_other_payment,
 )
 from .refunds import refund_payment, resend_pending_refunds, submit_wechatpay_refund
 
@@ -49,6 +51,8 @@ __all__ = [
     "prepare_payment",
     "record_refusal",
     "refund_payment",
+    "release_needed",
+    "release_other_payment",
     "resend_pending_refunds",
     "resolve_duplicate",
     "submit_wechatpay_refund",

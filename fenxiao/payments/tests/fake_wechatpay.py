@@ -110,6 +110,43 @@ class Recorded:
     reason: str = ""
 
 
+PREPAY_PATHS = {
+    "/v3/pay/transactions/jsapi": "JSAPI",
+    "/v3/pay/transactions/h5": "MWEB",
+    "/v3/pay/transactions/native": "NATIVE",
+}
+
+
+@dataclass
+class FakeOrder:
+    """An order placed at the fake: its trade type (JSAPI, MWEB for H5, NATIVE), state and what was handed out."""
+
+    out_trade_no: str
+    trade_type: str
+    amount_fen: int
+    state: str = "NOTPAY"  # NOTPAY, CLOSED, SUCCESS
+    answers: list[str] = field(default_factory=list)
+
+
+def _required(payload: dict[str, Any], trade_type: str) -> str:
+    """What WeChat Pay would call missing in an order request, or ""."""
+    for name in ("appid", "mchid", "description", "out_trade_no", "notify_url"):
+        if not isinstance(payload.get(name), str) or not payload[name]:
+            return name
+    amount = payload.get("amount")
+    if not isinstance(amount, dict) or not isinstance(amount.get("total"), int) or amount["total"] <= 0:
+        return "amount.total"
+    if trade_type == "JSAPI" and not (payload.get("payer") or {}).get("openid"):
+        return "payer.openid"
+    if trade_type == "MWEB":
+        scene = payload.get("scene_info") or {}
+        if not scene.get("payer_client_ip"):
+            return "scene_info.payer_client_ip"
+        if (scene.get("h5_info") or {}).get("type") not in ("iOS", "Android", "Wap"):
+            return "scene_info.h5_info.type"
+    return ""
+
+
 @dataclass
 class FakeWeChatPay:
     mchid: str
@@ -125,6 +162,7 @@ class FakeWeChatPay:
     hold: threading.Event | None = None  # when set up, each call waits for this event before answering
     held: threading.Event = field(default_factory=threading.Event)  # set once a call is waiting on `hold`
     server: ThreadingHTTPServer | None = None
+    orders: dict[str, FakeOrder] = field(default_factory=dict)  # out_trade_no → the order placed under it
 
     @property
     def base_url(self) -> str:
@@ -159,8 +197,9 @@ class FakeWeChatPay:
             status, code, message = self.reject_next
             self.reject_next = None
             return status, {"code": code, "message": message}
-        if method == "POST" and path == "/v3/pay/transactions/jsapi":
-            return 200, {"prepay_id": "wx" + secrets.token_hex(14)}
+        prepay = PREPAY_PATHS.get(path) if method == "POST" else None
+        if prepay is not None:
+            return self.place_order(prepay, payload or {})
         if method == "POST" and path == "/v3/refund/domestic/refunds":
             return 200, {
                 "refund_id": "50" + secrets.token_hex(14),
@@ -171,9 +210,49 @@ class FakeWeChatPay:
                 "create_time": datetime.now(UTC).isoformat(),
                 "amount": {"refund": payload["amount"]["refund"], "total": payload["amount"]["total"], "currency": "CNY"},
             }
-        if method == "POST" and re.fullmatch(r"/v3/pay/transactions/out-trade-no/[A-Za-z0-9_\-|*]+/close", path):
+        closing = re.fullmatch(r"/v3/pay/transactions/out-trade-no/([A-Za-z0-9_\-|*]+)/close", path)
+        if method == "POST" and closing:
+            order = self.orders.get(closing.group(1))
+            if order is not None and order.state == "SUCCESS":
+                return 400, {"code": "ORDERPAID", "message": "该订单已支付"}
+            if order is not None:
+                order.state = "CLOSED"
             return 204, None
         return 404, {"code": "NOT_FOUND", "message": "no such endpoint"}
+
+    def place_order(self, trade_type: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """JSAPI / H5 / Native ordering as WeChat Pay does it: the same out_trade_no asked again is the
+        same order (a fresh prepay answer), under another trade type or amount it is refused, and a
+        closed or paid order cannot be ordered again."""
+        missing = _required(payload, trade_type)
+        if missing:
+            return 400, {"code": "PARAM_ERROR", "message": f"缺少参数 {missing}"}
+        number = payload["out_trade_no"]
+        order = self.orders.get(number)
+        if order is None:
+            order = self.orders[number] = FakeOrder(number, trade_type, payload["amount"]["total"])
+        elif order.trade_type != trade_type or order.amount_fen != payload["amount"]["total"]:
+            return 400, {"code": "INVALID_REQUEST", "message": "201 商户订单号重复"}
+        elif order.state == "CLOSED":
+            return 400, {"code": "ORDER_CLOSED", "message": "订单已关闭"}
+        elif order.state == "SUCCESS":
+            return 400, {"code": "ORDERPAID", "message": "该订单已支付"}
+        prepay_id = "wx" + secrets.token_hex(14)
+        if trade_type == "JSAPI":
+            answer = {"prepay_id": prepay_id}
+        elif trade_type == "MWEB":
+            answer = {
+                "h5_url": "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id="
+                f"{prepay_id}&package={secrets.randbelow(10**10)}"
+            }
+        else:
+            answer = {"code_url": f"weixin://wxpay/bizpayurl/up?pr={secrets.token_urlsafe(6)}&groupid=00"}
+        order.answers.append(next(iter(answer.values())))
+        return 200, answer
+
+    def mark_paid(self, out_trade_no: str) -> None:
+        """The payer paid at the fake (the notification is built by the tests)."""
+        self.orders[out_trade_no].state = "SUCCESS"
 
     def start(self) -> FakeWeChatPay:
         fake = self

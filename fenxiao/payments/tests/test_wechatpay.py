@@ -153,10 +153,17 @@ def test_close_payment_closes_the_order_at_wechatpay(wechat, handler):
 @pytest.mark.django_db
 def test_close_refused_by_wechatpay_keeps_the_payment_open(wechat, handler):
     payment = wechat.pay()
+    wechat.fake.reject_next = (400, "ORDER_NOT_EXIST", "订单不存在")
+    with pytest.raises(PaymentError) as exc:
+        services.close_payment(payment_id=payment.pk)
+    assert exc.value.code == "provider_error" and exc.value.detail["provider_code"] == "ORDER_NOT_EXIST"
+    payment.refresh_from_db()
+    assert payment.status == S.PENDING
+    # paid meanwhile: said so, and it stays open for the notification to mark it paid
     wechat.fake.reject_next = (400, "ORDERPAID", "订单已支付")
     with pytest.raises(PaymentError) as exc:
         services.close_payment(payment_id=payment.pk)
-    assert exc.value.code == "provider_error" and exc.value.detail["provider_code"] == "ORDERPAID"
+    assert exc.value.code == "already_paid" and exc.value.detail["provider_code"] == "ORDERPAID"
     payment.refresh_from_db()
     assert payment.status == S.PENDING
 

@@ -41,7 +41,7 @@ def test_product_detail(client):
     response = client.get(f"/api/v1/catalog/products/{product.pk}")
     assert response.status_code == 200
     body = response.json()
-    assert body["description"] == "详情"
+    assert body["description"] == "<p>详情</p>"  # stored sanitised; plain text becomes a paragraph
     assert body["skus"] == [
         {
             "id": sku.pk,

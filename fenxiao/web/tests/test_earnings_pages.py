@@ -138,10 +138,13 @@ def test_order_detail_with_the_ceiling_note(signed_in, distributor, buyer, serum
 def test_statement_with_month_picker_entries_and_totals(signed_in, distributor):
     with at(datetime(2024, 10, 31, 16, 30, tzinfo=UTC)):  # 1 November 00:30, Shanghai
         accrue_direct(distributor.pk, 2500, "a:1")
+    with at(datetime(2024, 12, 5, 4, 0, tzinfo=UTC)):
+        accrue_direct(distributor.pk, 1000, "a:2")
     page = html(signed_in.get(reverse("web:earnings_statement") + "?month=2024-11"))
     for text in (
         "2024-11 账单",
-        'type="month"',
+        'id="month-select"',
+        '<option value="2024-11" selected>',
         "本月合计",
         "新增预估收益",
         "预估收益",
@@ -151,9 +154,10 @@ def test_statement_with_month_picker_entries_and_totals(signed_in, distributor):
         "+¥25.00",
     ):
         assert text in page, text
-    assert "?month=2024-10" in page and "?month=2024-12" in page
-    october = html(signed_in.get(reverse("web:earnings_statement") + "?month=2024-10"))
-    assert "本月没有变动" in october
+    # the first posting is the earliest month offered: no link before it
+    assert "?month=2024-12" in page and "?month=2024-10" not in page
+    december = html(signed_in.get(reverse("web:earnings_statement") + "?month=2024-12"))
+    assert "+¥10.00" in december and "余额 ¥35.00" in december
 
     bad = html(signed_in.get(reverse("web:earnings_statement") + "?month=2026-13"))
     assert "月份格式应为 YYYY-MM" in bad

@@ -11,13 +11,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from fenxiao.addresses import services as address_book
+from fenxiao.addresses.models import Address
+from fenxiao.addresses.tests.conftest import BOOK_ADDRESS
 from fenxiao.distribution.services import bind_customer
 from fenxiao.inventory.selectors import available_by_sku
 from fenxiao.orders import services
-from fenxiao.orders.models import Address, AfterSale, CartLine, Order, OrderEvent
+from fenxiao.orders.models import AfterSale, CartLine, Order, OrderEvent
 from fenxiao.web.templatetags.web_tags import fen_short
 from tests.factories import (
-    ADDRESS,
     DistributorFactory,
     LevelFactory,
     OrderFactory,
@@ -62,7 +64,8 @@ def html_of(response) -> str:
 
 
 def checkout_form(token="tok-1", **changes):
-    data = {**ADDRESS, "note": "", "token": token}
+    """The new-address form of checkout (empty address book), region by division code."""
+    data = {**BOOK_ADDRESS, "note": "", "token": token}
     data.update(changes)
     return data
 
@@ -259,12 +262,13 @@ def test_checkout_page_shows_items_breakdown_and_a_token(client, buyer, nuts):
     assert 'name="save_address" value="1" checked' in html  # first address: saved by default
 
 
-def test_checkout_prefills_the_saved_address(client, buyer, serum):
-    services.save_address(user=buyer, data=ADDRESS)
+def test_checkout_uses_the_default_address_of_the_book(client, buyer, serum):
+    saved = address_book.add_address(user=buyer, data=BOOK_ADDRESS)
     services.add_to_cart(user=buyer, sku_id=serum.pk, quantity=1)
     html = html_of(client.get(reverse("web:checkout")))
-    assert 'value="王小明"' in html and 'value="13812345678"' in html and 'value="文三路 100 号 3 幢 501"' in html
-    assert 'name="save_address" value="1">' in html  # not ticked again for a known address
+    assert f'name="address_id" value="{saved.pk}"' in html
+    assert "王小明" in html and "13812345678" in html and "浙江省 杭州市 西湖区 文三路 100 号 3 幢 501" in html
+    assert 'name="save_address"' not in html  # no new-address form for a known address
 
 
 def test_checkout_from_cart_places_the_order_and_empties_the_cart(client, buyer, serum, nuts):
@@ -289,9 +293,10 @@ def test_checkout_does_not_save_the_address_unless_asked(client, buyer, serum):
 
 
 def test_checkout_does_not_duplicate_a_saved_address(client, buyer, serum):
-    services.save_address(user=buyer, data=ADDRESS)
+    saved = address_book.add_address(user=buyer, data=BOOK_ADDRESS)
     services.add_to_cart(user=buyer, sku_id=serum.pk, quantity=1)
-    client.post(reverse("web:checkout"), checkout_form(save_address="1"))
+    client.post(reverse("web:checkout"), {"address_id": saved.pk, "note": "", "token": "tok-1"})
+    assert Order.objects.filter(user=buyer).count() == 1
     assert Address.objects.filter(user=buyer).count() == 1
 
 
@@ -342,7 +347,7 @@ def test_invalid_phone_is_shown_inline(client, buyer, serum):
 
 def test_missing_address_field_is_shown_inline(client, buyer, serum):
     services.add_to_cart(user=buyer, sku_id=serum.pk, quantity=1)
-    response = client.post(reverse("web:checkout"), checkout_form(city=""))
+    response = client.post(reverse("web:checkout"), checkout_form(detail=""))
     assert response.status_code == 200
     assert "请填写完整的收货地址" in html_of(response)
     assert Order.objects.count() == 0

@@ -9,8 +9,10 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
+from fenxiao.accounts.models import User
 from fenxiao.distribution import services
 from fenxiao.distribution.models import Binding, Distributor, Visit
+from fenxiao.sms.tests.helpers import dev_code, sent_code
 from fenxiao.web.templatetags.web_tags import fen, rate, shop_name
 from tests.factories import (
     CategoryFactory,
@@ -211,7 +213,8 @@ def test_share_product_404s(client, shop, item):
 
 def test_anonymous_visitor_who_registers_is_bound(client, shop):
     client.get(reverse("web:share_shop", args=[shop.code]))
-    response = client.post(reverse("web:register"), {"phone": "13812345678", "nickname": "新朋友", "password": "secret-77"})
+    data = {"phone": "13812345678", "nickname": "新朋友", "password": "secret-77", "agree": "1"}
+    response = client.post(reverse("web:register"), {**data, "code": sent_code("13812345678", "register")})
     assert response.status_code == 302
     binding = Binding.objects.get(customer__phone="13812345678")
     assert binding.distributor == shop
@@ -286,38 +289,123 @@ def test_login_follows_safe_next_only(client):
 
 
 def test_register_errors_are_shown(client):
-    UserFactory(phone="13811112222")
     for data, message in (
         ({"phone": "12345", "password": "secret-77"}, "手机号格式不正确"),
-        ({"phone": "13811112222", "password": "secret-77"}, "如果该手机号已注册，请直接登录或找回密码"),
         ({"phone": "13899990000", "password": "secret-77", "nickname": "x" * 40}, "昵称最多 32 个字符"),
         ({"phone": "13833334444", "password": "123"}, "密码太简单"),
+        ({"phone": "13833334444", "password": "secret-77", "agree": ""}, "请阅读并同意《用户协议》和《隐私政策》"),
+        ({"phone": "13833334444", "password": "secret-77", "code": "000000"}, "验证码错误或已失效"),
     ):
-        response = client.post(reverse("web:register"), data)
+        response = client.post(reverse("web:register"), {"agree": "1", "code": "", **data})
         assert response.status_code == 200
         assert message in response.content.decode()
+    assert not User.objects.filter(phone="13833334444").exists()
 
 
-def test_register_page_answers_alike_for_a_known_and_an_unknown_phone(client):
-    UserFactory(phone="13811112222")  # password pass-1234
-    known = client.post(reverse("web:register"), {"phone": "13811112222", "password": "secret-77"})
-    unknown = client.post(reverse("web:register"), {"phone": "13833334444", "password": "secret-77"})
-    assert known.status_code == 200 and "如果该手机号已注册" in known.content.decode()
-    assert "已注册，请直接登录" not in known.content.decode().replace("如果该手机号已注册，请直接登录或找回密码", "")
-    assert unknown.status_code == 302  # a new phone: account created and logged in
-    client.post(reverse("web:logout"))
-    # the owner of the known phone who "registers" again with the right password is simply logged in
-    response = client.post(reverse("web:register"), {"phone": "13811112222", "password": "pass-1234"}, follow=True)
-    assert response.context["user"].phone == "13811112222"
-    assert "欢迎回来" in response.content.decode()
-
-
-def test_register_logs_in(client):
-    assert client.get(reverse("web:register")).status_code == 200
-    response = client.post(reverse("web:register"), {"phone": "13855556666", "password": "secret-77"}, follow=True)
+def test_register_page_sends_a_code_and_shows_it_in_development(client):
+    response = client.post(reverse("web:register"), {"phone": "13855556666", "action": "send"})
+    html = response.content.decode()
     assert response.status_code == 200
-    assert response.context["user"].phone == "13855556666"
+    assert "验证码已发送至 138****6666" in html
+    assert f"开发环境验证码：{dev_code('13855556666', 'register')}" in html
+    assert 'value="13855556666"' in html  # the typed phone stays in the form
+    assert not User.objects.filter(phone="13855556666").exists()
+
+
+def test_register_page_needs_the_code_of_that_phone(client):
+    code = sent_code("13855556666", "register")
+    response = client.post(reverse("web:register"), {"phone": "13855556667", "password": "secret-77", "code": code, "agree": "1"})
+    assert "验证码错误或已失效" in response.content.decode()
+    assert not User.objects.filter(phone__in=["13855556666", "13855556667"]).exists()
+
+
+def test_register_logs_in_and_records_consent(client, settings):
+    assert client.get(reverse("web:register")).status_code == 200
+    client.post(reverse("web:register"), {"phone": "13855556666", "action": "send"})
+    code = dev_code("13855556666", "register")
+    data = {"phone": "13855556666", "password": "secret-77", "code": code, "agree": "1"}
+    response = client.post(reverse("web:register"), data, follow=True, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 200
+    user = response.context["user"]
+    assert user.phone == "13855556666"
     assert "138****6666" in response.content.decode()
+    consents = {(c.document, c.version, c.client_address) for c in user.consents.all()}
+    versions = settings.FENXIAO_AGREEMENT_VERSIONS
+    assert consents == {("user", versions["user"], "203.0.113.9"), ("privacy", versions["privacy"], "203.0.113.9")}
+    # the code is used up
+    client.post(reverse("web:logout"))
+    again = client.post(reverse("web:register"), data)
+    assert "验证码错误或已失效" in again.content.decode()
+
+
+def test_registering_a_known_phone_with_its_code_signs_its_owner_in(client):
+    owner = UserFactory(phone="13811112222")  # password pass-1234
+    data = {"phone": "13811112222", "password": "secret-77", "agree": "1", "code": sent_code("13811112222", "register")}
+    response = client.post(reverse("web:register"), data, follow=True)
+    assert response.context["user"] == owner
+    assert "该手机号已注册，已为你登录" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password("pass-1234")  # the password is not changed by registering again
+
+
+def test_login_by_sms_code(client):
+    consumer = UserFactory()
+    page = client.get(reverse("web:login") + "?mode=sms").content.decode()
+    assert "获取验证码" in page and 'name="code"' in page
+    client.post(reverse("web:login"), {"mode": "sms", "action": "send", "phone": consumer.phone})
+    code = dev_code(consumer.phone, "login")
+    wrong = client.post(
+        reverse("web:login"), {"mode": "sms", "phone": consumer.phone, "code": "111111" if code == "000000" else "000000"}
+    )
+    assert "验证码错误或已失效" in wrong.content.decode() and "_auth_user_id" not in client.session
+    response = client.post(reverse("web:login"), {"mode": "sms", "phone": consumer.phone, "code": code, "next": "/apply/"})
+    assert response.status_code == 302 and response["Location"] == "/apply/"
+    assert client.session["_auth_user_id"] == str(consumer.pk)
+
+
+def test_login_by_sms_code_of_a_phone_without_account_answers_like_a_wrong_code(client):
+    client.post(reverse("web:login"), {"mode": "sms", "action": "send", "phone": "13866667777"})
+    response = client.post(
+        reverse("web:login"), {"mode": "sms", "phone": "13866667777", "code": dev_code("13866667777", "login")}
+    )
+    assert "验证码错误或已失效" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_password_reset_page(client):
+    consumer = UserFactory()
+    login(client, consumer)
+    assert reverse("web:password_reset") in client.get(reverse("web:me")).content.decode()
+    client.post(reverse("web:password_reset"), {"action": "send", "phone": consumer.phone})
+    code = dev_code(consumer.phone, "reset_password")
+    response = client.post(reverse("web:password_reset"), {"phone": consumer.phone, "code": code, "password": "new-pass-99"})
+    assert response.status_code == 302 and response["Location"] == reverse("web:login")
+    assert "_auth_user_id" not in client.session
+    consumer.refresh_from_db()
+    assert consumer.check_password("new-pass-99")
+
+
+def test_agreement_pages(client, settings):
+    for document, title in (("user", "用户协议"), ("privacy", "隐私政策"), ("distributor", "分销商协议")):
+        html = client.get(reverse("web:agreement", args=[document])).content.decode()
+        assert title in html and settings.FENXIAO_AGREEMENT_VERSIONS[document] in html
+    assert client.get("/agreements/nope/").status_code == 404
+    register = client.get(reverse("web:register")).content.decode()
+    assert reverse("web:agreement", args=["user"]) in register and reverse("web:agreement", args=["privacy"]) in register
+    assert 'name="agree"' in register
+
+
+def test_apply_needs_the_distributor_agreement_and_records_it(client, level):
+    services.update_settings(admission_mode="review")
+    consumer = login(client, UserFactory())
+    html = client.get(reverse("web:apply")).content.decode()
+    assert reverse("web:agreement", args=["distributor"]) in html
+    refused = client.post(reverse("web:apply"), {"real_name": "李四"})
+    assert "请阅读并同意《分销商协议》" in refused.content.decode()
+    assert not Distributor.objects.filter(user=consumer).exists()
+    client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1"})
+    assert Distributor.objects.filter(user=consumer).exists()
+    assert list(consumer.consents.values_list("document", flat=True)) == ["distributor"]
 
 
 def test_logout_is_post_only(client):
@@ -368,7 +456,7 @@ def test_apply_open_mode_approves_and_goes_to_center(client, level):
     consumer = login(client, UserFactory())
     html = client.get(reverse("web:apply")).content.decode()
     assert "自由加入" in html
-    response = client.post(reverse("web:apply"), {"real_name": "张三", "note": "朋友圈"}, follow=True)
+    response = client.post(reverse("web:apply"), {"real_name": "张三", "note": "朋友圈", "agree": "1"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("web:distributor_center")
     distributor = Distributor.objects.get(user=consumer)
     assert distributor.is_approved
@@ -379,7 +467,7 @@ def test_apply_review_mode_shows_pending(client, level):
     services.update_settings(admission_mode="review")
     consumer = login(client, UserFactory())
     assert "审核" in client.get(reverse("web:apply")).content.decode()
-    response = client.post(reverse("web:apply"), {"real_name": "李四"}, follow=True)
+    response = client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1"}, follow=True)
     html = response.content.decode()
     assert "待审核" in html
     assert 'name="real_name"' not in html  # no second application while one is pending
@@ -391,7 +479,7 @@ def test_apply_threshold_mode_shows_first_purchase_amount(client, level):
     services.update_settings(admission_mode="threshold", threshold_fen=9900)
     consumer = login(client, UserFactory())
     assert "¥99.00" in client.get(reverse("web:apply")).content.decode()
-    html = client.post(reverse("web:apply"), {}, follow=True).content.decode()
+    html = client.post(reverse("web:apply"), {"agree": "1"}, follow=True).content.decode()
     assert "待完成首单" in html
     assert "¥99.00" in html
     assert Distributor.objects.get(user=consumer).status == Distributor.Status.AWAITING_PURCHASE
@@ -404,21 +492,21 @@ def test_apply_shows_inviter_and_fixes_it(client, shop):
     html = client.get(reverse("web:apply")).content.decode()
     assert "邀请人" in html
     assert "小美的小店" in html
-    client.post(reverse("web:apply"), {"real_name": "王五"})
+    client.post(reverse("web:apply"), {"real_name": "王五", "agree": "1"})
     assert Distributor.objects.get(user=consumer).inviter == shop
 
 
 def test_rejected_application_shows_reason_and_can_reapply(client, level):
     services.update_settings(admission_mode="review")
     consumer = login(client, UserFactory())
-    client.post(reverse("web:apply"), {"real_name": "赵六"})
+    client.post(reverse("web:apply"), {"real_name": "赵六", "agree": "1"})
     distributor = Distributor.objects.get(user=consumer)
     services.reject_distributor(distributor_id=distributor.pk, actor=None, reason="资料不完整")
     html = client.get(reverse("web:apply")).content.decode()
     assert "申请未通过" in html
     assert "资料不完整" in html
     assert "重新申请" in html
-    client.post(reverse("web:apply"), {"real_name": "赵六", "note": "补充资料"})
+    client.post(reverse("web:apply"), {"real_name": "赵六", "note": "补充资料", "agree": "1"})
     distributor.refresh_from_db()
     assert distributor.status == Distributor.Status.PENDING
 
@@ -426,18 +514,18 @@ def test_rejected_application_shows_reason_and_can_reapply(client, level):
 def test_apply_domain_error_is_shown_not_raised(client):
     # No level configured yet: the service refuses, the page explains instead of failing.
     login(client, UserFactory())
-    response = client.post(reverse("web:apply"), {"real_name": "孙七"})
+    response = client.post(reverse("web:apply"), {"real_name": "孙七", "agree": "1"})
     assert response.status_code == 200
     assert "尚未设置任何分销等级" in response.content.decode()
-    response = client.post(reverse("web:apply"), {"real_name": "孙" * 40})
+    response = client.post(reverse("web:apply"), {"real_name": "孙" * 40, "agree": "1"})
     assert "姓名最多 32 个字符" in response.content.decode()
 
 
 def test_duplicate_application_post_shows_message(client, level):
     services.update_settings(admission_mode="review")
     login(client, UserFactory())
-    client.post(reverse("web:apply"), {"real_name": "周八"})
-    response = client.post(reverse("web:apply"), {"real_name": "周八"})
+    client.post(reverse("web:apply"), {"real_name": "周八", "agree": "1"})
+    response = client.post(reverse("web:apply"), {"real_name": "周八", "agree": "1"})
     assert response.status_code == 200
     assert "你的申请正在处理中" in response.content.decode()
 
@@ -485,9 +573,9 @@ def test_center_shows_masked_phones_only(client, shop, level):
     login(client, shop.user)
     response = client.get(reverse("web:distributor_center"))
     html = response.content.decode()
-    assert len(response.context["downline"]) == 20
-    for member in response.context["downline"]:
-        assert member.user.masked_phone in html
+    assert len(response.context["recruits"].items) == 20
+    for member in response.context["recruits"].items:
+        assert member.phone in html and "****" in member.phone
     for member in members:
         assert member.user.phone not in html
     assert shop.user.phone not in html

@@ -19,6 +19,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from fenxiao.addresses import regions as address_regions
+from fenxiao.addresses import selectors as address_selectors
+from fenxiao.addresses import services as address_services
+from fenxiao.addresses.models import Address
 from fenxiao.common.errors import DomainError
 from fenxiao.orders import selectors, services
 from fenxiao.orders.pricing import PricingStrategy
@@ -28,7 +32,9 @@ from .helpers import digits, is_htmx, not_found, positive_int, safe_next
 
 CHECKOUT_TOKENS = "checkout_tokens"
 CHECKOUT_TOKENS_KEPT = 20
-ADDRESS_FIELDS = services.ADDRESS_FIELDS
+# the new-address form of checkout (a buyer whose address book is empty): region by division code
+NEW_ADDRESS_FIELDS = ("receiver", "phone", "province_code", "city_code", "district_code", "detail")
+REGION_FIELDS = {"province": "province_code", "city": "city_code", "district": "district_code"}
 
 
 def _shipping_hint(breakdown: dict) -> dict:
@@ -151,11 +157,16 @@ def _checkout_items(request: HttpRequest, source) -> tuple[list[tuple[int, int]]
     return [(line.sku_id, line.quantity) for line in lines if infos[line.sku_id].is_purchasable], True, {}
 
 
-def _saved_address(user) -> dict:
-    address = selectors.default_address(user)
-    if address is None:
-        return {}
-    return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+def _checkout_url(single: dict) -> str:
+    """This checkout (one item or the cart), without the chosen address: where the address book sends
+    the buyer back to with ?address=<id>."""
+    url = reverse("web:checkout")
+    return f"{url}?{urlencode(single)}" if single else url
+
+
+def _error_field(exc: DomainError) -> str:
+    field = exc.detail.get("field", "") if isinstance(exc.detail, dict) else ""
+    return REGION_FIELDS.get(field, field)
 
 
 def _remember_order(request: HttpRequest, token: str, order_id: int) -> None:
@@ -197,26 +208,42 @@ def checkout(request: HttpRequest) -> HttpResponse:
             {"sku": skus[priced.sku_id], "priced": priced, "available": infos[priced.sku_id].available} for priced in quote.lines
         ]
 
-    saved = _saved_address(request.user)
+    # The address: one of the book (the default unless another was picked), or, with an empty book, a
+    # new one typed here with the region picker (saved to the book unless the buyer switches it off).
+    book = list(address_selectors.addresses_of(request.user))
+    wanted = source.get("address_id") if is_post else source.get("address")
+    chosen: Address | None = next((a for a in book if a.pk == positive_int(wanted)), None) if wanted else None
+    if chosen is None and book and (wanted or not is_post):
+        if is_post and not error:
+            error = _("收货地址不存在，请重新选择")  # deleted meanwhile, or not the buyer's
+        chosen = book[0]
     if is_post:
-        address = {name: str(request.POST.get(name, "")).strip() for name in ADDRESS_FIELDS}
+        new_address = {name: str(request.POST.get(name, "")).strip() for name in NEW_ADDRESS_FIELDS}
         note = str(request.POST.get("note", "")).strip()
         save_address = request.POST.get("save_address") == "1"
     else:
-        address = saved or {name: "" for name in ADDRESS_FIELDS}
+        new_address = {name: "" for name in NEW_ADDRESS_FIELDS}
+        new_address["phone"] = str(getattr(request.user, "phone", "") or "")
         note = ""
-        save_address = not saved
+        save_address = True
+    refresh = is_post and bool(request.POST.get("refresh"))  # the picker without JavaScript
 
-    if is_post and not error:
+    if is_post and not error and not refresh:
         try:
+            if chosen is not None:
+                address = chosen.for_order()
+            else:
+                address = Address(**address_services.clean_address(new_address)).for_order()
             order = services.place_order(user=request.user, items=items, address=address, note=note, from_cart=from_cart)
         except DomainError as exc:
             error = exc.message
-            error_field = exc.detail.get("field", "") if isinstance(exc.detail, dict) else ""
+            error_field = _error_field(exc)
         else:
-            clean = services.clean_address(address)
-            if save_address and clean != saved:
-                services.save_address(user=request.user, data=clean)
+            if chosen is None and save_address:
+                try:
+                    address_services.add_address(user=request.user, data=new_address, make_default=True)
+                except DomainError as exc:  # e.g. the book filled up in another tab: the order stands
+                    messages.info(request, exc.message)
             if token:
                 _remember_order(request, token, order.pk)
             return redirect("web:order_pay", order_id=order.pk)
@@ -228,9 +255,11 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "shipping": _shipping_hint(breakdown) if breakdown else None,
         "single": single,
         "from_cart": from_cart,
-        "address": address,
-        "has_saved_address": bool(saved),
+        "chosen_address": chosen,
+        "change_address_url": f"{reverse('web:addresses')}?{urlencode({'pick': 1, 'next': _checkout_url(single)})}",
+        "new_address": new_address,
         "save_address": save_address,
+        **(address_regions.picker(*(new_address[f] for f in REGION_FIELDS.values())) if chosen is None else {}),
         "note": note,
         "token": token or secrets.token_urlsafe(16),
         "error": error,

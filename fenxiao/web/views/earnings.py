@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 from fenxiao.commissions import selectors
 from fenxiao.commissions.errors import CommissionError
 from fenxiao.commissions.models import Commission
-from fenxiao.common import periods
 
 from .helpers import is_htmx, not_found, page_number
 
@@ -76,30 +75,39 @@ def earnings_order(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 def earnings_statement(request: HttpRequest) -> HttpResponse:
+    """One month's statement: the month picked from the months since the distributor joined (a bad or
+    out-of-range month shows the current one, saying why), its totals and balances, and one page of
+    its entries. The same queries whatever the page."""
     distributor = selectors.earner_for_user(request.user)
     if distributor is None:
         return redirect("web:apply")
+    current = selectors.current_month()
+    months = selectors.statement_months(distributor, activity=selectors.activity_months(distributor))
     error = ""
-    month = request.GET.get("month") or selectors.current_month()
-    try:
-        statement = selectors.monthly_statement(distributor, month)
-    except CommissionError as exc:
-        error = exc.message
-        statement = selectors.monthly_statement(distributor, selectors.current_month())
-    accounts = [
-        {
-            "account": account,
-            "rows": [{"row": row, "label": selectors.kind_label(row.kind)} for row in account.rows],
-        }
-        for account in statement.accounts
-    ]
+    month = str(request.GET.get("month") or current).strip()
+    if month not in months:
+        try:
+            selectors.parse_month(month)
+        except CommissionError as exc:
+            error = exc.message
+        else:
+            error = _("只能查看 %(first)s 至 %(last)s 的账单") % {"first": months[-1], "last": months[0]}
+        month = current
+    statement = selectors.monthly_statement(distributor, month)
+    page = selectors.statement_page(statement, request.GET.get("page"))
+    position = months.index(statement.month)
     context = {
         "tab": "dc",
         "statement": statement,
-        "accounts": accounts,
+        "accounts": statement.accounts,
         "totals": statement.totals,
+        "entries": page.object_list,
+        "page": page,
+        "pager_query": urlencode({"month": statement.month}),
+        "months": months,
+        "active_months": set(statement.months),
         "error": error,
-        "previous_month": periods.shift_month(statement.month, -1) if statement.month > "2000-01" else "",
-        "next_month": periods.shift_month(statement.month, 1) if statement.month < selectors.current_month() else "",
+        "previous_month": months[position + 1] if position + 1 < len(months) else "",
+        "next_month": months[position - 1] if position > 0 else "",
     }
     return render(request, "web/earnings_statement.html", context)

@@ -1,4 +1,4 @@
-"""My orders: the payment page, the order list, one order with its timeline and the buyer's
+"""My orders: the order list, one order with its timeline and the buyer's
 actions and after-sales; and the orders of a distributor's shop (with the buyer masked).
 
 Like the other pages, these read through the orders selectors and write through the orders services;
@@ -7,7 +7,6 @@ a DomainError from a service is shown on the page as its message, never as a ser
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,7 +14,6 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -27,6 +25,7 @@ from fenxiao.growth import selectors as growth_selectors
 from fenxiao.orders import selectors, services
 from fenxiao.orders.errors import OrderCode
 from fenxiao.orders.models import AfterSale, Order, OrderLine
+from fenxiao.orders.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 from .helpers import ORDER_TABS, not_found, positive_int, viewer_distributor
 
@@ -51,6 +50,9 @@ AFTERSALE_FIELDS = {
     OrderCode.REASON_REQUIRED: "reason",
     OrderCode.REFUND_EXCEEDS_PAID: "amount",
     OrderCode.INVALID_QUANTITY: "quantity",
+    OrderCode.TOO_MANY_PHOTOS: "photos",
+    OrderCode.INVALID_PHOTO: "photos",
+    OrderCode.PHOTO_TOO_LARGE: "photos",
 }
 
 
@@ -60,48 +62,6 @@ def _own_order(request: HttpRequest, order_id: int) -> Order | None:
 
 def _order_not_found(request: HttpRequest) -> HttpResponse:
     return not_found(request, _("订单不存在"))
-
-
-# --- payment -------------------------------------------------------------------------------------
-
-
-def _seconds_left(order: Order) -> int:
-    if order.expires_at is None:
-        return 0
-    return max(0, int((order.expires_at - timezone.now()).total_seconds()))
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def order_pay(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _own_order(request, order_id)
-    if order is None:
-        return _order_not_found(request)
-    if order.status != S.PENDING_PAYMENT:
-        if request.method == "POST":
-            messages.info(request, _("该订单当前状态为%(status)s，无需付款") % {"status": order.get_status_display()})
-        return redirect("web:order_detail", order_id=order.pk)
-    error = ""
-    if request.method == "POST":
-        try:
-            services.pay_with_dev_provider(user=request.user, order_id=order.pk)
-        except DomainError as exc:
-            error = exc.message
-        else:
-            messages.success(request, _("支付成功"))
-            return redirect("web:order_detail", order_id=order.pk)
-    seconds = _seconds_left(order)
-    context = {
-        "tab": "me",
-        "order": order,
-        "seconds_left": seconds,
-        "minutes_left": seconds // 60,
-        "remainder_seconds": seconds % 60,
-        "expired": order.expires_at is not None and seconds == 0,
-        "dev_payments": settings.FENXIAO_DEV_PAYMENTS,
-        "error": error,
-    }
-    return render(request, "web/order_pay.html", context)
 
 
 # --- my orders -----------------------------------------------------------------------------------
@@ -330,6 +290,7 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
                     amount_fen=amount_fen,
                     reason=form["reason"],
                     quantity=quantity,
+                    photos=request.FILES.getlist("photos"),
                 )
             except DomainError as exc:
                 error = exc.message
@@ -345,6 +306,8 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
         "form": form,
         "error": error,
         "error_field": error_field,
+        "max_photos": MAX_PHOTOS,
+        "max_photo_mb": MAX_PHOTO_BYTES // (1024 * 1024),
     }
     return render(request, "web/aftersale_form.html", context)
 

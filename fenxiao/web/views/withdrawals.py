@@ -7,12 +7,13 @@ a DomainError from a service is shown next to the field it concerns, never as a 
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,9 +26,11 @@ from fenxiao.common.phone import mask_phone
 from fenxiao.withdrawals import selectors, services
 from fenxiao.withdrawals.errors import WithdrawalCode, WithdrawalError
 from fenxiao.withdrawals.models import Channel, Withdrawal
+from fenxiao.withdrawals.services import transfers
 
 from .helpers import not_found, safe_next, viewer_distributor
 
+logger = logging.getLogger("fenxiao.web")
 W = Withdrawal.Status
 WITHDRAWALS_PER_PAGE = 10
 AMOUNT_MAX_LENGTH = 12
@@ -278,6 +281,7 @@ def _detail(request: HttpRequest, distributor, withdrawal_id: int, *, action_err
     withdrawal = selectors.withdrawal_detail(withdrawal_id, distributor=distributor)
     if withdrawal is None:
         return not_found(request, _("提现记录不存在"))
+    bill = selectors.transfer_bill_for(withdrawal)
     context = {
         "tab": "dc",
         "w": withdrawal,
@@ -285,6 +289,9 @@ def _detail(request: HttpRequest, distributor, withdrawal_id: int, *, action_err
         "timeline": _timeline(withdrawal),
         "can_cancel": withdrawal.status == W.REQUESTED,
         "action_error": action_error,
+        "transfer": bill,
+        "transfer_open": bill is not None and bill.settled_at is None and withdrawal.status == W.APPROVED,
+        "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
     }
     return render(request, "web/withdrawal_detail.html", context)
 
@@ -313,3 +320,57 @@ def withdrawal_cancel(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
         return _detail(request, distributor, withdrawal_id, action_error=exc.message)
     messages.success(request, _("提现已取消，金额已退回可提现余额"))
     return redirect("web:withdrawal_detail", withdrawal_id=withdrawal_id)
+
+
+# --- WeChat merchant transfer: the distributor accepts the money in WeChat -----------------------
+
+
+def _transfer_state(withdrawal: Withdrawal, bill) -> dict:
+    return {
+        "status": withdrawal.status,
+        "status_label": str(withdrawal.get_status_display()),
+        "state": bill.state if bill else "",
+        "awaiting_user": bool(bill and bill.awaiting_user and bill.settled_at is None),
+        "final": withdrawal.status != W.APPROVED,
+    }
+
+
+def _transfer_not_found() -> JsonResponse:
+    return JsonResponse({"code": "withdrawal_not_found", "message": _("提现记录不存在")}, status=404)
+
+
+@login_required
+@require_http_methods(["POST"])
+def withdrawal_transfer_confirm(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
+    """The arguments of WeixinJSBridge.invoke("requestMerchantTransfer", …) for this withdrawal's bill."""
+    distributor = viewer_distributor(request)
+    if distributor is None or selectors.withdrawal_detail(withdrawal_id, distributor=distributor) is None:
+        return _transfer_not_found()
+    try:
+        params = transfers.confirm_params(withdrawal_id=withdrawal_id, distributor=distributor)
+    except DomainError as exc:
+        return JsonResponse({"code": str(exc.code), "message": exc.message}, status=exc.status)
+    except Exception:  # WeChat Pay not reachable or not configured: try again later
+        logger.exception("transfer confirmation parameters for withdrawal %s", withdrawal_id)
+        return JsonResponse({"code": "provider_unavailable", "message": _("微信支付暂时无法连接，请稍后再试")}, status=503)
+    return JsonResponse(params.as_bridge())
+
+
+@login_required
+@require_http_methods(["GET"])
+def withdrawal_transfer_status(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
+    """Polled by the page after the distributor accepted: where the withdrawal stands now."""
+    distributor = viewer_distributor(request)
+    if distributor is None or selectors.withdrawal_detail(withdrawal_id, distributor=distributor) is None:
+        return _transfer_not_found()
+    try:
+        bill = transfers.check_after_confirm(withdrawal_id=withdrawal_id, distributor=distributor)
+    except Exception:  # the query failed; the page asks again, the job settles it in any case
+        logger.exception("transfer status of withdrawal %s", withdrawal_id)
+        bill = None
+    withdrawal = selectors.withdrawal_detail(withdrawal_id, distributor=distributor)
+    if withdrawal is None:
+        return _transfer_not_found()
+    response = JsonResponse(_transfer_state(withdrawal, bill or selectors.transfer_bill_for(withdrawal)))
+    response["Cache-Control"] = "no-store"
+    return response

@@ -4,11 +4,19 @@ the ledger. ID and account numbers appear only masked; the full account numbers 
 payout file, for users with the export permission.
 
 The modules: `withdrawals` (review), `batches` (payout batches), `identity` (real-name records and
-conflicts), `settings`. Each registers its own model admins."""
+conflicts), `settings`, `transfers` (WeChat merchant transfers). Each registers its own model admins."""
 
 from .batches import PayoutBatchAdmin
 from .identity import IdentityConflictAdmin, KycRecordAdmin
 from .settings import WithdrawalSettingsAdmin
+from .transfers import TransferBillAdmin
 from .withdrawals import WithdrawalAdmin
 
-__all__ = ["IdentityConflictAdmin", "KycRecordAdmin", "PayoutBatchAdmin", "WithdrawalAdmin", "WithdrawalSettingsAdmin"]
+__all__ = [
+    "IdentityConflictAdmin",
+    "KycRecordAdmin",
+    "PayoutBatchAdmin",
+    "TransferBillAdmin",
+    "WithdrawalAdmin",
+    "WithdrawalSettingsAdmin",
+]

@@ -24,7 +24,7 @@ from fenxiao.distribution.models import Distributor
 
 from .. import crypto, payout_files
 from ..errors import WithdrawalCode, WithdrawalError
-from ..models import Channel, PayoutBatch, PayoutBatchEvent, PayoutResult, Withdrawal, WithdrawalEvent
+from ..models import Channel, PayoutBatch, PayoutBatchEvent, PayoutResult, TransferBill, Withdrawal, WithdrawalEvent
 from .requests import new_number
 from .review import mark_failed, mark_paid
 
@@ -76,6 +76,7 @@ def create_batch(*, actor, channel: str = "", withdrawal_ids=None) -> PayoutBatc
     if channel and channel not in Channel.values:
         raise WithdrawalError(WithdrawalCode.INVALID_CHANNEL, gettext("提现方式无效"), {"field": "channel", "channel": channel})
     qs = Withdrawal.objects.select_for_update().filter(status=W.APPROVED, batch__isnull=True)
+    qs = qs.exclude(pk__in=TransferBill.objects.values("withdrawal_id"))  # paid by WeChat merchant transfer
     if channel:
         qs = qs.filter(channel=channel)
     if withdrawal_ids is not None:

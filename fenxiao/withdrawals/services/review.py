@@ -76,11 +76,15 @@ def _reason(raw, *, required: bool) -> str:
 
 @transaction.atomic
 def approve_withdrawal(*, withdrawal_id: int, actor, note: str = "") -> Withdrawal:
-    """Finance agrees to pay; the withdrawal waits for a payout batch."""
+    """Finance agrees to pay; the withdrawal waits for a payout batch, or, to WeChat change with WeChat
+    Pay's merchant transfer configured, gets its transfer bill (see `transfers`)."""
     note = _reason(note, required=False)
     withdrawal = _locked(withdrawal_id)
     _refuse_own(withdrawal, actor)
     WITHDRAWAL_MACHINE.move(withdrawal, W.APPROVED, actor=actor, note=note or gettext("审核通过"))
+    from .transfers import open_transfer  # transfers settles through this module
+
+    open_transfer(withdrawal)
     return withdrawal
 
 

@@ -1,0 +1,248 @@
+"""What a visitor's phone downloads and waits for: bytes of a first and a repeat visit of the home
+page, a distributor's share page and a product page, and time to first byte at 100 concurrent
+visitors, against gunicorn with the production settings on PostgreSQL, on the demo data.
+
+    .venv/bin/python bench/bench_pages.py --database-url postgres://postgres@127.0.0.1:5432/fenxiao_pages
+        [--requests 2000] [--concurrency 100] [--workers 5] [--root PATH]
+
+The database named in --database-url is dropped and created again (through the server's `postgres`
+database), migrated and loaded with seed_demo. --root serves another checkout of the code (e.g. an
+older release unpacked with `git archive`) to compare before and after on the same data and machine.
+
+Bytes: each page is fetched as a browser asking for gzip would; the stylesheets and scripts it links
+are fetched the same way; its pictures are counted at their stored size (the front proxy serves
+/media/, not gunicorn), those marked loading="lazy" apart. A repeat visit downloads the page again;
+a static file is fetched again only when its Cache-Control allows less than a day (hashed names are
+cached for a year); pictures are revalidated (304, no body). TTFB: `--requests` GETs per page spread
+over `--concurrency` simultaneous visitors, each timed from sending the request to the response
+headers; median and p95 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from benchlib import percentile  # noqa: E402
+
+ASSET_RE = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]+href|script[^>]+src)="([^"]+)"')
+IMG_RE = re.compile(r"<img\b[^>]*>")
+SRC_RE = re.compile(r'\bsrc="([^"]+)"')
+BROWSER_HEADERS = {
+    "Accept-Encoding": "gzip, deflate",
+    "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def recreate(database_url: str) -> None:
+    parts = urlsplit(database_url)
+    name = parts.path.strip("/")
+    if not name or name == "postgres":
+        raise SystemExit("bench_pages: name a database of its own in --database-url (it is dropped and created)")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def wire_bytes(response: httpx.Response) -> int:
+    """Bytes of the body as sent (compressed when the server compressed it)."""
+    return response.num_bytes_downloaded
+
+
+def cache_seconds(response: httpx.Response) -> int:
+    match = re.search(r"max-age=(\d+)", response.headers.get("cache-control", ""))
+    return int(match.group(1)) if match else 0
+
+
+def page_weight(client: httpx.Client, path: str, media_root: Path) -> dict:
+    page = client.get(path)
+    page.raise_for_status()
+    html = page.text
+    assets = {}
+    for url in dict.fromkeys(ASSET_RE.findall(html)):
+        asset = client.get(url)
+        asset.raise_for_status()
+        assets[url] = (wire_bytes(asset), asset.headers.get("content-encoding", ""), cache_seconds(asset))
+    eager = lazy = 0
+    for tag in IMG_RE.findall(html):
+        src = SRC_RE.search(tag)
+        if not src or not src.group(1).startswith("/media/"):
+            continue
+        size = (media_root / src.group(1).removeprefix("/media/")).stat().st_size
+        if 'loading="lazy"' in tag:
+            lazy += size
+        else:
+            eager += size
+    static_first = sum(size for size, _, _ in assets.values())
+    static_again = sum(size for size, _, max_age in assets.values() if max_age < 86400)
+    html_bytes = wire_bytes(page)
+    return {
+        "path": path,
+        "html": html_bytes,
+        "html_encoding": page.headers.get("content-encoding", "") or "identity",
+        "static": static_first,
+        "static_encodings": sorted({enc or "identity" for _, enc, _ in assets.values()}),
+        "static_cached_a_year": all(max_age >= 31536000 for _, _, max_age in assets.values()),
+        "images": eager,
+        "lazy_images": lazy,
+        "first_visit": html_bytes + static_first + eager,
+        "repeat_visit": html_bytes + static_again,
+    }
+
+
+async def ttfb(base_url: str, path: str, total: int, concurrency: int) -> list[float]:
+    timings: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(total):
+        queue.put_nowait(i)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def visitor(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            started = time.perf_counter()
+            async with client.stream("GET", path) as response:
+                timings.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: HTTP {response.status_code}")
+                await response.aread()
+
+    async with httpx.AsyncClient(base_url=base_url, headers=BROWSER_HEADERS, limits=limits, timeout=60) as client:
+        await asyncio.gather(*(visitor(client) for _ in range(concurrency)))
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_PAGES_DATABASE_URL", ""), required=False)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config, 2 × cores + 1)")
+    parser.add_argument("--root", default=str(ROOT), help="the checkout to serve (default: this one)")
+    parser.add_argument("--no-seed", action="store_true", help="reuse the database as it is")
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("bench_pages: --database-url postgres://…/<a database of its own> is required")
+    root = Path(args.root).resolve()
+
+    # Uploaded pictures live beside the database they belong to: kept for --no-seed.
+    work = Path(tempfile.gettempdir()) / f"fenxiao-pages-{urlsplit(args.database_url).path.strip('/')}"
+    work.mkdir(exist_ok=True)
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FENXIAO_", "DATABASE_URL"))}
+    common = dict(base_env, DATABASE_URL=args.database_url, FENXIAO_VAR_DIR=str(work / "var"))
+    if not args.no_seed:
+        recreate(args.database_url)
+        dev = dict(
+            common,
+            DJANGO_SETTINGS_MODULE="config.settings.dev",
+            DJANGO_DEBUG="1",
+            FENXIAO_DEMO_PASSWORD=secrets.token_urlsafe(12),
+        )
+        started = time.monotonic()
+        run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], dev, root)
+        run([sys.executable, "manage.py", "createcachetable"], dev, root)
+        run([sys.executable, "manage.py", "seed_demo"], dev, root)
+        print(f"demo data loaded in {time.monotonic() - started:.0f} s")
+
+    port = free_port()
+    prod = dict(
+        common,
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
+        FENXIAO_FIELD_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        FENXIAO_SSL_REDIRECT="0",
+        FENXIAO_STATIC_ROOT=str(work / "static"),
+        FENXIAO_LOG_LEVEL="WARNING",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_LOG_LEVEL="warning",
+    )
+    if args.workers:
+        prod["GUNICORN_WORKERS"] = str(args.workers)
+    run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], prod, root)
+    product_id = run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from fenxiao.catalog.models import Product; print(Product.objects.filter(is_on_shelf=True).order_by('id').first().pk)",
+        ],
+        prod,
+        root,
+    ).split()[-1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.conf.py", "--access-logfile", "/dev/null"],
+        cwd=root,
+        env=prod,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        pages = {"home": "/", "share": "/s/DEMO01", "product": f"/p/{product_id}/"}
+        print(f"\nserving {root} with config.settings.production, gunicorn at {base_url}\n")
+        print(
+            f"{'page':8} {'html':>8} {'css+js':>8} {'pictures':>9} {'lazy':>8} {'first':>8} {'repeat':>8}  encoding / static cached a year"
+        )
+        with httpx.Client(base_url=base_url, headers=BROWSER_HEADERS, timeout=30) as client:
+            for label, path in pages.items():
+                w = page_weight(client, path, work / "var" / "media")
+                print(
+                    f"{label:8} {w['html']:>8} {w['static']:>8} {w['images']:>9} {w['lazy_images']:>8} "
+                    f"{w['first_visit']:>8} {w['repeat_visit']:>8}  {w['html_encoding']}, {'/'.join(w['static_encodings'])} / "
+                    f"{'yes' if w['static_cached_a_year'] else 'no'}"
+                )
+        print(f"\nTTFB, {args.requests} requests per page, {args.concurrency} concurrent visitors, {os.cpu_count()} cores")
+        for label in ("share", "product"):
+            asyncio.run(ttfb(base_url, pages[label], min(200, args.requests), args.concurrency))  # warm-up
+            timings = asyncio.run(ttfb(base_url, pages[label], args.requests, args.concurrency))
+            print(
+                f"{label:8} p50 {percentile(timings, 50):7.1f} ms   p95 {percentile(timings, 95):7.1f} ms   max {max(timings):7.1f} ms"
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
