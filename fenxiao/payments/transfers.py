@@ -26,9 +26,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
@@ -236,10 +235,7 @@ def create_bill(
     payload, serial = build_request(
         conf, tconf, out_bill_no=out_bill_no, openid=openid, amount_fen=amount_fen, remark=remark, real_name=real_name
     )
-    if serial:
-        data = _call_with_serial(conf, "POST", CREATE_PATH, payload, serial)
-    else:
-        data = wechatpay.call(conf, "POST", CREATE_PATH, payload)
+    data = wechatpay.call(conf, "POST", CREATE_PATH, payload, serial=serial)
     return _bill(data, out_bill_no)
 
 
@@ -258,45 +254,6 @@ def cancel_bill(conf: wechatpay.Config, out_bill_no: str) -> Bill:
     """Withdraw a bill the user has not accepted yet (answer: CANCELING, then CANCELLED)."""
     data = wechatpay.call(conf, "POST", CANCEL_PATH.format(out_bill_no=quote(out_bill_no, safe="")))
     return _bill(data, out_bill_no)
-
-
-def _call_with_serial(conf: wechatpay.Config, method: str, path: str, payload: dict[str, Any], serial: str) -> dict[str, Any]:
-    """`wechatpay.call` plus the Wechatpay-Serial header that a request with encrypted fields must
-    carry; the same signing, verification and error rules."""
-    wechatpay.ensure_no_transaction()
-    body = wechatpay.encode_body(payload)
-    url = conf.api_base + path
-    signed_path = urlsplit(url).path
-    headers = {
-        "Authorization": wechatpay.authorization_header(conf, method, signed_path, body),
-        "Accept": "application/json",
-        "Content-Type": "application/json",
-        "User-Agent": wechatpay.USER_AGENT,
-        "Wechatpay-Serial": serial,
-    }
-    try:
-        with httpx.Client(timeout=wechatpay.HTTP_TIMEOUT, follow_redirects=False) as client:
-            response = client.request(method, url, content=body.encode("utf-8"), headers=headers)
-    except httpx.HTTPError as exc:
-        raise wechatpay.ProviderUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
-    status = response.status_code
-    if status >= 500 or status == 429 or 300 <= status < 400:
-        raise wechatpay.ProviderUnavailable(f"{method} {path}: HTTP {status}")
-    response_headers = {k.lower(): v for k, v in response.headers.items()}
-    if "wechatpay-signature" in response_headers or (status < 400 and response.content):
-        try:
-            wechatpay.verify_signed_message(conf, response_headers, response.content)
-        except wechatpay.VerificationError as exc:
-            raise wechatpay.ProviderUnavailable(f"{method} {path}: response not trusted ({exc.reason})") from exc
-    try:
-        data = response.json() if response.content else {}
-    except ValueError as exc:
-        raise wechatpay.ProviderUnavailable(f"{method} {path}: response is not JSON") from exc
-    if not isinstance(data, dict):
-        raise wechatpay.ProviderUnavailable(f"{method} {path}: response is not a JSON object")
-    if status >= 400:
-        raise wechatpay.ProviderRejected(status, str(data.get("code", "")), str(data.get("message", "")))
-    return data
 
 
 # --- the notification ----------------------------------------------------------------------------

@@ -372,9 +372,11 @@ def encode_body(payload: dict[str, Any] | None) -> str:
     return "" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def call(conf: Config, method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+def call(conf: Config, method: str, path: str, payload: dict[str, Any] | None = None, *, serial: str = "") -> dict[str, Any]:
     """Send a signed request and return the verified JSON answer ({} for an empty 2xx answer).
-    Refuses (ProviderCallInTransaction) to send anything while a database transaction is open."""
+    Refuses (ProviderCallInTransaction) to send anything while a database transaction is open.
+    `serial`: the platform certificate a request's encrypted fields were encrypted for (sent as
+    Wechatpay-Serial, as WeChat Pay requires of such requests)."""
     ensure_no_transaction()
     body = encode_body(payload)
     url = conf.api_base + path
@@ -387,6 +389,8 @@ def call(conf: Config, method: str, path: str, payload: dict[str, Any] | None = 
     }
     if payload is not None:
         headers["Content-Type"] = "application/json"
+    if serial:
+        headers["Wechatpay-Serial"] = serial
     try:
         with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as client:
             response = client.request(method, url, content=body.encode("utf-8"), headers=headers)

@@ -151,3 +151,23 @@ def order_shortcuts(user) -> list[dict]:
 
 def shop_order_count(distributor) -> int:
     return order_selectors.orders_for_distributor(distributor).count()
+
+
+def poster_response(request: HttpRequest, draw, *, filename: str) -> HttpResponse:
+    """A drawn poster as PNG, revalidated by its ETag (304 when the browser has it); `?download=1`
+    saves it as `filename`. `draw()` returns the poster (png, etag) or raises the DomainError of a
+    server without the CJK font, which is said in words instead of a broken image."""
+    try:
+        result = draw()
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    etag = f'"{result.etag}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(result.png, content_type="image/png")
+        if request.GET.get("download"):
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, max-age=0, must-revalidate"
+    return response

@@ -10,11 +10,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from fenxiao.common.errors import DomainError
 from fenxiao.distribution import poster
 from fenxiao.shop.selectors import shop_product
 
-from .helpers import viewer_distributor
+from .helpers import poster_response, viewer_distributor
 
 #: Channel tag of the link in a product poster's QR code (Visit.channel).
 CHANNEL_POSTER = "poster"
@@ -31,17 +30,8 @@ def product_poster(request: HttpRequest, product_id: int) -> HttpResponse:
         return HttpResponse(status=404)
     path = reverse("web:share_product", args=[distributor.code, item.pk])
     share_url = request.build_absolute_uri(f"{path}?{urlencode({'ch': CHANNEL_POSTER})}")
-    try:
-        result = poster.product_poster(distributor, item, share_url)
-    except DomainError as exc:  # the server lacks the CJK font: say so instead of a broken image
-        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-    etag = f'"{result.etag}"'
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(result.png, content_type="image/png")
-        if request.GET.get("download"):
-            response["Content-Disposition"] = f'attachment; filename="product-{item.pk}-{distributor.code}.png"'
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, max-age=0, must-revalidate"
-    return response
+    return poster_response(
+        request,
+        lambda: poster.product_poster(distributor, item, share_url),
+        filename=f"product-{item.pk}-{distributor.code}.png",
+    )

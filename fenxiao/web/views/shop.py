@@ -18,7 +18,7 @@ from fenxiao.distribution.models import SHOP_MAX_FEATURES, Distributor
 from fenxiao.distribution.selectors import shop as selectors_shop
 from fenxiao.distribution.services import shop as services_shop
 
-from .helpers import is_htmx, viewer_distributor
+from .helpers import is_htmx, poster_response, viewer_distributor
 
 
 def _share_link(request: HttpRequest, distributor: Distributor) -> str:
@@ -141,17 +141,8 @@ def shop_poster(request: HttpRequest) -> HttpResponse:
     distributor = viewer_distributor(request)
     if distributor is None:
         return HttpResponse(status=404)
-    try:
-        result = poster.shop_poster(distributor, _share_link(request, distributor))
-    except DomainError as exc:  # the server lacks the CJK font: say so instead of a broken image
-        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-    etag = f'"{result.etag}"'
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(result.png, content_type="image/png")
-        if request.GET.get("download"):
-            response["Content-Disposition"] = f'attachment; filename="shop-{distributor.code}.png"'
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, max-age=0, must-revalidate"
-    return response
+    return poster_response(
+        request,
+        lambda: poster.shop_poster(distributor, _share_link(request, distributor)),
+        filename=f"shop-{distributor.code}.png",
+    )
