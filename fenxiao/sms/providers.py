@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -37,11 +38,13 @@ class Delivery:
     reference: str = ""
 
 
-class SmsProvider:
+class SmsProvider(ABC):
+    """What every SMS provider does: send one verification code."""
+
     name = ""
 
-    def send_code(self, *, phone: str, purpose: str, code: str, minutes: int) -> Delivery:
-        raise NotImplementedError
+    @abstractmethod
+    def send_code(self, *, phone: str, purpose: str, code: str, minutes: int) -> Delivery: ...
 
 
 def unavailable(detail: dict | None = None) -> SmsError:
