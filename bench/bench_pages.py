@@ -3,11 +3,15 @@ page, a distributor's share page and a product page, and time to first byte at 1
 visitors, against gunicorn with the production settings on PostgreSQL, on the demo data.
 
     .venv/bin/python bench/bench_pages.py --database-url postgres://postgres@127.0.0.1:5432/fenxiao_pages
-        [--requests 2000] [--concurrency 100] [--workers 5] [--root PATH]
+        [--requests 2000] [--concurrency 100] [--workers N] [--threads N] [--rounds N] [--root PATH]
 
 The database named in --database-url is dropped and created again (through the server's `postgres`
-database), migrated and loaded with seed_demo. --root serves another checkout of the code (e.g. an
-older release unpacked with `git archive`) to compare before and after on the same data and machine.
+database), migrated and loaded with seed_demo; it serves this checkout ("after"). --root names an
+older checkout (e.g. a release unpacked with `git archive`), served the same way from its own
+database, <database>_before, with its own settings and gunicorn configuration ("before"); its vendor
+static files are copied from this checkout when it has none. Before and after are measured one after
+the other, --rounds times, on the same machine, and printed side by side. --no-seed reuses the
+databases as they are.
 
 Bytes: each page is fetched as a browser asking for gzip would; the stylesheets and scripts it links
 are fetched the same way; its pictures are counted at their stored size (the front proxy serves
@@ -26,6 +30,7 @@ import base64
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -147,26 +152,20 @@ async def ttfb(base_url: str, path: str, total: int, concurrency: int) -> list[f
     return timings
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_PAGES_DATABASE_URL", ""), required=False)
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: its config, 2 × cores + 1)")
-    parser.add_argument("--root", default=str(ROOT), help="the checkout to serve (default: this one)")
-    parser.add_argument("--no-seed", action="store_true", help="reuse the database as it is")
-    args = parser.parse_args()
-    if not args.database_url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("bench_pages: --database-url postgres://…/<a database of its own> is required")
-    root = Path(args.root).resolve()
+PAGES = ("home", "share", "product")
+TIMED = ("share", "product")
 
+
+def prepare(root: Path, database_url: str, seed: bool) -> tuple[dict[str, str], Path]:
+    """Seeds `database_url` with `root`'s demo data (unless `seed` is false), collects `root`'s static
+    files and returns the production environment that serves it, and its work directory."""
     # Uploaded pictures live beside the database they belong to: kept for --no-seed.
-    work = Path(tempfile.gettempdir()) / f"fenxiao-pages-{urlsplit(args.database_url).path.strip('/')}"
+    work = Path(tempfile.gettempdir()) / f"fenxiao-pages-{urlsplit(database_url).path.strip('/')}"
     work.mkdir(exist_ok=True)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "FENXIAO_", "DATABASE_URL"))}
-    common = dict(base_env, DATABASE_URL=args.database_url, FENXIAO_VAR_DIR=str(work / "var"))
-    if not args.no_seed:
-        recreate(args.database_url)
+    common = dict(base_env, DATABASE_URL=database_url, FENXIAO_VAR_DIR=str(work / "var"))
+    if seed:
+        recreate(database_url)
         dev = dict(
             common,
             DJANGO_SETTINGS_MODULE="config.settings.dev",
@@ -177,9 +176,7 @@ def main() -> None:
         run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], dev, root)
         run([sys.executable, "manage.py", "createcachetable"], dev, root)
         run([sys.executable, "manage.py", "seed_demo"], dev, root)
-        print(f"demo data loaded in {time.monotonic() - started:.0f} s")
-
-    port = free_port()
+        print(f"{root}: demo data loaded in {time.monotonic() - started:.0f} s")
     prod = dict(
         common,
         DJANGO_SETTINGS_MODULE="config.settings.production",
@@ -189,12 +186,38 @@ def main() -> None:
         FENXIAO_SSL_REDIRECT="0",
         FENXIAO_STATIC_ROOT=str(work / "static"),
         FENXIAO_LOG_LEVEL="WARNING",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_LOG_LEVEL="warning",
     )
-    if args.workers:
-        prod["GUNICORN_WORKERS"] = str(args.workers)
+    vendor = Path("fenxiao/web/static/vendor")
+    if root != ROOT and not (root / vendor).exists():
+        # An unpacked archive lacks the npm packages `make static` places; the same versions as here.
+        shutil.copytree(ROOT / vendor, root / vendor)
     run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], prod, root)
+    return prod, work
+
+
+def wait_until_serving(base_url: str, seconds: float = 300) -> None:
+    """Until the home page answers: the port opens before the workers have loaded Django."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base_url}/", headers=BROWSER_HEADERS, timeout=60).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"bench_pages: {base_url} did not answer within {seconds:.0f} s")
+        time.sleep(0.5)
+
+
+def measure(root: Path, prod: dict[str, str], work: Path, args: argparse.Namespace) -> dict:
+    """Starts gunicorn on `root`, weighs the pages and times the share and product pages."""
+    port = free_port()
+    env = dict(prod, GUNICORN_BIND=f"127.0.0.1:{port}")
+    if args.workers:
+        env["GUNICORN_WORKERS"] = str(args.workers)
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
     product_id = run(
         [
             sys.executable,
@@ -203,45 +226,99 @@ def main() -> None:
             "-c",
             "from fenxiao.catalog.models import Product; print(Product.objects.filter(is_on_shelf=True).order_by('id').first().pk)",
         ],
-        prod,
+        env,
         root,
     ).split()[-1]
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.conf.py", "--access-logfile", "/dev/null"],
         cwd=root,
-        env=prod,
+        env=env,
         start_new_session=True,
     )
     base_url = f"http://127.0.0.1:{port}"
+    result: dict = {"weight": {}, "ttfb": {}}
     try:
-        for _ in range(150):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.2)
-        pages = {"home": "/", "share": "/s/DEMO01", "product": f"/p/{product_id}/"}
-        print(f"\nserving {root} with config.settings.production, gunicorn at {base_url}\n")
-        print(
-            f"{'page':8} {'html':>8} {'css+js':>8} {'pictures':>9} {'lazy':>8} {'first':>8} {'repeat':>8}  encoding / static cached a year"
-        )
-        with httpx.Client(base_url=base_url, headers=BROWSER_HEADERS, timeout=30) as client:
-            for label, path in pages.items():
-                w = page_weight(client, path, work / "var" / "media")
-                print(
-                    f"{label:8} {w['html']:>8} {w['static']:>8} {w['images']:>9} {w['lazy_images']:>8} "
-                    f"{w['first_visit']:>8} {w['repeat_visit']:>8}  {w['html_encoding']}, {'/'.join(w['static_encodings'])} / "
-                    f"{'yes' if w['static_cached_a_year'] else 'no'}"
-                )
-        print(f"\nTTFB, {args.requests} requests per page, {args.concurrency} concurrent visitors, {os.cpu_count()} cores")
-        for label in ("share", "product"):
-            asyncio.run(ttfb(base_url, pages[label], min(200, args.requests), args.concurrency))  # warm-up
-            timings = asyncio.run(ttfb(base_url, pages[label], args.requests, args.concurrency))
-            print(
-                f"{label:8} p50 {percentile(timings, 50):7.1f} ms   p95 {percentile(timings, 95):7.1f} ms   max {max(timings):7.1f} ms"
-            )
+        wait_until_serving(base_url)
+        paths = {"home": "/", "share": "/s/DEMO01", "product": f"/p/{product_id}/"}
+        with httpx.Client(base_url=base_url, headers=BROWSER_HEADERS, timeout=120) as client:
+            for label in PAGES:
+                result["weight"][label] = page_weight(client, paths[label], work / "var" / "media")
+        for label in TIMED:
+            asyncio.run(ttfb(base_url, paths[label], min(200, args.requests), args.concurrency))  # warm-up
+            result["ttfb"][label] = asyncio.run(ttfb(base_url, paths[label], args.requests, args.concurrency))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+    return result
+
+
+def print_weights(title: str, weights: dict) -> None:
+    print(f"\n{title}: bytes on the wire (gzip), first and repeat visit")
+    print(
+        f"{'page':8} {'html':>8} {'css+js':>8} {'pictures':>9} {'lazy':>8} {'first':>8} {'repeat':>8}  encoding / static cached a year"
+    )
+    for label in PAGES:
+        w = weights[label]
+        print(
+            f"{label:8} {w['html']:>8} {w['static']:>8} {w['images']:>9} {w['lazy_images']:>8} "
+            f"{w['first_visit']:>8} {w['repeat_visit']:>8}  {w['html_encoding']}, {'/'.join(w['static_encodings'])} / "
+            f"{'yes' if w['static_cached_a_year'] else 'no'}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_PAGES_DATABASE_URL", ""), required=False)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: each checkout's config)")
+    parser.add_argument("--threads", type=int, default=0, help="gunicorn threads per worker (default: each checkout's config)")
+    parser.add_argument("--root", default="", help="an older checkout to compare with (served from <database>_before)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate before and after this many times")
+    parser.add_argument("--no-seed", action="store_true", help="reuse the database(s) as they are")
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("bench_pages: --database-url postgres://…/<a database of its own> is required")
+
+    targets = {"after": (ROOT, args.database_url)}
+    if args.root:
+        parts = urlsplit(args.database_url)
+        before_url = urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_before"))
+        targets = {"before": (Path(args.root).resolve(), before_url), **targets}
+    prepared = {label: prepare(root, url, not args.no_seed) for label, (root, url) in targets.items()}
+
+    timings: dict[str, dict[str, list[float]]] = {label: {page: [] for page in TIMED} for label in targets}
+    rounds: dict[str, list[dict[str, tuple[float, float]]]] = {label: [] for label in targets}
+    weights: dict[str, dict] = {}
+    for number in range(1, args.rounds + 1):
+        for label, (root, _url) in targets.items():
+            result = measure(root, *prepared[label], args)
+            weights[label] = result["weight"]
+            figures = {}
+            for page in TIMED:
+                timings[label][page].extend(result["ttfb"][page])
+                figures[page] = (percentile(result["ttfb"][page], 50), percentile(result["ttfb"][page], 95))
+            rounds[label].append(figures)
+            print(
+                f"round {number} {label:6} "
+                + "   ".join(f"{page} p50 {p50:7.1f} ms p95 {p95:7.1f} ms" for page, (p50, p95) in figures.items())
+            )
+
+    for label, (root, _url) in targets.items():
+        print_weights(f"{label} ({root})", weights[label])
+    print(
+        f"\nTTFB in ms, {args.requests} requests per page and round, {args.concurrency} concurrent visitors, "
+        f"{os.cpu_count()} cores, {args.rounds} round(s); all rounds pooled"
+    )
+    labels = list(targets)
+    header = f"{'page':8} {'figure':10}" + "".join(f" {label:>10}" for label in labels)
+    print(header)
+    for page in TIMED:
+        for name, pct in (("p50", 50), ("p95", 95)):
+            print(f"{page:8} {name:10}" + "".join(f" {percentile(timings[label][page], pct):10.1f}" for label in labels))
+    for page in ("share", "product"):
+        print(f"{page:8} {'first KB':10}" + "".join(f" {weights[label][page]['first_visit'] / 1024:10.1f}" for label in labels))
+        print(f"{page:8} {'repeat KB':10}" + "".join(f" {weights[label][page]['repeat_visit'] / 1024:10.1f}" for label in labels))
 
 
 if __name__ == "__main__":

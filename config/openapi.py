@@ -54,7 +54,7 @@ STATUS_TEXT = {
     409: "状态冲突 Conflict",
     413: "请求体过大 Payload too large",
     422: "请求参数不正确 Invalid input",
-    424: "支付渠道暂时不可用 A payment provider failed",
+    424: "外部服务（微信支付、微信、短信）暂时不可用 An outside provider failed",
     429: "请求过于频繁 Too many requests",
     503: "暂时不可用，请稍后重试 Temporarily unavailable",
 }

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
-from django.utils.translation import gettext_lazy as _
 from django.views.static import serve
 
 from fenxiao.common.validation import Int64Converter
@@ -11,11 +10,11 @@ from .api import api
 # `<int64:…>` in page URLs: an id that fits the database, a larger number is a 404 (never a 500).
 register_converter(Int64Converter, "int64")
 
-admin.site.site_header = _("fenxiao 分销商城 · 运营后台")
-admin.site.site_title = _("fenxiao 运营后台")
-admin.site.index_title = _("运营控制台")
 
 urlpatterns = [
+    # The console's own pages (background jobs, imports, permissions), namespace `console`; each view
+    # checks staff login and permissions itself (fenxiao.console.access.console_view).
+    path("admin/console/", include("fenxiao.console.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

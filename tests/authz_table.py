@@ -139,6 +139,7 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/payments/wechatpay/refund-notify": PUBLIC,
     "POST /api/v1/withdrawals/wechatpay/transfer-notify": PUBLIC,
     # distribution
+    "GET /api/v1/distribution/agreement": PUBLIC,
     "POST /api/v1/distribution/apply": NOT_STAFF,
     "POST /api/v1/distribution/bind": MEMBER,
     "GET /api/v1/distribution/me": PROFILE,
@@ -170,9 +171,12 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/withdrawals": DISTRIBUTOR,
     "GET /api/v1/withdrawals/kyc": DISTRIBUTOR,
     "PUT /api/v1/withdrawals/kyc": DISTRIBUTOR,
+    "POST /api/v1/withdrawals/kyc/code": DISTRIBUTOR,
     "GET /api/v1/withdrawals/settings": DISTRIBUTOR,
     "GET /api/v1/withdrawals/{withdrawal_id}": OWNER("withdrawal", DISTRIBUTOR),
     "POST /api/v1/withdrawals/{withdrawal_id}/cancel": OWNER("withdrawal", DISTRIBUTOR),
+    "POST /api/v1/withdrawals/{withdrawal_id}/transfer/confirmation": OWNER("withdrawal", DISTRIBUTOR),
+    "POST /api/v1/withdrawals/{withdrawal_id}/transfer/check": OWNER("withdrawal", DISTRIBUTOR),
     # operator: catalog and stock
     f"GET {OP}/catalog/categories": STAFF_PERM("catalog.view_category"),
     f"GET {OP}/catalog/products": STAFF_PERM("catalog.view_product"),

@@ -154,3 +154,100 @@ def test_the_demo_books_balance(seeded):
     assert Commission.objects.filter(clawed_back_fen__gt=0).exists()
     assert Transaction.objects.filter(kind="commission_clawback").exists()
     assert Withdrawal.objects.filter(status="paid").exists()
+
+
+# --- money, rates and labels as people read them ----------------------------------------------------
+
+KEY_LISTS = (
+    "orders.order",
+    "payments.payment",
+    "commissions.commission",
+    "withdrawals.withdrawal",
+    "ledger.transaction",
+    "ledger.account",
+    "growth.levelrule",
+)
+
+
+def _page_text(html: str) -> str:
+    """What a person reads on the page: no scripts, styles, tags or attribute values."""
+    import html as html_lib
+    import re
+
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", html)
+    return html_lib.unescape(re.sub(r"(?s)<[^>]+>", " ", html))
+
+
+def _raw_codes_and_fen(obj) -> tuple[set[str], set[int]]:
+    """The status/kind codes and fen amounts of a record that must not show as such."""
+    codes, amounts = set(), set()
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if field.name.endswith("_fen") and isinstance(value, int) and abs(value) >= 10_000:
+            amounts.add(value)
+        elif field.flatchoices and isinstance(value, str) and value:
+            label = dict(field.flatchoices).get(value)
+            if label is not None and str(label) != value:
+                codes.add(value)
+    if obj._meta.label == "ledger.Transaction":
+        codes.add(obj.kind)
+    return codes, amounts
+
+
+def _raw_values_shown(text: str, obj, where: str) -> list[str]:
+    """Where the page shows a raw status code or a fen amount of the record, or a unit word."""
+    import re
+
+    codes, amounts = _raw_codes_and_fen(obj)
+    # a code inside a reference ("demo:failed") is data, not a status shown
+    patterns = [rf"(?<![\w:-]){re.escape(code)}(?![\w:-])" for code in codes]
+    patterns += [rf"(?<![\d.,]){fen}(?![\d.,])" for fen in amounts]
+    patterns += ["（分）", "（基点）"]
+    problems = []
+    for pattern in patterns:
+        found = re.search(pattern, text)
+        if found:
+            problems.append(f"{where}: {found.group()!r} in …{text[max(found.start() - 60, 0) : found.end() + 30]!r}")
+    return problems
+
+
+@pytest.mark.django_db
+def test_key_lists_show_yuan_percent_and_labels(seeded, operator_client):
+    from django.apps import apps
+
+    from fenxiao.growth.models import MONEY_KINDS, LevelCondition, LevelRule
+    from fenxiao.ledger.models import Transaction
+
+    # the demo has money-threshold rules and commission postings, which the checks below must meet
+    rule = LevelRule.objects.filter(conditions__kind__in=MONEY_KINDS).first()
+    assert rule is not None
+    accrual = Transaction.objects.filter(kind="commission_accrue").first()
+    assert accrual is not None
+
+    problems = []
+    for label in KEY_LISTS:
+        model = apps.get_model(label)
+        info = (model._meta.app_label, model._meta.model_name)
+        response = operator_client.get(reverse("admin:{}_{}_changelist".format(*info)))
+        assert response.status_code == 200, label
+        listing = _page_text(response.content.decode())
+        shown = list(response.context["cl"].result_list)
+        assert shown, label
+        for obj in shown:
+            problems += _raw_values_shown(listing, obj, f"{label} list")
+        for obj in shown[:3]:
+            page = operator_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
+            assert page.status_code == 200, label
+            problems += _raw_values_shown(_page_text(page.content.decode()), obj, f"{label} #{obj.pk}")
+    assert not problems, "\n".join(problems)
+
+    # amounts read as yuan, rates as percent, codes as their names
+    listing = _page_text(operator_client.get(reverse("admin:orders_order_changelist")).content.decode())
+    assert "¥" in listing
+    payment_page = operator_client.get(reverse("admin:payments_payment_changelist")).content.decode()
+    assert "开发环境模拟支付" in _page_text(payment_page)
+    transactions = _page_text(operator_client.get(reverse("admin:ledger_transaction_changelist")).content.decode())
+    assert "预估佣金" in transactions
+    rules = _page_text(operator_client.get(reverse("admin:growth_levelrule_changelist")).content.decode())
+    money_condition = LevelCondition.objects.filter(rule=rule, kind__in=MONEY_KINDS).first()
+    assert f"≥ ¥{money_condition.threshold // 100:,}." in rules

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 
 from config.api import api
-from fenxiao.accounts.services import issue_token
+from fenxiao.accounts.services import agreement_versions, issue_token
 from fenxiao.catalog.models import Category
 from fenxiao.common.validation import Int64Converter
 from fenxiao.distribution.models import Distributor, Level
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 HUGE = 10**20  # 21 digits: beyond a signed 64-bit integer
 HUGE_TEXT = "99999999999999999999"
+AGREEMENT_VERSION = agreement_versions()["distributor"]  # an application accepts the distributor agreement
 
 
 def bearer(user):
@@ -218,7 +219,7 @@ def test_a_long_digit_string_in_a_text_field_is_still_text(client, people):
     # a bank card number may be 19 digits and beyond 64 bits: it is text, never refused as a number
     response = client.post(
         "/api/v1/distribution/apply",
-        data=json.dumps({"real_name": "张三", "note": "9559980012345678901"}),
+        data=json.dumps({"real_name": "张三", "note": "9559980012345678901", "agreement_version": AGREEMENT_VERSION}),
         content_type="application/json",
         **bearer(UserFactory()),
     )
@@ -371,7 +372,7 @@ def test_multi_line_text_keeps_its_line_breaks_and_tabs(client, people):
     user = UserFactory()
     response = client.post(
         "/api/v1/distribution/apply",
-        data=json.dumps({"real_name": "张三", "note": "第一行\r\n第二行\t完"}),
+        data=json.dumps({"real_name": "张三", "note": "第一行\r\n第二行\t完", "agreement_version": AGREEMENT_VERSION}),
         content_type="application/json",
         **bearer(user),
     )

@@ -25,7 +25,9 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("FENXIAO_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The console before the admin: its templates (admin/base_site.html, …) override the stock ones.
+    "fenxiao.console",
+    "fenxiao.console.adminconfig.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -246,6 +248,10 @@ WECHATPAY_TRANSFER_NOTIFY_URL = env.str("WECHATPAY_TRANSFER_NOTIFY_URL", default
 # Minutes without news after which the job queries a transfer; hours the user has to accept one.
 FENXIAO_TRANSFER_CHECK_MINUTES = env.int("FENXIAO_TRANSFER_CHECK_MINUTES", default=10)
 FENXIAO_TRANSFER_CONFIRM_HOURS = env.int("FENXIAO_TRANSFER_CONFIRM_HOURS", default=24)
+# The development transfer provider pays WeChat-channel withdrawals without WeChat Pay (its own
+# confirmation page stands in for WeChat's): on for the demo (DEBUG) when WeChat Pay is not set up,
+# never in production (which refuses to start with it).
+FENXIAO_DEV_TRANSFERS = env.bool("FENXIAO_DEV_TRANSFERS", default=DEBUG)
 
 LOGGING = {
     "version": 1,
@@ -288,6 +294,11 @@ FENXIAO_WECHAT_SECRET = env.str("FENXIAO_WECHAT_SECRET", default="").strip()
 FENXIAO_WECHAT_MP_APPID = env.str("FENXIAO_WECHAT_MP_APPID", default="").strip()
 FENXIAO_WECHAT_MP_SECRET = env.str("FENXIAO_WECHAT_MP_SECRET", default="").strip()
 FENXIAO_WECHAT_API_BASE = env.str("FENXIAO_WECHAT_API_BASE", default="").strip().rstrip("/") or "https://api.weixin.qq.com"
+# With FENXIAO_WECHAT_MP_APPID set, the product and shop posters carry the mini-program's code opening
+# these pages (scene "d=<distributor code>&p=<product id>" / "d=<distributor code>") of this version.
+FENXIAO_WECHAT_MP_PRODUCT_PAGE = env.str("FENXIAO_WECHAT_MP_PRODUCT_PAGE", default="pages/product/index").strip()
+FENXIAO_WECHAT_MP_SHOP_PAGE = env.str("FENXIAO_WECHAT_MP_SHOP_PAGE", default="pages/shop/index").strip()
+FENXIAO_WECHAT_MP_ENV_VERSION = env.str("FENXIAO_WECHAT_MP_ENV_VERSION", default="release").strip()
 
 # --- SMS verification codes (fenxiao/sms) ---------------------------------------------------------
 # "tencent" (Tencent Cloud SMS API 3.0), "dev" (logs the code and shows it on the demo pages; refused
@@ -301,8 +312,9 @@ FENXIAO_SMS_REGION = env.str("FENXIAO_SMS_REGION", default="").strip() or "ap-gu
 FENXIAO_SMS_API_BASE = env.str("FENXIAO_SMS_API_BASE", default="").strip() or "https://sms.tencentcloudapi.com"
 FENXIAO_SMS_TEMPLATES = {
     purpose: env.str(f"FENXIAO_SMS_TEMPLATE_{purpose.upper()}", default="").strip()
-    for purpose in ("login", "register", "reset_password", "verify_phone")
+    for purpose in ("login", "register", "reset_password", "verify_phone", "kyc")
 }
+FENXIAO_SMS_TEMPLATES["kyc"] = FENXIAO_SMS_TEMPLATES["kyc"] or FENXIAO_SMS_TEMPLATES["verify_phone"]
 # Versions of the user agreement, the privacy policy and the distributor agreement (texts in
 # fenxiao/web/templates/web/agreements/); consent records the version accepted.
 FENXIAO_AGREEMENT_VERSIONS = {"user": "2026-12-01", "privacy": "2026-12-01", "distributor": "2026-12-01"}

@@ -27,6 +27,8 @@ if env.bool("DJANGO_DEBUG", default=False):
     _refuse("DJANGO_DEBUG is on; production runs with DJANGO_DEBUG=0.")
 if env.bool("FENXIAO_DEV_PAYMENTS", default=False):
     _refuse("FENXIAO_DEV_PAYMENTS is on: the development payment provider marks orders paid without money.")
+if env.bool("FENXIAO_DEV_TRANSFERS", default=False):
+    _refuse("FENXIAO_DEV_TRANSFERS is on: the development transfer provider marks withdrawals paid without money.")
 if env.str("FENXIAO_WECHAT_PROVIDER", default="").strip().lower() == "dev":
     _refuse("FENXIAO_WECHAT_PROVIDER is dev: the development WeChat provider signs anyone in without WeChat.")
 if env.str("FENXIAO_SMS_PROVIDER", default="").strip().lower() == "dev":
@@ -34,6 +36,7 @@ if env.str("FENXIAO_SMS_PROVIDER", default="").strip().lower() == "dev":
 
 DEBUG = False
 FENXIAO_DEV_PAYMENTS = False
+FENXIAO_DEV_TRANSFERS = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY").strip()
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     _refuse("DJANGO_SECRET_KEY is too short (50+ random characters; see README).")

@@ -5,6 +5,9 @@ from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from fenxiao.common.admin import ConsoleAdmin
+from fenxiao.common.admin_filters import range_filter
+
 from .models import ApiToken, Consent, User
 from .services import revoke_all_tokens, revoke_tokens, token_lifetimes
 
@@ -26,10 +29,18 @@ class UserCreationForm(AdminUserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ConsoleAdmin, BaseUserAdmin):
     add_form = UserCreationForm
     list_display = ("username", "masked_phone", "nickname", "is_staff", "is_active", "date_joined")
+    list_filter = (
+        "is_staff",
+        "is_active",
+        "groups",
+        range_filter("date_joined", _("注册日期")),
+        range_filter("last_login", _("最近登录")),
+    )
     search_fields = ("username", "phone", "nickname")
+    search_help_text = _("用户名、手机号或昵称")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("会员资料"), {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
@@ -70,7 +81,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ConsoleAdmin):
     """Tokens are never shown, only their first characters and dates. Staff see only their own tokens;
     a superuser sees everyone's (no hash either) and may revoke them. Nothing is edited or deleted."""
 
@@ -112,7 +123,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ConsoleAdmin):
     """Evidence of who accepted which version of the agreements, when and from where: read only."""
 
     list_display = ("user", "document", "version", "accepted_at", "client_address")

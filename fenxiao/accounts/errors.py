@@ -6,6 +6,7 @@ from fenxiao.common.errors import DomainError
 class AccountCode(StrEnum):
     """Every code an AccountError may carry."""
 
+    AGREEMENT_OUTDATED = "agreement_outdated"
     CONSENT_REQUIRED = "consent_required"
     FORBIDDEN = "forbidden"
     INVALID_CREDENTIALS = "invalid_credentials"

@@ -43,6 +43,7 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
             "view",
         ),  # level rules, invitation rungs, leaderboard prizes and closes (cash waits for finance)
         "approvals": ("view",),  # sees what it proposed and what finance decided
+        "console": ("run_exports",),  # Excel exports of the lists it may see
     },
     "财务": {  # finance: pays money out
         "distribution": ("view",),
@@ -54,6 +55,7 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "withdrawals": ("add", "change", "view", "export"),  # review, payout batches, payout files
         "commissions": ("add", "change", "view"),  # settlement schedule and batches, reconciliation
         "ledger": ("view",),  # the books and the ledger check
+        "console": ("run_exports",),
         "approvals": ("view", "decide"),  # approves cash rewards, prizes, team-bonus runs, large refunds, payout batches
         # leaderboard prizes, closes and awards (cash prizes are paid through the ledger)
         "growth.leaderboardprize": ("view",),
@@ -67,6 +69,7 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "orders": ("view",),
         "orders.order": ("cancel_order",),  # an unshipped order, paid money back in full
         "orders.aftersale": ("review_aftersale",),
+        "console": ("run_exports",),
     },
     "供应链": {  # supply chain: stock, shipping and returns
         "catalog": ("add", "change", "view"),
@@ -75,6 +78,7 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "orders.order": ("ship_order",),
         "orders.aftersale": ("receive_return",),
         "suppliers": ("add", "change", "view"),
+        "console": ("run_exports",),
     },
 }
 
@@ -230,6 +234,25 @@ def distributor_agreement_required() -> AccountError:
     return AccountError(
         AccountCode.CONSENT_REQUIRED, gettext("请阅读并同意《分销商协议》"), {"documents": [Consent.Document.DISTRIBUTOR.value]}
     )
+
+
+def check_distributor_agreement(version: str | None) -> str:
+    """A client applying to become a distributor names the version of the distributor agreement its
+    user read and accepted; it must be the current one. Missing → `consent_required` (400); another
+    version → `agreement_outdated` (409, with the current version, so the client shows it again).
+    Returns the current version; the caller then records the consent with `accept_agreements`."""
+    current = agreement_versions()[Consent.Document.DISTRIBUTOR]
+    given = str(version or "").strip()
+    if not given:
+        raise distributor_agreement_required()
+    if given != current:
+        raise AccountError(
+            AccountCode.AGREEMENT_OUTDATED,
+            gettext("《分销商协议》已更新，请阅读最新版本后重新同意"),
+            {"documents": [Consent.Document.DISTRIBUTOR.value], "version": given[:32], "current_version": current},
+            status=409,
+        )
+    return current
 
 
 def _consent_required() -> AccountError:

@@ -1,13 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.phone import mask_phone
 
 from .models import Address
 
 
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(ConsoleAdmin):
     """Read-only for staff: buyers keep their own book; orders hold their own copy of the address."""
 
     list_display = ("id", "user", "receiver", "masked_phone", "region_label", "is_default", "updated_at")

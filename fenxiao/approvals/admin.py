@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyInline, act_on_each
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyInline, act_on_each, labelled_filter
 from fenxiao.common.money import yuan
 
 from . import registry, services
@@ -44,10 +44,13 @@ class PendingFirst(admin.SimpleListFilter):
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
+class ApprovalRequestAdmin(ConsoleAdmin):
     action_form = ApprovalActionForm
     list_display = ("id", "kind_label", "summary", "amount", "status", "proposed_by", "proposed_at", "decided_by", "decided_at")
-    list_filter = (PendingFirst, "kind")
+    list_filter = (
+        PendingFirst,
+        labelled_filter("kind", _("类型"), lambda: [(k, registry.label_for(k)) for k in registry.registered_kinds()]),
+    )
     search_fields = ("reference", "summary")
     list_select_related = ("proposed_by", "decided_by")
     inlines = [ApprovalEventInline]

@@ -24,7 +24,7 @@ class ApprovalRequest(models.Model):
 
     kind = models.CharField(_("类型"), max_length=32)
     reference = models.CharField(_("对象"), max_length=80, help_text=_("被审批的对象，例如 team_bonus:2026-10"))
-    amount_fen = models.BigIntegerField(_("金额（分）"), default=0)
+    amount_fen = models.BigIntegerField(_("金额"), default=0)
     summary = models.CharField(_("摘要"), max_length=200)
     payload = models.JSONField(_("内容"), default=dict, blank=True)
     beneficiaries = models.JSONField(_("受益用户"), default=list, blank=True, help_text=_("收款人的用户 ID；他们不能审批这笔钱"))

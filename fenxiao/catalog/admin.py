@@ -13,7 +13,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.money import parse_yuan, yuan
+from fenxiao.common.admin import ConsoleAdmin, ConsoleInline
+from fenxiao.common.forms import YuanField
+from fenxiao.common.money import yuan
 
 from . import services
 from .errors import CatalogError
@@ -37,19 +39,6 @@ def sku_service_links(sku: Sku) -> str:
     )
 
 
-class YuanField(forms.CharField):
-    """Entered in yuan ('150' or '150.50'), cleaned to integer fen."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in (None, ""):
-            return None
-        try:
-            return parse_yuan(value)
-        except ValueError as exc:
-            raise ValidationError(_("请输入金额，最多两位小数，例如 150 或 149.90")) from exc
-
-
 class CommissionOverrideForm(forms.ModelForm):
     class Meta:
         model = CommissionOverride
@@ -68,7 +57,7 @@ class CommissionOverrideForm(forms.ModelForm):
         return data
 
 
-class CategoryOverrideInline(admin.TabularInline):
+class CategoryOverrideInline(ConsoleInline):
     model = CommissionOverride
     form = CommissionOverrideForm
     fk_name = "category"
@@ -82,7 +71,7 @@ class ProductOverrideInline(CategoryOverrideInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ConsoleAdmin):
     list_display = ("name", "slug", "sort_order", "is_active")
     list_editable = ("sort_order", "is_active")
     prepopulated_fields = {"slug": ("name",)}
@@ -111,7 +100,7 @@ class ProductImageForm(forms.ModelForm):
         fields = ("image", "alt", "sort_order")
 
 
-class ProductImageInline(admin.TabularInline):
+class ProductImageInline(ConsoleInline):
     """The gallery, in its display order: the first picture is the cover."""
 
     model = ProductImage
@@ -146,7 +135,7 @@ class SkuInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(exc.message, code=exc.code) from exc
 
 
-class SkuInline(admin.TabularInline):
+class SkuInline(ConsoleInline):
     model = Sku
     formset = SkuInlineFormSet
     fields = ("code", "spec", "price_summary", "is_active", "manage_link")
@@ -186,7 +175,7 @@ class ProductForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ConsoleAdmin):
     form = ProductForm
     list_display = ("name", "category", "role", "is_on_shelf", "sku_count", "updated_at")
     list_filter = ("category", "role", "is_on_shelf")
@@ -220,10 +209,10 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 class SkuAddForm(forms.ModelForm):
-    cost = YuanField(label=_("成本（元）"))
-    retail = YuanField(label=_("零售价（元）"))
-    suggested_retail = YuanField(label=_("建议零售价（元）"), required=False, help_text=_("不填则等于零售价"))
-    control = YuanField(label=_("控价（元）"), required=False, help_text=_("分销商可展示的最低价；不填则等于建议零售价"))
+    cost = YuanField(label=_("成本"))
+    retail = YuanField(label=_("零售价"))
+    suggested_retail = YuanField(label=_("建议零售价"), required=False, help_text=_("不填则等于零售价"))
+    control = YuanField(label=_("控价"), required=False, help_text=_("分销商可展示的最低价；不填则等于建议零售价"))
 
     class Meta:
         model = Sku
@@ -261,14 +250,14 @@ class SkuChangeForm(forms.ModelForm):
 
 
 class PriceForm(forms.Form):
-    cost = YuanField(label=_("成本（元）"))
-    retail = YuanField(label=_("零售价（元）"))
-    suggested_retail = YuanField(label=_("建议零售价（元）"))
-    control = YuanField(label=_("控价（元）"))
+    cost = YuanField(label=_("成本"))
+    retail = YuanField(label=_("零售价"))
+    suggested_retail = YuanField(label=_("建议零售价"))
+    control = YuanField(label=_("控价"))
 
 
 @admin.register(Sku)
-class SkuAdmin(admin.ModelAdmin):
+class SkuAdmin(ConsoleAdmin):
     list_display = ("code", "product", "spec", "cost", "retail", "suggested_retail", "control", "is_active")
     list_filter = ("is_active", "product__category")
     search_fields = ("code", "product__name", "spec")
@@ -346,10 +335,10 @@ class SkuAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, sku):
             return redirect("admin:index")
         initial = {
-            "cost": yuan(sku.cost_fen).replace(",", ""),
-            "retail": yuan(sku.retail_fen).replace(",", ""),
-            "suggested_retail": yuan(sku.suggested_retail_fen).replace(",", ""),
-            "control": yuan(sku.control_fen).replace(",", ""),
+            "cost": sku.cost_fen,
+            "retail": sku.retail_fen,
+            "suggested_retail": sku.suggested_retail_fen,
+            "control": sku.control_fen,
         }
         form = PriceForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
@@ -374,7 +363,7 @@ class SkuAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommissionOverride)
-class CommissionOverrideAdmin(admin.ModelAdmin):
+class CommissionOverrideAdmin(ConsoleAdmin):
     form = CommissionOverrideForm
     list_display = ("__str__", "category", "product", "depth", "mode", "rate_bp", "fixed_fen")
     list_filter = ("depth", "mode")
@@ -414,7 +403,7 @@ class BannerForm(forms.ModelForm):
 
 
 @admin.register(Banner)
-class BannerAdmin(admin.ModelAdmin):
+class BannerAdmin(ConsoleAdmin):
     form = BannerForm
     list_display = ("title", "preview", "target", "sort_order", "is_active", "starts_at", "ends_at")
     list_editable = ("sort_order", "is_active")

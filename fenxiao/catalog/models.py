@@ -139,10 +139,10 @@ class Sku(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品"))
     code = models.CharField(_("SKU 编码"), max_length=40, unique=True)
     spec = models.CharField(_("规格"), max_length=60, blank=True)
-    cost_fen = models.BigIntegerField(_("成本（分）"))
-    retail_fen = models.BigIntegerField(_("零售价（分）"))
-    suggested_retail_fen = models.BigIntegerField(_("建议零售价（分）"))
-    control_fen = models.BigIntegerField(_("控价（分）"), help_text=_("分销商可展示的最低价"))
+    cost_fen = models.BigIntegerField(_("成本"))
+    retail_fen = models.BigIntegerField(_("零售价"))
+    suggested_retail_fen = models.BigIntegerField(_("建议零售价"))
+    control_fen = models.BigIntegerField(_("控价"), help_text=_("分销商可展示的最低价"))
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -184,8 +184,8 @@ class CommissionOverride(models.Model):
     )
     depth = models.PositiveSmallIntegerField(_("佣金层级"), choices=Depth.choices)
     mode = models.CharField(_("方式"), max_length=5, choices=Mode.choices)
-    rate_bp = models.PositiveIntegerField(_("比例（基点）"), null=True, blank=True, help_text=_("1% = 100 基点"))
-    fixed_fen = models.BigIntegerField(_("固定金额（分/件）"), null=True, blank=True)
+    rate_bp = models.PositiveIntegerField(_("比例"), null=True, blank=True)
+    fixed_fen = models.BigIntegerField(_("每件固定金额"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("佣金覆盖")

@@ -25,6 +25,13 @@ class Commission(models.Model):
         RATE = "rate", _("按比例")
         FIXED = "fixed", _("固定金额")
 
+    class Source(models.TextChoices):
+        """Where the line's rule came from (the values of calculator.SOURCE_*)."""
+
+        PRODUCT = "product_override", _("商品佣金设置")
+        CATEGORY = "category_override", _("类目佣金设置")
+        LEVEL = "level", _("等级佣金比例")
+
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("订单"))
     # The unique (order_line, depth) index serves look-ups by line; no second index.
     order_line = models.ForeignKey(
@@ -34,15 +41,15 @@ class Commission(models.Model):
         "distribution.Distributor", on_delete=models.PROTECT, related_name="commissions", verbose_name=_("收益人")
     )
     depth = models.PositiveSmallIntegerField(_("佣金层级"))
-    base_fen = models.BigIntegerField(_("计佣基数（分）"))
-    source = models.CharField(_("比例来源"), max_length=32)
+    base_fen = models.BigIntegerField(_("计佣基数"))
+    source = models.CharField(_("比例来源"), max_length=32, choices=Source.choices)
     mode = models.CharField(_("计佣方式"), max_length=8, choices=Mode.choices)
-    rate_bp = models.PositiveIntegerField(_("比例（基点）"), null=True, blank=True)
-    fixed_fen = models.BigIntegerField(_("固定金额（分）"), null=True, blank=True)
-    uncapped_fen = models.BigIntegerField(_("封顶前佣金（分）"))
-    amount_fen = models.BigIntegerField(_("佣金（分）"))
-    cancelled_fen = models.BigIntegerField(_("已取消（分）"), default=0)
-    clawed_back_fen = models.BigIntegerField(_("已追回（分）"), default=0)
+    rate_bp = models.PositiveIntegerField(_("比例"), null=True, blank=True)
+    fixed_fen = models.BigIntegerField(_("固定金额"), null=True, blank=True)
+    uncapped_fen = models.BigIntegerField(_("封顶前佣金"))
+    amount_fen = models.BigIntegerField(_("佣金"))
+    cancelled_fen = models.BigIntegerField(_("已取消"), default=0)
+    clawed_back_fen = models.BigIntegerField(_("已追回"), default=0)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
     capped = models.BooleanField(_("受上限削减"), default=False)
     capped_note = models.CharField(_("削减说明"), max_length=200, blank=True)
@@ -70,6 +77,8 @@ class Commission(models.Model):
         # index holds only the pending rows the settlement job looks for.
         indexes = [
             models.Index(fields=["eligible_at"], condition=Q(status="pending"), name="commission_pending_due"),
+            # The console home's commission accrued per period; neither column changes after insert.
+            models.Index(fields=["created_at", "amount_fen"], name="commission_accrued_time_amount"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["order_line", "depth"], name="commission_one_per_line_depth"),
@@ -110,9 +119,9 @@ class CommissionSettings(models.Model):
     weekday = models.PositiveSmallIntegerField(_("每周结算日"), default=0, help_text=_("0 为周一，6 为周日"))
     month_day = models.PositiveSmallIntegerField(_("每月结算日"), default=1, help_text=_("1–28"))
     ceiling_bp = models.PositiveIntegerField(
-        _("佣金上限（毛利的基点）"),
+        _("佣金上限（占毛利）"),
         default=5000,
-        help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例；5000 = 50%，10000 = 不低于毛利即可"),
+        help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例；100% = 不超过毛利即可"),
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     updated_by = models.ForeignKey(
@@ -152,7 +161,7 @@ class SettlementBatch(models.Model):
     cutoff = models.DateTimeField(_("截止时间"), help_text=_("订单完成早于此时的佣金进入本批"))
     commission_count = models.PositiveIntegerField(_("佣金笔数"), default=0)
     distributor_count = models.PositiveIntegerField(_("收益人数"), default=0)
-    amount_fen = models.BigIntegerField(_("结算金额（分）"), default=0)
+    amount_fen = models.BigIntegerField(_("结算金额"), default=0)
     ledger_transaction_id = models.BigIntegerField(_("记账交易"), null=True, blank=True)
     started_at = models.DateTimeField(_("开始时间"))
     finished_at = models.DateTimeField(_("完成时间"))
@@ -184,10 +193,10 @@ class TeamBonus(models.Model):
     )
     month = models.CharField(_("月份"), max_length=7, help_text=_("YYYY-MM"))
     level_name = models.CharField(_("等级"), max_length=20)
-    rate_bp = models.PositiveIntegerField(_("奖励比例（基点）"))
-    team_sales_fen = models.BigIntegerField(_("团队销售额（分）"))
+    rate_bp = models.PositiveIntegerField(_("奖励比例"))
+    team_sales_fen = models.BigIntegerField(_("团队销售额"))
     order_count = models.PositiveIntegerField(_("订单数"), default=0)
-    amount_fen = models.BigIntegerField(_("奖励金额（分）"))
+    amount_fen = models.BigIntegerField(_("奖励金额"))
     ledger_transaction_id = models.BigIntegerField(_("记账交易"), null=True, blank=True)
     created_at = models.DateTimeField(_("发放时间"), auto_now_add=True)
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.ledger import kinds as ledger_kinds
 from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import AccountKind, Side
 
@@ -64,6 +65,7 @@ def register(kind: str, label, *, expense_account: str = "", expense_name="", gr
     if known is not None and (known.expense_account, str(known.label), known.group) != (expense_account, str(label), group):
         raise ValueError(f"posting kind {kind!r} is registered twice with different meanings")
     _KINDS[kind] = entry
+    ledger_kinds.register_label(kind, label)  # the same name on the ledger's own pages
     return entry
 
 

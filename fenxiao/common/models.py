@@ -1,6 +1,9 @@
 """Abstract model shapes shared by the domain apps (no tables of their own)."""
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -21,4 +24,20 @@ class TransitionEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '—'} → {self.to_status}"
+        labels = self.status_labels()
+        return f"{labels.get(self.from_status, self.from_status) or '—'} → {labels.get(self.to_status, self.to_status)}"
+
+    @classmethod
+    def status_labels(cls) -> dict[str, str]:
+        """The names of the statuses: those of the record the row belongs to (the `status` choices of
+        the model its foreign key points to)."""
+        for field in cls._meta.concrete_fields:
+            if isinstance(field, models.ForeignKey):
+                related: Any = field.related_model
+                try:
+                    status: Any = related._meta.get_field("status")
+                except FieldDoesNotExist:
+                    continue
+                if status.flatchoices:
+                    return {str(code): str(label) for code, label in status.flatchoices}
+        return {}

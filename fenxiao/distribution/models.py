@@ -22,7 +22,7 @@ class DistributionSettings(models.Model):
         EXPIRING = "expiring", _("有效期绑定（到期后可被新链接绑定）")
 
     admission_mode = models.CharField(_("加入方式"), max_length=10, choices=Admission.choices, default=Admission.REVIEW)
-    threshold_fen = models.BigIntegerField(_("首单门槛（分）"), default=9900)
+    threshold_fen = models.BigIntegerField(_("首单门槛"), default=9900)
     binding_policy = models.CharField(
         _("绑定规则"), max_length=10, choices=BindingPolicy.choices, default=BindingPolicy.PERMANENT
     )
@@ -62,9 +62,9 @@ class Level(models.Model):
 
     name = models.CharField(_("名称"), max_length=20, unique=True)
     rank = models.PositiveSmallIntegerField(_("等级序号"), unique=True, help_text=_("数字越大等级越高；最低的是默认等级"))
-    direct_rate_bp = models.PositiveIntegerField(_("直推佣金（基点）"))
-    indirect_rate_bp = models.PositiveIntegerField(_("间推佣金（基点）"))
-    team_bonus_bp = models.PositiveIntegerField(_("团队奖励（基点）"), default=0)
+    direct_rate_bp = models.PositiveIntegerField(_("直推佣金"))
+    indirect_rate_bp = models.PositiveIntegerField(_("间推佣金"))
+    team_bonus_bp = models.PositiveIntegerField(_("团队奖励"), default=0)
     description = models.CharField(_("说明"), max_length=200, blank=True)
 
     class Meta:
@@ -119,6 +119,8 @@ class Distributor(models.Model):
             # Serves the downline pages in their display order, so the first page of a large team
             # is read from the index instead of sorting the whole team.
             models.Index(fields=["inviter", "status", "-approved_at", "-id"], name="distributor_downline"),
+            # The console home's new distributors per period.
+            models.Index(fields=["approved_at"], name="distributor_approved_time", condition=Q(approved_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
@@ -222,7 +224,11 @@ class Visit(models.Model):
     class Meta:
         verbose_name = _("访问")
         verbose_name_plural = _("访问")
-        indexes = [models.Index(fields=["distributor", "created_at"], name="visit_distributor_time")]
+        indexes = [
+            models.Index(fields=["distributor", "created_at"], name="visit_distributor_time"),
+            # The console home's visitors per period, counted from the index alone.
+            models.Index(fields=["created_at", "visitor", "session_key"], name="visit_time_visitor"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.distributor_id} @ {self.created_at:%Y-%m-%d %H:%M}"

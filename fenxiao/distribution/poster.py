@@ -109,6 +109,27 @@ def qr_image(url: str, size: int = QR_SIZE) -> Image.Image:
     return image.resize((size, size), Image.Resampling.NEAREST)
 
 
+def code_image(png: bytes, size: int) -> Image.Image:
+    """A mini-program code (an image WeChat made) scaled into the QR code's square."""
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()
+        return ImageOps.fit(image.convert("RGB"), (size, size), method=Image.Resampling.LANCZOS)
+
+
+def _scan_image(share_url: str, size: int, code_png: bytes | None) -> Image.Image:
+    """The mini-program code when there is one (and it is a readable image), else the link's QR code."""
+    if code_png:
+        try:
+            return code_image(code_png, size)
+        except (OSError, ValueError):
+            pass
+    return qr_image(share_url, size)
+
+
+def _code_digest(code_png: bytes | None) -> str:
+    return hashlib.sha256(code_png).hexdigest()[:16] if code_png else ""
+
+
 def _fit(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.FreeTypeFont, width: int) -> str:
     """`text`, cut with an ellipsis so that it fits in `width` pixels."""
     if draw.textlength(text, font=face) <= width:
@@ -152,8 +173,17 @@ class PosterProduct:
     price_fen: int | None
 
 
-def render_poster(*, name: str, welcome: str, avatar: Image.Image | None, products: list[PosterProduct], share_url: str) -> bytes:
-    """The poster as PNG bytes, POSTER_SIZE pixels, the QR code of `share_url` at QR_BOX."""
+def render_poster(
+    *,
+    name: str,
+    welcome: str,
+    avatar: Image.Image | None,
+    products: list[PosterProduct],
+    share_url: str,
+    code_png: bytes | None = None,
+) -> bytes:
+    """The poster as PNG bytes, POSTER_SIZE pixels, the QR code of `share_url` (or the mini-program
+    code `code_png`) at QR_BOX."""
     width, height = POSTER_SIZE
     poster = Image.new("RGB", POSTER_SIZE, PAPER)
     draw = ImageDraw.Draw(poster)
@@ -187,8 +217,9 @@ def render_poster(*, name: str, welcome: str, avatar: Image.Image | None, produc
         if i:
             draw.line((72, y - 44, width - 72, y - 44), fill=LINE, width=2)
 
-    poster.paste(qr_image(share_url), QR_BOX[:2])
-    draw.text((width / 2, 1292), gettext("长按识别二维码，进店逛逛"), font=font(26), fill=MUTED, anchor="mm")
+    poster.paste(_scan_image(share_url, QR_SIZE, code_png), QR_BOX[:2])
+    caption = gettext("长按识别小程序码，进店逛逛") if code_png else gettext("长按识别二维码，进店逛逛")
+    draw.text((width / 2, 1292), caption, font=font(26), fill=MUTED, anchor="mm")
 
     out = io.BytesIO()
     poster.save(out, format="PNG", optimize=True)
@@ -213,7 +244,7 @@ def _load_avatar(storage_name: str) -> Image.Image | None:
         return None  # a lost file shows the placeholder rather than failing the poster
 
 
-def poster_key(distributor: Distributor, share_url: str) -> tuple[str, dict]:
+def poster_key(distributor: Distributor, share_url: str, code_png: bytes | None = None) -> tuple[str, dict]:
     """The cache key (a digest of everything drawn) and the inputs for `render_poster`."""
     profile = selectors.shop_profile(distributor)
     products = [PosterProduct(p.name, p.min_retail_fen) for p in selectors.featured_products(profile)[:POSTER_PRODUCTS]]
@@ -224,6 +255,7 @@ def poster_key(distributor: Distributor, share_url: str) -> tuple[str, dict]:
         profile.welcome,
         profile.avatar_name,
         share_url,
+        _code_digest(code_png),
         *(f"{p.name}\x1f{p.price_fen}" for p in products),
     ]
     digest = hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
@@ -237,9 +269,10 @@ def poster_key(distributor: Distributor, share_url: str) -> tuple[str, dict]:
     return digest, inputs
 
 
-def shop_poster(distributor: Distributor, share_url: str) -> Poster:
-    """The distributor's poster, drawn once per distinct content and then served from the cache."""
-    digest, inputs = poster_key(distributor, share_url)
+def shop_poster(distributor: Distributor, share_url: str, code_png: bytes | None = None) -> Poster:
+    """The distributor's poster, drawn once per distinct content and then served from the cache.
+    `code_png`: the mini-program code to show instead of the link's QR code."""
+    digest, inputs = poster_key(distributor, share_url, code_png)
     cache_key = f"shop-poster:{digest}"
     png = cache.get(cache_key)
     if png is None:
@@ -249,6 +282,7 @@ def shop_poster(distributor: Distributor, share_url: str) -> Poster:
             avatar=_load_avatar(inputs["avatar_name"]),
             products=inputs["products"],
             share_url=share_url,
+            code_png=code_png,
         )
         cache.set(cache_key, png, CACHE_SECONDS)
     return Poster(png=png, etag=digest)
@@ -288,9 +322,11 @@ def render_product_poster(
     placeholder: int,
     shop_name: str,
     share_url: str,
+    code_png: bytes | None = None,
 ) -> bytes:
     """The product poster as PNG bytes, POSTER_SIZE pixels: the picture on top, the price and name,
-    then the shop's name and the QR code of `share_url` at PRODUCT_QR_BOX."""
+    then the shop's name and the QR code of `share_url` (or the mini-program code `code_png`) at
+    PRODUCT_QR_BOX."""
     width, height = POSTER_SIZE
     poster = Image.new("RGB", POSTER_SIZE, (255, 255, 255))
     poster.paste(_picture_tile(picture, name[:1], placeholder), PRODUCT_PICTURE_BOX[:2])
@@ -313,19 +349,24 @@ def render_product_poster(
     draw.rounded_rectangle((48, 1196, 48 + text_width, 1262), radius=33, fill=(232, 248, 238))
     draw.text(
         (48 + text_width / 2, 1229),
-        _fit(draw, gettext("长按识别二维码 查看商品"), font(26), text_width - 24),
+        _fit(
+            draw,
+            gettext("长按识别小程序码 查看商品") if code_png else gettext("长按识别二维码 查看商品"),
+            font(26),
+            text_width - 24,
+        ),
         font=font(26),
         fill=GREEN,
         anchor="mm",
     )
-    poster.paste(qr_image(share_url, PRODUCT_QR_SIZE), PRODUCT_QR_BOX[:2])
+    poster.paste(_scan_image(share_url, PRODUCT_QR_SIZE, code_png), PRODUCT_QR_BOX[:2])
 
     out = io.BytesIO()
     poster.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
-def product_poster_inputs(distributor: Distributor, product, share_url: str) -> tuple[str, dict]:
+def product_poster_inputs(distributor: Distributor, product, share_url: str, code_png: bytes | None = None) -> tuple[str, dict]:
     """The cache key (a digest of everything drawn) and the inputs for `render_product_poster`.
     `product` is a shelf product (fenxiao.shop's reads): its sellable SKUs and images prefetched."""
     prices = [sku.retail_fen for sku in product.skus.all() if getattr(getattr(sku, "purchase", None), "is_purchasable", True)]
@@ -338,15 +379,16 @@ def product_poster_inputs(distributor: Distributor, product, share_url: str) -> 
         "placeholder": product.pk % len(PLACEHOLDER_COLOURS),
         "shop_name": selectors.shop_profile(distributor).name,
         "share_url": share_url,
+        "code": _code_digest(code_png),
     }
     parts = [str(distributor.pk), str(product.pk), *(f"{key}={inputs[key]}" for key in sorted(inputs))]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32], inputs
 
 
-def product_poster(distributor: Distributor, product, share_url: str) -> Poster:
+def product_poster(distributor: Distributor, product, share_url: str, code_png: bytes | None = None) -> Poster:
     """The distributor's poster of `product`, drawn once per distinct content, then served from the
-    shared cache."""
-    digest, inputs = product_poster_inputs(distributor, product, share_url)
+    shared cache. `code_png`: the mini-program code to show instead of the link's QR code."""
+    digest, inputs = product_poster_inputs(distributor, product, share_url, code_png)
     cache_key = f"{PRODUCT_CACHE_PREFIX}:{digest}"
     png = cache.get(cache_key)
     if png is None:
@@ -358,6 +400,7 @@ def product_poster(distributor: Distributor, product, share_url: str) -> Poster:
             placeholder=inputs["placeholder"],
             shop_name=inputs["shop_name"],
             share_url=share_url,
+            code_png=code_png,
         )
         cache.set(cache_key, png, CACHE_SECONDS)
     return Poster(png=png, etag=digest)

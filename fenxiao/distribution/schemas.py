@@ -31,6 +31,16 @@ class LevelIn(StrictIn):
 class ApplyIn(InputSchema):
     real_name: str = ""
     note: str = ""
+    agreement_version: str = Field(
+        "",
+        description="用户已阅读并同意的《分销商协议》版本（GET /distribution/agreement 给出当前版本）；缺少或不是当前版本时拒绝",
+    )
+
+
+class AgreementOut(Schema):
+    document: str = Field(..., description="协议：distributor 分销商协议")
+    version: str = Field(..., description="当前版本，申请时原样提交")
+    url: str = Field(..., description="协议全文页面")
 
 
 class DistributorOut(Schema):

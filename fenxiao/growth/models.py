@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.money import yuan
+
 
 class LevelRule(models.Model):
     """How a distributor reaches one level (and, optionally, loses it at the monthly evaluation)."""
@@ -60,7 +62,7 @@ class LevelCondition(models.Model):
 
     rule = models.ForeignKey(LevelRule, on_delete=models.CASCADE, related_name="conditions", verbose_name=_("规则"))
     kind = models.CharField(_("条件"), max_length=24, choices=Kind.choices)
-    threshold = models.BigIntegerField(_("门槛"), help_text=_("人数，或金额（分）"))
+    threshold = models.BigIntegerField(_("门槛"), help_text=_("人数，或金额"))
 
     class Meta:
         ordering = ["rule_id", "id"]
@@ -72,7 +74,8 @@ class LevelCondition(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} ≥ {self.threshold}"
+        threshold = f"¥{yuan(self.threshold)}" if self.kind in MONEY_KINDS else self.threshold
+        return f"{self.get_kind_display()} ≥ {threshold}"
 
 
 MONEY_KINDS = frozenset(
@@ -148,10 +151,17 @@ class LevelStrike(models.Model):
 class Notification(models.Model):
     """An in-app notice for a user (站内消息)."""
 
+    class Kind(models.TextChoices):
+        LEVEL_CHANGE = "level_change", _("等级变动")
+        LEADERBOARD_PRIZE = "leaderboard_prize", _("排行榜奖励")
+        APPLY_INVITATION = "apply_invitation", _("邀请申请分销商")
+        INVITATION_REWARD = "invitation_reward", _("邀请奖励")
+        SHOP_MODERATED = "shop_moderated", _("店铺审核")
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户")
     )
-    kind = models.CharField(_("类型"), max_length=32)
+    kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=80)
     body = models.CharField(_("内容"), max_length=500, blank=True)
     url = models.CharField(_("链接"), max_length=200, blank=True, help_text=_("站内页面路径，例如 /dc/level/"))
@@ -188,9 +198,9 @@ class InvitationRung(models.Model):
     invites = models.PositiveIntegerField(_("邀请人数"), unique=True)
     basis = models.CharField(_("计数口径"), max_length=8, choices=Basis.choices, default=Basis.VALID)
     reward = models.CharField(_("奖励"), max_length=8, choices=Reward.choices)
-    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    cash_fen = models.BigIntegerField(_("现金"), default=0)
     cash_approved_fen = models.BigIntegerField(
-        _("财务批准的现金（分）"),
+        _("财务批准的现金"),
         default=0,
         editable=False,
         help_text=_("现金奖励经财务批准后才能领取；金额改动后须重新批准"),
@@ -232,7 +242,7 @@ class InvitationReward(models.Model):
     rung = models.ForeignKey(InvitationRung, on_delete=models.PROTECT, related_name="rewards", verbose_name=_("阶梯"))
     invites_counted = models.PositiveIntegerField(_("领取时邀请人数"))
     reward = models.CharField(_("奖励"), max_length=8, choices=InvitationRung.Reward.choices)
-    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    cash_fen = models.BigIntegerField(_("现金"), default=0)
     gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
     points = models.PositiveIntegerField(_("积分"), default=0)
     ledger_transaction_id = models.BigIntegerField(_("记账交易"), null=True, blank=True)
@@ -266,7 +276,7 @@ class LeaderboardPrize(models.Model):
     rank_from = models.PositiveIntegerField(_("起始名次"))
     rank_to = models.PositiveIntegerField(_("结束名次"))
     reward = models.CharField(_("奖励"), max_length=8, choices=InvitationRung.Reward.choices)
-    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    cash_fen = models.BigIntegerField(_("现金"), default=0)
     gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
     points = models.PositiveIntegerField(_("积分"), default=0)
     is_enabled = models.BooleanField(_("启用"), default=True)
@@ -298,7 +308,7 @@ class LeaderboardClose(models.Model):
     period_kind = models.CharField(_("周期"), max_length=8, choices=LeaderboardPrize.PeriodKind.choices)
     period = models.CharField(_("期间"), max_length=8, help_text=_("2026-10 或 2026-Q3"))
     winners = models.PositiveIntegerField(_("获奖人数"), default=0)
-    cash_fen = models.BigIntegerField(_("现金合计（分）"), default=0)
+    cash_fen = models.BigIntegerField(_("现金合计"), default=0)
     ledger_transaction_id = models.BigIntegerField(_("记账交易"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人")
@@ -328,9 +338,9 @@ class LeaderboardAward(models.Model):
         "distribution.Distributor", on_delete=models.PROTECT, related_name="leaderboard_awards", verbose_name=_("分销商")
     )
     rank = models.PositiveIntegerField(_("名次"))
-    value = models.BigIntegerField(_("成绩"), help_text=_("销售额（分）或有效邀请人数"))
+    value = models.BigIntegerField(_("成绩"), help_text=_("销售额或有效邀请人数"))
     reward = models.CharField(_("奖励"), max_length=8, choices=InvitationRung.Reward.choices)
-    cash_fen = models.BigIntegerField(_("现金（分）"), default=0)
+    cash_fen = models.BigIntegerField(_("现金"), default=0)
     gift_name = models.CharField(_("礼品"), max_length=60, blank=True)
     points = models.PositiveIntegerField(_("积分"), default=0)
     created_at = models.DateTimeField(_("时间"), default=timezone.now)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.catalog.models import Sku
-from fenxiao.common.admin import ReadOnlyAdmin
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyAdmin
 
 from . import services
 from .errors import InventoryError
@@ -58,7 +58,7 @@ class StockRecordForm(forms.ModelForm):
 
 
 @admin.register(StockRecord)
-class StockRecordAdmin(admin.ModelAdmin):
+class StockRecordAdmin(ConsoleAdmin):
     form = StockRecordForm
     list_display = ("sku", "location", "on_hand", "reserved", "available_units", "safety_stock", "safety_state", "manage_link")
     list_filter = ("location", BelowSafetyFilter)

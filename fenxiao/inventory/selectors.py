@@ -42,3 +42,8 @@ def below_safety_stock(location: str = MAIN_LOCATION) -> QuerySet[StockRecord]:
 def stock_records_for_sku(sku_id: int) -> QuerySet[StockRecord]:
     """The SKU's stock at every location, the platform warehouse first."""
     return StockRecord.objects.filter(sku_id=sku_id).order_by("location")
+
+
+def below_safety_count(location: str = MAIN_LOCATION) -> int:
+    """How many records of a location are below their safety stock (the reorder alert's size)."""
+    return below_safety_stock(location).count()

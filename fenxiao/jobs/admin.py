@@ -7,18 +7,23 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyAdmin
+from fenxiao.common.admin import ReadOnlyAdmin, labelled_filter
 
 from . import selectors
 from .models import ScheduledRun
+from .schedule import SCHEDULE
 
 
 @admin.register(ScheduledRun)
 class ScheduledRunAdmin(ReadOnlyAdmin):
-    list_display = ("job", "period_key", "enqueued_at", "task_result")
-    list_filter = ("job",)
+    list_display = ("job_label", "period_key", "enqueued_at", "task_result")
+    list_filter = (labelled_filter("job", _("任务"), lambda: [(job.name, job.label) for job in SCHEDULE]),)
     search_fields = ("job", "period_key", "task_id")
     date_hierarchy = "enqueued_at"
+
+    @admin.display(description=_("任务"), ordering="job")
+    def job_label(self, obj: ScheduledRun):
+        return next((job.label for job in SCHEDULE if job.name == obj.job), obj.job)
 
     @admin.display(description=_("任务状态"))
     def task_result(self, obj: ScheduledRun):

@@ -14,3 +14,8 @@ def task_status(task_id: str) -> str | None:
         return DBTaskResult.objects.filter(pk=task_id).values_list("status", flat=True).first()
     except ValidationError:
         return None
+
+
+def failed_task_count() -> int:
+    """Background tasks whose last run failed and whose results are still kept."""
+    return DBTaskResult.objects.failed().count()

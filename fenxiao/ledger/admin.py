@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline
+from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline, labelled_filter, show_money
 from fenxiao.common.money import yuan
 
-from . import selectors
+from . import kinds, selectors
 from .models import Account, Entry, Transaction
 
 CHECK_PERMISSION = "ledger.view_account"
@@ -58,6 +58,8 @@ def run_check() -> dict[str, Any]:
         "violation_count": count,
         "hidden_count": count - len(shown),
         "totals": totals,
+        "debits": show_money(totals["debits_fen"]),
+        "credits": show_money(totals["credits_fen"]),
         "balanced": count == 0,
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
         "checked_at": timezone.now(),
@@ -66,26 +68,18 @@ def run_check() -> dict[str, Any]:
 
 class EntryInline(ReadOnlyInline):
     model = Entry
-    fields = ("account", "side", "amount", "created_at")
+    fields = ("account", "side", "amount_fen", "created_at")
     readonly_fields = fields
     ordering = ("id",)
-
-    @admin.display(description=_("金额（元）"))
-    def amount(self, obj: Entry) -> str:
-        return yuan(obj.amount_fen)
 
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ("code", "name", "kind", "balance", "allow_negative", "owner_type", "owner_id", "created_at")
+    list_display = ("code", "name", "kind", "balance_fen", "allow_negative", "owner_type", "owner_id", "created_at")
     list_filter = ("kind", "allow_negative", "owner_type")
     search_fields = ("code", "name")
-    readonly_fields = ("code", "name", "kind", "allow_negative", "owner_type", "owner_id", "balance", "created_at")
+    readonly_fields = ("code", "name", "kind", "allow_negative", "owner_type", "owner_id", "balance_fen", "created_at")
     fields = readonly_fields
-
-    @admin.display(description=_("余额（元）"), ordering="balance_fen")
-    def balance(self, obj: Account) -> str:
-        return yuan(obj.balance_fen)
 
     def get_urls(self) -> list[URLPattern]:
         own = [path("check/", self.admin_site.admin_view(self.check_view), name="ledger_check")]
@@ -109,11 +103,15 @@ class AccountAdmin(ReadOnlyAdmin):
 
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "kind", "reference", "memo", "idempotency_key", "created_by")
-    list_filter = ("kind",)
+    list_display = ("id", "created_at", "kind_label", "reference", "memo", "idempotency_key", "created_by")
+    list_filter = (labelled_filter("kind", _("业务类型"), kinds.choices),)
     search_fields = ("idempotency_key", "reference", "memo", "entries__account__code")
     list_select_related = ("created_by",)
-    readonly_fields = ("idempotency_key", "kind", "memo", "reference", "reverses", "created_at", "created_by")
+    readonly_fields = ("idempotency_key", "kind_label", "memo", "reference", "reverses", "created_at", "created_by")
     fields = readonly_fields
     inlines = [EntryInline]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("业务类型"), ordering="kind")
+    def kind_label(self, obj: Transaction) -> str:
+        return kinds.label(obj.kind)

@@ -92,7 +92,7 @@ class Account(models.Model):
     allow_negative = models.BooleanField(_("允许负余额"), default=False)
     owner_type = models.CharField(_("所属对象类型"), max_length=32, blank=True)
     owner_id = models.BigIntegerField(_("所属对象编号"), null=True, blank=True)
-    balance_fen = models.BigIntegerField(_("余额（分）"), default=0, editable=False)
+    balance_fen = models.BigIntegerField(_("余额"), default=0, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -174,14 +174,16 @@ class Transaction(AppendOnlyModel):
         verbose_name_plural = _("记账交易")
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.kind} {self.idempotency_key}"
+        from .kinds import label  # the names are registered by the apps that post
+
+        return f"#{self.pk} {label(self.kind)} {self.idempotency_key}"
 
 
 class Entry(AppendOnlyModel):
     transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries", verbose_name=_("记账交易"))
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", verbose_name=_("账户"))
     side = models.CharField(_("方向"), max_length=6, choices=Side.choices)
-    amount_fen = models.BigIntegerField(_("金额（分）"))
+    amount_fen = models.BigIntegerField(_("金额"))
     created_at = models.DateTimeField(_("记账时间"))
 
     class Meta:

@@ -10,11 +10,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyInline
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyInline
+from fenxiao.common.admin_filters import range_filter
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
 
 from . import services
+from .admin_filters import DistributorFilter, PaymentProviderFilter, ProductFilter, ProvinceFilter
 from .models import AfterSale, AfterSaleEvent, AfterSalePhoto, Order, OrderEvent, OrderLine
 
 
@@ -49,26 +51,28 @@ class ReasonActionForm(admin.helpers.ActionForm):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ConsoleAdmin):
     action_form = ReasonActionForm
-    list_display = (
-        "number",
+    # Eight narrow columns fit 1440 px; amounts, refunds, dates and the address are on the change page.
+    list_display = ("number", "status", "paid", "buyer_phone", "province", "distributor", "created_at", "ship_link")
+    list_filter = (
         "status",
-        "total",
-        "paid",
-        "refunded",
-        "buyer_phone",
-        "distributor",
-        "created_at",
-        "paid_at",
-        "ship_link",
+        range_filter("created_at", _("下单日期")),
+        range_filter("paid_at", _("付款日期")),
+        DistributorFilter,
+        ProductFilter,
+        ProvinceFilter,
+        PaymentProviderFilter,
     )
-    list_filter = ("status", "payment_provider", "created_at")
-    search_fields = ("number", "receiver", "receiver_phone", "tracking_number", "distributor__code")
-    list_select_related = ("distributor",)
+    # Order number, buyer phone (the receiver's or the account's), tracking number; receiver's name
+    # and the distributor's code too.
+    search_fields = ("number", "receiver_phone", "=user__phone", "tracking_number", "receiver", "distributor__code")
+    search_help_text = _("订单号、买家手机号、快递单号、收货人或分销商编码")
+    list_select_related = ("distributor__user",)
+    list_per_page = 50
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, OrderEventInline]
-    actions = ["cancel_orders"]
+    actions = ["cancel_orders", "packing_list"]
     exclude = ("price_breakdown",)
 
     def get_readonly_fields(self, request, obj=None):
@@ -144,6 +148,11 @@ class OrderAdmin(admin.ModelAdmin):
     def has_cancel_permission(self, request):
         return request.user.has_perm("orders.cancel_order")
 
+    @admin.action(description=_("打印所选订单的配货单"))
+    def packing_list(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True)[:200])
+        return redirect(f"{reverse('console:packing_list')}?ids={ids}")
+
     @admin.action(description=_("取消所选订单（未发货；已付款的全额退款）"), permissions=["cancel"])
     def cancel_orders(self, request, queryset):
         reason = request.POST.get("reason", "").strip()
@@ -182,11 +191,17 @@ class AfterSalePhotoInline(ReadOnlyInline):
 
 
 @admin.register(AfterSale)
-class AfterSaleAdmin(admin.ModelAdmin):
+class AfterSaleAdmin(ConsoleAdmin):
     action_form = ReasonActionForm
     list_display = ("id", "order", "kind", "status", "amount", "quantity", "reason", "created_at")
-    list_filter = ("status", "kind")
-    search_fields = ("order__number", "reason")
+    list_filter = (
+        "status",
+        "kind",
+        range_filter("created_at", _("申请日期")),
+        range_filter("amount_fen", _("退款金额（元）"), kind="yuan"),
+    )
+    search_fields = ("order__number", "=order__receiver_phone", "=order__user__phone", "return_tracking_number", "reason")
+    search_help_text = _("订单号、买家手机号、退货单号或原因")
     list_select_related = ("order",)
     inlines = [AfterSalePhotoInline, AfterSaleEventInline]
     actions = ["approve", "reject", "receive_return"]

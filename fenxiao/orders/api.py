@@ -1,8 +1,11 @@
 from django.http import JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 
 from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
+from fenxiao.addresses import selectors as address_selectors
+from fenxiao.addresses.errors import AddressCode, AddressError
 from fenxiao.common.phone import mask_name, mask_phone
 from fenxiao.common.ratelimit import client_address
 from fenxiao.distribution.selectors import distributor_for_user
@@ -179,18 +182,34 @@ def quote(request, payload: QuoteIn):
     return q.breakdown()
 
 
-@router.post("", response={201: OrderOut}, summary="下单（支持 Idempotency-Key 请求头）")
+def _order_address(user, payload: PlaceOrderIn) -> dict:
+    """The address the order copies: one of the buyer's own address book (`address_id`), or the one
+    typed in the body (`address`); the schema lets exactly one of them through. Somebody else's id is
+    `address_not_found`, like an id that does not exist."""
+    if payload.address is not None:
+        return payload.address.dict()
+    chosen = address_selectors.address_of(user, payload.address_id)
+    if chosen is None:
+        raise AddressError(AddressCode.ADDRESS_NOT_FOUND, _("收货地址不存在"), {"address_id": payload.address_id}, status=404)
+    return chosen.for_order()
+
+
+@router.post(
+    "",
+    response={201: OrderOut},
+    summary="下单（支持 Idempotency-Key 请求头）",
+    description="收货地址：address_id 取我的地址簿中的一个，或在 address 中逐项填写，二选一。订单保存地址的副本。",
+)
 def place_order(request, payload: PlaceOrderIn):
     user = current_user(request)
 
     def create() -> tuple[int, dict]:
+        address = _order_address(user, payload)
         items = [(i.sku_id, i.quantity) for i in payload.items]
         if not items and payload.from_cart:
             lines, buyable = _buyable_lines(user)
             items = [(line.sku_id, line.quantity) for line in lines if line.sku_id in buyable]
-        order = services.place_order(
-            user=user, items=items, address=payload.address.dict(), note=payload.note, from_cart=payload.from_cart
-        )
+        order = services.place_order(user=user, items=items, address=address, note=payload.note, from_cart=payload.from_cart)
         return 201, OrderOut.model_validate(order_dict(_detail(order.pk))).model_dump(mode="json")
 
     key = request.headers.get("Idempotency-Key")

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from fenxiao.common.validation import InputSchema, StrictIn
 
@@ -24,8 +24,15 @@ class AddressIn(InputSchema):
 class PlaceOrderIn(InputSchema):
     items: list[ItemIn] = Field(default_factory=list, description="要购买的 SKU；为空且 from_cart 为真时取购物车")
     from_cart: bool = False
-    address: AddressIn
+    address: AddressIn | None = Field(None, description="收货地址（逐项填写）；与 address_id 二选一")
+    address_id: int | None = Field(None, description="我的地址簿中的地址 id（GET /addresses）；与 address 二选一")
     note: str = ""
+
+    @model_validator(mode="after")
+    def _one_address(self):
+        if (self.address is None) == (self.address_id is None):
+            raise ValueError("address 与 address_id 须二选一 (exactly one of address and address_id)")
+        return self
 
 
 class QuoteIn(InputSchema):

@@ -1,4 +1,8 @@
-from django.db.models import Prefetch, QuerySet
+from datetime import date, datetime
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+
+from fenxiao.common.figures import Window, daily, windowed
 
 from .models import AfterSale, AfterSalePhoto, CartLine, Order, OrderEvent, OrderLine
 
@@ -65,3 +69,58 @@ def photo_for_viewer(user, photo_id: int) -> AfterSalePhoto | None:
     if user.is_staff and user.has_perm("orders.view_aftersale"):
         return photo
     return None
+
+
+def orders_by_numbers(numbers) -> dict[str, Order]:
+    """The orders with these numbers, by number, each with `has_open_aftersale` (shipping is refused
+    while an after-sale is open); numbers that match no order are missing from the answer."""
+    from django.db.models import Exists, OuterRef
+
+    from .services.states import OPEN_AFTERSALE
+
+    open_aftersale = AfterSale.objects.filter(order=OuterRef("pk"), status__in=OPEN_AFTERSALE)
+    qs = Order.objects.filter(number__in=set(numbers)).annotate(has_open_aftersale=Exists(open_aftersale))
+    return {order.number: order for order in qs}
+
+
+def orders_for_packing(order_ids) -> list[Order]:
+    """The orders of a packing list with their lines and SKUs, in order number order."""
+    lines = Prefetch("lines", queryset=OrderLine.objects.select_related("sku").order_by("id"))
+    return list(Order.objects.filter(pk__in=list(order_ids)).prefetch_related(lines).order_by("number"))
+
+
+def shipping_backlog(*, overdue_before: datetime) -> dict[str, int]:
+    """Paid orders waiting to ship, and how many of them were paid before `overdue_before`."""
+    waiting = Order.objects.filter(status=Order.Status.PAID)
+    return waiting.aggregate(to_ship=Count("id"), overdue=Count("id", filter=Q(paid_at__lt=overdue_before)))
+
+
+def aftersale_backlog() -> dict[str, int]:
+    """After-sales waiting for a review, and returns that have come back waiting to be received."""
+    A = AfterSale.Status
+    return AfterSale.objects.filter(status__in=[A.REQUESTED, A.RETURNED]).aggregate(
+        to_review=Count("id", filter=Q(status=A.REQUESTED)), returns_to_receive=Count("id", filter=Q(status=A.RETURNED))
+    )
+
+
+def paid_sales(windows: dict[str, Window]) -> dict[str, dict[str, int]]:
+    """GMV (what buyers paid, before refunds) and paid orders per window, by payment time."""
+    return windowed(
+        Order.objects.all(),
+        "paid_at",
+        windows,
+        gmv_fen=lambda inside: Sum("paid_fen", filter=inside),
+        orders=lambda inside: Count("paid_at", filter=inside),
+    )
+
+
+def daily_paid_sales(first: date, last: date) -> dict[date, dict[str, int]]:
+    """GMV and paid orders per local day from `first` to `last`."""
+    return daily(
+        Order.objects.all(),
+        "paid_at",
+        first,
+        last,
+        gmv_fen=lambda inside: Sum("paid_fen", filter=inside),
+        orders=lambda inside: Count("paid_at", filter=inside),
+    )

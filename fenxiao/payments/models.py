@@ -38,8 +38,8 @@ class Payment(models.Model):
     reference = models.CharField(_("业务编号"), max_length=64)
     provider = models.CharField(_("支付渠道"), max_length=16, choices=Provider.choices)
     out_trade_no = models.CharField(_("商户订单号"), max_length=32, unique=True)
-    amount_fen = models.BigIntegerField(_("金额（分）"))
-    refunded_fen = models.BigIntegerField(_("已退款（分）"), default=0)
+    amount_fen = models.BigIntegerField(_("金额"))
+    refunded_fen = models.BigIntegerField(_("已退款"), default=0)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     description = models.CharField(_("商品描述"), max_length=127, blank=True)
     provider_txn_id = models.CharField(_("渠道交易号"), max_length=64, blank=True)
@@ -93,7 +93,7 @@ class Refund(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("支付单"))
     out_refund_no = models.CharField(_("商户退款单号"), max_length=64, unique=True)
-    amount_fen = models.BigIntegerField(_("退款金额（分）"))
+    amount_fen = models.BigIntegerField(_("退款金额"))
     reason = models.CharField(_("退款原因"), max_length=200, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     provider_refund_id = models.CharField(_("渠道退款单号"), max_length=64, blank=True)
@@ -228,7 +228,7 @@ class PaymentDuplicate(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="duplicates", verbose_name=_("支付单"))
     kind = models.CharField(_("类型"), max_length=24, choices=Kind.choices)
     provider_txn_id = models.CharField(_("渠道交易号"), max_length=64)
-    amount_fen = models.BigIntegerField(_("金额（分）"))
+    amount_fen = models.BigIntegerField(_("金额"))
     notification_id = models.CharField(_("通知 ID"), max_length=64, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
     resolved_by = models.ForeignKey(

@@ -15,22 +15,32 @@ number returns the same bill and pays at most once. The payee's real name goes o
 required from ¥2,000 (200,000 fen) on.
 
 Nothing here touches the database, and no request is sent inside an open database transaction.
+
+`provider()` is the adapter the withdrawals use: `WeChatPayTransfers` (the calls above) when WeChat
+Pay and the scene are configured, else `DevTransfers` when FENXIAO_DEV_TRANSFERS is on (the demo; the
+production settings refuse it). The dev provider keeps its bills in the shared cache and answers like
+WeChat Pay; its confirmation page (`dev_confirm`, `dev_fail`) stands in for WeChat's confirmation sheet,
+after which the bill's result is read by the same query as a real one.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
+import secrets
+import string
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
+from django.core.cache import cache
 
 from . import wechatpay
 
@@ -106,6 +116,16 @@ def transfer_settings() -> TransferSettings:
 
 
 def is_configured() -> bool:
+    """Transfers can be made: by WeChat Pay (configured with its scene) or by the dev provider."""
+    return wechatpay_configured() or dev_enabled()
+
+
+def dev_enabled() -> bool:
+    """The development provider is on (the demo; never in production, whose settings refuse it)."""
+    return bool(getattr(settings, "FENXIAO_DEV_TRANSFERS", False))
+
+
+def wechatpay_configured() -> bool:
     """WeChat Pay and its transfer scene are both configured."""
     if not wechatpay.is_configured():
         return False
@@ -189,16 +209,19 @@ def build_request(
     amount_fen: int,
     remark: str,
     real_name: str = "",
+    appid: str = "",
     now: float | None = None,
 ) -> tuple[dict[str, Any], str]:
     """The body of "发起转账" and the serial of the platform key the name is encrypted with ("" when
-    the amount needs no name and none is sent)."""
+    the amount needs no name and none is sent). `appid`: the app the openid belongs to (the
+    merchant's appid when empty; a mini-program bound to the merchant for a mini-program user, who
+    then confirms in the mini-program)."""
     if not OUT_BILL_NO.match(out_bill_no):
         raise ValueError(f"out_bill_no {out_bill_no!r}: 5-32 letters and digits")
     if int(amount_fen) <= 0:
         raise ValueError("transfer amount must be positive")
     payload: dict[str, Any] = {
-        "appid": conf.appid,
+        "appid": appid or conf.appid,
         "out_bill_no": out_bill_no,
         "transfer_scene_id": tconf.scene_id,
         "openid": openid,
@@ -229,11 +252,19 @@ def create_bill(
     amount_fen: int,
     remark: str,
     real_name: str = "",
+    appid: str = "",
 ) -> Bill:
     """Create (or, under the same out_bill_no, get back) the transfer bill. Raises
     wechatpay.ProviderUnavailable when the outcome is unknown, ProviderRejected when refused."""
     payload, serial = build_request(
-        conf, tconf, out_bill_no=out_bill_no, openid=openid, amount_fen=amount_fen, remark=remark, real_name=real_name
+        conf,
+        tconf,
+        out_bill_no=out_bill_no,
+        openid=openid,
+        amount_fen=amount_fen,
+        remark=remark,
+        real_name=real_name,
+        appid=appid,
     )
     data = wechatpay.call(conf, "POST", CREATE_PATH, payload, serial=serial)
     return _bill(data, out_bill_no)
@@ -298,3 +329,163 @@ def parse_notification(conf: wechatpay.Config, headers: dict[str, str], body: by
     return TransferNotification(
         event_id=str(envelope.get("id") or "")[:64], event_type=str(envelope.get("event_type") or "")[:40], bill=bill
     )
+
+
+# --- the adapter ---------------------------------------------------------------------------------
+
+
+class Provider(Protocol):
+    """What the withdrawals need of a transfer provider."""
+
+    name: str
+    mch_id: str
+    appid: str  # the merchant's own appid, used when a bill names none
+
+    def create_bill(
+        self, *, out_bill_no: str, openid: str, amount_fen: int, remark: str, real_name: str = "", appid: str = ""
+    ) -> Bill: ...
+
+    def query_bill(self, out_bill_no: str) -> Bill | None: ...
+
+    def cancel_bill(self, out_bill_no: str) -> Bill: ...
+
+
+class WeChatPayTransfers:
+    """WeChat Pay's merchant transfer API."""
+
+    name = "wechatpay"
+
+    def __init__(self, conf: wechatpay.Config, tconf: TransferSettings):
+        self.conf = conf
+        self.tconf = tconf
+        self.mch_id = conf.mchid
+        self.appid = conf.appid
+
+    def create_bill(
+        self, *, out_bill_no: str, openid: str, amount_fen: int, remark: str, real_name: str = "", appid: str = ""
+    ) -> Bill:
+        return create_bill(
+            self.conf,
+            self.tconf,
+            out_bill_no=out_bill_no,
+            openid=openid,
+            amount_fen=amount_fen,
+            remark=remark,
+            real_name=real_name,
+            appid=appid,
+        )
+
+    def query_bill(self, out_bill_no: str) -> Bill | None:
+        return query_bill(self.conf, out_bill_no)
+
+    def cancel_bill(self, out_bill_no: str) -> Bill:
+        return cancel_bill(self.conf, out_bill_no)
+
+
+DEV_MCH_ID = "1900000000"
+DEV_APPID = "wxdevtransfer00000"
+DEV_CACHE_SECONDS = 30 * 24 * 3600
+DEV_FAIL_REASON = "PAYEE_ACCOUNT_ABNORMAL"
+
+
+def _dev_key(out_bill_no: str) -> str:
+    return f"transfers:dev:{out_bill_no}"
+
+
+def _dev_bill(data: dict[str, Any]) -> Bill:
+    waiting = data["state"] == State.WAIT_USER_CONFIRM
+    return Bill(
+        out_bill_no=data["out_bill_no"],
+        transfer_bill_no=data["transfer_bill_no"],
+        state=data["state"],
+        package_info=data["package_info"] if waiting else "",
+        fail_reason=data.get("fail_reason", ""),
+        amount_fen=data["amount_fen"],
+        openid=data["openid"],
+    )
+
+
+class DevTransfers:
+    """For the demo: answers like WeChat Pay without money. Bills live in the shared cache, each waits
+    for the user, who accepts it (or has it fail) on the dev confirmation page."""
+
+    name = "dev"
+    mch_id = DEV_MCH_ID
+    appid = DEV_APPID
+
+    def create_bill(
+        self, *, out_bill_no: str, openid: str, amount_fen: int, remark: str, real_name: str = "", appid: str = ""
+    ) -> Bill:
+        if not OUT_BILL_NO.match(out_bill_no) or int(amount_fen) <= 0 or not openid:
+            raise wechatpay.ProviderRejected(400, "PARAM_ERROR", "out_bill_no, openid or amount is invalid")
+        if needs_real_name(amount_fen) and not real_name:
+            raise wechatpay.ProviderRejected(400, "PARAM_ERROR", "user_name required from 2000 yuan")
+        existing = cache.get(_dev_key(out_bill_no))
+        if existing is not None:
+            if (existing["openid"], existing["amount_fen"]) != (openid, int(amount_fen)):
+                raise wechatpay.ProviderRejected(400, "INVALID_REQUEST", "out_bill_no used with other parameters")
+            return _dev_bill(existing)
+        data = {
+            "out_bill_no": out_bill_no,
+            "transfer_bill_no": "1330" + "".join(secrets.choice(string.digits) for _ in range(26)),
+            "openid": openid,
+            "appid": appid or self.appid,
+            "amount_fen": int(amount_fen),
+            "remark": remark[:REMARK_MAX],
+            "state": State.WAIT_USER_CONFIRM,
+            "package_info": "dev." + secrets.token_urlsafe(24),
+            "fail_reason": "",
+        }
+        cache.set(_dev_key(out_bill_no), data, timeout=DEV_CACHE_SECONDS)
+        return _dev_bill(data)
+
+    def query_bill(self, out_bill_no: str) -> Bill | None:
+        data = cache.get(_dev_key(out_bill_no))
+        return _dev_bill(data) if data is not None else None
+
+    def cancel_bill(self, out_bill_no: str) -> Bill:
+        data = cache.get(_dev_key(out_bill_no))
+        if data is None:
+            raise wechatpay.ProviderRejected(404, "NOT_FOUND", "no such bill")
+        if data["state"] in (State.SUCCESS, State.FAIL):
+            raise wechatpay.ProviderRejected(400, "INVALID_REQUEST", "bill is final")
+        data["state"] = State.CANCELLED
+        cache.set(_dev_key(out_bill_no), data, timeout=DEV_CACHE_SECONDS)
+        return _dev_bill(data)
+
+    # --- what the user does on the dev confirmation page (WeChat's sheet in real life) -------------
+
+    def _answer(self, out_bill_no: str, package: str, state: str, fail_reason: str = "") -> Bill:
+        data = cache.get(_dev_key(out_bill_no))
+        if (
+            data is None
+            or data["state"] != State.WAIT_USER_CONFIRM
+            or not secrets.compare_digest(data["package_info"], str(package or ""))
+        ):
+            raise wechatpay.ProviderRejected(400, "INVALID_REQUEST", "the bill does not wait for this confirmation")
+        data["state"], data["fail_reason"] = state, fail_reason
+        cache.set(_dev_key(out_bill_no), data, timeout=DEV_CACHE_SECONDS)
+        return _dev_bill(data)
+
+    def dev_confirm(self, out_bill_no: str, package: str) -> Bill:
+        """The user accepts the money: the bill is paid."""
+        return self._answer(out_bill_no, package, State.SUCCESS)
+
+    def dev_fail(self, out_bill_no: str, package: str) -> Bill:
+        """The transfer fails after the user accepted (e.g. the payee's account is restricted)."""
+        return self._answer(out_bill_no, package, State.FAIL, DEV_FAIL_REASON)
+
+
+def dev_openid(seed: str, appid: str = DEV_APPID) -> str:
+    """A stand-in openid for a payee who has none, for the dev provider only."""
+    return "o" + hashlib.sha256(f"{appid}:{seed}".encode()).hexdigest()[:27]
+
+
+def provider() -> Provider:
+    """WeChat Pay when it and the scene are configured, else the dev provider when it is on;
+    TransferNotConfigured otherwise (or wechatpay.NotConfigured for a broken WeChat Pay setup)."""
+    if wechatpay_configured():
+        return WeChatPayTransfers(wechatpay.load_config(), transfer_settings())
+    if dev_enabled():
+        return DevTransfers()
+    raise TransferNotConfigured("neither WeChat Pay transfers nor the dev provider are configured")

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from fenxiao.common.admin import ConsoleAdmin
+
 from .models import VerificationCode
 
 
 @admin.register(VerificationCode)
-class VerificationCodeAdmin(admin.ModelAdmin):
+class VerificationCodeAdmin(ConsoleAdmin):
     """What was sent to whom and what became of it; the codes themselves are never stored."""
 
     list_display = ("__str__", "created_at", "expires_at", "attempts", "used_at", "voided_at", "provider", "client_address")

@@ -12,6 +12,7 @@ class Purpose(models.TextChoices):
     REGISTER = "register", pgettext_lazy("sms purpose", "注册")
     RESET_PASSWORD = "reset_password", pgettext_lazy("sms purpose", "找回密码")
     VERIFY_PHONE = "verify_phone", pgettext_lazy("sms purpose", "验证手机号")
+    KYC = "kyc", pgettext_lazy("sms purpose", "实名认证")
 
 
 class VerificationCode(models.Model):

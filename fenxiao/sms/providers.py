@@ -48,7 +48,10 @@ class SmsProvider(ABC):
 
 
 def unavailable(detail: dict | None = None) -> SmsError:
-    return SmsError(SmsCode.SMS_UNAVAILABLE, gettext("短信暂时无法发送，请稍后重试"), detail or {}, status=503)
+    """No code can be sent: the provider refused or could not be reached, or none is configured. Like
+    every outside provider that fails (WeChat Pay, WeChat), the answer is 424 Failed Dependency; 503 is
+    kept for this service itself being down (the database, `fenxiao.common.unavailable`)."""
+    return SmsError(SmsCode.SMS_UNAVAILABLE, gettext("短信暂时无法发送，请稍后重试"), detail or {}, status=424)
 
 
 def dev_cache_key(phone: str, purpose: str) -> str:

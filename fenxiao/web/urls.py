@@ -100,4 +100,9 @@ urlpatterns = [
         withdrawals.withdrawal_transfer_status,
         name="withdrawal_transfer_status",
     ),
+    path(
+        "me/withdrawals/<int64:withdrawal_id>/transfer/dev-sheet/",
+        withdrawals.withdrawal_transfer_dev_sheet,
+        name="withdrawal_transfer_dev_sheet",
+    ),
 ]

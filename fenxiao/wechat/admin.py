@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from fenxiao.common.admin import ConsoleAdmin
+
 from .models import WeChatIdentity
 
 
 @admin.register(WeChatIdentity)
-class WeChatIdentityAdmin(admin.ModelAdmin):
+class WeChatIdentityAdmin(ConsoleAdmin):
     list_display = ("user", "kind", "appid", "openid", "unionid", "nickname", "created_at")
     list_filter = ("kind", "appid")
     search_fields = ("openid", "unionid", "user__username", "user__phone", "nickname")

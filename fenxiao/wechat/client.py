@@ -6,11 +6,13 @@
 - mini-program login: `/sns/jscode2session` turns a `wx.login()` code into openid, unionid and the
   session key;
 - the platform's access token (`/cgi-bin/stable_token`) and the JS-SDK ticket
-  (`/cgi-bin/ticket/getticket?type=jsapi`); `tokens` keeps both in the shared cache.
+  (`/cgi-bin/ticket/getticket?type=jsapi`); `tokens` keeps both in the shared cache;
+- the mini-program code (`/wxa/getwxacodeunlimit`): an image of the mini-program's code opening
+  `page` with `scene`, for the posters (`wxacode` keeps them in the shared cache).
 
 Two transports speak the same wire format: `HttpTransport` calls api.weixin.qq.com (or
 FENXIAO_WECHAT_API_BASE) with httpx, `DevTransport` answers locally for the demo (an openid derived from
-the code, nothing sent anywhere). Both return WeChat's JSON as a dict; `_checked` maps an `errcode` to a
+the code, nothing sent anywhere; a drawn stand-in for a mini-program code). Both return WeChat's JSON as a dict; `_checked` maps an `errcode` to a
 `WeChatError`, so the dev provider refuses what WeChat refuses, in the same words.
 
 Settings: FENXIAO_WECHAT_PROVIDER ("" off, "dev", "wechat"), FENXIAO_WECHAT_APPID / _SECRET (the
@@ -20,6 +22,9 @@ Official Account), FENXIAO_WECHAT_MP_APPID / _MP_SECRET (the mini-program), FENX
 from __future__ import annotations
 
 import hashlib
+import io
+import math
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,6 +33,7 @@ from urllib.parse import urlencode
 import httpx
 from django.conf import settings
 from django.utils.translation import gettext
+from PIL import Image, ImageDraw
 
 from .errors import WeChatCode, WeChatError
 
@@ -47,6 +53,12 @@ CODE_INVALID = (40029,)
 CODE_USED = (40163,)
 TOKEN_EXPIRED = (40001, 40014, 42001, 42007)  # invalid / expired access token (42007: refresh token)
 BUSY = (-1, 45009, 45011)  # system busy, daily quota reached, calling too often
+
+WXACODE_PATH = "/wxa/getwxacodeunlimit"
+# `scene`: at most 32 visible characters of these (WeChat's rule for getwxacodeunlimit).
+WXACODE_SCENE = re.compile(r"^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~]{1,32}$")
+WXACODE_PAGE = re.compile(r"^[A-Za-z0-9_\-./]{1,128}$")
+WXACODE_WIDTHS = range(280, 1281)
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -145,6 +157,7 @@ class Transport(Protocol):
     def jscode2session(self, app: App, code: str) -> dict[str, Any]: ...
     def stable_token(self, app: App, force_refresh: bool) -> dict[str, Any]: ...
     def jsapi_ticket(self, access_token: str) -> dict[str, Any]: ...
+    def wxacode_unlimit(self, access_token: str, body: dict[str, Any]) -> dict[str, Any] | bytes: ...
 
 
 class Unreachable(Exception):
@@ -185,6 +198,25 @@ class HttpTransport:
 
     def jsapi_ticket(self, access_token: str) -> dict[str, Any]:
         return self._send("GET", "/cgi-bin/ticket/getticket", params={"access_token": access_token, "type": "jsapi"})
+
+    def wxacode_unlimit(self, access_token: str, body: dict[str, Any]) -> dict[str, Any] | bytes:
+        """The code's image (bytes), or WeChat's JSON refusal (dict)."""
+        try:
+            with httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as http:
+                response = http.post(self.base_url + WXACODE_PATH, params={"access_token": access_token}, json=body)
+        except httpx.HTTPError as exc:
+            raise Unreachable(str(exc)) from exc
+        if response.status_code >= 500:
+            raise Unreachable(f"HTTP {response.status_code}")
+        if response.headers.get("Content-Type", "").split(";")[0].strip().startswith("image/"):
+            return response.content
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise Unreachable(str(exc)) from exc
+        if not isinstance(data, dict):
+            raise Unreachable(f"HTTP {response.status_code}")
+        return data
 
 
 def dev_openid(seed: str, appid: str) -> str:
@@ -243,6 +275,32 @@ class DevTransport:
 
     def jsapi_ticket(self, access_token: str) -> dict[str, Any]:
         return {"errcode": 0, "errmsg": "ok", "ticket": "dev-" + secrets.token_hex(24), "expires_in": 7200}
+
+    def wxacode_unlimit(self, access_token: str, body: dict[str, Any]) -> dict[str, Any] | bytes:
+        return draw_dev_wxacode(str(body.get("scene", "")), str(body.get("page", "")), int(body.get("width") or 430))
+
+
+def draw_dev_wxacode(scene: str, page: str, width: int) -> bytes:
+    """A stand-in for a mini-program code (the dev provider has no mini-program): a round badge with
+    rays whose lengths follow a digest of the page and scene, so each code looks different. PNG."""
+    size = max(64, int(width))
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    centre, outer = size / 2, size * 0.48
+    inner = size * 0.2
+    digest = hashlib.sha256(f"{page}|{scene}".encode()).digest()
+    rays = 72
+    for i in range(rays):
+        length = inner + 8 + (outer - inner - 8) * (0.35 + 0.65 * digest[i % len(digest)] / 255)
+        angle = 2 * math.pi * i / rays
+        x0, y0 = centre + (inner + 6) * math.cos(angle), centre + (inner + 6) * math.sin(angle)
+        x1, y1 = centre + length * math.cos(angle), centre + length * math.sin(angle)
+        draw.line((x0, y0, x1, y1), fill=(25, 25, 25), width=max(2, size // 90))
+    draw.ellipse((centre - inner, centre - inner, centre + inner, centre + inner), fill=(7, 193, 96))
+    draw.text((centre, centre), "DEV", fill="white", anchor="mm", font_size=max(10, int(inner * 0.6)))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 def transport() -> Transport:
@@ -335,6 +393,32 @@ def fetch_access_token(app: App, *, force_refresh: bool = False) -> Credential:
 def fetch_jsapi_ticket(access_token: str) -> Credential:
     data = _call(transport().jsapi_ticket, access_token)
     return Credential(value=_text(data, "ticket"), expires_in=int(data.get("expires_in") or 0))
+
+
+def fetch_wxacode(access_token: str, *, scene: str, page: str, width: int, env_version: str = "release") -> bytes:
+    """The image of the mini-program's code that opens `page` with `scene` (getwxacodeunlimit). The
+    page need not be published yet (check_path off). ValueError for a scene or page WeChat would refuse."""
+    if not WXACODE_SCENE.match(scene or ""):
+        raise ValueError(f"scene {scene!r}: 1-32 visible characters of WeChat's set")
+    if not WXACODE_PAGE.match(page or "") or page.startswith("/"):
+        raise ValueError(f"page {page!r}: a page path of the mini-program, without a leading /")
+    if int(width) not in WXACODE_WIDTHS:
+        raise ValueError("width: 280 to 1280 pixels")
+    body = {"scene": scene, "page": page, "width": int(width), "check_path": False, "env_version": env_version}
+    try:
+        data = transport().wxacode_unlimit(access_token, body)
+    except Unreachable as exc:
+        raise WeChatError(
+            WeChatCode.PROVIDER_UNAVAILABLE, gettext("微信服务暂时无法连接，请稍后重试"), {"reason": str(exc)[:200]}, status=424
+        ) from exc
+    if isinstance(data, bytes):
+        if not data:
+            raise WeChatError(
+                WeChatCode.PROVIDER_ERROR, gettext("微信服务返回错误，请稍后重试"), {"missing": "image"}, status=424
+            )
+        return data
+    _checked(data)
+    raise WeChatError(WeChatCode.PROVIDER_ERROR, gettext("微信服务返回错误，请稍后重试"), {"missing": "image"}, status=424)
 
 
 def authorize_url(app: App, *, redirect_uri: str, scope: str, state: str) -> str:

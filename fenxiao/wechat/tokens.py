@@ -84,23 +84,24 @@ def _obtain(key: str, fetch: Callable[[], client.Credential], *, rejected: str =
     raise WeChatError(WeChatCode.PROVIDER_UNAVAILABLE, gettext("微信服务暂时无法连接，请稍后重试"), {"waiting": key}, status=424)
 
 
-def access_token(*, rejected: str = "") -> str:
-    """The Official Account's access token. `rejected`: a value WeChat just refused as expired."""
-    app = client.require_app(client.OA)
+def access_token(*, rejected: str = "", kind: str = client.OA) -> str:
+    """The access token of the Official Account (or, with kind MP, of the mini-program). `rejected`: a
+    value WeChat just refused as expired."""
+    app = client.require_app(kind)
     return _obtain(
         _key("token", app.appid), lambda: client.fetch_access_token(app, force_refresh=bool(rejected)), rejected=rejected
     )
 
 
-def with_access_token(call: Callable[[str], T]) -> T:
+def with_access_token(call: Callable[[str], T], *, kind: str = client.OA) -> T:
     """Run `call(token)`; when WeChat rejects the token as expired, refresh it once and call again."""
-    token = access_token()
+    token = access_token(kind=kind)
     try:
         return call(token)
     except WeChatError as exc:
         if exc.code != WeChatCode.TOKEN_EXPIRED:
             raise
-    return call(access_token(rejected=token))
+    return call(access_token(rejected=token, kind=kind))
 
 
 def jsapi_ticket(*, rejected: str = "") -> str:

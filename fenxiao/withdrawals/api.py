@@ -6,7 +6,10 @@ from django.utils.translation import gettext_lazy
 from ninja import File, Query, Router, Status, UploadedFile
 
 from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
+from fenxiao.accounts.schemas import SmsSentOut
+from fenxiao.common.api_contract import rate_limited
 from fenxiao.common.phone import mask_phone
+from fenxiao.common.ratelimit import client_address
 from fenxiao.distribution.selectors import distributor_for_user
 from fenxiao.payments.schemas import NotifyFailOut
 from fenxiao.payments.services import record_refusal
@@ -20,12 +23,15 @@ from .schemas import (
     BatchOut,
     DistributorSettingsOut,
     ImportSummaryOut,
+    KycCodeIn,
     KycIn,
     KycOut,
     NoteIn,
     OperatorFilter,
     OperatorWithdrawalOut,
     QuoteQuery,
+    TransferConfirmOut,
+    TransferStateOut,
     WithdrawalFilter,
     WithdrawalIn,
     WithdrawalOut,
@@ -55,6 +61,7 @@ def kyc_dict(record) -> dict:
         "id_number_masked": record.id_number_masked,
         "gender": record.gender,
         "mobile_masked": mask_phone(record.mobile),
+        "mobile_verified": record.mobile_verified_at is not None,
         "updated_at": record.updated_at,
     }
 
@@ -146,7 +153,24 @@ def get_kyc(request):
     return kyc_dict(selectors.kyc_for(_approved(request)))
 
 
-@router.put("/kyc", response=KycOut, summary="提交或更新实名认证")
+@router.post(
+    "/kyc/code",
+    response={202: SmsSentOut},
+    summary="发送实名认证短信验证码",
+    description="验证码发送到要认证的手机号，5 分钟内有效；每个手机号每分钟 1 条、每天 10 条，超出时返回 429 和 Retry-After。",
+)
+@rate_limited
+def send_kyc_code(request, payload: KycCodeIn):
+    sent = services.send_kyc_code(distributor=_approved(request), mobile=payload.mobile, address=client_address(request))
+    return Status(202, {"status": "sent", "expires_in": sent.expires_in, "resend_after": sent.resend_after})
+
+
+@router.put(
+    "/kyc",
+    response=KycOut,
+    summary="提交或更新实名认证（需手机号的短信验证码）",
+    description="先以 POST /withdrawals/kyc/code 获取验证码。验证码错误、过期或已用过时返回 400 `invalid_code`，不保存任何信息。",
+)
 def put_kyc(request, payload: KycIn):
     distributor = _approved(request)
     record = services.submit_kyc(
@@ -154,6 +178,7 @@ def put_kyc(request, payload: KycIn):
         real_name=payload.real_name,
         id_number=payload.id_number,
         mobile=payload.mobile,
+        code=payload.code,
         actor=current_user(request),
     )
     return kyc_dict(record)
@@ -216,6 +241,57 @@ def cancel(request, withdrawal_id: int):
     distributor = _approved(request)
     services.cancel_withdrawal(withdrawal_id=withdrawal_id, distributor=distributor, actor=current_user(request))
     return withdrawal_dict(selectors.withdrawal_detail(withdrawal_id), events=True)
+
+
+# --- WeChat merchant transfer confirmed in the mini-program -----------------------------------------
+
+
+def _transfer_state(withdrawal, bill) -> dict:
+    return {
+        "withdrawal_id": withdrawal.pk,
+        "number": withdrawal.number,
+        "status": withdrawal.status,
+        "status_label": withdrawal.get_status_display(),
+        "state": bill.state,
+        "state_label": bill.get_state_display(),
+        "awaiting_user": bill.awaiting_user and bill.settled_at is None,
+        "settled": bill.settled_at is not None,
+        "failure_reason": withdrawal.failure_reason,
+    }
+
+
+@router.post(
+    "/{withdrawal_id}/transfer/confirmation",
+    response=TransferConfirmOut,
+    summary="小程序确认收款：wx.requestMerchantTransfer 的参数",
+)
+def transfer_confirmation(request, withdrawal_id: int):
+    """For the distributor's own withdrawal to WeChat change, approved and waiting for the user to
+    accept the transfer: mch_id, the mini-program's app_id and package_info for
+    `wx.requestMerchantTransfer`. Refused with 404 (not the caller's), 409 `not_wechat_transfer` (not
+    a WeChat-change withdrawal, or paid by payout file), 409 `transfer_not_confirmable` (not approved
+    yet, or not waiting for the user), 409 `transfer_other_app` (to be confirmed in the Official
+    Account), 410 `transfer_finished` (already paid, failed or cancelled)."""
+    bill, params = transfers.mini_program_confirmation(withdrawal_id=withdrawal_id, distributor=_approved(request))
+    return {
+        "withdrawal_id": bill.withdrawal_id,
+        "number": bill.out_bill_no,
+        "mch_id": params.mch_id,
+        "app_id": params.app_id,
+        "package_info": params.package,
+        "state": bill.state,
+        "state_label": bill.get_state_display(),
+        "amount_fen": bill.amount_fen,
+    }
+
+
+@router.post("/{withdrawal_id}/transfer/check", response=TransferStateOut, summary="小程序确认收款后：查询转账结果")
+def transfer_check(request, withdrawal_id: int):
+    """Called after the user accepted or closed WeChat's confirmation: asks WeChat Pay once where the
+    transfer stands and records it; a final result settles the withdrawal once (paid, or the money back
+    to the available balance), as the result notification would. Asking again changes nothing."""
+    withdrawal, bill = transfers.check_transfer(withdrawal_id=withdrawal_id, distributor=_approved(request))
+    return _transfer_state(withdrawal, bill)
 
 
 # --- WeChat Pay's transfer result (a provider callback: no user, the platform's signature) ----------

@@ -34,8 +34,12 @@ class WithdrawalCode(StrEnum):
     NOTHING_TO_PAY = "nothing_to_pay"
     NOT_DISTRIBUTOR = "not_distributor"
     NOT_IN_BATCH = "not_in_batch"
+    NOT_WECHAT_TRANSFER = "not_wechat_transfer"
     REASON_REQUIRED = "reason_required"
+    TRANSFER_FINISHED = "transfer_finished"
     TRANSFER_NOT_CONFIRMABLE = "transfer_not_confirmable"
+    TRANSFER_OTHER_APP = "transfer_other_app"
+    TRANSFER_UNAVAILABLE = "transfer_unavailable"
     UNDECRYPTABLE = "undecryptable"
     WITHDRAWAL_NOT_FOUND = "withdrawal_not_found"
 

@@ -24,11 +24,11 @@ class Channel(models.TextChoices):
 class WithdrawalSettings(models.Model):
     """One row (pk=1): the limits and the fee of every withdrawal, and which channels are open."""
 
-    min_amount_fen = models.BigIntegerField(_("最低提现金额（分）"), default=1000)
+    min_amount_fen = models.BigIntegerField(_("最低提现金额"), default=1000)
     daily_cap_fen = models.BigIntegerField(
-        _("每日提现上限（分）"), default=500000, help_text=_("每个分销商每个自然日（北京时间）申请中、已审核和已到账的合计")
+        _("每日提现上限"), default=500000, help_text=_("每个分销商每个自然日（北京时间）申请中、已审核和已到账的合计")
     )
-    fee_bp = models.PositiveIntegerField(_("手续费（基点）"), default=0, help_text=_("100 基点 = 1%；手续费向下取整到分"))
+    fee_bp = models.PositiveIntegerField(_("手续费"), default=0, help_text=_("手续费向下取整到分"))
     wechat_enabled = models.BooleanField(_("开放微信零钱"), default=True)
     bank_enabled = models.BooleanField(_("开放银行卡"), default=True)
     alipay_enabled = models.BooleanField(_("开放支付宝"), default=True)
@@ -74,6 +74,9 @@ class KycRecord(models.Model):
     birth_date = models.DateField(_("出生日期"))
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
     mobile = models.CharField(_("手机号"), max_length=11)
+    # When `mobile` was proven by an SMS code sent to it; empty for a record written without one
+    # (entered before the check existed, or by the demo data).
+    mobile_verified_at = models.DateTimeField(_("手机号验证时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("认证时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"))
     updated_by = models.ForeignKey(
@@ -135,9 +138,9 @@ class PayoutBatch(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, blank=True, help_text=_("空 = 全部渠道"))
     line_count = models.PositiveIntegerField(_("笔数"))
-    amount_fen = models.BigIntegerField(_("提现金额（分）"))
-    fee_fen = models.BigIntegerField(_("手续费（分）"))
-    net_fen = models.BigIntegerField(_("实付金额（分）"))
+    amount_fen = models.BigIntegerField(_("提现金额"))
+    fee_fen = models.BigIntegerField(_("手续费"))
+    net_fen = models.BigIntegerField(_("实付金额"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("创建人")
@@ -194,10 +197,10 @@ class Withdrawal(models.Model):
     )
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.REQUESTED, db_index=True)
     channel = models.CharField(_("提现方式"), max_length=8, choices=Channel.choices)
-    amount_fen = models.BigIntegerField(_("提现金额（分）"))
-    fee_bp = models.PositiveIntegerField(_("手续费率（基点）"))
-    fee_fen = models.BigIntegerField(_("手续费（分）"))
-    net_fen = models.BigIntegerField(_("实际到账（分）"))
+    amount_fen = models.BigIntegerField(_("提现金额"))
+    fee_bp = models.PositiveIntegerField(_("手续费率"))
+    fee_fen = models.BigIntegerField(_("手续费"))
+    net_fen = models.BigIntegerField(_("实际到账"))
     payee_name = models.CharField(_("收款人"), max_length=30)
     bank_name = models.CharField(_("开户银行"), max_length=40, blank=True)
     account_kind = models.CharField(_("账号类型"), max_length=8, choices=AccountKind.choices)
@@ -307,8 +310,11 @@ class TransferBill(models.Model):
 
     withdrawal = models.OneToOneField(Withdrawal, on_delete=models.PROTECT, related_name="transfer_bill", verbose_name=_("提现"))
     out_bill_no = models.CharField(_("商户转账单号"), max_length=32, unique=True)
+    # The app the payee's openid belongs to, where it confirms: "" the merchant's own (the Official
+    # Account, on the withdrawal page), else the mini-program's appid.
+    app_id = models.CharField("AppID", max_length=32, blank=True, default="")
     transfer_bill_no = models.CharField(_("微信转账单号"), max_length=64, blank=True)
-    amount_fen = models.BigIntegerField(_("转账金额（分）"))
+    amount_fen = models.BigIntegerField(_("转账金额"))
     openid_encrypted = models.TextField(_("收款 openid（密文）"), editable=False)
     real_name_sent = models.BooleanField(_("已传收款人姓名"), default=False)
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.NEW, db_index=True)

@@ -9,7 +9,12 @@ from fenxiao.common.validation import InputSchema, StrictIn
 class KycIn(InputSchema):
     real_name: str = Field(..., description="真实姓名，与身份证一致")
     id_number: str = Field(..., description="18 位居民身份证号码")
-    mobile: str = Field(..., description="中国大陆手机号")
+    mobile: str = Field(..., description="中国大陆手机号，提现打款以此号码为准")
+    code: str = Field(..., description="发送到该手机号的短信验证码（POST /withdrawals/kyc/code 获取）")
+
+
+class KycCodeIn(InputSchema):
+    mobile: str = Field(..., description="要验证的中国大陆手机号")
 
 
 class KycOut(Schema):
@@ -18,6 +23,7 @@ class KycOut(Schema):
     id_number_masked: str | None = Field(None, description="脱敏身份证号，如 1101**********123X")
     gender: str | None = None
     mobile_masked: str | None = None
+    mobile_verified: bool = Field(False, description="手机号是否已通过短信验证码验证")
     updated_at: datetime | None = None
 
 
@@ -188,3 +194,30 @@ class ImportSummaryOut(Schema):
     conflicts: int
     errors: int
     lines: list[ImportLineOut]
+
+
+class TransferConfirmOut(Schema):
+    """What the mini-program passes to `wx.requestMerchantTransfer`, with the bill it is about."""
+
+    withdrawal_id: int
+    number: str = Field(..., description="提现单号，也是商户转账单号")
+    mch_id: str = Field(..., description="商户号（mchId）")
+    app_id: str = Field(..., description="小程序 AppID（appId）")
+    package_info: str = Field(..., description="确认收款参数（package）")
+    state: str = Field(..., description="微信转账单状态，此时为 WAIT_USER_CONFIRM")
+    state_label: str
+    amount_fen: int = Field(..., description="转入微信零钱的金额（分）")
+
+
+class TransferStateOut(Schema):
+    """Where a WeChat-change withdrawal's transfer stands after the provider was asked."""
+
+    withdrawal_id: int
+    number: str
+    status: str = Field(..., description="提现状态：approved（待打款）/ paid（已到账）/ failed（打款失败）…")
+    status_label: str
+    state: str = Field(..., description="微信转账单状态：WAIT_USER_CONFIRM / TRANSFERING / SUCCESS / FAIL / CANCELLED …")
+    state_label: str
+    awaiting_user: bool = Field(..., description="仍在等待用户确认收款")
+    settled: bool = Field(..., description="结果已入账（到账，或金额已退回可提现余额）")
+    failure_reason: str

@@ -148,3 +148,13 @@ def batch_detail(batch_id: int) -> PayoutBatch | None:
 
 def batch_lines(batch: PayoutBatch) -> QuerySet[Withdrawal]:
     return batch.lines.select_related("payout_result", "distributor").order_by("batch_line")
+
+
+def awaiting_review_count() -> int:
+    """Withdrawals asked for and not reviewed yet (finance's to-do)."""
+    return Withdrawal.objects.filter(status=W.REQUESTED).count()
+
+
+def batches_awaiting_results_count() -> int:
+    """Payout batches whose file went out and whose results have not come back."""
+    return PayoutBatch.objects.filter(status=PayoutBatch.Status.EXPORTED).count()

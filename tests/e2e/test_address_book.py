@@ -11,6 +11,7 @@ import pytest
 
 from fenxiao.addresses.models import Address
 from fenxiao.orders.models import Order
+from tests.e2e.conftest import pick_region
 from tests.factories import ProductFactory, SkuFactory, UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -18,12 +19,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 
 PASSWORD = "pass-1234"
-
-
-def _pick(page, province: str, city: str, district: str) -> None:
-    page.get_by_label("省份", exact=True).select_option(label=province)
-    page.get_by_label("城市", exact=True).select_option(label=city)
-    page.get_by_label("区县", exact=True).select_option(label=district)
 
 
 def test_add_addresses_with_the_picker_set_a_default_and_check_out(live_server, phone_page, artifacts):
@@ -47,7 +42,7 @@ def test_add_addresses_with_the_picker_set_a_default_and_check_out(live_server, 
     page.get_by_role("link", name="新增收货地址").click()
     page.get_by_label("收货人", exact=True).fill("王小明")
     expect(page.get_by_label("城市", exact=True)).to_be_disabled()  # nothing to choose before the province
-    _pick(page, "浙江省", "杭州市", "西湖区")
+    pick_region(page, "浙江省", "杭州市", "西湖区")
     expect(page.get_by_label("城市", exact=True).locator("option")).not_to_contain_text(["南京市"])
     page.get_by_label("详细地址", exact=True).fill("文三路 100 号 3 幢 501")
     page.screenshot(path=str(artifacts / "e2e-address-1-picker.png"), full_page=True)
@@ -60,7 +55,7 @@ def test_add_addresses_with_the_picker_set_a_default_and_check_out(live_server, 
     page.get_by_role("link", name="新增收货地址").click()
     page.get_by_label("收货人", exact=True).fill("李雷")
     page.get_by_label("手机号", exact=True).fill("13912345678")
-    _pick(page, "江苏省", "南京市", "鼓楼区")
+    pick_region(page, "江苏省", "南京市", "鼓楼区")
     page.get_by_label("省份", exact=True).select_option(label="北京市")
     expect(page.get_by_label("城市", exact=True)).to_have_value("1101")
     expect(page.get_by_label("区县", exact=True)).to_have_value("")

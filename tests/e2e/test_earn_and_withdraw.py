@@ -21,6 +21,7 @@ from fenxiao.orders import services as orders
 from fenxiao.orders.models import Order
 from fenxiao.withdrawals.models import Withdrawal
 from fenxiao.withdrawals.services import approve_withdrawal, mark_paid
+from tests.e2e.conftest import log_in, sms_dev_code
 from tests.factories import (
     CategoryFactory,
     DistributorFactory,
@@ -35,17 +36,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 
-PASSWORD = "pass-1234"
 ID_BODY = "11010519491231002"
 ID_NUMBER = ID_BODY + ric.calc_check_digit(ID_BODY + "0")  # the function reads the first 17 digits
-
-
-def _log_in(page, base: str, user) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("手机号", exact=True).fill(user.phone)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/me/$"))
 
 
 def test_a_sale_through_a_share_link_becomes_a_paid_withdrawal(live_server, browser, artifacts):
@@ -69,7 +61,7 @@ def test_a_sale_through_a_share_link_becomes_a_paid_withdrawal(live_server, brow
     page.set_default_timeout(15_000)
     page.goto(f"{base}/s/{shop.code}/p/{serum.pk}")
     expect(page.get_by_role("heading", name="玻尿酸精华")).to_be_visible()
-    _log_in(page, base, consumer)
+    log_in(page, base, consumer)
     page.goto(f"{base}/p/{serum.pk}/")
     page.get_by_role("button", name="加入购物车").click()
     expect(page.get_by_role("status")).to_contain_text("已加入购物车")
@@ -100,7 +92,7 @@ def test_a_sale_through_a_share_link_becomes_a_paid_withdrawal(live_server, brow
     seller_context = browser.new_context(locale="zh-CN", **PHONE)
     page = seller_context.new_page()
     page.set_default_timeout(15_000)
-    _log_in(page, base, shop.user)
+    log_in(page, base, shop.user)
     page.goto(f"{base}/dc/")
     page.locator("#earnings-link").click()
     expect(page).to_have_url(re.compile(r"/dc/earnings/$"))
@@ -125,9 +117,14 @@ def test_a_sale_through_a_share_link_becomes_a_paid_withdrawal(live_server, brow
     page.get_by_label("真实姓名", exact=True).fill("李小美")
     page.get_by_label("身份证号", exact=True).fill(ID_BODY + ("0" if ID_NUMBER[-1] != "0" else "1"))  # wrong check digit
     page.get_by_label("手机号", exact=True).fill("13800001111")
+    # the payout phone is proven by a code sent to it (the development provider shows it)
+    page.get_by_role("button", name="获取验证码").click()
+    code = sms_dev_code(page)
+    page.get_by_label("验证码", exact=True).fill(code)
     page.get_by_role("button", name="提交认证").click()
     expect(page.get_by_role("alert")).to_contain_text("身份证")
     page.get_by_label("身份证号", exact=True).fill(ID_NUMBER)
+    page.get_by_label("验证码", exact=True).fill(code)  # the refused attempt did not use the code up
     page.get_by_role("button", name="提交认证").click()
     expect(page.get_by_role("heading", name="提现")).to_be_visible()
     expect(page.locator("#available")).to_contain_text("30.00")

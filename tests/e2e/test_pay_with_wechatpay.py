@@ -14,7 +14,7 @@ import pytest
 
 from fenxiao.orders.models import Order
 from fenxiao.payments.models import Payment
-from fenxiao.payments.tests.conftest import NOTIFY_PATH, wechat, wechat_keys  # noqa: F401  (fixtures)
+from fenxiao.payments.tests.conftest import NOTIFY_PATH
 from tests.factories import OrderFactory, ProductFactory, SkuFactory, UserFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still synchronous.
@@ -26,7 +26,7 @@ PASSWORD = "pass-1234"
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"}
 
 
-def test_a_buyer_on_a_computer_pays_by_scanning_the_qr_code(live_server, browser, wechat, settings, artifacts):  # noqa: F811
+def test_a_buyer_on_a_computer_pays_by_scanning_the_qr_code(live_server, browser, wechat, settings, artifacts):
     from playwright.sync_api import expect
 
     settings.FENXIAO_DEV_PAYMENTS = False
@@ -99,7 +99,7 @@ window.WeixinJSBridge = {
 def test_in_wechat_a_cancelled_payment_stays_payable_and_paying_again_goes_through(
     live_server,
     browser,
-    wechat,  # noqa: F811
+    wechat,
     settings,
 ):
     from playwright.sync_api import expect

@@ -4,29 +4,17 @@ accepting the agreements, then logs out and back in, once with a code and once w
 from __future__ import annotations
 
 import os
-import re
 
 import pytest
 
 from fenxiao.accounts.models import Consent, User
 from fenxiao.sms.models import VerificationCode
+from tests.e2e.conftest import sms_dev_code
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still synchronous.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
-
-DEV_CODE = re.compile(r"开发环境验证码：(\d{6})")
-
-
-def _dev_code(page) -> str:
-    from playwright.sync_api import expect
-
-    notice = page.locator("#dev-code")
-    expect(notice).to_be_visible()
-    match = DEV_CODE.search(notice.inner_text())
-    assert match, notice.inner_text()
-    return match.group(1)
 
 
 def test_register_with_an_sms_code_then_log_in(live_server, phone_page, artifacts, settings):
@@ -41,7 +29,7 @@ def test_register_with_an_sms_code_then_log_in(live_server, phone_page, artifact
     page.get_by_label("手机号", exact=True).fill("13912345678")
     page.get_by_role("button", name="获取验证码").click()
     expect(page.locator("#sms-notice")).to_contain_text("验证码已发送至 139****5678")
-    code = _dev_code(page)
+    code = sms_dev_code(page)
     expect(page.get_by_label("手机号", exact=True)).to_have_value("13912345678")  # kept after sending
 
     page.get_by_label("验证码", exact=True).fill(code)
@@ -67,7 +55,7 @@ def test_register_with_an_sms_code_then_log_in(live_server, phone_page, artifact
     page.goto(f"{base}/login/?mode=sms")
     page.get_by_label("手机号", exact=True).fill("13912345678")
     page.get_by_role("button", name="获取验证码").click()
-    code = _dev_code(page)
+    code = sms_dev_code(page)
     page.get_by_label("验证码", exact=True).fill(code)
     page.get_by_label("验证码", exact=True).press("Enter")  # Enter logs in; it does not send another code
     expect(page).to_have_url(f"{base}/me/")

@@ -11,17 +11,12 @@ import pytest
 
 from fenxiao.distribution.models import Binding, Visit
 from fenxiao.wechat.models import WeChatIdentity
+from tests.e2e.conftest import WECHAT_UA
 from tests.factories import DistributorFactory, ProductFactory, SkuFactory, UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
-
-WECHAT_UA = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
-    "Chrome/122.0.6261.120 Mobile Safari/537.36 XWEB/1220099 MMWEBSDK/20240301 MicroMessenger/8.0.49.2600(0x28003133) "
-    "WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
-)
 
 
 def test_wechat_visitor_opens_a_product_link_and_is_signed_in_and_bound(live_server, browser, settings, artifacts):

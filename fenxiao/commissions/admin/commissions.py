@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
+from fenxiao.common.admin_filters import range_filter
 from fenxiao.common.money import format_rate, yuan
 
 from ..models import Commission
@@ -12,7 +14,7 @@ from .finance import reconciliation_view
 
 
 @admin.register(Commission)
-class CommissionAdmin(admin.ModelAdmin):
+class CommissionAdmin(ConsoleAdmin):
     list_display = (
         "order",
         "order_line",
@@ -25,9 +27,17 @@ class CommissionAdmin(admin.ModelAdmin):
         "status",
         "capped",
     )
-    list_filter = ("status", "depth", "capped")
-    search_fields = ("order__number", "distributor__code")
-    list_select_related = ("order", "order_line", "distributor")
+    list_filter = (
+        "status",
+        "depth",
+        range_filter("created_at", _("入账日期")),
+        range_filter("settled_at", _("结算日期")),
+        range_filter("amount_fen", _("佣金（元）"), kind="yuan"),
+        "capped",
+    )
+    search_fields = ("order__number", "distributor__code", "=distributor__user__phone")
+    search_help_text = _("订单号、分销商编码或分销商手机号")
+    list_select_related = ("order", "order_line", "distributor__user")
     readonly_fields = [f.name for f in Commission._meta.fields]
 
     def has_add_permission(self, request):

@@ -16,7 +16,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.money import format_rate, parse_yuan, yuan
+from fenxiao.common.forms import PercentField, YuanField
+from fenxiao.common.money import format_rate, yuan
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import Level
 
@@ -41,19 +42,15 @@ def preview_signature(plan: simulator.Plan, user) -> str:
 class SimulatorForm(forms.Form):
     commission_levels = forms.IntegerField(label=_("佣金层级数"), help_text=_("1 = 只有直推；2 = 直推 + 间推。最多两级。"))
     self_purchase_commission = forms.BooleanField(label=_("自购返佣"), required=False)
-    ceiling_bp = forms.IntegerField(
-        label=_("佣金上限（毛利的基点）"), help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例；5000 = 50%")
-    )
+    ceiling_bp = PercentField(label=_("佣金上限（占毛利）"), help_text=_("每行佣金合计不超过毛利（实付 − 成本）的这一比例"))
     scope = forms.ChoiceField(
         label=_("预测范围"), choices=[("window", _("最近 N 天的真实订单")), ("synthetic", _("模拟场景"))], initial="window"
     )
     days = forms.IntegerField(label=_("最近天数"), initial=30, required=False)
     net_of_refunds = forms.BooleanField(label=_("扣除退款"), initial=True, required=False)
     order_count = forms.IntegerField(label=_("模拟订单数"), initial=1000, required=False)
-    avg_order_yuan = forms.CharField(label=_("客单价（元）"), initial="120", required=False, max_length=16)
-    indirect_share_bp = forms.IntegerField(
-        label=_("有间推的订单占比（基点）"), initial=5000, required=False, help_text=_("5000 = 50%")
-    )
+    avg_order_yuan = YuanField(label=_("客单价"), initial=12000, required=False)
+    indirect_share_bp = PercentField(label=_("有间推的订单占比"), initial=5000, required=False)
     seed = forms.IntegerField(label=_("随机种子"), initial=1, required=False, help_text=_("相同种子得到相同结果"))
 
     def __init__(self, *args, plan: simulator.Plan, categories, **kwargs):
@@ -64,12 +61,12 @@ class SimulatorForm(forms.Form):
         for rates in plan.levels:
             names = {}
             for prefix, attr, label in (
-                ("direct", "direct_rate_bp", gettext("直推（基点）")),
-                ("indirect", "indirect_rate_bp", gettext("间推（基点）")),
-                ("bonus", "team_bonus_bp", gettext("团队奖励（基点）")),
+                ("direct", "direct_rate_bp", gettext("直推")),
+                ("indirect", "indirect_rate_bp", gettext("间推")),
+                ("bonus", "team_bonus_bp", gettext("团队奖励")),
             ):
                 name = f"{prefix}_{rates.level_id}"
-                self.fields[name] = forms.IntegerField(label=f"{rates.name} {label}", initial=getattr(rates, attr))
+                self.fields[name] = PercentField(label=f"{rates.name} {label}", initial=getattr(rates, attr))
                 names[prefix] = name
             self.level_rows.append((rates, names))
         self.mix_names = []
@@ -87,15 +84,6 @@ class SimulatorForm(forms.Form):
 
     def mix_fields(self):
         return [self[name] for _category, name in self.mix_names]
-
-    def clean_avg_order_yuan(self):
-        raw = self.cleaned_data.get("avg_order_yuan") or ""
-        if not raw.strip():
-            return None
-        try:
-            return parse_yuan(raw)
-        except ValueError as exc:
-            raise forms.ValidationError(gettext("请输入金额，例如 120 或 99.90")) from exc
 
     def draft(self) -> simulator.Plan:
         """The draft plan, checked by the simulator and the distribution services (raises DomainError)."""

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.money import yuan
 
 from ..errors import CommissionError
@@ -40,12 +41,12 @@ class CommissionSettingsForm(forms.ModelForm):
             raise forms.ValidationError(exc.message) from exc
         ceiling = data.get("ceiling_bp")
         if ceiling is not None and not 0 <= ceiling <= 10000:
-            self.add_error("ceiling_bp", gettext("佣金上限必须是毛利的 0–10000 基点"))
+            self.add_error("ceiling_bp", gettext("佣金上限必须是毛利的 0–100%"))
         return data
 
 
 @admin.register(CommissionSettings)
-class CommissionSettingsAdmin(admin.ModelAdmin):
+class CommissionSettingsAdmin(ConsoleAdmin):
     form = CommissionSettingsForm
     list_display = ("__str__", "ceiling_bp", "schedule", "t_plus_days", "weekday", "month_day", "updated_at", "updated_by")
     readonly_fields = ("updated_at", "updated_by")
@@ -71,7 +72,7 @@ class CommissionSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(SettlementBatch)
-class SettlementBatchAdmin(admin.ModelAdmin):
+class SettlementBatchAdmin(ConsoleAdmin):
     list_display = (
         "period",
         "schedule",

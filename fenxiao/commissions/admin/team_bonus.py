@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fenxiao.catalog.models import Category
 from fenxiao.common import periods
+from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import format_rate, yuan
 from fenxiao.distribution.models import Distributor
@@ -35,7 +36,7 @@ from .plan import (
 
 
 @admin.register(TeamBonus)
-class TeamBonusAdmin(admin.ModelAdmin):
+class TeamBonusAdmin(ConsoleAdmin):
     """Read-only: bonuses are created by `run_team_bonus` only."""
 
     change_list_template = "commissions/admin/teambonus_change_list.html"

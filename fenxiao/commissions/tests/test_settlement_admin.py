@@ -25,13 +25,13 @@ def finance(client):
 
 def test_schedule_form_refuses_what_the_service_refuses(finance):
     url = reverse("admin:commissions_commissionsettings_add")
-    response = finance.post(url, {"ceiling_bp": 5000, "schedule": "monthly", "t_plus_days": 3, "weekday": 0, "month_day": 31})
+    response = finance.post(url, {"ceiling_bp": "50", "schedule": "monthly", "t_plus_days": 3, "weekday": 0, "month_day": 31})
     assert response.status_code == 200
     assert not CommissionSettings.objects.exists()
-    response = finance.post(url, {"ceiling_bp": 10001, "schedule": "weekly", "t_plus_days": 5, "weekday": 4, "month_day": 1})
+    response = finance.post(url, {"ceiling_bp": "100.01", "schedule": "weekly", "t_plus_days": 5, "weekday": 4, "month_day": 1})
     assert response.status_code == 200
     assert not CommissionSettings.objects.exists()
-    response = finance.post(url, {"ceiling_bp": 3000, "schedule": "weekly", "t_plus_days": 5, "weekday": 4, "month_day": 1})
+    response = finance.post(url, {"ceiling_bp": "30", "schedule": "weekly", "t_plus_days": 5, "weekday": 4, "month_day": 1})
     assert response.status_code == 302
     conf = CommissionSettings.objects.get()
     assert (conf.ceiling_bp, conf.schedule, conf.t_plus_days, conf.weekday) == (3000, "weekly", 5, 4)

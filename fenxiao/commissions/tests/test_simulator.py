@@ -15,6 +15,7 @@ from fenxiao.commissions.calculator import ceiling_bp_setting
 from fenxiao.commissions.errors import CommissionError
 from fenxiao.commissions.models import Commission
 from fenxiao.common.errors import DomainError
+from fenxiao.common.forms import percent_text
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.ledger.models import Transaction
 from fenxiao.orders.models import Order
@@ -312,21 +313,21 @@ def form_data(levels, **changes):
     data = {
         "commission_levels": "2",
         "self_purchase_commission": "on",
-        "ceiling_bp": "5000",
+        "ceiling_bp": "50",
         "scope": "window",
         "days": "30",
         "net_of_refunds": "on",
         "order_count": "100",
         "avg_order_yuan": "120",
-        "indirect_share_bp": "5000",
+        "indirect_share_bp": "50",
         "seed": "1",
     }
     for level in levels:
         data.update(
             {
-                f"direct_{level.pk}": str(level.direct_rate_bp),
-                f"indirect_{level.pk}": str(level.indirect_rate_bp),
-                f"bonus_{level.pk}": str(level.team_bonus_bp),
+                f"direct_{level.pk}": percent_text(level.direct_rate_bp),
+                f"indirect_{level.pk}": percent_text(level.indirect_rate_bp),
+                f"bonus_{level.pk}": percent_text(level.team_bonus_bp),
             }
         )
     data.update(changes)
@@ -345,8 +346,9 @@ def test_admin_page_prefilled_and_linked(admin_client, network, skus, regular, p
     response = admin_client.get(SIM_URL)
     assert response.status_code == 200
     form = response.context["form"]
-    assert form[f"direct_{regular.pk}"].value() == 1000 and form["commission_levels"].value() == 2
-    assert form["ceiling_bp"].value() == ceiling_bp_setting() and form["days"].value() == 30
+    # rates are shown in percent: 1000 bp reads "10"
+    assert form[f"direct_{regular.pk}"].value() == "10" and form["commission_levels"].value() == 2
+    assert form["ceiling_bp"].value() == percent_text(ceiling_bp_setting()) and form["days"].value() == 30
     assert "保存方案" not in response.content.decode()  # nothing previewed yet
     assert SIM_URL in admin_client.get("/admin/commissions/").content.decode()
     assert SIM_URL in admin_client.get("/admin/commissions/teambonus/").content.decode()
@@ -355,7 +357,7 @@ def test_admin_page_prefilled_and_linked(admin_client, network, skus, regular, p
 def test_admin_preview_then_save_applies_exactly_the_previewed_values(admin_client, network, skus, regular, partner_level, conf):
     seed_orders(network, skus)
     levels = [regular, partner_level]
-    data = form_data(levels, **{f"direct_{regular.pk}": "2000", "self_purchase_commission": None, "_preview": "1"})
+    data = form_data(levels, **{f"direct_{regular.pk}": "20", "self_purchase_commission": None, "_preview": "1"})
     response = admin_client.post(SIM_URL, data)
     assert response.status_code == 200, response.context["form"].errors
     result = response.context["result"]
@@ -368,19 +370,19 @@ def test_admin_preview_then_save_applies_exactly_the_previewed_values(admin_clie
 
     # values changed after the preview: refused
     tampered = form_data(
-        levels, **{f"direct_{regular.pk}": "2500", "self_purchase_commission": None, "_save": "1", "preview_hash": signature}
+        levels, **{f"direct_{regular.pk}": "25", "self_purchase_commission": None, "_save": "1", "preview_hash": signature}
     )
     response = admin_client.post(SIM_URL, tampered)
     assert response.status_code == 200 and "重新预测" in response.content.decode()
     # no preview at all: refused
-    unsigned = form_data(levels, **{f"direct_{regular.pk}": "2000", "self_purchase_commission": None, "_save": "1"})
+    unsigned = form_data(levels, **{f"direct_{regular.pk}": "20", "self_purchase_commission": None, "_save": "1"})
     assert admin_client.post(SIM_URL, unsigned).status_code == 200
     regular.refresh_from_db()
     conf.refresh_from_db()
     assert (regular.direct_rate_bp, conf.self_purchase_commission) == (1000, True)
 
     saved = form_data(
-        levels, **{f"direct_{regular.pk}": "2000", "self_purchase_commission": None, "_save": "1", "preview_hash": signature}
+        levels, **{f"direct_{regular.pk}": "20", "self_purchase_commission": None, "_save": "1", "preview_hash": signature}
     )
     response = admin_client.post(SIM_URL, saved)
     assert response.status_code == 302
@@ -404,6 +406,14 @@ def test_admin_refuses_a_third_level(admin_client, network, regular, partner_lev
     assert response.status_code == 200
     conf.refresh_from_db()
     assert conf.commission_levels == 2
+
+
+def test_admin_refuses_rates_over_100_percent_and_three_decimals(admin_client, network, regular, partner_level):
+    levels = [regular, partner_level]
+    response = admin_client.post(SIM_URL, form_data(levels, **{f"direct_{regular.pk}": "100.5", "_preview": "1"}))
+    assert response.context["result"] is None and "100%" in response.context["form"].errors[f"direct_{regular.pk}"][0]
+    response = admin_client.post(SIM_URL, form_data(levels, avg_order_yuan="99.999", scope="synthetic", _preview="1"))
+    assert response.context["result"] is None and "两位小数" in response.context["form"].errors["avg_order_yuan"][0]
 
 
 def test_admin_synthetic_preview(admin_client, network, skus, regular, partner_level):

@@ -6,7 +6,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyAdmin
+from fenxiao.common.admin import ConsoleAdmin, ConsoleInline, ReadOnlyAdmin
+from fenxiao.common.admin_filters import RelatedIdFilter, range_filter
 
 from .. import selectors, services
 from ..errors import DistributionError
@@ -17,7 +18,7 @@ class ReviewActionForm(admin.helpers.ActionForm):
     reason = forms.CharField(label=_("原因"), required=False, max_length=200)
 
 
-class DistributorEventInline(admin.TabularInline):
+class DistributorEventInline(ConsoleInline):
     model = DistributorEvent
     fields = ("created_at", "from_status", "to_status", "actor", "reason")
     readonly_fields = fields
@@ -34,8 +35,16 @@ class DistributorForm(forms.ModelForm):
         fields = ("level",)
 
 
+class InviterFilter(RelatedIdFilter):
+    title = _("邀请人")
+    parameter_name = "inviter"
+    field_path = "inviter"
+    any_label = _("有邀请人")
+    none_label = _("无邀请人")
+
+
 @admin.register(Distributor)
-class DistributorAdmin(admin.ModelAdmin):
+class DistributorAdmin(ConsoleAdmin):
     form = DistributorForm
     action_form = ReviewActionForm
     list_display = (
@@ -45,13 +54,19 @@ class DistributorAdmin(admin.ModelAdmin):
         "level",
         "status",
         "inviter",
-        "depth",
         "applied_at",
-        "approved_at",
         "staff_flag",
     )
-    list_filter = ("status", "level", "user__is_staff")
-    search_fields = ("code", "user__phone", "user__nickname", "real_name")
+    list_filter = (
+        "status",
+        "level",
+        range_filter("applied_at", _("申请日期")),
+        range_filter("approved_at", _("通过日期")),
+        InviterFilter,
+        "user__is_staff",
+    )
+    search_fields = ("code", "user__phone", "user__nickname", "real_name", "inviter__code")
+    search_help_text = _("分销商编码、手机号、昵称、真实姓名或邀请人编码")
     list_select_related = ("user", "level", "inviter")
     readonly_fields = (
         "user",

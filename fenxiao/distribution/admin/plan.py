@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.money import format_rate
 
 from .. import services
@@ -44,7 +45,7 @@ class DistributionSettingsForm(forms.ModelForm):
 
 
 @admin.register(DistributionSettings)
-class DistributionSettingsAdmin(admin.ModelAdmin):
+class DistributionSettingsAdmin(ConsoleAdmin):
     form = DistributionSettingsForm
     list_display = ("__str__", "admission_mode", "binding_policy", "binding_days", "commission_levels", "updated_at")
     readonly_fields = ("updated_at", "updated_by")
@@ -88,7 +89,7 @@ class LevelForm(forms.ModelForm):
 
 
 @admin.register(Level)
-class LevelAdmin(admin.ModelAdmin):
+class LevelAdmin(ConsoleAdmin):
     form = LevelForm
     list_display = ("name", "rank", "direct_rate", "indirect_rate", "team_bonus", "description")
     ordering = ("rank",)

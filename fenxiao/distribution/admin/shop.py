@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fenxiao.catalog.models import Product
 from fenxiao.catalog.selectors import shelf_products
-from fenxiao.common.admin import ReadOnlyInline
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyInline
 
 from .. import poster, selectors, services
 from ..errors import DistributionError
@@ -138,7 +138,7 @@ class FeaturedFilter(AvatarFilter):
 
 
 @admin.register(DistributorShop)
-class DistributorShopAdmin(admin.ModelAdmin):
+class DistributorShopAdmin(ConsoleAdmin):
     """Operators look after the shops distributors open: edit the text (screened like the editor),
     reset what breaks the rules with a reason (services.moderate_shop), see the share page and
     the poster. Shops are opened by distributors and never deleted here."""

@@ -4,13 +4,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
+from fenxiao.accounts import services as account_services
 from fenxiao.accounts.auth import current_user, member_auth
+from fenxiao.accounts.models import Consent
 from fenxiao.common.phone import mask_name
 
 from .. import selectors, services
 from ..errors import DistributionCode, DistributionError
 from ..models import Distributor
-from ..schemas import ApplyIn, BindIn, BindOut, DistributorOut, DownlinePage, ShareLinkOut
+from ..schemas import AgreementOut, ApplyIn, BindIn, BindOut, DistributorOut, DownlinePage, ShareLinkOut
 
 router = Router(tags=["分销 distribution"], auth=member_auth)
 
@@ -55,9 +57,32 @@ def approved_distributor(request) -> Distributor:
     return d
 
 
-@router.post("/apply", response={201: DistributorOut}, summary="申请成为分销商")
+@router.get("/agreement", response=AgreementOut, auth=None, summary="《分销商协议》的当前版本与全文地址")
+def agreement(request):
+    document = Consent.Document.DISTRIBUTOR
+    return {
+        "document": document.value,
+        "version": account_services.agreement_versions()[document],
+        "url": request.build_absolute_uri(reverse("web:agreement", args=[document.value])),
+    }
+
+
+@router.post(
+    "/apply",
+    response={201: DistributorOut},
+    summary="申请成为分销商（需同意《分销商协议》）",
+    description=(
+        "agreement_version 为用户已阅读并同意的《分销商协议》版本（GET /distribution/agreement）。缺少时返回 400 "
+        "`consent_required`，不是当前版本时返回 409 `agreement_outdated`（detail.current_version 为当前版本）。"
+        "申请成功即记录同意的协议版本、时间与客户端地址。"
+    ),
+)
 def apply(request, payload: ApplyIn):
-    d = services.apply_for_distributor(user=current_user(request), real_name=payload.real_name, note=payload.note)
+    user = current_user(request)
+    services.refuse_staff_distributor(user)  # who may apply at all comes before what the body says
+    account_services.check_distributor_agreement(payload.agreement_version)
+    d = services.apply_for_distributor(user=user, real_name=payload.real_name, note=payload.note)
+    account_services.accept_agreements(request=request, user=d.user, documents=(Consent.Document.DISTRIBUTOR,))
     return Status(201, distributor_out(request, selectors.distributor_for_user(d.user)))
 
 

@@ -102,11 +102,12 @@ def test_admin_level_rates_over_100_percent_refused(admin_client_logged_in):
 
     url = "/admin/distribution/level/add/"
     data = form_data(admin_client_logged_in.get(url).content.decode())
-    data.update(name="超额", rank="7", direct_rate_bp="8000", indirect_rate_bp="3000", team_bonus_bp="0")
+    # rates are typed in percent: 80% + 30% is over 100%
+    data.update(name="超额", rank="7", direct_rate_bp="80", indirect_rate_bp="30", team_bonus_bp="0")
     response = admin_client_logged_in.post(url, data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert not Level.objects.filter(name="超额").exists()
-    data.update(direct_rate_bp="2000", indirect_rate_bp="500")
+    data.update(direct_rate_bp="20", indirect_rate_bp="5")
     assert admin_client_logged_in.post(url, data).status_code == 302
     assert Level.objects.get(name="超额").direct_rate_bp == 2000

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
-from fenxiao.accounts.services import issue_token
+from fenxiao.accounts.services import agreement_versions, issue_token
 from fenxiao.distribution.models import Distributor, DistributorEvent, Level
 from fenxiao.distribution.services import get_settings
 from tests.api_helpers import assert_error
@@ -19,6 +19,11 @@ OP = "/api/v1/operator/distribution"
 
 def bearer(user):
     return {"Authorization": f"Bearer {issue_token(user=user)}"}
+
+
+def agree() -> dict:
+    """The body part of an application that accepts the current distributor agreement."""
+    return {"agreement_version": agreement_versions()["distributor"]}
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def test_apply_via_api_under_review(client, admission):
     admission("review")
     user = UserFactory()
     response = client.post(
-        "/api/v1/distribution/apply", {"real_name": "张三"}, content_type="application/json", headers=bearer(user)
+        "/api/v1/distribution/apply", {"real_name": "张三", **agree()}, content_type="application/json", headers=bearer(user)
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -47,7 +52,7 @@ def test_apply_via_api_under_review(client, admission):
     assert body["share_url"] is None
     assert body["inviter_code"] is None
     assert Distributor.objects.get(user=user).real_name == "张三"
-    again = client.post("/api/v1/distribution/apply", {}, content_type="application/json", headers=bearer(user))
+    again = client.post("/api/v1/distribution/apply", agree(), content_type="application/json", headers=bearer(user))
     assert_error(again, 409, "application_pending")
 
 
@@ -59,7 +64,7 @@ def test_apply_via_api_open_admission_with_inviter(client, admission, level):
     bound = client.post("/api/v1/distribution/bind", {"code": inviter.code}, content_type="application/json", headers=headers)
     assert bound.status_code == 200
     assert bound.json() == {"distributor_code": inviter.code, "outcome": "bound"}
-    response = client.post("/api/v1/distribution/apply", {}, content_type="application/json", headers=headers)
+    response = client.post("/api/v1/distribution/apply", agree(), content_type="application/json", headers=headers)
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == S.APPROVED
@@ -113,7 +118,7 @@ def test_downline_paging(client, level):
 def test_downline_of_pending_applicant_is_refused(client, admission):
     admission("review")
     user = UserFactory()
-    client.post("/api/v1/distribution/apply", {}, content_type="application/json", headers=bearer(user))
+    client.post("/api/v1/distribution/apply", agree(), content_type="application/json", headers=bearer(user))
     assert_error(client.get("/api/v1/distribution/me/downline", headers=bearer(user)), 403, "not_distributor")
 
 
@@ -123,7 +128,7 @@ def test_downline_of_pending_applicant_is_refused(client, admission):
 def test_operator_lists_and_approves(client, admission, staff_headers, operator):
     admission("review")
     applicant = UserFactory(phone="13812341234")
-    d = client.post("/api/v1/distribution/apply", {}, content_type="application/json", headers=bearer(applicant)).json()
+    d = client.post("/api/v1/distribution/apply", agree(), content_type="application/json", headers=bearer(applicant)).json()
     listed = client.get(f"{OP}/applications", headers=staff_headers)
     assert listed.status_code == 200
     assert [a["id"] for a in listed.json()] == [d["id"]]
@@ -140,7 +145,7 @@ def test_operator_lists_and_approves(client, admission, staff_headers, operator)
 def test_operator_rejects_with_reason(client, admission, staff_headers):
     admission("review")
     applicant = UserFactory()
-    d = client.post("/api/v1/distribution/apply", {}, content_type="application/json", headers=bearer(applicant)).json()
+    d = client.post("/api/v1/distribution/apply", agree(), content_type="application/json", headers=bearer(applicant)).json()
     url = f"{OP}/distributors/{d['id']}/reject"
     assert_error(
         client.post(url, {"reason": " "}, content_type="application/json", headers=staff_headers), 400, "reason_required"
@@ -160,7 +165,7 @@ def test_review_of_unknown_distributor_is_404(client, staff_headers):
 def test_review_needs_staff(client, admission):
     admission("review")
     applicant = UserFactory()
-    d = client.post("/api/v1/distribution/apply", {}, content_type="application/json", headers=bearer(applicant)).json()
+    d = client.post("/api/v1/distribution/apply", agree(), content_type="application/json", headers=bearer(applicant)).json()
     member = UserFactory()
     url = f"{OP}/distributors/{d['id']}/approve"
     assert_error(client.post(url, {}, content_type="application/json", headers=bearer(member)), 403, "forbidden")

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from fenxiao.accounts.services import issue_token
+from fenxiao.accounts.services import agreement_versions, issue_token
 from fenxiao.common.errors import DomainError
 from fenxiao.distribution.errors import DistributionError
 from fenxiao.distribution.models import Distributor
@@ -35,7 +35,7 @@ def test_staff_cannot_apply_while_the_setting_is_off(admission, client):
     assert (caught.value.code, caught.value.status) == ("staff_not_allowed", 403)
     response = client.post(
         "/api/v1/distribution/apply",
-        json.dumps({}),
+        json.dumps({"agreement_version": agreement_versions()["distributor"]}),
         content_type="application/json",
         headers={"Authorization": f"Bearer {issue_token(user=staff)}"},
     )

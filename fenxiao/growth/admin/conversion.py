@@ -14,6 +14,8 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
+
 from .. import selectors
 from ..errors import GrowthError
 from ..models import ApplyInvitation
@@ -44,7 +46,7 @@ class StageFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApplyInvitation)
-class ApplyInvitationAdmin(admin.ModelAdmin):
+class ApplyInvitationAdmin(ConsoleAdmin):
     list_display = ("created_at", "user", "invited_by", "order", "applied_at", "approved_at", "stage")
     list_filter = (StageFilter,)
     search_fields = ("user__phone", "user__nickname", "invited_by__code", "order__number")

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyAdmin
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyAdmin
 
 from .. import services
 from ..errors import GrowthError
@@ -36,7 +36,7 @@ class InvitationRungForm(forms.ModelForm):
 
 
 @admin.register(InvitationRung)
-class InvitationRungAdmin(admin.ModelAdmin):
+class InvitationRungAdmin(ConsoleAdmin):
     """The ladder, saved through the service; a rung that counts heads without purchases is flagged
     in the list and warned about on every save."""
 

@@ -9,11 +9,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyAdmin
+from fenxiao.common.admin import ConsoleAdmin, ConsoleInline, ReadOnlyAdmin
+from fenxiao.common.forms import YuanField
 
 from .. import services
 from ..errors import GrowthError
-from ..models import LevelChange, LevelCondition, LevelRule, Notification
+from ..models import MONEY_KINDS, LevelChange, LevelCondition, LevelRule, Notification
 
 
 class ConditionFormSet(forms.BaseInlineFormSet):
@@ -27,7 +28,7 @@ class ConditionFormSet(forms.BaseInlineFormSet):
         enabled = self.instance.is_enabled if self.instance is not None else True
         for data in kept:
             if data.get("threshold") is not None and data["threshold"] < 0:
-                raise ValidationError(gettext("门槛必须是不小于 0 的整数（人数或分）"))
+                raise ValidationError(gettext("门槛不能为负数"))
         kinds = [data["kind"] for data in kept]
         if len(kinds) != len(set(kinds)):
             raise ValidationError(gettext("同一条件只能出现一次"))
@@ -35,8 +36,47 @@ class ConditionFormSet(forms.BaseInlineFormSet):
             raise ValidationError(gettext("启用的规则至少需要一个条件"))
 
 
-class LevelConditionInline(admin.TabularInline):
+class LevelConditionForm(forms.ModelForm):
+    """The threshold is a count of people or an amount, by the condition's kind: an amount is typed in
+    yuan (and shown so), a count as a whole number."""
+
+    threshold = forms.CharField(
+        label=_("门槛"),
+        max_length=24,
+        help_text=_("人数填整数；金额填元，最多两位小数"),
+        widget=forms.TextInput(attrs={"size": 12}),
+    )
+
+    class Meta:
+        model = LevelCondition
+        fields = ("kind", "threshold")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        if instance.pk and instance.kind in MONEY_KINDS and not self.is_bound:
+            self.initial["threshold"] = YuanField().prepare_value(instance.threshold)
+
+    def clean(self):
+        data = super().clean()
+        text = self.data.get(self.add_prefix("threshold"), "")
+        if "threshold" in self.errors or not data.get("kind"):
+            return data
+        try:
+            if data["kind"] in MONEY_KINDS:
+                data["threshold"] = YuanField().clean(text)
+            else:
+                data["threshold"] = forms.IntegerField(min_value=0).clean(text)
+        except ValidationError as exc:
+            self.add_error("threshold", exc)
+        else:
+            self.instance.threshold = data["threshold"]
+        return data
+
+
+class LevelConditionInline(ConsoleInline):
     model = LevelCondition
+    form = LevelConditionForm
     formset = ConditionFormSet
     extra = 1
     fields = ("kind", "threshold")
@@ -62,7 +102,7 @@ class LevelRuleForm(forms.ModelForm):
 
 
 @admin.register(LevelRule)
-class LevelRuleAdmin(admin.ModelAdmin):
+class LevelRuleAdmin(ConsoleAdmin):
     form = LevelRuleForm
     inlines = [LevelConditionInline]
     list_display = (

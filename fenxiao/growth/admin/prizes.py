@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyAdmin, ReadOnlyInline
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.common.money import yuan
 
 from .. import services
@@ -52,7 +52,7 @@ class LeaderboardPrizeForm(forms.ModelForm):
 
 
 @admin.register(LeaderboardPrize)
-class LeaderboardPrizeAdmin(admin.ModelAdmin):
+class LeaderboardPrizeAdmin(ConsoleAdmin):
     form = LeaderboardPrizeForm
     list_display = ("board", "period_kind", "ranks", "prize_text", "is_enabled", "updated_at", "updated_by")
     list_filter = ("board", "period_kind", "reward", "is_enabled")

@@ -34,8 +34,9 @@ def admin_client(client):
 
 
 def test_add_rule_with_conditions(admin_client, senior):
+    # an amount is typed in yuan: ¥5,000 is stored as 500000 fen; a count stays a count
     data = inline(
-        [(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500000)],
+        [(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, "5,000")],
         level=senior.pk,
         combine="all",
         is_enabled="on",
@@ -45,10 +46,23 @@ def test_add_rule_with_conditions(admin_client, senior):
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = LevelRule.objects.get(level=senior)
     assert sorted(saved.conditions.values_list("kind", "threshold")) == [(K.DIRECT_INVITES, 10), (K.PERSONAL_SALES_MONTH, 500000)]
-    assert admin_client.get(reverse("admin:growth_levelrule_changelist")).status_code == 200
+    listing = admin_client.get(reverse("admin:growth_levelrule_changelist")).content.decode()
+    assert "¥5,000.00" in listing and "500000" not in listing
+    change = admin_client.get(reverse("admin:growth_levelrule_change", args=[saved.pk])).content.decode()
+    assert 'value="5000.00"' in change
 
 
-@pytest.mark.parametrize("rows", [[], [(K.TEAM_SIZE, -1)], [(K.TEAM_SIZE, 1), (K.TEAM_SIZE, 2)]])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [],
+        [(K.TEAM_SIZE, -1)],
+        [(K.TEAM_SIZE, 1), (K.TEAM_SIZE, 2)],
+        [(K.TEAM_SIZE, "1.5")],
+        [(K.PERSONAL_SALES_MONTH, "100.001")],
+        [(K.PERSONAL_SALES_MONTH, "-5")],
+    ],
+)
 def test_rule_form_refuses(admin_client, senior, rows):
     data = inline(rows, level=senior.pk, combine="all", is_enabled="on", protection_days="30")
     response = admin_client.post(reverse("admin:growth_levelrule_add"), data)

@@ -173,7 +173,7 @@ def test_admin_prizes_are_checked_and_the_button_closes_the_last_period(client, 
         "rank_from": "1",
         "rank_to": "3",
         "reward": "cash",
-        "cash_fen": "20000",
+        "cash_fen": "200",  # yuan
         "gift_name": "",
         "points": "0",
         "is_enabled": "on",

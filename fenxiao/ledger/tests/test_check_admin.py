@@ -42,6 +42,7 @@ def test_a_sound_ledger_is_balanced(finance, ledger):
     assert 'id="ledger-check-time"' in page and "毫秒" in page
     assert response.context["violation_count"] == 0
     assert response.context["totals"]["debits_fen"] == response.context["totals"]["credits_fen"] == 4000
+    assert response.context["debits"] == "¥40.00"  # shown in yuan
 
 
 def test_a_damaged_cache_is_listed(finance, ledger):

@@ -60,6 +60,7 @@ class FakeBill:
     perception: str
     report_infos: list
     real_name: str  # decrypted here; "" when none was sent
+    appid: str = APPID
     state: str = "WAIT_USER_CONFIRM"
     fail_reason: str = ""
     package_info: str = ""
@@ -100,6 +101,7 @@ class FakeTransfer(FakeWeChatPay):
     """The merchant transfer endpoints on top of the payment fake's authorization check."""
 
     appid: str = APPID
+    other_appids: tuple[str, ...] = ()  # further apps bound to the merchant (a mini-program)
     bills: dict[str, FakeBill] = field(default_factory=dict)
     lose_answer_next: int = 0  # create the bill but answer 500, as if the answer was lost on the way
     initial_state: str = "WAIT_USER_CONFIRM"
@@ -132,7 +134,7 @@ class FakeTransfer(FakeWeChatPay):
         missing = [name for name in required if not payload.get(name)]
         if missing:
             return 400, {"code": "PARAM_ERROR", "message": f"missing {', '.join(missing)}"}
-        if payload["appid"] != self.appid:
+        if payload["appid"] not in (self.appid, *self.other_appids):
             return 400, {"code": "PARAM_ERROR", "message": "appid does not belong to the merchant"}
         if len(payload["transfer_remark"]) > 32:
             return 400, {"code": "PARAM_ERROR", "message": "transfer_remark too long"}
@@ -165,6 +167,7 @@ class FakeTransfer(FakeWeChatPay):
             perception=payload.get("user_recv_perception", ""),
             report_infos=payload.get("transfer_scene_report_infos", []),
             real_name=real_name,
+            appid=payload["appid"],
             state=self.initial_state,
             package_info="ABBQO+oYAAABAAAAAAAk" + secrets.token_urlsafe(24),
         )

@@ -168,7 +168,7 @@ def test_bad_input(client):
 
 def test_no_provider_means_no_codes(client, settings):
     settings.FENXIAO_SMS_PROVIDER = ""
-    assert_error(send(client), 503, "sms_unavailable")
+    assert_error(send(client), 424, "sms_unavailable")
     assert not VerificationCode.objects.exists()
     settings.FENXIAO_SMS_PROVIDER = "carrier-pigeon"
     with pytest.raises(ImproperlyConfigured):

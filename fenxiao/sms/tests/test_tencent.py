@@ -68,7 +68,7 @@ def test_a_refusal_of_the_service_voids_the_code(client, fake_tencent):
     response = client.post(
         "/api/v1/auth/sms/send", {"phone": "13800138000", "purpose": "register"}, content_type="application/json"
     )
-    assert_error(response, 503, "sms_unavailable")
+    assert_error(response, 424, "sms_unavailable")
     assert VerificationCode.objects.get().voided_at is not None
 
 
@@ -76,7 +76,7 @@ def test_a_failed_number_is_a_failure(fake_tencent):
     fake_tencent.status_code = "FailedOperation.PhoneNumberInBlacklist"
     with pytest.raises(SmsError) as exc:
         services.send_code(phone="13800138000", purpose="login")
-    assert exc.value.status == 503 and exc.value.detail == {"provider_code": "FailedOperation.PhoneNumberInBlacklist"}
+    assert exc.value.status == 424 and exc.value.detail == {"provider_code": "FailedOperation.PhoneNumberInBlacklist"}
 
 
 def test_a_wrong_secret_is_refused_by_the_service(fake_tencent, settings):

@@ -13,6 +13,7 @@ from fenxiao.commissions.services import EXPENSE_ACCOUNT, available_account, ens
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger import services as ledger
 from fenxiao.ledger.models import AccountKind
+from fenxiao.sms.tests.helpers import sent_code
 from fenxiao.withdrawals import services
 from fenxiao.withdrawals.models import KycRecord, Withdrawal
 from tests.factories import DistributorFactory, UserFactory
@@ -88,9 +89,10 @@ def test_verification_comes_first_and_errors_show_inline(client, distributor):
     response = client.post(reverse("web:kyc"), {"real_name": "王小明", "id_number": "110101900307123", "mobile": "13812345678"})
     assert "15 位" in text_of(response)
 
+    code = sent_code("13812345678", "kyc")  # the mobile is proven by an SMS code (test_kyc_phone.py)
     response = client.post(
         reverse("web:kyc"),
-        {"real_name": "王小明", "id_number": ID_NUMBER, "mobile": "13812345678", "next": reverse("web:withdraw")},
+        {"real_name": "王小明", "id_number": ID_NUMBER, "mobile": "13812345678", "code": code, "next": reverse("web:withdraw")},
     )
     assert response.status_code == 302 and response.url == reverse("web:withdraw")
     assert KycRecord.objects.get(distributor=distributor).id_number_masked == "1101**********" + ID_NUMBER[-4:]

@@ -18,6 +18,7 @@ from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,12 +42,14 @@ from fenxiao.shop.selectors import (
     with_purchase,
 )
 
+from .. import page_cache
 from .helpers import approved_by_code, is_htmx, not_found, open_link, page_number, share_urls, viewer_distributor
 
 QR_MAX_AGE = 60 * 60
 
 
 SEARCH_MAX_CHARS = 40
+SLUG_MAX_CHARS = 40  # Category.slug
 PAGE_SIZE = 20
 # Sort keys of a category page: the shop's orders plus sales, which the pages add (see _sold_units).
 SORTS = [
@@ -191,12 +194,29 @@ def share_shop(request: HttpRequest, code: str) -> HttpResponse:
         "tab": "home",
         "shop": distributor,
         "profile": profile,
-        "featured": selectors_shop.featured_products(profile),
         "is_own_shop": request.user.is_authenticated and distributor.user_id == request.user.pk,
-        **_shop_context(request),
     }
-    _with_sold_units(context["products"], context["featured"])
+    category_slug = request.GET.get("c", "").strip()
+    if request.user.is_authenticated or len(category_slug) > SLUG_MAX_CHARS:
+        # A distributor's grids show its own 分享赚: rendered for it alone (as is a made-up category,
+        # which is not worth a cache entry).
+        context.update(_share_grids_context(request, distributor, profile))
+    else:
+        context["grids_html"] = page_cache.cached_fragment(
+            "share-grids",
+            (distributor.code, category_slug, ",".join(map(str, profile.feature_ids))),
+            lambda: render_to_string(
+                "web/_share_shop_grids.html", {"shop": distributor, **_share_grids_context(request, distributor, profile)}
+            ),
+        )
     return render(request, "web/share_shop.html", context)
+
+
+def _share_grids_context(request: HttpRequest, distributor: Distributor, profile) -> dict:
+    """The featured products and the category's products of a shared shop, with units sold."""
+    context = {"featured": selectors_shop.featured_products(profile), **_shop_context(request)}
+    _with_sold_units(context["products"], context["featured"])
+    return context
 
 
 def _product_page(request: HttpRequest, product, shop: Distributor | None) -> HttpResponse:

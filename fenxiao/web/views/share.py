@@ -1,6 +1,8 @@
 """What a distributor shares from a product page: the product poster (商品海报), a PNG with the
 product's picture, name and price, its shop's name and the QR code of its own link to the product
-(tagged with the poster channel), drawn on the server and kept in the shared cache."""
+(tagged with the poster channel) — or, when a mini-program is configured, the mini-program code that
+opens the product with the distributor's code (`fenxiao.wechat.wxacode`) — drawn on the server and
+kept in the shared cache."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from fenxiao.distribution import poster
 from fenxiao.shop.selectors import shop_product
+from fenxiao.wechat import wxacode
 
 from .helpers import poster_response, viewer_distributor
 
@@ -32,6 +35,6 @@ def product_poster(request: HttpRequest, product_id: int) -> HttpResponse:
     share_url = request.build_absolute_uri(f"{path}?{urlencode({'ch': CHANNEL_POSTER})}")
     return poster_response(
         request,
-        lambda: poster.product_poster(distributor, item, share_url),
+        lambda: poster.product_poster(distributor, item, share_url, wxacode.product_code(distributor.code, item.pk)),
         filename=f"product-{item.pk}-{distributor.code}.png",
     )

@@ -17,6 +17,7 @@ from fenxiao.distribution import poster
 from fenxiao.distribution.models import SHOP_MAX_FEATURES, Distributor
 from fenxiao.distribution.selectors import shop as selectors_shop
 from fenxiao.distribution.services import shop as services_shop
+from fenxiao.wechat import wxacode
 
 from .helpers import is_htmx, poster_response, viewer_distributor
 
@@ -143,6 +144,6 @@ def shop_poster(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=404)
     return poster_response(
         request,
-        lambda: poster.shop_poster(distributor, _share_link(request, distributor)),
+        lambda: poster.shop_poster(distributor, _share_link(request, distributor), wxacode.shop_code(distributor.code)),
         filename=f"shop-{distributor.code}.png",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,6 +24,8 @@ from django.views.decorators.http import require_http_methods
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import parse_yuan
 from fenxiao.common.phone import mask_phone
+from fenxiao.common.ratelimit import client_address
+from fenxiao.sms import selectors as sms_selectors
 from fenxiao.withdrawals import selectors, services
 from fenxiao.withdrawals.errors import WithdrawalCode, WithdrawalError
 from fenxiao.withdrawals.models import Channel, Withdrawal
@@ -123,6 +126,25 @@ def _kyc_context(request: HttpRequest, distributor, *, form: dict | None = None,
     }
 
 
+def _send_kyc_code(request: HttpRequest, distributor, form: dict) -> dict:
+    """The "获取验证码" button: send the code to the mobile typed, and say so (with the code itself
+    under the development provider, for the demo)."""
+    try:
+        sent = services.send_kyc_code(distributor=distributor, mobile=form["mobile"], address=client_address(request))
+    except DomainError as exc:
+        return _kyc_context(request, distributor, form=form, error=exc.message, error_field="mobile")
+    notice = _("验证码已发送至 %(phone)s，%(minutes)s 分钟内有效") % {
+        "phone": mask_phone(sent.phone),
+        "minutes": sent.expires_in // 60,
+    }
+    return {
+        **_kyc_context(request, distributor, form=form),
+        "sms_notice": notice,
+        "dev_code": sms_selectors.dev_code(sent.phone, sent.purpose),
+        "code_sent": True,
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def kyc(request: HttpRequest) -> HttpResponse:
@@ -132,16 +154,20 @@ def kyc(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "web/kyc_form.html", _kyc_context(request, distributor))
     form = {name: str(request.POST.get(name, "")).strip() for name in ("real_name", "id_number", "mobile")}
+    if request.POST.get("action") == "send":
+        return render(request, "web/kyc_form.html", _send_kyc_code(request, distributor, form))
     try:
         services.submit_kyc(
             distributor=distributor,
             real_name=form["real_name"],
             id_number=form["id_number"],
             mobile=form["mobile"],
+            code=str(request.POST.get("code", "")),
             actor=request.user,
         )
     except DomainError as exc:
-        context = _kyc_context(request, distributor, form=form, error=exc.message, error_field=_field_of(exc))
+        field = "code" if exc.code == "invalid_code" else _field_of(exc)
+        context = _kyc_context(request, distributor, form=form, error=exc.message, error_field=field)
         return render(request, "web/kyc_form.html", context)
     messages.success(request, _("实名认证已保存"))
     return redirect(safe_next(request, reverse("web:withdraw")))
@@ -292,6 +318,7 @@ def _detail(request: HttpRequest, distributor, withdrawal_id: int, *, action_err
         "transfer": bill,
         "transfer_open": bill is not None and bill.settled_at is None and withdrawal.status == W.APPROVED,
         "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
+        "transfer_dev": bill is not None and transfers.dev_provider() is not None,
     }
     return render(request, "web/withdrawal_detail.html", context)
 
@@ -352,8 +379,13 @@ def withdrawal_transfer_confirm(request: HttpRequest, withdrawal_id: int) -> Htt
         return JsonResponse({"code": str(exc.code), "message": exc.message}, status=exc.status)
     except Exception:  # WeChat Pay not reachable or not configured: try again later
         logger.exception("transfer confirmation parameters for withdrawal %s", withdrawal_id)
-        return JsonResponse({"code": "provider_unavailable", "message": _("微信支付暂时无法连接，请稍后再试")}, status=503)
-    return JsonResponse(params.as_bridge())
+        return JsonResponse({"code": "provider_unavailable", "message": _("微信支付暂时无法连接，请稍后再试")}, status=424)
+    answer = params.as_bridge()
+    if params.dev:
+        # The demo has no WeChat: its confirmation page takes the sheet's place.
+        sheet = reverse("web:withdrawal_transfer_dev_sheet", kwargs={"withdrawal_id": withdrawal_id})
+        answer["devSheetUrl"] = f"{sheet}?{urlencode({'package': params.package})}"
+    return JsonResponse(answer)
 
 
 @login_required
@@ -374,3 +406,29 @@ def withdrawal_transfer_status(request: HttpRequest, withdrawal_id: int) -> Http
     response = JsonResponse(_transfer_state(withdrawal, bill or selectors.transfer_bill_for(withdrawal)))
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def withdrawal_transfer_dev_sheet(request: HttpRequest, withdrawal_id: int) -> HttpResponse:
+    """The dev transfer provider's stand-in for WeChat's confirmation sheet (the demo only): the
+    distributor accepts the money, has the transfer fail, or closes the sheet. Then back to the
+    withdrawal, whose result was read by the same query as a real transfer's."""
+    distributor = viewer_distributor(request)
+    package = (request.POST.get("package") if request.method == "POST" else request.GET.get("package")) or ""
+    if distributor is None:
+        return not_found(request, _("提现记录不存在"))
+    bill = transfers.dev_sheet_bill(withdrawal_id=withdrawal_id, package=package, distributor=distributor)
+    if bill is None:
+        return not_found(request, _("没有等待确认收款的转账"))
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action in ("accept", "fail"):
+            settled = transfers.dev_sheet_answer(
+                withdrawal_id=withdrawal_id, package=package, distributor=distributor, accept=action == "accept"
+            )
+            if settled is None:
+                return not_found(request, _("没有等待确认收款的转账"))
+        return redirect("web:withdrawal_detail", withdrawal_id=withdrawal_id)
+    context = {"tab": "dc", "bill": bill, "w": bill.withdrawal, "package": package}
+    return render(request, "web/transfer_dev_sheet.html", context)

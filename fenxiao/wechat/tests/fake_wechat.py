@@ -5,6 +5,7 @@ after which WeChat answers 40001 / 42001 as it does."""
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import threading
@@ -12,6 +13,17 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image
+
+WXACODE_COLOUR = (200, 30, 120)  # the fake's codes: one solid colour, easy to find on a poster
+
+
+def wxacode_png(scene: str, width: int) -> bytes:
+    """What the fake answers for a code: a square of WXACODE_COLOUR (JPEG, as WeChat sends)."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, width), WXACODE_COLOUR).save(out, format="JPEG", quality=95)
+    return out.getvalue()
 
 
 @dataclass
@@ -42,6 +54,9 @@ class FakeWeChat:
     codes: dict[str, Code] = field(default_factory=dict)
     user_tokens: dict[str, tuple[Person, float]] = field(default_factory=dict)
     platform_tokens: dict[str, float] = field(default_factory=dict)  # value -> expires at
+    token_apps: dict[str, str] = field(default_factory=dict)  # platform token -> the appid it was issued to
+    wxacodes: list[dict] = field(default_factory=list)  # the mini-program codes made (their request bodies)
+    wxacode_refusal: dict | None = None  # the errcode answer to give to code requests instead of a code
     calls: list[tuple[str, dict]] = field(default_factory=list)
     token_fetches: int = 0
     ticket_fetches: int = 0
@@ -137,7 +152,8 @@ class FakeWeChat:
                 answer["unionid"] = found.person.unionid
             return 200, answer
         if path == "/cgi-bin/stable_token" and method == "POST":
-            if body.get("appid") != self.appid or body.get("secret") != self.secret:
+            known = {self.appid: self.secret, self.mp_appid: self.mp_secret}
+            if body.get("appid") not in known or body.get("secret") != known[body.get("appid")]:
                 return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
             if self.fetch_delay:
                 time.sleep(self.fetch_delay)
@@ -145,6 +161,7 @@ class FakeWeChat:
             with self.lock:
                 self.token_fetches += 1
                 self.platform_tokens[token] = time.time() + self.token_seconds
+                self.token_apps[token] = body["appid"]
             return 200, {"access_token": token, "expires_in": self.token_seconds}
         if path == "/cgi-bin/ticket/getticket":
             error = self._platform_ok(query.get("access_token", ""))
@@ -153,6 +170,23 @@ class FakeWeChat:
             with self.lock:
                 self.ticket_fetches += 1
             return 200, {"errcode": 0, "errmsg": "ok", "ticket": "tk_" + secrets.token_hex(16), "expires_in": 7200}
+        if path == "/wxa/getwxacodeunlimit" and method == "POST":
+            token = query.get("access_token", "")
+            error = self._platform_ok(token)
+            if error:
+                return 200, error
+            if self.token_apps.get(token) != self.mp_appid:
+                return 200, {"errcode": 40001, "errmsg": "access_token is not the mini-program's"}
+            scene, page = str(body.get("scene", "")), str(body.get("page", ""))
+            if not scene or len(scene) > 32:
+                return 200, {"errcode": 40169, "errmsg": "invalid length for scene"}
+            if not page or page.startswith("/"):
+                return 200, {"errcode": 41030, "errmsg": "invalid page"}
+            if self.wxacode_refusal is not None:
+                return 200, dict(self.wxacode_refusal)
+            with self.lock:
+                self.wxacodes.append(dict(body))
+            return 200, wxacode_png(scene, int(body.get("width") or 430))
         return 404, {"errcode": 404, "errmsg": "not found"}
 
     def start(self) -> FakeWeChat:
@@ -179,9 +213,10 @@ class FakeWeChat:
                     self.end_headers()
                     return
                 status, answer = fake.handle(method, parts.path, query, body)
-                data = json.dumps(answer, ensure_ascii=False).encode()
+                image = isinstance(answer, bytes)
+                data = answer if image else json.dumps(answer, ensure_ascii=False).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; encoding=utf-8")
+                self.send_header("Content-Type", "image/jpeg" if image else "application/json; encoding=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -13,7 +13,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyInline
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyInline
 from fenxiao.common.errors import DomainError
 
 from .. import selectors
@@ -78,7 +78,7 @@ class ImportResultsForm(forms.Form):
 
 
 @admin.register(PayoutBatch)
-class PayoutBatchAdmin(admin.ModelAdmin):
+class PayoutBatchAdmin(ConsoleAdmin):
     list_display = ("number", "status", "channel", "line_count", "amount", "net", "results", "created_at", "created_by", "files")
     list_filter = ("status", "channel")
     search_fields = ("number",)

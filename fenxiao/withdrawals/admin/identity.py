@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.phone import mask_phone
 
 from ..models import (
@@ -12,7 +13,7 @@ from ..models import (
 
 
 @admin.register(KycRecord)
-class KycRecordAdmin(admin.ModelAdmin):
+class KycRecordAdmin(ConsoleAdmin):
     """Read-only, masked: the ID number is never shown whole, not even to finance."""
 
     list_display = (
@@ -56,7 +57,7 @@ class KycRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentityConflict)
-class IdentityConflictAdmin(admin.ModelAdmin):
+class IdentityConflictAdmin(ConsoleAdmin):
     """Real-name submissions refused because the ID number already backs another distributor."""
 
     list_display = ("created_at", "distributor", "holder", "real_name", "id_number_masked", "mobile_masked", "resolved")

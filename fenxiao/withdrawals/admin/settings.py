@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.money import format_rate
 
 from .. import services
@@ -32,7 +33,7 @@ class WithdrawalSettingsForm(forms.ModelForm):
 
 
 @admin.register(WithdrawalSettings)
-class WithdrawalSettingsAdmin(admin.ModelAdmin):
+class WithdrawalSettingsAdmin(ConsoleAdmin):
     form = WithdrawalSettingsForm
     list_display = ("__str__", "min_amount", "daily_cap", "fee", "wechat_enabled", "bank_enabled", "alipay_enabled", "updated_at")
     readonly_fields = ("updated_at", "updated_by")

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.money import yuan
 from fenxiao.payments import wechatpay
 
@@ -14,7 +15,7 @@ from ..services import transfers
 
 
 @admin.register(TransferBill)
-class TransferBillAdmin(admin.ModelAdmin):
+class TransferBillAdmin(ConsoleAdmin):
     list_display = (
         "out_bill_no",
         "withdrawal_link",

@@ -6,7 +6,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ReadOnlyInline, act_on_each
+from fenxiao.common.admin import ConsoleAdmin, ReadOnlyInline, act_on_each
+from fenxiao.common.admin_filters import range_filter
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
 
@@ -33,7 +34,7 @@ class WithdrawalEventInline(ReadOnlyInline):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(admin.ModelAdmin):
+class WithdrawalAdmin(ConsoleAdmin):
     action_form = ReasonActionForm
     list_display = (
         "number",
@@ -41,15 +42,21 @@ class WithdrawalAdmin(admin.ModelAdmin):
         "status",
         "channel",
         "amount",
-        "fee",
         "net",
         "payee_name",
-        "account_masked",
         "batch",
         "requested_at",
     )
-    list_filter = ("status", "channel", "requested_on", "batch")
-    search_fields = ("number", "distributor__code", "payee_name", "external_reference")
+    list_filter = (
+        "status",
+        "channel",
+        range_filter("requested_at", _("申请日期")),
+        range_filter("paid_at", _("到账日期")),
+        range_filter("amount_fen", _("提现金额（元）"), kind="yuan"),
+        "batch",
+    )
+    search_fields = ("number", "distributor__code", "=distributor__user__phone", "payee_name", "external_reference")
+    search_help_text = _("提现单号、分销商编码或手机号、收款人、打款流水号")
     list_select_related = ("distributor__user", "batch")
     date_hierarchy = "requested_at"
     inlines = [WithdrawalEventInline]

@@ -3,7 +3,7 @@ postings that go with them: settings in `settings`, real-name verification in `k
 `requests`, review and payout outcomes in `review`, the ledger postings in `postings`, payout
 batches and imported results in `payouts`."""
 
-from .kyc import submit_kyc
+from .kyc import send_kyc_code, submit_kyc
 from .postings import KIND_PAID, KIND_REQUEST, KIND_RETURN
 from .requests import Quote, check_amount, new_number, quote, request_withdrawal
 from .review import (
@@ -38,6 +38,7 @@ __all__ = [
     "quote",
     "reject_withdrawal",
     "request_withdrawal",
+    "send_kyc_code",
     "submit_kyc",
     "update_settings",
     "validate_settings_changes",

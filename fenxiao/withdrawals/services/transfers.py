@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from fenxiao.payments import transfers as client
 from fenxiao.payments import wechatpay
 from fenxiao.payments.services import record_refusal
+from fenxiao.wechat import client as wechat_client
 from fenxiao.wechat import selectors as wechat_selectors
 
 from .. import crypto
@@ -48,7 +49,8 @@ RETRY_LATER_CODES = {"NOT_ENOUGH", "FREQUENCY_LIMITED", "FREQUENCY_LIMIT_EXCEED"
 
 
 def enabled() -> bool:
-    """Whether WeChat-channel withdrawals go by merchant transfer (WeChat Pay and the scene configured)."""
+    """Whether WeChat-channel withdrawals go by merchant transfer (WeChat Pay and the scene configured,
+    or the dev provider on)."""
     return client.is_configured()
 
 
@@ -71,18 +73,43 @@ def payee_openid(withdrawal: Withdrawal) -> str:
     return openid
 
 
+def mini_program_appid() -> str:
+    """The mini-program's appid ("" when none is configured)."""
+    app = wechat_client.mp_app()
+    return app.appid if app is not None else ""
+
+
+def payee(withdrawal: Withdrawal) -> tuple[str, str]:
+    """(appid, openid) of the payee: the Official Account identity (the merchant's appid, confirmed on
+    the withdrawal page), else the openid given with the request, else the mini-program identity
+    (confirmed in the mini-program). An openid of the mini-program goes with the mini-program's appid
+    ("" stands for the merchant's own). With the dev provider a payee without any openid gets a
+    stand-in one, so the demo pays every WeChat-channel withdrawal by transfer."""
+    user = withdrawal.distributor.user
+    openid = payee_openid(withdrawal)
+    mp_appid, mp_openid = mini_program_appid(), wechat_selectors.mp_openid(user)
+    if openid:
+        return (mp_appid if mp_openid and openid == mp_openid else ""), openid
+    if mp_openid:
+        return mp_appid, mp_openid
+    if client.dev_enabled() and not client.wechatpay_configured():
+        return "", client.dev_openid(f"distributor:{withdrawal.distributor_id}")
+    return "", ""
+
+
 def open_transfer(withdrawal: Withdrawal) -> TransferBill | None:
     """Called inside the approval's transaction: the bill for a WeChat-channel withdrawal, recorded
     first and sent after the commit. None when it is to be paid by batch file."""
     if withdrawal.channel != Channel.WECHAT or not enabled():
         return None
-    openid = payee_openid(withdrawal)
+    appid, openid = payee(withdrawal)
     if not openid:
         return None
     bill, _created = TransferBill.objects.get_or_create(
         withdrawal=withdrawal,
         defaults={
             "out_bill_no": withdrawal.number,
+            "app_id": appid,
             "amount_fen": withdrawal.net_fen,
             "openid_encrypted": crypto.encrypt(openid),
             "real_name_sent": client.needs_real_name(withdrawal.net_fen),
@@ -110,30 +137,28 @@ def submit_transfer(bill_id: int) -> TransferBill:
     bill = TransferBill.objects.select_related("withdrawal").get(pk=bill_id)
     if bill.settled_at is not None or bill.state != S.NEW:
         return bill
-    conf = wechatpay.load_config()
-    tconf = client.transfer_settings()
+    provider = client.provider()
     withdrawal = bill.withdrawal
     TransferBill.objects.filter(pk=bill.pk).update(attempts=bill.attempts + 1)
     try:
-        answer = client.create_bill(
-            conf,
-            tconf,
+        answer = provider.create_bill(
             out_bill_no=bill.out_bill_no,
             openid=crypto.decrypt(bill.openid_encrypted),
             amount_fen=bill.amount_fen,
             remark=_remark(withdrawal),
             real_name=withdrawal.payee_name if bill.real_name_sent else "",
+            appid=bill.app_id,
         )
     except wechatpay.ProviderUnavailable as exc:
         _note_error(bill.pk, str(exc))
         logger.warning("transfer bill %s: no answer from WeChat Pay: %s", bill.out_bill_no, exc)
         return _reload(bill.pk)
     except wechatpay.ProviderRejected as exc:
-        return _rejected(conf, bill, exc)
+        return _rejected(provider, bill, exc)
     return apply_bill(bill.pk, answer)
 
 
-def _rejected(conf: wechatpay.Config, bill: TransferBill, exc: wechatpay.ProviderRejected) -> TransferBill:
+def _rejected(provider: client.Provider, bill: TransferBill, exc: wechatpay.ProviderRejected) -> TransferBill:
     """WeChat Pay refused to create the bill. If a bill exists under the number after all, follow it;
     a refusal for now is tried again; otherwise nothing was paid and the money goes back."""
     message = f"{exc.code}: {exc.message}"[:200]
@@ -142,7 +167,7 @@ def _rejected(conf: wechatpay.Config, bill: TransferBill, exc: wechatpay.Provide
     if exc.code in RETRY_LATER_CODES:
         return _reload(bill.pk)
     try:
-        existing = client.query_bill(conf, bill.out_bill_no)
+        existing = provider.query_bill(bill.out_bill_no)
     except (wechatpay.ProviderUnavailable, wechatpay.ProviderRejected):
         return _reload(bill.pk)
     if existing is not None:
@@ -243,9 +268,9 @@ def refresh_bill(bill_id: int) -> TransferBill:
         return bill
     if bill.state == S.NEW:
         return submit_transfer(bill.pk)
-    conf = wechatpay.load_config()
+    provider = client.provider()
     try:
-        answer = client.query_bill(conf, bill.out_bill_no)
+        answer = provider.query_bill(bill.out_bill_no)
     except (wechatpay.ProviderUnavailable, wechatpay.ProviderRejected) as exc:
         _note_error(bill.pk, str(exc))
         TransferBill.objects.filter(pk=bill.pk).update(last_checked_at=timezone.now())
@@ -256,14 +281,14 @@ def refresh_bill(bill_id: int) -> TransferBill:
         return submit_transfer(bill.pk)
     bill = apply_bill(bill.pk, answer)
     if bill.state == S.WAIT_USER_CONFIRM and bill.created_at <= timezone.now() - timedelta(hours=confirm_hours()):
-        bill = _cancel_expired(conf, bill)
+        bill = _cancel_expired(provider, bill)
     return bill
 
 
-def _cancel_expired(conf: wechatpay.Config, bill: TransferBill) -> TransferBill:
+def _cancel_expired(provider: client.Provider, bill: TransferBill) -> TransferBill:
     """The distributor did not accept the bill in time: cancel it so the money can go back."""
     try:
-        answer = client.cancel_bill(conf, bill.out_bill_no)
+        answer = provider.cancel_bill(bill.out_bill_no)
     except (wechatpay.ProviderUnavailable, wechatpay.ProviderRejected) as exc:
         _note_error(bill.pk, str(exc))
         return _reload(bill.pk)
@@ -273,7 +298,7 @@ def _cancel_expired(conf: wechatpay.Config, bill: TransferBill) -> TransferBill:
 def poll_transfers(*, now=None, limit: int = 200) -> dict[str, int]:
     """The job: bills with no final state and no news for a while are queried (or sent, if WeChat
     Pay never answered), oldest first."""
-    if not wechatpay.is_configured():
+    if not client.is_configured():
         return {"transfers_checked": 0, "transfers_settled": 0}
     now = now or timezone.now()
     due = now - timedelta(minutes=check_minutes())
@@ -300,10 +325,21 @@ class ConfirmParams:
     mch_id: str
     app_id: str
     package: str
+    dev: bool = False  # the dev provider: its confirmation page stands in for WeChat's sheet
 
     def as_bridge(self) -> dict[str, str]:
         """The arguments of WeixinJSBridge.invoke("requestMerchantTransfer", …)."""
         return {"mchId": self.mch_id, "appId": self.app_id, "package": self.package}
+
+
+def _params(bill: TransferBill) -> ConfirmParams:
+    provider = client.provider()
+    return ConfirmParams(
+        mch_id=provider.mch_id,
+        app_id=bill.app_id or provider.appid,
+        package=bill.package_info,
+        dev=provider.name == "dev",
+    )
 
 
 def confirm_params(*, withdrawal_id: int, distributor) -> ConfirmParams:
@@ -321,8 +357,11 @@ def confirm_params(*, withdrawal_id: int, distributor) -> ConfirmParams:
             {"state": bill.state},
             status=409,
         )
-    conf = wechatpay.load_config()
-    return ConfirmParams(mch_id=conf.mchid, app_id=conf.appid, package=bill.package_info)
+    if bill.app_id:
+        raise WithdrawalError(
+            WithdrawalCode.TRANSFER_OTHER_APP, gettext("请在小程序中确认收款"), {"state": bill.state}, status=409
+        )
+    return _params(bill)
 
 
 def check_after_confirm(*, withdrawal_id: int, distributor) -> TransferBill | None:
@@ -339,6 +378,163 @@ def check_after_confirm(*, withdrawal_id: int, distributor) -> TransferBill | No
 
 
 POLL_QUERY_SECONDS = 5
+
+
+# --- the mini-program's confirmation -------------------------------------------------------------
+
+FINISHED = (W.PAID, W.FAILED, W.REJECTED, W.CANCELLED)
+
+
+def _own_transfer(withdrawal_id: int, distributor) -> tuple[Withdrawal, TransferBill]:
+    """The caller's WeChat-change withdrawal and its transfer bill, or the refusal that says why not."""
+    withdrawal = Withdrawal.objects.filter(pk=withdrawal_id, distributor=distributor).first()
+    if withdrawal is None:
+        raise WithdrawalError(
+            WithdrawalCode.WITHDRAWAL_NOT_FOUND, gettext("提现记录不存在"), {"withdrawal_id": withdrawal_id}, status=404
+        )
+    if withdrawal.channel != Channel.WECHAT:
+        raise WithdrawalError(
+            WithdrawalCode.NOT_WECHAT_TRANSFER,
+            gettext("这笔提现不是提现到微信零钱"),
+            {"channel": withdrawal.channel},
+            status=409,
+        )
+    bill = TransferBill.objects.filter(withdrawal=withdrawal).first()
+    if bill is None:
+        if withdrawal.status == W.REQUESTED:
+            raise WithdrawalError(
+                WithdrawalCode.TRANSFER_NOT_CONFIRMABLE,
+                gettext("提现审核通过后才能确认收款"),
+                {"status": withdrawal.status},
+                status=409,
+            )
+        if withdrawal.status in FINISHED:
+            raise WithdrawalError(
+                WithdrawalCode.TRANSFER_FINISHED, gettext("这笔提现已经结束"), {"status": withdrawal.status}, status=410
+            )
+        raise WithdrawalError(
+            WithdrawalCode.NOT_WECHAT_TRANSFER,
+            gettext("这笔提现由财务打款，不需要在微信中确认收款"),
+            {"status": withdrawal.status},
+            status=409,
+        )
+    return withdrawal, bill
+
+
+def mini_program_confirmation(*, withdrawal_id: int, distributor) -> tuple[TransferBill, ConfirmParams]:
+    """What `wx.requestMerchantTransfer` needs to let the distributor accept its transfer in the
+    mini-program. Refused (404, 409, 410, 424) unless the bill is the caller's, was made for the
+    mini-program's user and waits for the user now; a bill WeChat Pay has not answered yet is sent first."""
+    withdrawal, bill = _own_transfer(withdrawal_id, distributor)
+    if bill.settled_at is not None or withdrawal.status in FINISHED:
+        raise WithdrawalError(
+            WithdrawalCode.TRANSFER_FINISHED,
+            gettext("这笔转账已经结束"),
+            {"state": bill.state, "status": withdrawal.status},
+            status=410,
+        )
+    if bill.state == S.NEW:
+        try:
+            bill = submit_transfer(bill.pk)
+        except (client.TransferNotConfigured, wechatpay.NotConfigured) as exc:
+            logger.error("transfer bill %s cannot be sent: %s", bill.out_bill_no, exc)
+        if bill.state == S.NEW:
+            raise WithdrawalError(
+                WithdrawalCode.TRANSFER_UNAVAILABLE,
+                gettext("微信支付暂时无法连接，请稍后再试"),
+                {"state": bill.state},
+                status=424,
+            )
+        if bill.settled_at is not None:
+            raise WithdrawalError(
+                WithdrawalCode.TRANSFER_FINISHED, gettext("这笔转账已经结束"), {"state": bill.state}, status=410
+            )
+    if not bill.awaiting_user:
+        raise WithdrawalError(
+            WithdrawalCode.TRANSFER_NOT_CONFIRMABLE,
+            gettext("这笔转账现在不需要确认收款"),
+            {"state": bill.state},
+            status=409,
+        )
+    mp_appid = mini_program_appid()
+    if not mp_appid or bill.app_id != mp_appid:
+        raise WithdrawalError(
+            WithdrawalCode.TRANSFER_OTHER_APP,
+            gettext("请在微信公众号的提现页面确认收款"),
+            {"state": bill.state},
+            status=409,
+        )
+    try:
+        return bill, _params(bill)
+    except (client.TransferNotConfigured, wechatpay.NotConfigured) as exc:
+        logger.error("transfer bill %s: %s", bill.out_bill_no, exc)
+        raise WithdrawalError(
+            WithdrawalCode.TRANSFER_UNAVAILABLE, gettext("微信支付暂时无法连接，请稍后再试"), {"state": bill.state}, status=424
+        ) from exc
+
+
+def check_transfer(*, withdrawal_id: int, distributor) -> tuple[Withdrawal, TransferBill]:
+    """After the user accepted (or closed) WeChat's confirmation sheet: ask the provider once where
+    the bill stands and record it; a final state settles the withdrawal once, as the notification
+    would. A bill already settled is answered as it is, so asking again changes nothing."""
+    withdrawal, bill = _own_transfer(withdrawal_id, distributor)
+    if bill.settled_at is None:
+        try:
+            bill = refresh_bill(bill.pk)
+        except (client.TransferNotConfigured, wechatpay.NotConfigured) as exc:
+            logger.error("transfer bill %s cannot be checked: %s", bill.out_bill_no, exc)
+            raise WithdrawalError(
+                WithdrawalCode.TRANSFER_UNAVAILABLE,
+                gettext("微信支付暂时无法连接，请稍后再试"),
+                {"state": bill.state},
+                status=424,
+            ) from exc
+        withdrawal.refresh_from_db()
+    return withdrawal, bill
+
+
+# --- the dev provider's confirmation page --------------------------------------------------------
+
+
+def dev_provider() -> client.DevTransfers | None:
+    """The dev provider when it is the one in use (the demo), else None."""
+    try:
+        provider = client.provider()
+    except (client.TransferNotConfigured, wechatpay.NotConfigured):
+        return None
+    return provider if isinstance(provider, client.DevTransfers) else None
+
+
+def dev_sheet_bill(*, withdrawal_id: int, package: str, distributor) -> TransferBill | None:
+    """The caller's bill waiting for the user under this package, with the dev provider only."""
+    if not package or dev_provider() is None:
+        return None
+    bill = (
+        TransferBill.objects.select_related("withdrawal")
+        .filter(withdrawal_id=withdrawal_id, withdrawal__distributor=distributor, settled_at__isnull=True)
+        .first()
+    )
+    if bill is None or not bill.awaiting_user or bill.package_info != package:
+        return None
+    return bill
+
+
+def dev_sheet_answer(*, withdrawal_id: int, package: str, distributor, accept: bool) -> TransferBill | None:
+    """The distributor answers the dev confirmation sheet: accepted (the dev bill is paid) or failed
+    (to show what a failed transfer does). The result is then read by the same query as a real one,
+    which settles the withdrawal once. None when no such bill waits for the user."""
+    bill = dev_sheet_bill(withdrawal_id=withdrawal_id, package=package, distributor=distributor)
+    provider = dev_provider()
+    if bill is None or provider is None:
+        return None
+    try:
+        if accept:
+            provider.dev_confirm(bill.out_bill_no, package)
+        else:
+            provider.dev_fail(bill.out_bill_no, package)
+    except wechatpay.ProviderRejected:
+        return None
+    return refresh_bill(bill.pk)
 
 
 # --- the notification ----------------------------------------------------------------------------

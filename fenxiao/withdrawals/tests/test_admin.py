@@ -153,17 +153,17 @@ def test_the_settings_form_refuses_what_the_service_refuses(client, db):
     services.get_settings()
     url = reverse("admin:withdrawals_withdrawalsettings_change", args=[1])
     data = {
-        "min_amount_fen": 1000,
-        "daily_cap_fen": 500,
-        "fee_bp": 0,
+        "min_amount_fen": "10",  # the console takes yuan and percent
+        "daily_cap_fen": "5",
+        "fee_bp": "0",
         "wechat_enabled": "on",
         "bank_enabled": "on",
         "alipay_enabled": "on",
     }
     response = client.post(url, data)
     assert response.status_code == 200 and "不能低于最低提现金额" in response.content.decode()
-    data["daily_cap_fen"] = 800000
-    data["fee_bp"] = 30
+    data["daily_cap_fen"] = "8,000"
+    data["fee_bp"] = "0.3"
     assert client.post(url, data).status_code == 302
     conf = WithdrawalSettings.objects.get(pk=1)
     assert (conf.daily_cap_fen, conf.fee_bp, conf.updated_by_id is not None) == (800000, 30, True)

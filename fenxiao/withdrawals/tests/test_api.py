@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from fenxiao.accounts.services import issue_token
+from fenxiao.sms import selectors as sms_selectors
 from fenxiao.withdrawals import services
 from fenxiao.withdrawals.models import IdentityConflict, PayoutBatch, Withdrawal
 from fenxiao.withdrawals.services import payouts
@@ -56,6 +57,19 @@ def op(client, finance):
     return Api(client, finance)
 
 
+def kyc_body(api, mobile="13812345678", **fields) -> dict:
+    """A real-name submission with the code the development SMS provider "sent" to `mobile`."""
+    r = api.post(f"{BASE}/kyc/code", {"mobile": mobile})
+    assert r.status_code == 202, r.content
+    return {
+        "real_name": "王小明",
+        "id_number": VALID_ID,
+        "mobile": mobile,
+        "code": sms_selectors.dev_code(mobile, "kyc"),
+        **fields,
+    }
+
+
 def bank_request(amount_fen=5000, **extra):
     return {"amount_fen": amount_fen, "channel": "bank", "account": CARD, "bank_name": "工商银行", **extra}
 
@@ -70,18 +84,20 @@ def test_kyc_is_submitted_and_shown_masked_only(api, distributor):
         "id_number_masked": None,
         "gender": None,
         "mobile_masked": None,
+        "mobile_verified": False,
         "updated_at": None,
     }
-    r = api.put(f"{BASE}/kyc", {"real_name": "王小明", "id_number": VALID_ID, "mobile": "13812345678"})
+    r = api.put(f"{BASE}/kyc", kyc_body(api))
     assert r.status_code == 200, r.content
     body = r.json()
-    assert (body["verified"], body["real_name"], body["id_number_masked"], body["gender"], body["mobile_masked"]) == (
-        True,
-        "王小明",
-        "1101**********1233",
-        "M",
-        "138****5678",
-    )
+    assert (
+        body["verified"],
+        body["real_name"],
+        body["id_number_masked"],
+        body["gender"],
+        body["mobile_masked"],
+        body["mobile_verified"],
+    ) == (True, "王小明", "1101**********1233", "M", "138****5678", True)
     for response in (r, api.get(f"{BASE}/kyc")):
         assert VALID_ID not in response.content.decode() and "13812345678" not in response.content.decode()
 
@@ -96,7 +112,7 @@ def test_kyc_is_submitted_and_shown_masked_only(api, distributor):
     ],
 )
 def test_bad_kyc_input_is_a_400_with_the_field(api, payload, code):
-    body = assert_error(api.put(f"{BASE}/kyc", payload), 400, code)
+    body = assert_error(api.put(f"{BASE}/kyc", {**payload, "code": "000000"}), 400, code)
     assert body["detail"]["field"] in {"real_name", "id_number", "mobile"}
 
 
@@ -104,7 +120,7 @@ def test_an_id_number_of_another_distributor_gets_the_neutral_answer(api, client
     other = DistributorFactory()
     services.submit_kyc(distributor=other, real_name="李四", id_number=VALID_ID, mobile=other.user.phone)
     body = assert_error(
-        api.put(f"{BASE}/kyc", {"real_name": "王小明", "id_number": VALID_ID, "mobile": "13812345678"}),
+        api.put(f"{BASE}/kyc", kyc_body(api)),
         400,
         "identity_unverifiable",
     )

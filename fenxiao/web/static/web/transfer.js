@@ -65,6 +65,11 @@ the page says so. */
           button.disabled = false;
           return;
         }
+        if (result.data.devSheetUrl) {
+          // The demo's transfer provider: its own page stands in for WeChat's confirmation sheet.
+          window.location.href = result.data.devSheetUrl;
+          return;
+        }
         withBridge(function (bridge) {
           bridge.invoke("requestMerchantTransfer", result.data, function (res) {
             var outcome = (res && res.err_msg) || "";

@@ -1,0 +1,76 @@
+"""Rendered fragments of the storefront kept in the shared cache for anonymous visitors: the product
+grids of a distributor's shared shop, the page most visitors of a share link open.
+
+A fragment is stored under the catalog version, a token in the shared cache that changes after every
+change of what a grid shows (a product, a SKU and its price, a picture, a category, a shop and its
+featured products). The token changes when the row is written and again once the transaction
+commits, so a visitor who reads the last token reads the new rows: a price an operator changes is
+never shown stale. What changes
+through the orders (units sold) is kept no longer than FRAGMENT_SECONDS.
+
+Only anonymous visitors get cached fragments: a signed-in distributor sees its own 分享赚 amounts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+VERSION_KEY = "web:catalog-version"
+#: How long a fragment may show units sold that have changed since it was rendered.
+FRAGMENT_SECONDS = 60
+
+
+def catalog_version() -> str:
+    """The current catalog token; a new one when the cache has lost it (every fragment is then stale)."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = secrets.token_hex(8)
+        if not cache.add(VERSION_KEY, version, None):
+            version = cache.get(VERSION_KEY) or version
+    return version
+
+
+def _new_version() -> None:
+    cache.set(VERSION_KEY, secrets.token_hex(8), None)
+
+
+def bump_catalog_version() -> None:
+    """Makes every cached fragment stale: now, and again once the current transaction commits (a
+    page rendered meanwhile from the rows before the commit is stored under the first token only)."""
+    _new_version()
+    transaction.on_commit(_new_version, robust=True)
+
+
+def cached_fragment(name: str, parts: Iterable[object], render: Callable[[], str]) -> SafeString:
+    """The HTML that `render` returns for `parts` (which must name everything it depends on besides
+    the catalog), from the shared cache when the catalog has not changed since it was rendered."""
+    version = catalog_version()
+    raw = "\x1f".join([name, version, get_language() or "", *(str(part) for part in parts)])
+    key = f"web:fragment:{name}:{hashlib.sha256(raw.encode()).hexdigest()[:32]}"
+    html = cache.get(key)
+    if html is None:
+        html = str(render())
+        cache.set(key, html, FRAGMENT_SECONDS)
+    return mark_safe(html)  # rendered by our own templates, escaped there
+
+
+def _changed(sender, **kwargs) -> None:
+    bump_catalog_version()
+
+
+def connect() -> None:
+    """Bumps the catalog version on every save and delete of what the cached fragments show."""
+    from fenxiao.catalog.models import Category, Product, ProductImage, Sku
+    from fenxiao.distribution.models import DistributorShop, ShopFeature
+
+    for model in (Category, Product, ProductImage, Sku, DistributorShop, ShopFeature):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"web-page-cache-save-{model._meta.label}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"web-page-cache-delete-{model._meta.label}")
