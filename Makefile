@@ -43,9 +43,13 @@ $(VENDOR_STAMP): package.json package-lock.json
 
 static: $(VENDOR_STAMP) ## install WeUI, htmx, Swagger UI and ECharts from npm and place them as static files
 
+# Compiled only when a catalogue is newer than its .mo, so two runs at once never rewrite a file the
+# other is reading.
 messages: deps ## compile the translations (English); needs GNU gettext's msgfmt
-	@if command -v msgfmt >/dev/null; then FENXIAO_TESTING=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0; \
-	 else echo "msgfmt not found (Debian package gettext): pages stay in Chinese only"; fi
+	@if ! command -v msgfmt >/dev/null; then echo "msgfmt not found (Debian package gettext): pages stay in Chinese only"; \
+	 elif (for po in locale/*/LC_MESSAGES/*.po fenxiao/*/locale/*/LC_MESSAGES/*.po; do \
+	   if [ -f "$$po" ] && ! [ "$${po%.po}.mo" -nt "$$po" ]; then exit 0; fi; done; exit 1); then \
+	   FENXIAO_TESTING=1 $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0; fi
 
 env: ## write .env with a generated secret key and demo password (kept if it exists)
 	@$(BIN)/python scripts/make_env.py

@@ -19,6 +19,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, d
             database["TEST"]["NAME"] = str(path.with_name(f"{path.stem}-{os.getpid()}{path.suffix}"))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """The browser tests share one Chromium (tests/chromium.py) only while they follow each other: it is
+    shut down, after this test's own fixtures, as soon as the next test does not use it."""
+    try:
+        return (yield)
+    finally:
+        last = nextitem is None or item.session.shouldstop or item.session.shouldfail
+        if last or "browser" not in nextitem.fixturenames:
+            from tests import chromium
+
+            chromium.shut_down()
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Uploaded files of a test go to its own folder, never into var/media."""

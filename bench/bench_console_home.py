@@ -4,8 +4,9 @@ A year of business: 1,000,000 orders, 100,000 distributors, 250,000 users, 1,000
 600,000 commissions, after-sales, withdrawals, payout batches and 1,000 stock records, all written by
 `INSERT … SELECT` over `generate_series`. The home (`GET /admin/` as a superuser, who sees every part:
 to-dos, today's and this month's figures, the 30-day trend) is timed through Django's test client,
-middleware and template included, next to the same figures computed by hand-written SQL on the same
-connection, the two taking turns. The script also prints the home's statement count, which the tests
+middleware and template included, after the daily figures of every closed day and the visitors of each
+month have been written as the periodic job and its backfill write them, next to the same figures
+computed by hand-written SQL from the raw rows on the same connection, the two taking turns. The script also prints the home's statement count, which the tests
 hold constant.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres FENXIAO_TESTING=1 .venv/bin/python bench/bench_console_home.py
@@ -88,10 +89,12 @@ def run(args, where: str) -> int:
         started = time.perf_counter()
         generate(args)
         print(f"generated in {time.perf_counter() - started:.0f} s")
+    rolled = roll_up()
     # Plain static URLs (no manifest to build) and the test client's host: what is timed is the page.
     storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     with override_settings(STORAGES=storages, ALLOWED_HOSTS=["testserver"], DEBUG=False):
         results = measure(args)
+    results["daily_rows"] = rolled
     results.update({"database": where, "python": platform.python_version(), "cpus": os.cpu_count(), "postgres": version})
     if args.json:
         target = Path(args.json)
@@ -212,10 +215,10 @@ def generate(args) -> None:
         cursor.execute(
             "INSERT INTO withdrawals_withdrawal (number, distributor_id, status, channel, amount_fen, fee_bp, fee_fen, net_fen, "
             "payee_name, bank_name, account_kind, account_masked, account_encrypted, idempotency_key, request_digest, "
-            "requested_at, requested_on, reject_reason, failure_reason, external_reference) "
+            "requested_at, requested_on, reject_reason, failure_reason, external_reference, requested_in) "
             "SELECT 'BW' || lpad(g::text, 10, '0'), 1 + floor(random() * %(distributors)s)::bigint, "
             "CASE WHEN g %% 50 = 0 THEN 'requested' ELSE 'paid' END, 'bank', 10000, 0, 0, 10000, '压测', '', 'card', "
-            "'6222****0000', '', '', '', at, (at AT TIME ZONE 'Asia/Shanghai')::date, '', '', '' "
+            "'6222****0000', '', '', '', at, (at AT TIME ZONE 'Asia/Shanghai')::date, '', '', '', '' "
             f"FROM (SELECT g, %(now)s - {year} AS at FROM generate_series(1, 20000) AS g) AS w",
             p,
         )
@@ -241,6 +244,36 @@ def generate(args) -> None:
             "inventory_stockrecord",
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def roll_up() -> dict:
+    """The daily figures of every closed day of the year and the visitors of each month, as the periodic
+    job and its backfill write them."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from fenxiao.analytics import services
+    from fenxiao.analytics.models import MonthVisitor
+    from fenxiao.common.periods import local_today
+
+    today = local_today(timezone.now())
+    started = time.perf_counter()
+    days = services.roll_up_days(today - timedelta(days=366), today - timedelta(days=1))
+    backfill_s = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        for table in ("analytics_dailyfigures", "analytics_monthvisitor"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+    started = time.perf_counter()
+    services.roll_up_recent()
+    recent_ms = (time.perf_counter() - started) * 1000
+    month_visitors = MonthVisitor.objects.count()
+    print(
+        f"daily figures: {days} closed days and {month_visitors:,} month visitors backfilled in {backfill_s:.1f} s; "
+        f"the periodic run (last 2 days) {recent_ms:.0f} ms"
+    )
+    return {"days": days, "month_visitors": month_visitors, "backfill_s": backfill_s, "periodic_run_ms": recent_ms}
 
 
 # --- the measurement -------------------------------------------------------------------------------

@@ -3,8 +3,8 @@ baseline measured in the same run on the same rows.
 
 - **export job**: `console.jobs.services.start("export.orders", …)` for a staff member, then the job
   run exactly as the task worker runs it (`services.run`): the changelist rebuilt from the query
-  string, the rows streamed with `iterator(chunk_size=2000)` into openpyxl's write-only workbook, the
-  file kept in private storage, progress written on the way.
+  string, the rows streamed with `iterator(chunk_size=2000)` into an XlsxWriter workbook in constant
+  memory mode, the file kept in private storage, progress written on the way.
 - **baseline**: the same rows and columns (orders with their first line, buyer and distributor code)
   written to CSV by the database itself: `COPY (SELECT …) TO STDOUT WITH CSV` on PostgreSQL, a bare
   cursor into `csv.writer` on SQLite. It is what reading the rows costs without Django or Excel.

@@ -19,7 +19,11 @@ are fetched the same way; its pictures are counted at their stored size (the fro
 a static file is fetched again only when its Cache-Control allows less than a day (hashed names are
 cached for a year); pictures are revalidated (304, no body). TTFB: `--requests` GETs per page spread
 over `--concurrency` simultaneous visitors, each timed from sending the request to the response
-headers; median and p95 in milliseconds.
+headers; median and p95 in milliseconds. That saturated run keeps 100 requests in flight at every
+moment (a measure of throughput more than of what a person waits). A second run, `--think-ms`, has
+the same number of visitors browsing: each with a browser of its own (cookies, so a share link's first
+visit binds and later ones do not), pausing between pages as people reading do; it prints their TTFB
+and the pages served per second. `--redis-url` serves with Redis as the shared cache, as production.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import argparse
 import asyncio
 import base64
 import os
+import random
 import re
 import secrets
 import shutil
@@ -152,6 +157,32 @@ async def ttfb(base_url: str, path: str, total: int, concurrency: int) -> list[f
     return timings
 
 
+async def ttfb_visitors(base_url: str, path: str, total: int, visitors: int, think_ms: float, seed: int = 1) -> list[float]:
+    """`visitors` people browsing at once, each with a browser of its own (own connection and cookies):
+    a request, then a pause drawn from an exponential distribution of mean `think_ms` (reading the page),
+    until `total` requests have been made between them. Each request is timed from sending it to the
+    response headers."""
+    timings: list[float] = []
+    remaining = [total]
+    rng = random.Random(seed)
+
+    async def visitor() -> None:
+        async with httpx.AsyncClient(base_url=base_url, headers=BROWSER_HEADERS, timeout=60) as client:
+            await asyncio.sleep(rng.uniform(0, think_ms / 1000))  # visitors arrive spread out, not at once
+            while remaining[0] > 0:
+                remaining[0] -= 1
+                started = time.perf_counter()
+                async with client.stream("GET", path) as response:
+                    timings.append((time.perf_counter() - started) * 1000)
+                    if response.status_code != 200:
+                        raise SystemExit(f"{path}: HTTP {response.status_code}")
+                    await response.aread()
+                await asyncio.sleep(rng.expovariate(1000 / think_ms))
+
+    await asyncio.gather(*(visitor() for _ in range(visitors)))
+    return timings
+
+
 PAGES = ("home", "share", "product")
 TIMED = ("share", "product")
 
@@ -218,6 +249,8 @@ def measure(root: Path, prod: dict[str, str], work: Path, args: argparse.Namespa
         env["GUNICORN_WORKERS"] = str(args.workers)
     if args.threads:
         env["GUNICORN_THREADS"] = str(args.threads)
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
     product_id = run(
         [
             sys.executable,
@@ -236,7 +269,7 @@ def measure(root: Path, prod: dict[str, str], work: Path, args: argparse.Namespa
         start_new_session=True,
     )
     base_url = f"http://127.0.0.1:{port}"
-    result: dict = {"weight": {}, "ttfb": {}}
+    result: dict = {"weight": {}, "ttfb": {}, "visitors": {}, "rate": {}}
     try:
         wait_until_serving(base_url)
         paths = {"home": "/", "share": "/s/DEMO01", "product": f"/p/{product_id}/"}
@@ -246,6 +279,11 @@ def measure(root: Path, prod: dict[str, str], work: Path, args: argparse.Namespa
         for label in TIMED:
             asyncio.run(ttfb(base_url, paths[label], min(200, args.requests), args.concurrency))  # warm-up
             result["ttfb"][label] = asyncio.run(ttfb(base_url, paths[label], args.requests, args.concurrency))
+            if args.think_ms:
+                started = time.perf_counter()
+                timings = asyncio.run(ttfb_visitors(base_url, paths[label], args.requests, args.concurrency, args.think_ms))
+                result["visitors"][label] = timings
+                result["rate"][label] = len(timings) / (time.perf_counter() - started)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -276,6 +314,13 @@ def main() -> None:
     parser.add_argument("--root", default="", help="an older checkout to compare with (served from <database>_before)")
     parser.add_argument("--rounds", type=int, default=1, help="alternate before and after this many times")
     parser.add_argument("--no-seed", action="store_true", help="reuse the database(s) as they are")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=2000,
+        help="also time --concurrency visitors who each pause this long on average between pages (0: only the saturated run)",
+    )
+    parser.add_argument("--redis-url", default="", help="serve with this Redis as the shared cache (production's set-up)")
     args = parser.parse_args()
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("bench_pages: --database-url postgres://…/<a database of its own> is required")
@@ -288,6 +333,8 @@ def main() -> None:
     prepared = {label: prepare(root, url, not args.no_seed) for label, (root, url) in targets.items()}
 
     timings: dict[str, dict[str, list[float]]] = {label: {page: [] for page in TIMED} for label in targets}
+    browsing: dict[str, dict[str, list[float]]] = {label: {page: [] for page in TIMED} for label in targets}
+    rates: dict[str, dict[str, list[float]]] = {label: {page: [] for page in TIMED} for label in targets}
     rounds: dict[str, list[dict[str, tuple[float, float]]]] = {label: [] for label in targets}
     weights: dict[str, dict] = {}
     for number in range(1, args.rounds + 1):
@@ -297,6 +344,9 @@ def main() -> None:
             figures = {}
             for page in TIMED:
                 timings[label][page].extend(result["ttfb"][page])
+                browsing[label][page].extend(result["visitors"].get(page, []))
+                if page in result["rate"]:
+                    rates[label][page].append(result["rate"][page])
                 figures[page] = (percentile(result["ttfb"][page], 50), percentile(result["ttfb"][page], 95))
             rounds[label].append(figures)
             print(
@@ -316,6 +366,20 @@ def main() -> None:
     for page in TIMED:
         for name, pct in (("p50", 50), ("p95", 95)):
             print(f"{page:8} {name:10}" + "".join(f" {percentile(timings[label][page], pct):10.1f}" for label in labels))
+    if args.think_ms:
+        print(
+            f"\nTTFB in ms of {args.concurrency} visitors browsing at once, each with its own cookies, pausing "
+            f"{args.think_ms / 1000:g} s on average between pages; pages served per second"
+        )
+        print(header)
+        for page in TIMED:
+            for name, pct in (("p50", 50), ("p95", 95)):
+                print(f"{page:8} {name:10}" + "".join(f" {percentile(browsing[label][page], pct):10.1f}" for label in labels))
+            print(
+                f"{page:8} {'pages/s':10}"
+                + "".join(f" {sum(rates[label][page]) / max(1, len(rates[label][page])):10.1f}" for label in labels)
+            )
+    print(f"\n{'page':8} {'weight':10}" + "".join(f" {label:>10}" for label in labels))
     for page in ("share", "product"):
         print(f"{page:8} {'first KB':10}" + "".join(f" {weights[label][page]['first_visit'] / 1024:10.1f}" for label in labels))
         print(f"{page:8} {'repeat KB':10}" + "".join(f" {weights[label][page]['repeat_visit'] / 1024:10.1f}" for label in labels))

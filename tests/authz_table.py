@@ -7,8 +7,7 @@ without an entry here fails `tests/test_authz_matrix.py`. The rules:
 - MEMBER: any signed-in user; anonymous gets 401.
 - NOT_STAFF: any signed-in user who is not staff (staff accounts cannot become distributors).
 - DISTRIBUTOR: a signed-in user whose distributor profile is in force; anonymous 401; a consumer,
-  a staff user without a profile and a suspended distributor are refused (403, or 404 `not_distributor`
-  for a user who never applied).
+  a staff user without a profile and a suspended distributor are refused (403 `not_distributor`).
 - EARNER: like DISTRIBUTOR, and a suspended distributor still sees the money it has earned.
 - PROFILE: any user with a distributor profile, whatever its status (it sees that status).
 - STAFF_PERM("app.codename", …): an active staff user holding every one of the permissions (through its group or as

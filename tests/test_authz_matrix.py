@@ -203,8 +203,6 @@ def outcome(response, *, owner_path: bool) -> str:
     if response.status_code == 403:
         return FORBIDDEN
     if response.status_code == 404:
-        if code == "not_distributor":
-            return FORBIDDEN  # a user who never applied: refused like one not in force
         return NOT_FOUND if owner_path else ALLOWED
     return ALLOWED
 

@@ -419,7 +419,10 @@ def test_a_page_form_with_a_nul_character_is_refused(client, people, guarded_pag
 def test_a_page_form_with_line_breaks_is_accepted(client, people, guarded_pages):
     user = UserFactory()
     client.force_login(user)
-    response = client.post("/apply/", {"real_name": "张三", "note": "第一行\r\n第二行", "agree": "1"})
+    response = client.post(
+        "/apply/",
+        {"real_name": "张三", "note": "第一行\r\n第二行", "agree": "1", "agreement_version": agreement_versions()["distributor"]},
+    )
     assert response.status_code == 302
     assert Distributor.objects.get(user=user).apply_note == "第一行\r\n第二行"
 

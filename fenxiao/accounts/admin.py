@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.hashers import make_password
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.admin_filters import range_filter
@@ -43,7 +46,7 @@ class UserAdmin(ConsoleAdmin, BaseUserAdmin):
     search_help_text = _("用户名、手机号或昵称")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("会员资料"), {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
+        (_("会员资料"), {"fields": ("phone", "nickname", "first_name", "last_name", "email", "orders_link")}),
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
@@ -70,6 +73,17 @@ class UserAdmin(ConsoleAdmin, BaseUserAdmin):
     @admin.display(description=_("手机号"))
     def masked_phone(self, obj):
         return obj.masked_phone
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "orders_link")
+
+    @admin.display(description=_("订单"))
+    def orders_link(self, obj):
+        """The customer's own orders: the order list's buyer filter."""
+        if obj is None or obj.pk is None:
+            return "—"
+        url = f"{reverse('admin:orders_order_changelist')}?{urlencode({'buyer': obj.pk})}"
+        return format_html('<a href="{}" id="customer-orders">{}</a>', url, gettext("查看订单"))
 
     def has_revoke_tokens_permission(self, request):
         return request.user.is_superuser

@@ -3,6 +3,7 @@ from django.contrib.auth import logout as session_logout
 from ninja import Router, Status
 
 from fenxiao.accounts.auth import current_user, member_auth
+from fenxiao.common.api_contract import rate_limited
 
 from . import services
 from .schemas import (
@@ -22,12 +23,6 @@ from .schemas import (
 )
 
 router = Router(tags=["账户 auth"])
-
-
-def _rate_limited(view):
-    """Declares the view's 429 `throttled` answer in the API contract."""
-    view.openapi_rate_limited = True
-    return view
 
 
 def _bearer_key(request) -> str | None:
@@ -66,7 +61,7 @@ def _me(user) -> dict:
         "每个客户端地址另有限额；超出时返回 429 和 Retry-After。"
     ),
 )
-@_rate_limited
+@rate_limited
 def send_sms_code(request, payload: SmsSendIn):
     sent = services.send_code(request=request, phone=payload.phone, purpose=payload.purpose)
     return Status(202, {"status": "sent", "expires_in": sent.expires_in, "resend_after": sent.resend_after})
@@ -82,7 +77,7 @@ def send_sms_code(request, payload: SmsSendIn):
         "否则无论该手机号是否已注册，都返回同样的 202，客户端随后登录。已注册的手机号不会被修改。"
     ),
 )
-@_rate_limited
+@rate_limited
 def register(request, payload: RegisterIn):
     services.sign_up(
         request=request,
@@ -102,7 +97,7 @@ def register(request, payload: RegisterIn):
     summary="手机号 + 短信验证码登录，返回 Bearer 令牌",
     description="先以 purpose=login 获取验证码。未注册的手机号与错误的验证码得到同样的回答 `invalid_code`。",
 )
-@_rate_limited
+@rate_limited
 def login_by_code(request, payload: SmsLoginIn):
     user = services.login_by_code(request=request, phone=payload.phone, code=payload.code)
     return {"token": services.issue_token(user=user), "user_id": user.pk}
@@ -115,14 +110,14 @@ def login_by_code(request, payload: SmsLoginIn):
     summary="用短信验证码重设密码",
     description="先以 purpose=reset_password 获取验证码。成功后该用户的全部令牌随即吊销，客户端用新密码重新登录。",
 )
-@_rate_limited
+@rate_limited
 def reset_password(request, payload: PasswordResetIn):
     services.reset_password(request=request, phone=payload.phone, code=payload.code, new_password=payload.new_password)
     return {"status": "reset", "next": "login"}
 
 
 @router.post("/login", response=TokenOut, auth=None, summary="手机号 + 密码登录，返回 Bearer 令牌")
-@_rate_limited
+@rate_limited
 def login(request, payload: LoginIn):
     # Only a token: the API login opens no browser session (the pages have their own login).
     user = services.login_member(request=request, phone=payload.phone, password=payload.password)
@@ -146,7 +141,7 @@ def logout(request):
     summary="修改密码",
     description="验证原密码后设置新密码；该用户的全部令牌随即吊销，响应返回一个新令牌。",
 )
-@_rate_limited
+@rate_limited
 def change_password(request, payload: AuthPasswordIn):
     user = services.change_password(
         request=request, user=current_user(request), old_password=payload.old_password, new_password=payload.new_password

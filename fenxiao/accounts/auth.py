@@ -10,15 +10,22 @@ from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
 from .errors import AccountCode, AccountError
-from .services import user_for_token
+from .services import live_token
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+        found = live_token(token)
+        if found is None:
+            return None
+        request.user = found.user
+        request.token_app_id = found.app_id  # type: ignore[attr-defined]
+        return found.user
+
+
+def token_app_id(request: Any) -> str:
+    """The mini-program whose login issued the request's bearer token ("" for any other caller)."""
+    return getattr(request, "token_app_id", "")
 
 
 class BrowserSession(SessionAuth):

@@ -12,7 +12,6 @@ class AnalyticsCode(StrEnum):
     INVALID_PERIOD = "invalid_period"
     INVALID_SCOPE = "invalid_scope"
     INVALID_SORT = "invalid_sort"
-    NOT_DISTRIBUTOR = "not_distributor"
     NOT_IN_TEAM = "not_in_team"
 
 

@@ -169,7 +169,7 @@ def validate_override(*, depth: int, mode: str, rate_bp: int | None, fixed_fen: 
     if mode == CommissionOverride.Mode.RATE:
         if rate_bp is None or fixed_fen is not None or not 0 <= rate_bp <= MAX_RATE_BP:
             raise CatalogError(
-                CatalogCode.INVALID_OVERRIDE, gettext("按比例时须填写 0–10000 基点的比例，且不填固定金额"), {"rate_bp": rate_bp}
+                CatalogCode.INVALID_OVERRIDE, gettext("按比例时须填写 0%–100% 的比例，且不填固定金额"), {"rate_bp": rate_bp}
             )
     elif mode == CommissionOverride.Mode.FIXED:
         if fixed_fen is None or rate_bp is not None or not 0 <= fixed_fen <= MAX_PRICE_FEN:

@@ -158,7 +158,7 @@ def _check_amount(name: str, value: object, *, minimum: int = 0) -> None:
 
 def _check_rate(rate_bp: object, detail: dict[str, Any]) -> None:
     if not isinstance(rate_bp, int) or isinstance(rate_bp, bool) or not 0 <= rate_bp <= MAX_RATE_BP:
-        raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金比例必须是 0–10000 基点"), detail)
+        raise CommissionError(CommissionCode.INVALID_OVERRIDE, gettext("佣金比例必须在 0%–100% 之间"), detail)
 
 
 def _check_overrides(overrides: Mapping[Any, Any]) -> None:
@@ -207,9 +207,7 @@ def compute_line(
     if ceiling_bp is not None and (
         not isinstance(ceiling_bp, int) or isinstance(ceiling_bp, bool) or not 0 <= ceiling_bp <= MAX_RATE_BP
     ):
-        raise CommissionError(
-            CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp}
-        )
+        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0%–100%"), {"ceiling_bp": ceiling_bp})
     _check_overrides(overrides)
     seen: set[int] = set()
     for earner in earners:

@@ -21,7 +21,6 @@ class CommissionCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     MONTH_NOT_CLOSED = "month_not_closed"
     NO_LEVELS = "no_levels"
-    NOT_DISTRIBUTOR = "not_distributor"
     NOTHING_TO_CREDIT = "nothing_to_credit"
     ORDER_NOT_FOUND = "order_not_found"
     UNKNOWN_LEVEL = "unknown_level"

@@ -12,7 +12,7 @@ rather than the primary key lets an index on (column, amount) answer without rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -64,6 +64,18 @@ def windowed(
     highest = max(end for _start, end in windows.values())
     row = queryset.filter(**{f"{field}__gte": lowest, f"{field}__lt": highest}).aggregate(**aggregates)
     return {name: {measure: row[f"{name}_{measure}"] or 0 for measure in measures} for name in windows}
+
+
+def spans_of(windows: Iterable[Window]) -> list[Window]:
+    """The disjoint spans that cover these windows, in order: overlapping or touching windows are
+    merged and empty ones dropped."""
+    spans: list[Window] = []
+    for start, end in sorted(window for window in windows if window[0] < window[1]):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def daily(queryset: QuerySet[Any], field: str, first: date, last: date, **measures: Measure) -> dict[date, dict[str, int]]:

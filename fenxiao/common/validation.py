@@ -6,8 +6,8 @@
 - Text carries no control characters: NUL (which PostgreSQL cannot store), the other C0 and C1 controls,
   DEL and lone surrogates are refused with 422 `invalid_input`. Tab, line feed and carriage return stay
   allowed, because multi-line text (notes, addresses, reasons) is ordinary input.
-- Operator input names only the fields it has. A field that looks like a rate for a third commission
-  level is `commission_depth_exceeded`; any other unknown field is `invalid_input`.
+- Input names only the fields it has. A field that looks like a rate for a third commission level is
+  `commission_depth_exceeded`; any other unknown field is `invalid_input`.
 
 The API applies these to the raw request (`fenxiao.common.api_guard`) and, for integers sent as text,
 in `InputSchema`, the base of every request body schema (`StrictIn` for operator input); the pages and
@@ -148,9 +148,17 @@ def _big_integers(value: Any, loc: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]
 
 
 class InputSchema(Schema):
-    """The base of every request body schema. Integer fields fit 64 bits once validated, so a number
-    sent as text ("99999999999999999999", which pydantic accepts for an int) is refused with
-    `out_of_range` too; the raw JSON check cannot do that without knowing which strings are numbers."""
+    """The base of every request body schema.
+
+    A field the schema does not declare is refused (422 `invalid_input`, the error's `loc` naming the
+    field), never silently dropped: a client that misspells a field learns it instead of getting 200
+    with nothing saved (docs/decisions/0010-unknown-input-fields.md).
+
+    Integer fields fit 64 bits once validated, so a number sent as text ("99999999999999999999", which
+    pydantic accepts for an int) is refused with `out_of_range` too; the raw JSON check cannot do that
+    without knowing which strings are numbers."""
+
+    model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="after")
     def _integers_fit_64_bits(self) -> Self:
@@ -160,7 +168,5 @@ class InputSchema(Schema):
 
 
 class StrictIn(InputSchema):
-    """The base of operator input schemas: a field the schema does not declare is refused, never
-    silently dropped (see `third_level_fields` for how a third-level rate is reported)."""
-
-    model_config = ConfigDict(extra="forbid")
+    """The base of operator input schemas; it refuses unknown fields like every input (a third-level
+    rate is reported as `commission_depth_exceeded`, see `third_level_fields`)."""

@@ -7,3 +7,14 @@ class ConsoleConfig(AppConfig):
     name = "fenxiao.console"
     label = "console"
     verbose_name = _("运营后台")
+
+    def ready(self) -> None:
+        from fenxiao.jobs import schedule
+
+        from .jobs import tasks
+
+        schedule.add(
+            schedule.Job(
+                "console.reap_stalled_jobs", tasks.reap_stalled_jobs, schedule.Cadence.MINUTE, _("标记失去响应的后台作业为失败")
+            )
+        )

@@ -38,6 +38,8 @@ class BackgroundJob(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     task_id = models.CharField(_("任务结果编号"), max_length=64, blank=True, default="")
+    # When the running job last reported progress: a job silent for too long has lost its worker.
+    progressed_at = models.DateTimeField(_("最近进展时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("后台作业")
@@ -58,6 +60,11 @@ class BackgroundJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def last_sign_of_life(self):
+        """Since when a running job has been silent: its last progress, else its start."""
+        return self.progressed_at or self.started_at
 
     @property
     def percent(self) -> int | None:

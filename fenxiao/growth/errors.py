@@ -6,6 +6,7 @@ from fenxiao.common.errors import DomainError
 class GrowthCode(StrEnum):
     """Every code a GrowthError may carry."""
 
+    DISTRIBUTOR_NOT_FOUND = "distributor_not_found"
     EVALUATION_RUNNING = "evaluation_running"
     INVALID_BOARD = "invalid_board"
     INVALID_FILTER = "invalid_filter"

@@ -101,6 +101,7 @@ class RungOut(Schema):
     counted: int
     reached: bool
     claimable: bool
+    awaiting_approval: bool = Field(description="已达成但现金奖励尚待财务审批：审批通过后才可领取")
     claimed_at: datetime | None
 
 

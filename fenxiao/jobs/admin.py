@@ -11,19 +11,19 @@ from fenxiao.common.admin import ReadOnlyAdmin, labelled_filter
 
 from . import selectors
 from .models import ScheduledRun
-from .schedule import SCHEDULE
+from .schedule import scheduled
 
 
 @admin.register(ScheduledRun)
 class ScheduledRunAdmin(ReadOnlyAdmin):
     list_display = ("job_label", "period_key", "enqueued_at", "task_result")
-    list_filter = (labelled_filter("job", _("任务"), lambda: [(job.name, job.label) for job in SCHEDULE]),)
+    list_filter = (labelled_filter("job", _("任务"), lambda: [(job.name, job.label) for job in scheduled()]),)
     search_fields = ("job", "period_key", "task_id")
     date_hierarchy = "enqueued_at"
 
     @admin.display(description=_("任务"), ordering="job")
     def job_label(self, obj: ScheduledRun):
-        return next((job.label for job in SCHEDULE if job.name == obj.job), obj.job)
+        return next((job.label for job in scheduled() if job.name == obj.job), obj.job)
 
     @admin.display(description=_("任务状态"))
     def task_result(self, obj: ScheduledRun):

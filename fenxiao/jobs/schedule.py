@@ -4,6 +4,8 @@ scheduler (which enqueues each job once per period) and by `run_jobs` (which run
 A period key names one run of a job:
 - every minute: the UTC minute, "2026-12-06T07:31Z" (the order sweeps and the commission accrual act
   on "what is due now");
+- hourly: the UTC hour, "2026-12-06T07Z" (local midnight is on the hour, so the first run of a local
+  day starts within a tick of it);
 - daily: the local day, "2026-12-06" (the settlement batch of the operator's schedule that is due
   that day; on a weekly or monthly schedule the batch runs on its day and the other days do nothing);
 - monthly: the closed local month the job is for, "2026-11", due from local midnight on the 1st of
@@ -40,6 +42,7 @@ from .errors import JobsCode, JobsError
 
 class Cadence(StrEnum):
     MINUTE = "minute"
+    HOUR = "hour"
     DAY = "day"
     MONTH = "month"
 
@@ -47,6 +50,8 @@ class Cadence(StrEnum):
 def period_key(cadence: Cadence, now: datetime) -> str:
     if cadence == Cadence.MINUTE:
         return f"{now.astimezone(UTC):%Y-%m-%dT%H:%M}Z"
+    if cadence == Cadence.HOUR:
+        return f"{now.astimezone(UTC):%Y-%m-%dT%H}Z"
     if cadence == Cadence.DAY:
         return f"{periods.local_today(now):%Y-%m-%d}"
     return periods.previous_month(now)
@@ -86,12 +91,29 @@ SCHEDULE: tuple[Job, ...] = (
     Job("commissions.team_bonus", tasks.propose_team_bonus, Cadence.MONTH, _("上月团队奖励（提交审批）"), _month),
     Job("growth.level_evaluation", tasks.evaluate_levels, Cadence.MONTH, _("上月分销等级评估"), _month),
     Job("growth.leaderboard_close", tasks.close_leaderboards, Cadence.MONTH, _("排行榜结榜发奖")),
+    # Just after local midnight the day that closed, and every hour again in case a run was lost.
+    Job("analytics.daily_figures", tasks.roll_up_daily_figures, Cadence.HOUR, _("首页每日经营数据汇总")),
     Job("jobs.prune", tasks.prune_history, Cadence.DAY, _("清理过期的任务记录")),
 )
 
 
+_ADDED: list[Job] = []
+
+
+def add(job: Job) -> None:
+    """A periodic job of an app above this one (the console) joins the schedule, from that app's
+    `AppConfig.ready`; adding the same name again changes nothing."""
+    if all(existing.name != job.name for existing in (*SCHEDULE, *_ADDED)):
+        _ADDED.append(job)
+
+
+def scheduled() -> tuple[Job, ...]:
+    """The whole schedule: the table above, then the jobs added by the apps above this one."""
+    return (*SCHEDULE, *_ADDED)
+
+
 def job_named(name: str) -> Job:
-    for job in SCHEDULE:
+    for job in scheduled():
         if job.name == name:
             return job
     raise JobsError(JobsCode.UNKNOWN_JOB, gettext("没有这个定时任务：%(name)s") % {"name": name}, {"job": name}, status=404)

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import ScheduledRun
-from .schedule import SCHEDULE, Job
+from .schedule import Job, scheduled
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,11 @@ class Enqueued:
     task_id: str
 
 
-def enqueue_due(now: datetime | None = None, *, jobs: tuple[Job, ...] = SCHEDULE) -> list[Enqueued]:
-    """Enqueue the jobs due at `now` that no scheduler has enqueued for their period; returns those
-    this call enqueued (none when another scheduler got there first)."""
+def enqueue_due(now: datetime | None = None, *, jobs: tuple[Job, ...] | None = None) -> list[Enqueued]:
+    """Enqueue the jobs due at `now` (default: the whole schedule) that no scheduler has enqueued for
+    their period; returns those this call enqueued (none when another scheduler got there first)."""
     now = now or timezone.now()
+    jobs = scheduled() if jobs is None else jobs
     keys = {job.name: job.period_key(now) for job in jobs}
     done = set(ScheduledRun.objects.filter(job__in=keys, period_key__in=set(keys.values())).values_list("job", "period_key"))
     enqueued: list[Enqueued] = []

@@ -14,6 +14,7 @@ try:  # Django 6 ships the task API; before it, the backport provides the same o
 except ImportError:  # pragma: no cover - depends on the Django version
     from django_tasks import task
 
+from fenxiao.analytics import tasks as analytics_tasks
 from fenxiao.commissions import tasks as commission_tasks
 from fenxiao.growth import tasks as growth_tasks
 from fenxiao.orders import tasks as order_tasks
@@ -62,13 +63,19 @@ def close_leaderboards() -> dict[str, int]:
 
 
 @task()
+def roll_up_daily_figures() -> dict[str, int]:
+    """The console home's figures of the last closed days, kept per day so the home adds them up."""
+    return analytics_tasks.run_daily_figures()
+
+
+@task()
 def prune_history() -> dict[str, int]:
     """Forget finished task results and enqueue records past their keeping time. A job's record for its
     current period is always kept, so pruning never lets a period be enqueued twice."""
     from django_tasks_db.models import DBTaskResult
 
     from .models import ScheduledRun
-    from .schedule import SCHEDULE
+    from .schedule import scheduled
 
     now = timezone.now()
     keep = now - timedelta(days=keep_days())
@@ -76,7 +83,7 @@ def prune_history() -> dict[str, int]:
     results = DBTaskResult.objects.successful().filter(finished_at__lt=keep).delete()[0]
     results += DBTaskResult.objects.failed().filter(finished_at__lt=keep_failed).delete()[0]
     runs = 0
-    for job in SCHEDULE:
+    for job in scheduled():
         deleted, _kinds = (
             ScheduledRun.objects.filter(job=job.name, enqueued_at__lt=keep).exclude(period_key=job.period_key(now)).delete()
         )

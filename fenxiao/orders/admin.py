@@ -16,7 +16,7 @@ from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
 
 from . import services
-from .admin_filters import DistributorFilter, PaymentProviderFilter, ProductFilter, ProvinceFilter
+from .admin_filters import BuyerFilter, DistributorFilter, PaymentProviderFilter, ProductFilter, ProvinceFilter
 from .models import AfterSale, AfterSaleEvent, AfterSalePhoto, Order, OrderEvent, OrderLine
 
 
@@ -60,6 +60,7 @@ class OrderAdmin(ConsoleAdmin):
         range_filter("created_at", _("下单日期")),
         range_filter("paid_at", _("付款日期")),
         DistributorFilter,
+        BuyerFilter,
         ProductFilter,
         ProvinceFilter,
         PaymentProviderFilter,
@@ -162,7 +163,15 @@ class OrderAdmin(ConsoleAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{order.number}: {exc.message}", messages.WARNING)
             else:
-                self.message_user(request, gettext("订单 %(n)s 已取消") % {"n": order.number})
+                if services.pending_cancel_approval(order.pk) is not None:
+                    self.message_user(
+                        request,
+                        gettext("订单 %(n)s 退款金额超过审批额度，取消申请已提交财务审批；批准后取消并退款，审批前不能发货")
+                        % {"n": order.number},
+                        messages.WARNING,
+                    )
+                else:
+                    self.message_user(request, gettext("订单 %(n)s 已取消") % {"n": order.number})
 
 
 class AfterSaleEventInline(ReadOnlyInline):

@@ -1,4 +1,4 @@
-"""The order list's filters: distributor, product, province and payment provider."""
+"""The order list's filters: distributor, buyer, product, province and payment provider."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,18 @@ class DistributorFilter(RelatedIdFilter):
     field_path = "distributor"
     any_label = _("分销订单")
     none_label = _("自然流量（无分销商）")
+
+
+class BuyerFilter(RelatedIdFilter):
+    """One customer's orders, from the customer's page (`?buyer=<user id>`); shown only while in use."""
+
+    title = _("买家")
+    parameter_name = "buyer"
+    field_path = "user"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, f"#{value}")] if value and value.isdigit() else []
 
 
 class ProductFilter(admin.SimpleListFilter):

@@ -8,7 +8,7 @@ from fenxiao.addresses import selectors as address_selectors
 from fenxiao.addresses.errors import AddressCode, AddressError
 from fenxiao.common.phone import mask_name, mask_phone
 from fenxiao.common.ratelimit import client_address
-from fenxiao.distribution.selectors import distributor_for_user
+from fenxiao.distribution.selectors import require_distributor
 from fenxiao.payments import services as payments
 from fenxiao.shop.purchase import purchase_info
 
@@ -236,9 +236,7 @@ def my_orders(request, q: Query[OrderFilter]):
 
 @router.get("/shop", response=list[ShopOrderOut], summary="我的小店订单（分销商；买家脱敏）")
 def shop_orders(request, q: Query[OrderFilter]):
-    distributor = distributor_for_user(current_user(request))
-    if distributor is None or not distributor.is_approved:
-        raise OrderError(OrderCode.NOT_DISTRIBUTOR, "你还不是分销商", status=403)
+    distributor = require_distributor(current_user(request))
     size = max(1, min(q.page_size, 50))
     start = (max(1, q.page) - 1) * size
     return [
@@ -386,7 +384,15 @@ def ship(request, order_id: int, payload: ShipIn):
     return order_dict(_detail(order_id))
 
 
-@operator_router.post("/orders/{order_id}/cancel", response=OrderOut, summary="运营取消（未发货）")
+@operator_router.post(
+    "/orders/{order_id}/cancel",
+    response=OrderOut,
+    summary="运营取消（未发货）",
+    description=(
+        "已付款订单全额退款。退款金额超过审批额度（默认 ¥500）时订单不立即取消：提交财务审批（资金审批），"
+        "审批前订单保持待发货且不能发货（发货返回 409 `cancel_awaiting_approval`），批准后取消并退款，驳回则照常发货。"
+    ),
+)
 def operator_cancel(request, order_id: int, payload: OrderReasonIn):
     require_staff_perm(request, "orders.cancel_order")
     services.cancel_order(order_id=order_id, actor=current_user(request), reason=payload.reason, as_buyer=False)

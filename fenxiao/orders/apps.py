@@ -22,3 +22,9 @@ class OrdersConfig(AppConfig):
             on_approve=services.refund_after_approval,
             on_reject=services.refund_rejected,
         )
+        register_kind(
+            services.ORDER_CANCEL_APPROVAL,
+            label=pgettext_lazy("approval kind", "取消订单退款"),
+            on_approve=services.cancel_after_approval,
+            on_reject=services.cancel_rejected,
+        )

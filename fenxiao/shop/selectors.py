@@ -33,10 +33,16 @@ def shop_products(*, category_slug: str | None = None, location: str = MAIN_LOCA
     return with_purchase(list(catalog_selectors.shelf_products(category_slug=category_slug)), location=location)
 
 
+def shelf_product(product_id: int) -> Product | None:
+    """One product on sale as the catalog holds it (sellable SKUs, pictures, category), without the
+    purchase info `with_purchase` adds; None when it cannot be bought. Three queries."""
+    return catalog_selectors.shelf_product(product_id)
+
+
 def shop_product(product_id: int, *, location: str = MAIN_LOCATION) -> Product | None:
     """One product on sale with its purchase info, or None when it cannot be bought (off the shelf,
     category disabled, no sellable SKU, or no such product)."""
-    product = catalog_selectors.shelf_product(product_id)
+    product = shelf_product(product_id)
     if product is None:
         return None
     return with_purchase([product], location=location)[0]

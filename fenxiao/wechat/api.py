@@ -22,4 +22,5 @@ router = Router(tags=["微信 wechat"])
 @rate_limited
 def miniprogram_login(request, payload: WeChatMiniProgramLoginIn):
     result = services.sign_in_with_mp_code(request=request, code=payload.code)
-    return {"token": issue_token(user=result.user), "user_id": result.user.pk, "created": result.created}
+    token = issue_token(user=result.user, app_id=result.identity.appid)
+    return {"token": token, "user_id": result.user.pk, "created": result.created}

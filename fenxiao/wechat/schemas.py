@@ -1,7 +1,9 @@
 from ninja import Field, Schema
 
+from fenxiao.common.validation import InputSchema
 
-class WeChatMiniProgramLoginIn(Schema):
+
+class WeChatMiniProgramLoginIn(InputSchema):
     code: str = Field(..., min_length=1, max_length=128, description="小程序 wx.login() 返回的 code（5 分钟内有效，只能用一次）")
 
 

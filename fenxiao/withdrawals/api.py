@@ -5,18 +5,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import File, Query, Router, Status, UploadedFile
 
-from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
+from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm, token_app_id
 from fenxiao.accounts.schemas import SmsSentOut
 from fenxiao.common.api_contract import rate_limited
 from fenxiao.common.phone import mask_phone
 from fenxiao.common.ratelimit import client_address
-from fenxiao.distribution.selectors import distributor_for_user
+from fenxiao.distribution.selectors import require_distributor
 from fenxiao.payments.schemas import NotifyFailOut
 from fenxiao.payments.services import record_refusal
 
 from . import selectors, services
 from .errors import WithdrawalCode, WithdrawalError
-from .models import Channel
+from .models import Channel, Withdrawal
 from .schemas import (
     BatchFilter,
     BatchIn,
@@ -46,10 +46,19 @@ operator_router = Router(tags=["运营：提现 operator"], auth=member_auth)
 
 
 def _approved(request):
-    distributor = distributor_for_user(current_user(request))
-    if distributor is None or not distributor.is_approved:
-        raise WithdrawalError(WithdrawalCode.NOT_DISTRIBUTOR, _("只有已通过审核的分销商可以提现"), status=403)
-    return distributor
+    return require_distributor(current_user(request))
+
+
+def requested_in(request) -> str:
+    """The WeChat app a request comes from: a token issued by the configured mini-program's login →
+    the mini-program; the signed-in browser of the pages → the Official Account; a token of any other
+    login → not known ("")."""
+    if not hasattr(request, "token_app_id"):
+        return Withdrawal.App.OFFICIAL_ACCOUNT
+    mp_appid = transfers.mini_program_appid()
+    if mp_appid and token_app_id(request) == mp_appid:
+        return Withdrawal.App.MINI_PROGRAM
+    return ""
 
 
 def kyc_dict(record) -> dict:
@@ -211,7 +220,16 @@ def my_withdrawals(request, q: Query[WithdrawalFilter]):
     return [withdrawal_dict(w) for w in _page(qs, q.page, q.page_size, 50)]
 
 
-@router.post("", response={201: WithdrawalOut}, summary="申请提现（支持 Idempotency-Key 请求头：重试返回同一笔）")
+@router.post(
+    "",
+    response={201: WithdrawalOut},
+    summary="申请提现（支持 Idempotency-Key 请求头：重试返回同一笔）",
+    description=(
+        "提现到微信零钱并以商家转账打款时，收款身份跟随申请来源：用小程序登录（/auth/wechat/miniprogram）"
+        "签发的令牌申请的转到小程序身份，在小程序中确认收款"
+        "（POST /withdrawals/{id}/transfer/confirmation）；公众号页面申请的转到公众号身份。只有一个身份时用该身份。"
+    ),
+)
 def create(request, payload: WithdrawalIn, response: HttpResponse):
     distributor = _approved(request)
     withdrawal = services.request_withdrawal(
@@ -221,6 +239,7 @@ def create(request, payload: WithdrawalIn, response: HttpResponse):
         account=payload.account,
         bank_name=payload.bank_name,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
+        requested_in=requested_in(request),
         actor=current_user(request),
     )
     if withdrawal.replayed:

@@ -191,6 +191,12 @@ class Withdrawal(models.Model):
         EMAIL = "email", _("邮箱")
         OPENID = "openid", _("微信 openid")
 
+    class App(models.TextChoices):
+        """Where the distributor asked: a merchant transfer is made for that app's identity."""
+
+        OFFICIAL_ACCOUNT = "oa", _("公众号")
+        MINI_PROGRAM = "mp", _("小程序")
+
     number = models.CharField(_("提现单号"), max_length=24, unique=True)
     distributor = models.ForeignKey(
         "distribution.Distributor", on_delete=models.PROTECT, related_name="withdrawals", verbose_name=_("分销商")
@@ -207,6 +213,14 @@ class Withdrawal(models.Model):
     account_masked = models.CharField(_("收款账号"), max_length=120)
     account_encrypted = models.TextField(_("收款账号（密文）"), editable=False)
     idempotency_key = models.CharField(_("幂等键"), max_length=80, blank=True, default="")
+    requested_in = models.CharField(
+        _("申请来源"),
+        max_length=2,
+        choices=App.choices,
+        blank=True,
+        default="",
+        help_text=_("在公众号页面还是小程序里申请的；微信转账收款到该应用下的微信身份"),
+    )
     request_digest = models.CharField(_("请求摘要"), max_length=64, blank=True, editable=False)
     requested_at = models.DateTimeField(_("申请时间"), db_index=True)
     requested_on = models.DateField(_("申请日（北京时间）"))

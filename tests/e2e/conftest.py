@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from fenxiao.payments.tests.conftest import wechat, wechat_keys  # noqa: F401  (WeChat Pay's fake server, for the pay pages)
+from tests import chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 WECHAT_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
@@ -34,18 +33,15 @@ class _MissingBrowser:
 
 @pytest.fixture
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
+    """Headless Chromium, shared by consecutive browser tests (tests/chromium.py); the contexts a test
+    opens are its own and are closed after it."""
+    if chromium.executable() is None:
         yield _MissingBrowser()
         return
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
+    try:
+        yield chromium.shared()
+    finally:
+        chromium.close_contexts()
 
 
 @pytest.fixture

@@ -149,6 +149,26 @@ def test_patch_me_nickname(client):
     assert_error(response, 400, "invalid_nickname")
 
 
+def test_patch_me_refuses_a_misspelt_field(client):
+    user = UserFactory(nickname="旧名字")
+    token = client.post(LOGIN, {"phone": user.phone, "password": "pass-1234"}, content_type="application/json").json()["token"]
+    response = client.patch(ME, {"nick_name": "新名字"}, content_type="application/json", headers=bearer(token))
+    body = assert_error(response, 422, "invalid_input")
+    assert [(e["type"], e["loc"][-1]) for e in body["detail"]["errors"]] == [("extra_forbidden", "nick_name")]
+    user.refresh_from_db()
+    assert user.nickname == "旧名字"
+
+
+def test_every_input_body_refuses_unknown_fields(client):
+    # registration, login, the SMS code: the same refusal as the profile, before any rule runs
+    response = client.post(LOGIN, {"phone": "13800138000", "password": "x", "remember": True}, content_type="application/json")
+    body = assert_error(response, 422, "invalid_input")
+    assert [e["loc"][-1] for e in body["detail"]["errors"]] == ["remember"]
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]
+    assert schema["ProfileIn"]["additionalProperties"] is False
+    assert schema["LoginIn"]["additionalProperties"] is False
+
+
 def test_api_docs_and_schema(client):
     assert client.get("/api/docs").status_code == 200
     response = client.get("/api/openapi.json")

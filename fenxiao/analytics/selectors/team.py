@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 
 from fenxiao.common.phone import mask_name, mask_phone
 from fenxiao.distribution.models import Distributor
-from fenxiao.distribution.selectors import DownlineCounts, distributor_for_user
+from fenxiao.distribution.selectors import DownlineCounts, require_distributor
 from fenxiao.orders.models import Order, OrderLine
 
 from ..errors import AnalyticsCode, AnalyticsError
@@ -44,16 +44,8 @@ TEAM_SORTS = ("joined", "sales", "orders")
 
 
 def viewer_for_user(user) -> Distributor:
-    """The user's approved distributor profile; `not_distributor` (404 without a profile, 403 when
-    it is not in force) otherwise."""
-    found = distributor_for_user(user)
-    if found is None:
-        raise AnalyticsError(AnalyticsCode.NOT_DISTRIBUTOR, gettext("你还不是分销商"), status=404)
-    if found.status != APPROVED:
-        raise AnalyticsError(
-            AnalyticsCode.NOT_DISTRIBUTOR, gettext("你的分销商资格尚未生效"), {"status": found.status}, status=403
-        )
-    return found
+    """The user's approved distributor profile; 403 `not_distributor` otherwise."""
+    return require_distributor(user)
 
 
 def display_name(distributor: Distributor) -> str:

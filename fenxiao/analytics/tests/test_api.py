@@ -92,7 +92,7 @@ def test_leaderboard(get, net, sku):
 
 
 def test_not_a_distributor(client, net, level):
-    assert_error(client.get("/api/v1/team", headers=bearer(UserFactory())), 404, "not_distributor")
+    assert_error(client.get("/api/v1/team", headers=bearer(UserFactory())), 403, "not_distributor")
     pending = DistributorFactory(level=level, status=Distributor.Status.PENDING)
     assert_error(client.get("/api/v1/leaderboards", headers=bearer(pending.user)), 403, "not_distributor")
     assert_error(client.get("/api/v1/team"), 401, "not_authenticated")

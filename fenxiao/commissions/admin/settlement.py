@@ -1,17 +1,15 @@
 """Operator admin for the settlement schedule and the settlement batches.
 
 The schedule is a single row edited through `settlement.update_settlement_settings` (so the admin
-validates exactly like the API). Batches are read-only; "运行到期结算" runs the batch that is due now,
-the same call the scheduled job makes, and does nothing when this period's batch already ran.
+validates exactly like the API). Batches are read-only; "运行到期结算" posts to the console's job
+start: the batch that is due now runs as a background job (the same call the scheduled job makes) and
+does nothing when this period's batch already ran.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
-from django.urls import path, reverse
+from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -106,12 +104,6 @@ class SettlementBatchAdmin(ConsoleAdmin):
     def duration(self, obj):
         return f"{(obj.finished_at - obj.started_at).total_seconds():.2f}"
 
-    def get_urls(self):
-        return [
-            path("run/", self.admin_site.admin_view(self.run_view), name="commissions_settlementbatch_run"),
-            *super().get_urls(),
-        ]
-
     def changelist_view(self, request, extra_context=None):
         extra = {
             "due": settlement.due_summary(),
@@ -119,24 +111,3 @@ class SettlementBatchAdmin(ConsoleAdmin):
             "can_run": request.user.has_perm("commissions.add_settlementbatch"),
         }
         return super().changelist_view(request, {**(extra_context or {}), **extra})
-
-    def run_view(self, request):
-        if request.method != "POST":
-            return HttpResponseRedirect(reverse("admin:commissions_settlementbatch_changelist"))
-        if not request.user.has_perm("commissions.add_settlementbatch"):
-            raise PermissionDenied
-        batch = settlement.run_settlement(actor=request.user)
-        if batch is None:
-            messages.info(request, gettext("本结算期的批次已经运行过，没有新的结算"))
-        else:
-            messages.success(
-                request,
-                gettext("结算批次 %(period)s 完成：%(count)d 笔佣金，%(people)d 位收益人，共 ¥%(amount)s")
-                % {
-                    "period": batch.period,
-                    "count": batch.commission_count,
-                    "people": batch.distributor_count,
-                    "amount": yuan(batch.amount_fen),
-                },
-            )
-        return HttpResponseRedirect(reverse("admin:commissions_settlementbatch_changelist"))

@@ -1,11 +1,12 @@
-"""The team bonus in the admin: the read-only list, its "发放上月团队奖励" page, which shows what would
-be paid and pays it through `run_team_bonus`, and the plan simulator page (see `plan`)."""
+"""The team bonus in the admin: the read-only list, its "发放上月团队奖励" page, whose button starts the
+console's background job that computes every partner's figures and submits them for finance's approval
+(`propose_team_bonus`), and the plan simulator page (see `plan`)."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,7 +19,6 @@ from fenxiao.common import periods
 from fenxiao.common.admin import ConsoleAdmin
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import format_rate, yuan
-from fenxiao.distribution.models import Distributor
 
 from .. import simulator
 from ..models import TeamBonus
@@ -33,6 +33,19 @@ from .plan import (
     preview_signature,
     summary_rows,
 )
+
+#: A synthetic scenario of more orders than this is not computed on the page: the same form goes on to
+#: the console's job start and the scenario runs in the background.
+SYNTHETIC_PREVIEW_MAX = 5_000
+SIMULATION_JOB = "commissions.simulation"
+TEAM_BONUS_JOB = "commissions.team_bonus"
+
+
+def background_simulation() -> HttpResponseRedirect:
+    """307: the browser posts the same form to the console's job start, which shows the job's page."""
+    response = HttpResponseRedirect(reverse("console:start_job", args=[SIMULATION_JOB]))
+    response.status_code = 307
+    return response
 
 
 @admin.register(TeamBonus)
@@ -101,40 +114,13 @@ class TeamBonusAdmin(ConsoleAdmin):
     # --- 发放上月团队奖励 ---
 
     def run_view(self, request):
+        """What the run pays and the button that starts it: the figures of every partner are computed
+        by the console's background job, whose page shows the proposal submitted for approval."""
         if not can_change_plan(request.user):
             raise PermissionDenied
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
         period = team_bonus.month_period(None)
-        if request.method == "POST":
-            try:
-                proposal = team_bonus.propose_team_bonus(period.label, actor=request.user)
-            except DomainError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-            else:
-                if proposal.approval is not None:
-                    self.message_user(
-                        request,
-                        gettext("已提交财务审批：%(summary)s") % {"summary": proposal.approval.summary},
-                        messages.SUCCESS,
-                    )
-                elif proposal.run is not None:
-                    self.message_user(request, proposal.run.summary(), messages.WARNING)
-                else:
-                    self.message_user(request, gettext("本月没有可发放的团队奖励"), messages.WARNING)
-            return HttpResponseRedirect(f"{reverse('admin:commissions_teambonus_changelist')}?month={period.label}")
-        paid = TeamBonus.objects.filter(month=period.label).exists()
-        figures = [] if paid else team_bonus.team_bonus_figures(period.label)
-        codes = dict(Distributor.objects.filter(pk__in=[f.distributor_id for f in figures]).values_list("pk", "code"))
-        rows = [
-            {
-                "code": codes.get(f.distributor_id, f.distributor_id),
-                "level": f.level_name,
-                "orders": f.order_count,
-                "sales": yuan(f.team_sales_fen),
-                "rate": format_rate(f.rate_bp),
-                "amount": yuan(f.amount_fen),
-            }
-            for f in figures
-        ]
         return TemplateResponse(
             request,
             "commissions/admin/teambonus_run.html",
@@ -142,10 +128,8 @@ class TeamBonusAdmin(ConsoleAdmin):
                 request,
                 gettext("发放上月团队奖励（%(month)s）") % {"month": period.label},
                 period=period,
-                paid=paid,
-                rows=rows,
-                total=yuan(sum(f.amount_fen for f in figures)),
-                sales=yuan(sum(f.team_sales_fen for f in figures)),
+                paid=TeamBonus.objects.filter(month=period.label).exists(),
+                job_kind=TEAM_BONUS_JOB,
             ),
         )
 
@@ -176,7 +160,10 @@ class TeamBonusAdmin(ConsoleAdmin):
                         )
                         return redirect("admin:commissions_simulator")
                 else:
-                    result = simulator.simulate(draft, form.scope_value(), current=current)
+                    scope = form.scope_value()
+                    if isinstance(scope, simulator.SyntheticScope) and scope.order_count > SYNTHETIC_PREVIEW_MAX:
+                        return background_simulation()
+                    result = simulator.simulate(draft, scope, current=current)
                     signature = preview_signature(draft, request.user)
             except DomainError as exc:
                 form.add_error(None, exc.message)

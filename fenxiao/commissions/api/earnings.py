@@ -1,8 +1,8 @@
 """A distributor's own earnings: summary, commission orders, monthly statement. Read-only.
 
-Only the distributor's own money is shown; the buyers of its orders are masked. A user without a
-distributor profile gets 404 `not_distributor`, one whose profile is not (or no longer) in force
-403 — except a suspended distributor, who still sees the money it has earned.
+Only the distributor's own money is shown; the buyers of its orders are masked. A user who is not a
+distributor, or whose profile is not (or no longer) in force, gets 403 `not_distributor` — except a
+suspended distributor, who still sees the money it has earned.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 
 from fenxiao.accounts.auth import current_user, member_auth
 from fenxiao.distribution.models import Distributor
-from fenxiao.distribution.selectors import distributor_for_user
+from fenxiao.distribution.selectors import require_distributor
 
 from .. import selectors
 from ..errors import CommissionCode, CommissionError
@@ -27,19 +27,8 @@ from ..schemas import (
 router = Router(tags=["收益 earnings"], auth=member_auth)
 
 
-def earner_for_user(user) -> Distributor:
-    """The user's distributor profile, if it may see earnings; CommissionError otherwise."""
-    distributor = selectors.earner_for_user(user)
-    if distributor is not None:
-        return distributor
-    found = distributor_for_user(user)
-    if found is None:
-        raise CommissionError(CommissionCode.NOT_DISTRIBUTOR, _("你还不是分销商"), status=404)
-    raise CommissionError(CommissionCode.NOT_DISTRIBUTOR, _("你的分销商资格尚未生效"), {"status": found.status}, status=403)
-
-
 def _earner(request) -> Distributor:
-    return earner_for_user(current_user(request))
+    return require_distributor(current_user(request), statuses=selectors.EARNER_STATUSES)
 
 
 class OrdersQuery(Schema):

@@ -5,6 +5,7 @@ from the ledger entries; the cached balances are only compared against them."""
 
 from .accounts import DISTRIBUTOR_PREFIX, ROLE_LABELS, ROLE_SUFFIXES, ROLES, account_codes, balances
 from .earnings import (
+    EARNER_STATUSES,
     EarningsOverview,
     EarningsSummary,
     OrderCommission,
@@ -52,6 +53,7 @@ from .statement import (
 __all__ = [
     "DEPTH_LABELS",
     "DISTRIBUTOR_PREFIX",
+    "EARNER_STATUSES",
     "FIGURE_FIELDS",
     "MAX_PAGE_SIZE",
     "ORDER_STATUSES",

@@ -92,13 +92,16 @@ def earnings_summary(distributor) -> EarningsSummary:
     )
 
 
+# Who may see its earnings: approved, or suspended (suspension stops new earnings, not the view of old ones).
+EARNER_STATUSES = (Distributor.Status.APPROVED, Distributor.Status.SUSPENDED)
+
+
 def earner_for_user(user):
-    """The user's distributor profile if it may see its earnings (approved, or suspended: suspension
-    stops new earnings, not the view of old ones), else None."""
+    """The user's distributor profile if it may see its earnings (one of EARNER_STATUSES), else None."""
     if not getattr(user, "is_authenticated", False):
         return None
     distributor = distributor_for_user(user)
-    if distributor is None or distributor.status not in (Distributor.Status.APPROVED, Distributor.Status.SUSPENDED):
+    if distributor is None or distributor.status not in EARNER_STATUSES:
         return None
     return distributor
 

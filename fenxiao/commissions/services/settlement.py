@@ -58,9 +58,7 @@ def set_margin_ceiling(*, actor, ceiling_bp: int) -> CommissionSettings:
     """The share of a line's margin (paid − cost) its commissions may take, in basis points. Applies
     to orders paid from now on; commissions already computed keep theirs."""
     if isinstance(ceiling_bp, bool) or not isinstance(ceiling_bp, int) or not 0 <= ceiling_bp <= 10000:
-        raise CommissionError(
-            CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp}
-        )
+        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0%–100%"), {"ceiling_bp": ceiling_bp})
     conf = CommissionSettings.objects.select_for_update().filter(pk=1).first() or settlement_settings()
     conf.ceiling_bp = ceiling_bp
     conf.updated_by = actor if getattr(actor, "pk", None) else None

@@ -137,9 +137,7 @@ def draft_plan(
     if ceiling_bp is None:
         ceiling_bp = base.ceiling_bp
     elif isinstance(ceiling_bp, bool) or not isinstance(ceiling_bp, int) or not 0 <= ceiling_bp <= MAX_RATE_BP:
-        raise CommissionError(
-            CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0–10000 基点"), {"ceiling_bp": ceiling_bp}
-        )
+        raise CommissionError(CommissionCode.INVALID_CEILING, gettext("佣金上限必须是毛利的 0%–100%"), {"ceiling_bp": ceiling_bp})
 
     changes = dict(levels or {})
     by_id = base._by_id()

@@ -116,7 +116,7 @@ def test_who_may_see_earnings(client, distributor, level):
     assert_error(client.get(BASE + "/summary"), 401, "not_authenticated")
     stranger = UserFactory()
     for path in ("/summary", "/orders", "/orders/1", "/statement?month=2026-11", "/months"):
-        assert_error(client.get(BASE + path, headers=bearer(stranger)), 404, "not_distributor")
+        assert_error(client.get(BASE + path, headers=bearer(stranger)), 403, "not_distributor")
     applicant = DistributorFactory(level=level, status=Distributor.Status.PENDING)
     body = assert_error(client.get(BASE + "/summary", headers=bearer(applicant.user)), 403, "not_distributor")
     assert body["detail"] == {"status": "pending"}

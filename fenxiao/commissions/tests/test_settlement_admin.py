@@ -1,5 +1,5 @@
 """The settlement pages of the admin: the schedule form validates like the service, the batch list
-shows what is due, and "运行到期结算" runs the due batch once."""
+shows what is due, and "运行到期结算" starts the due batch as a console job, which runs it once."""
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -10,6 +10,8 @@ from fenxiao.commissions.errors import CommissionError
 from fenxiao.commissions.models import Commission, CommissionSettings, SettlementBatch
 from fenxiao.commissions.selectors import earnings_summary
 from fenxiao.commissions.services import settlement
+from fenxiao.console.jobs import services as jobs
+from fenxiao.console.models import BackgroundJob
 from tests.factories import OrderFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,15 +58,24 @@ def test_run_due_batch_from_the_batch_list(finance, bound_buyer, beauty, distrib
     page = finance.get(reverse("admin:commissions_settlementbatch_changelist"))
     assert page.status_code == 200
     assert "现在运行将结算 2 笔佣金" in page.content.decode()
-    run = reverse("admin:commissions_settlementbatch_run")
-    assert finance.post(run).status_code == 302
-    assert finance.post(run).status_code == 302  # the same period again: nothing more
+    run = reverse("console:start_job", args=["commissions.settlement"])
+    assert run in page.content.decode()
+    for _ in range(2):  # the same period again: nothing more
+        response = finance.post(run)
+        job = BackgroundJob.objects.latest("pk")
+        assert response.status_code == 302 and response["Location"] == reverse("console:job", args=[job.pk])
+        jobs.run(job.pk)
     assert SettlementBatch.objects.count() == 1
     assert earnings_summary(distributor).available_fen == 3000
 
 
 def test_running_needs_the_permission(client, db):
     client.force_login(StaffFactory(is_superuser=False))
-    response = client.post(reverse("admin:commissions_settlementbatch_run"))
+    response = client.post(reverse("console:start_job", args=["commissions.settlement"]))
     assert response.status_code == 403
+    assert not SettlementBatch.objects.exists() and not BackgroundJob.objects.exists()
+
+
+def test_the_old_inline_run_address_is_gone(finance):
+    assert finance.post("/admin/commissions/settlementbatch/run/").status_code in (302, 404)
     assert not SettlementBatch.objects.exists()

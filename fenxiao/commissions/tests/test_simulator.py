@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.catalog.models import CommissionOverride
@@ -425,6 +426,22 @@ def test_admin_synthetic_preview(admin_client, network, skus, regular, partner_l
     bad = form_data([regular, partner_level], scope="synthetic", order_count="0", _preview="1")
     response = admin_client.post(SIM_URL, bad)
     assert response.context["result"] is None and response.context["form"].non_field_errors()
+
+
+def test_admin_large_synthetic_preview_goes_to_the_background_job(admin_client, network, skus, regular, partner_level):
+    from fenxiao.commissions.admin.team_bonus import SYNTHETIC_PREVIEW_MAX
+    from fenxiao.console.models import BackgroundJob
+
+    data = form_data([regular, partner_level], scope="synthetic", order_count=str(SYNTHETIC_PREVIEW_MAX + 1), _preview="1")
+    data[f"mix_{skus['beauty'].product.category_id}"] = "1"
+    response = admin_client.post(SIM_URL, data)
+    start = reverse("console:start_job", args=["commissions.simulation"])
+    assert response.status_code == 307 and response["Location"] == start
+    assert not BackgroundJob.objects.exists()  # nothing computed here; the browser posts the form on
+    followed = admin_client.post(response["Location"], data)
+    job = BackgroundJob.objects.get()
+    assert followed.status_code == 302 and followed["Location"] == reverse("console:job", args=[job.pk])
+    assert job.params["form"]["order_count"] == str(SYNTHETIC_PREVIEW_MAX + 1) and "_preview" not in job.params["form"]
 
 
 def test_admin_page_needs_the_plan_permissions(client, network):

@@ -294,25 +294,46 @@ def finance_user():
 
 
 def test_admin_list_and_run_page(client, tree, sku):
+    from django.urls import reverse
+
+    from fenxiao.console.jobs import services as jobs
+    from fenxiao.console.models import BackgroundJob
+
     client.force_login(StaffFactory())
     period = month_period(None)  # the real previous month
     sale(tree["A"], 10000, sku=sku, completed_at=period.start + timedelta(hours=1))
     run_url = "/admin/commissions/teambonus/run/"
-    page = client.get(run_url)
+    start = reverse("console:start_job", args=["commissions.team_bonus"])
+    with CaptureQueriesContext(connection) as page_queries:
+        page = client.get(run_url)
     assert page.status_code == 200
     text = page.content.decode()
-    assert tree["P"].code in text and "100.00" in text and "3.00" in text  # ¥100 team sales, ¥3 bonus
+    assert start in text and f'value="{period.label}"' in text
+    assert not any("orders_order" in q["sql"] for q in page_queries.captured_queries)  # no figures on the page
+    assert client.post(run_url).status_code == 405
 
-    response = client.post(run_url)
-    assert response.status_code == 302 and f"month={period.label}" in response["Location"]
+    def propose() -> BackgroundJob:
+        response = client.post(start, {"month": period.label})
+        job = BackgroundJob.objects.latest("pk")
+        assert response.status_code == 302 and response["Location"] == reverse("console:job", args=[job.pk])
+        jobs.run(job.pk)
+        job.refresh_from_db()
+        assert job.status == BackgroundJob.Status.SUCCEEDED, job.error
+        return job
+
+    job = propose()
     # Proposed for finance's approval; paid only once a finance colleague approves it.
     assert not TeamBonus.objects.exists()
     approval = ApprovalRequest.objects.get(kind="team_bonus", status="pending")
     assert (approval.amount_fen, approval.reference) == (300, f"team_bonus:{period.label}")
-    assert client.post(run_url).status_code == 302 and ApprovalRequest.objects.count() == 1  # no second proposal
+    assert job.summary["月份"] == period.label and job.summary["奖励合计"] == "¥3.00" and job.summary["合伙人"] == 1
+    assert f"#{approval.pk}" in job.summary["结果"]
+    assert f"#{approval.pk}" in client.get(reverse("console:job", args=[job.pk])).content.decode()
+    propose()
+    assert ApprovalRequest.objects.count() == 1  # no second proposal
     approvals.approve(request_id=approval.pk, actor=finance_user())
     assert TeamBonus.objects.get().amount_fen == 300
-    assert client.post(run_url).status_code == 302  # again: nothing more
+    assert "已发放" in propose().summary["结果"]  # again: nothing more
     assert TeamBonus.objects.count() == 1 and Transaction.objects.filter(kind="team_bonus").count() == 1
     assert "已经发放过" in client.get(run_url).content.decode()
 
@@ -326,11 +347,17 @@ def test_admin_list_and_run_page(client, tree, sku):
 
 def test_admin_run_page_needs_the_plan_permissions(client, tree):
     from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from fenxiao.console.models import BackgroundJob
 
     for name, status in (("财务", 403), ("运营", 200)):
         user = UserFactory(is_staff=True)
         user.groups.add(Group.objects.get(name=name))
         client.force_login(user)
         assert client.get("/admin/commissions/teambonus/run/").status_code == status
+        started = client.post(reverse("console:start_job", args=["commissions.team_bonus"]), {"month": "2001-01"})
+        assert started.status_code == (403 if status == 403 else 302)
+    assert BackgroundJob.objects.get().requested_by.groups.filter(name="运营").exists()  # only operations started one
     # operations staff see the bonus list through the plan permissions
     assert client.get("/admin/commissions/teambonus/").status_code == 200

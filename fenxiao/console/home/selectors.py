@@ -1,8 +1,10 @@
 """What the console's home shows a staff member: the to-dos, today's and this month's figures beside
 the period before, and the 30-day trend, each part only when the user's permissions allow it.
 
-Every figure comes from a selector of the app that owns it; each part costs a fixed number of
-statements whatever the amount of data (one per to-do, one per figure source, one for the trend)."""
+Every figure comes from a selector of the app that owns it, closed days read from the daily figures
+that the same selectors counted; each part costs a fixed number of statements whatever the amount of
+data (one per to-do; for the figures and the trend together one for the stored days, then per source
+one for today and yesterday and one for the same stretch of last month)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.accounts import selectors as accounts_selectors
+from fenxiao.analytics.selectors import daily as daily_figures
 from fenxiao.commissions.selectors import figures as commission_figures
-from fenxiao.common.figures import LAST_MONTH, MONTH, TODAY, YESTERDAY, change_bp, comparison_windows
+from fenxiao.common.figures import LAST_MONTH, MONTH, TODAY, YESTERDAY, Window, change_bp, comparison_windows
 from fenxiao.common.periods import local_today
 from fenxiao.console.jobs import selectors as job_selectors
 from fenxiao.console.models import BackgroundJob
@@ -181,16 +184,23 @@ FIGURES: list[tuple[str, str | Promise, str, Callable[[dict], dict], str, bool]]
 ]
 
 
-def figures(user: Any, now: datetime | None = None) -> list[Figure]:
-    """Today and this month so far, each beside the same stretch of yesterday and of last month."""
+def figures_and_trend(user: Any, now: datetime | None = None) -> tuple[list[Figure], dict[str, list] | None]:
+    """The figures (today and this month so far, each beside the same stretch of yesterday and of last
+    month) and the trend (GMV in yuan as a decimal string and paid orders for each of the last 30 local
+    days, today included; None when the user may not see orders), read together: closed days from the
+    daily figures (see `fenxiao.analytics.selectors.daily`), the rest counted live."""
+    now = now or timezone.now()
     windows = comparison_windows(now)
-    read: dict[Callable[[dict], dict], dict] = {}
+    shown_rows = [row for row in FIGURES if _may(user, row[2])]
+    wanted: dict[Callable[[dict], dict], dict[str, Window]] = {row[3]: dict(windows) for row in shown_rows}
+    last = local_today(now)
+    trend_windows = daily_figures.day_windows(last - timedelta(days=TREND_DAYS - 1), last, now)
+    show_trend = _may(user, "orders.view_order")
+    if show_trend:
+        wanted[order_selectors.paid_sales] = {**wanted.get(order_selectors.paid_sales, {}), **trend_windows}
+    read = daily_figures.windowed_figures(wanted, now)
     shown = []
-    for key, label, perm, source, measure, money in FIGURES:
-        if not _may(user, perm):
-            continue
-        if source not in read:
-            read[source] = source(windows)
+    for key, label, _perm, source, measure, money in shown_rows:
         values = read[source]
         shown.append(
             Figure(
@@ -203,19 +213,12 @@ def figures(user: Any, now: datetime | None = None) -> list[Figure]:
                 last_month=values[LAST_MONTH][measure],
             )
         )
-    return shown
-
-
-def trend(user: Any, now: datetime | None = None) -> dict[str, list] | None:
-    """GMV (yuan, as a decimal string) and paid orders for each of the last 30 local days, today
-    included; None when the user may not see orders."""
-    if not _may(user, "orders.view_order"):
-        return None
-    last = local_today(now)
-    first = last - timedelta(days=TREND_DAYS - 1)
-    days: dict[date, dict[str, int]] = order_selectors.daily_paid_sales(first, last)
-    return {
-        "days": [f"{day:%m-%d}" for day in days],
-        "gmv_yuan": [f"{values['gmv_fen'] // 100}.{values['gmv_fen'] % 100:02d}" for values in days.values()],
-        "orders": [values["orders"] for values in days.values()],
+    if not show_trend:
+        return shown, None
+    days = [read[order_selectors.paid_sales][name] for name in trend_windows]
+    trend: dict[str, list] = {
+        "days": [f"{date.fromisoformat(name):%m-%d}" for name in trend_windows],
+        "gmv_yuan": [f"{values['gmv_fen'] // 100}.{values['gmv_fen'] % 100:02d}" for values in days],
+        "orders": [values["orders"] for values in days],
     }
+    return shown, trend

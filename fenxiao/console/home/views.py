@@ -32,6 +32,7 @@ def _shown(value: int, money: bool) -> str:
 def home_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     now = timezone.now()
+    shown, trend = selectors.figures_and_trend(user, now)
     figures = [
         {
             "key": figure.key,
@@ -43,12 +44,12 @@ def home_context(request: HttpRequest) -> dict[str, Any]:
             "last_month": _shown(figure.last_month, figure.money),
             "month_change": _change(figure.month_change_bp),
         }
-        for figure in selectors.figures(user, now)
+        for figure in shown
     ]
     return {
         "todos": selectors.todos(user, now),
         "figures": figures,
-        "trend": selectors.trend(user, now),
+        "trend": trend,
         "trend_labels": {"gmv": _("成交额（元）"), "orders": _("付款订单")},
     }
 

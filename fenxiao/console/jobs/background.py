@@ -1,6 +1,6 @@
 """The background jobs of the console's own area: the list exports, and the long operator work whose
 services live in the domain apps (settlement, level evaluation, leaderboard close, the simulator's
-synthetic scenario). Each job only calls the app's service, as the requesting staff member."""
+synthetic scenario, the team bonus proposal). Each job only calls the app's service, as the requesting staff member."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ SETTLEMENT = "commissions.settlement"
 LEVEL_EVALUATION = "growth.level_evaluation"
 LEADERBOARD_CLOSE = "growth.leaderboard_close"
 SIMULATION = "commissions.simulation"
+TEAM_BONUS = "commissions.team_bonus"
 
 
 def _export_runner(spec: exports.ListExport) -> RunFunction:
@@ -111,4 +112,33 @@ def run_simulation(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
     summary: dict[str, Any] = dict(summary_rows(result))
     for label_, now, draft, change in comparison_rows(result):
         summary[_("%(label)s（现行 / 草案 / 变化）") % {"label": label_}] = " / ".join(v for v in (now, draft, change) if v)
+    return summary
+
+
+@register(TEAM_BONUS, title=gettext_lazy("发放上月团队奖励"), permission="distribution.change_level")
+def run_team_bonus(job: BackgroundJob, progress: Progress) -> dict[str, Any]:
+    """Compute a closed month's team bonus for every partner and submit it for finance's approval."""
+    from fenxiao.commissions.admin.plan import can_change_plan
+    from fenxiao.commissions.services import team_bonus
+
+    if not can_change_plan(job.requested_by):
+        raise ConsoleJobError(ConsoleJobCode.FORBIDDEN, _("没有修改佣金方案的权限"), {"kind": TEAM_BONUS}, status=403)
+    progress.set_total(1)
+    proposal = team_bonus.propose_team_bonus(job.params.get("month") or None, actor=job.requested_by)
+    progress.advance()
+    summary: dict[str, Any] = {_("月份"): proposal.month}
+    approval: Any = proposal.approval  # the pending ApprovalRequest
+    if approval is not None:
+        summary.update(
+            {
+                _("合伙人"): proposal.partner_count,
+                _("团队销售额"): f"¥{yuan(proposal.team_sales_fen)}",
+                _("奖励合计"): f"¥{yuan(proposal.amount_fen)}",
+                _("结果"): _("已提交财务审批（审批单 #%(id)s）：%(summary)s") % {"id": approval.pk, "summary": approval.summary},
+            }
+        )
+    elif proposal.run is not None:
+        summary[_("结果")] = proposal.run.summary()
+    else:
+        summary[_("结果")] = _("本月没有可发放的团队奖励")
     return summary

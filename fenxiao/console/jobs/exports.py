@@ -9,10 +9,11 @@ times local (Asia/Shanghai) without a zone, as Excel expects."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Prefetch
 from django.http import QueryDict
 from django.test import RequestFactory
 from django.urls import reverse
@@ -57,6 +59,12 @@ class Column:
     value: Callable[[Any], Any]
     kind: str = "text"  # text | number | money | percent | time
     width: int = 16
+    #: For a value in the requester's language: builds the reader one export uses, so what is
+    #: translated is translated once per export rather than once per row.
+    per_export: Callable[[], Callable[[Any], Any]] | None = None
+
+    def reader(self) -> Callable[[Any], Any]:
+        return self.per_export() if self.per_export is not None else self.value
 
 
 def _path(obj: Any, dotted: str) -> Any:
@@ -67,32 +75,39 @@ def _path(obj: Any, dotted: str) -> Any:
     return obj
 
 
+def _getter(dotted: str) -> Callable[[Any], Any]:
+    """Reads `dotted` off a row; a related object that is None gives None."""
+    if "." not in dotted:
+        return attrgetter(dotted)
+    return lambda obj: _path(obj, dotted)
+
+
 def text(header: StrOrPromise, dotted: str, width: int = 16) -> Column:
-    return Column(header, lambda obj: _path(obj, dotted), "text", width)
+    return Column(header, _getter(dotted), "text", width)
 
 
 def number(header: StrOrPromise, dotted: str) -> Column:
-    return Column(header, lambda obj: _path(obj, dotted), "number", 10)
+    return Column(header, _getter(dotted), "number", 10)
+
+
+def _hundredths(dotted: str) -> Callable[[Any], Decimal | None]:
+    get = _getter(dotted)
+
+    def value(obj: Any) -> Decimal | None:
+        whole = get(obj)
+        return None if whole is None else Decimal(int(whole)).scaleb(-2)
+
+    return value
 
 
 def money(header: StrOrPromise, dotted: str) -> Column:
     """An integer fen field, written as yuan (an exact Decimal, shown with ¥ and two decimals)."""
-
-    def value(obj: Any) -> Decimal | None:
-        fen = _path(obj, dotted)
-        return None if fen is None else Decimal(int(fen)).scaleb(-2)
-
-    return Column(header, value, "money", 14)
+    return Column(header, _hundredths(dotted), "money", 14)
 
 
 def rate(header: StrOrPromise, dotted: str) -> Column:
     """Basis points, written as percent (1250 → 12.50)."""
-
-    def value(obj: Any) -> Decimal | None:
-        bp = _path(obj, dotted)
-        return None if bp is None else Decimal(int(bp)).scaleb(-2)
-
-    return Column(header, value, "percent", 10)
+    return Column(header, _hundredths(dotted), "percent", 10)
 
 
 @lru_cache(maxsize=1024)
@@ -104,20 +119,32 @@ def _choice_label(model: Any, name: str, value: Any, language: str | None) -> st
 
 def label(header: StrOrPromise, name: str, width: int = 12) -> Column:
     """A choices field by its label (in the requester's language), looked up once per value."""
-    return Column(header, lambda obj: _choice_label(obj.__class__, name, getattr(obj, name), get_language()), "text", width)
+
+    def per_export() -> Callable[[Any], str]:
+        language = get_language()
+        return lambda obj: _choice_label(obj.__class__, name, getattr(obj, name), language)
+
+    return Column(header, lambda obj: per_export()(obj), "text", width, per_export)
 
 
 def when(header: StrOrPromise, dotted: str) -> Column:
-    return Column(header, lambda obj: _path(obj, dotted), "time", 20)
+    return Column(header, _getter(dotted), "time", 20)
 
 
 def yes_no(header: StrOrPromise, dotted: str) -> Column:
-    return Column(header, lambda obj: _("是") if _path(obj, dotted) else _("否"), "text", 8)
+    get = _getter(dotted)
+
+    def per_export() -> Callable[[Any], str]:
+        yes, no = _("是"), _("否")
+        return lambda obj: yes if get(obj) else no
+
+    return Column(header, lambda obj: per_export()(obj), "text", 8, per_export)
 
 
 def _order_goods(order: Any) -> str:
+    # The lines prefetched into a list (`goods_lines`, see the orders export below).
     return "；".join(
-        f"{line.product_name}{' ' + line.sku_spec if line.sku_spec else ''} ×{line.quantity}" for line in order.lines.all()
+        f"{line.product_name}{' ' + line.sku_spec if line.sku_spec else ''} ×{line.quantity}" for line in order.goods_lines
     )
 
 
@@ -136,8 +163,11 @@ class ListExport:
     title: StrOrPromise
     filename: str
     columns: tuple[Column, ...]
+    #: The related rows the columns read, joined or fetched once per chunk of rows (never one query per row).
     select_related: tuple[str, ...] = ()
-    prefetch_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str | Prefetch, ...] = ()
+    #: Fields no column reads and that cost to load (large JSON).
+    defer: tuple[str, ...] = ()
     extra_permissions: tuple[str, ...] = field(default=())
 
     @property
@@ -156,8 +186,10 @@ LISTS: dict[str, ListExport] = {
             model="orders.Order",
             title=gettext_lazy("导出订单"),
             filename="orders",
-            select_related=("user", "distributor"),
-            prefetch_related=("lines",),
+            select_related=("distributor",),
+            # Into a list: a prefetch into the manager would build one queryset per order.
+            prefetch_related=(Prefetch("lines", to_attr="goods_lines"),),
+            defer=("price_breakdown",),
             columns=(
                 text(gettext_lazy("订单号"), "number", 22),
                 label(gettext_lazy("状态"), "status"),
@@ -352,70 +384,80 @@ def rows_for(spec: ListExport, user: Any, query: str) -> models.QuerySet:
         raise ConsoleJobError(
             ConsoleJobCode.INVALID_PARAMS, _("列表的筛选条件无效，请回到列表重新筛选后再导出"), {"list": spec.key}
         ) from exc
-    queryset = changelist.queryset
+    # The changelist joins what its own columns show; the export joins what its columns read instead
+    # (joins along foreign keys add no rows and drop none).
+    queryset = changelist.queryset.select_related(None)
     if spec.select_related:
         queryset = queryset.select_related(*spec.select_related)
     if spec.prefetch_related:
         queryset = queryset.prefetch_related(*spec.prefetch_related)
+    if spec.defer:
+        queryset = queryset.defer(*spec.defer)
     return queryset
 
 
 # --- The workbook --------------------------------------------------------------------------------
 
 
-def _local(value: Any) -> Any:
-    if value is None:
-        return None
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return value.replace(tzinfo=None, microsecond=0)
+def _cell_writer(sheet: Any, column: Column, formats: dict[str, Any]) -> Callable[[int, int, Any], Any]:
+    """How one column's values go into cells: money and rates as numbers with their format, times
+    local without a zone, other numbers as numbers and anything else as text."""
+    if column.kind == "time":
+        local_zone = timezone.get_current_timezone()
+        time_format = formats["time"]
+
+        def write_time(row: int, col: int, value: Any) -> Any:
+            if timezone.is_aware(value):
+                value = value.astimezone(local_zone)
+            return sheet.write_datetime(row, col, value.replace(tzinfo=None, microsecond=0), time_format)
+
+        return write_time
+    number_format = formats.get(column.kind)
+    write_string, write_number, write_boolean = sheet.write_string, sheet.write_number, sheet.write_boolean
+
+    def write(row: int, col: int, value: Any) -> Any:
+        if isinstance(value, bool):
+            return write_boolean(row, col, value, number_format)
+        if isinstance(value, (int, Decimal)):
+            return write_number(row, col, value, number_format)
+        value = str(value)
+        # Text is always text, even when it starts with "=" (a buyer's note is never a formula);
+        # an empty text leaves the cell empty.
+        return write_string(row, col, value, number_format) if value else None
+
+    return write
 
 
-def write_workbook(spec: ListExport, rows: Iterator[Any], target: Path, progress: Progress | None = None) -> int:
-    """Stream `rows` into a one-sheet write-only workbook at `target`; returns the number of rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+def write_workbook(spec: ListExport, rows: Iterable[Any], target: Path, progress: Progress | None = None) -> int:
+    """Stream `rows` into a one-sheet workbook at `target`; returns the number of rows. Each row goes to
+    disk as soon as the next one starts (XlsxWriter's constant memory mode), so memory does not grow
+    with the list."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=str(spec.title)[:31])
-    for index, column in enumerate(spec.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in spec.columns:
-        cell = WriteOnlyCell(sheet, value=str(column.header))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    book = xlsxwriter.Workbook(str(target), {"constant_memory": True, "tmpdir": str(target.parent)})
+    sheet = book.add_worksheet(str(spec.title)[:31])
+    formats = {
+        "money": book.add_format({"num_format": MONEY_FORMAT}),
+        "percent": book.add_format({"num_format": PERCENT_FORMAT}),
+        "time": book.add_format({"num_format": TIME_FORMAT}),
+    }
+    bold = book.add_format({"bold": True})
+    for col, column in enumerate(spec.columns):
+        # A width in characters of the default font, stored as given (7 pixels a character).
+        sheet.set_column_pixels(col, col, column.width * 7)
+        sheet.write_string(0, col, str(column.header), bold)
+    sheet.freeze_panes(1, 0)
 
-    formats = {"money": MONEY_FORMAT, "percent": PERCENT_FORMAT, "time": TIME_FORMAT}
-    # One styled cell per formatted column, reused: write-only sheets copy the value and style out at append.
-    styled = {i: WriteOnlyCell(sheet) for i, column in enumerate(spec.columns) if column.kind in formats}
-    for i, cell in styled.items():
-        cell.number_format = formats[spec.columns[i].kind]
+    cells = [(col, column.reader(), _cell_writer(sheet, column, formats)) for col, column in enumerate(spec.columns)]
     count = 0
-    for obj in rows:
-        values: list[Any] = []
-        for i, column in enumerate(spec.columns):
-            value = column.value(obj)
-            if column.kind == "time":
-                value = _local(value)
-            elif value is not None and not isinstance(value, (int, Decimal)):
-                value = str(value)
-            if i in styled and value is not None:
-                cell = styled[i]
-                cell.value = value
-                values.append(cell)
-            else:
-                values.append(value)
-        sheet.append(values)
-        count += 1
+    for count, obj in enumerate(rows, start=1):
+        for col, read, write in cells:
+            value = read(obj)
+            if value is not None:
+                write(count, col, value)
         if progress is not None:
             progress.advance()
-    book.save(target)
+    book.close()
     return count
 
 

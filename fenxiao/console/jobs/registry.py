@@ -125,9 +125,12 @@ class Progress:
 
     def _write(self, **fields: Any) -> None:
         """One UPDATE of the count (always) and of any other fields given."""
+        from django.utils import timezone
+
         from fenxiao.console.models import BackgroundJob
 
         fields["done"] = self.done
+        fields["progressed_at"] = timezone.now()
         BackgroundJob.objects.filter(pk=self.job.pk).update(**fields)
         for name, value in fields.items():
             setattr(self.job, name, value)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files import File
 from django.db import close_old_connections, transaction
-from django.utils import translation
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fenxiao.common.errors import DomainError
@@ -76,7 +78,7 @@ def _run_in_thread(job_id: int) -> None:
 
 def run(job_id: int) -> dict[str, Any]:
     """Run a queued job once; a job already running or finished is left alone."""
-    job = JOB_MACHINE.move_if(BackgroundJob, job_id, S.QUEUED, S.RUNNING)
+    job = JOB_MACHINE.move_if(BackgroundJob, job_id, S.QUEUED, S.RUNNING, progressed_at=timezone.now())
     if job is None:
         current = BackgroundJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
         return {"skipped": current or "missing"}
@@ -91,8 +93,41 @@ def run(job_id: int) -> dict[str, Any]:
         JOB_MACHINE.move_if(BackgroundJob, job.pk, S.RUNNING, S.FAILED, error=failure_message(exc))
         return {"failed": job.pk}
     progress.flush()
-    JOB_MACHINE.move_if(BackgroundJob, job.pk, S.RUNNING, S.SUCCEEDED, summary=summary)
+    if JOB_MACHINE.move_if(BackgroundJob, job.pk, S.RUNNING, S.SUCCEEDED, summary=summary) is None:
+        # Marked failed as stalled while it worked: the record keeps that, the log says it finished.
+        logger.warning("background job %s (%s) finished after it was marked stalled: %s", job.pk, job.kind, summary)
     return {"succeeded": job.pk}
+
+
+def stall_minutes() -> int:
+    """Minutes a running job may go without reporting progress before it counts as abandoned
+    (FENXIAO_CONSOLE_JOB_STALL_MINUTES, default 30)."""
+    return max(1, int(getattr(settings, "FENXIAO_CONSOLE_JOB_STALL_MINUTES", 30)))
+
+
+def stalled_jobs(now: datetime | None = None):
+    """Running jobs silent for longer than `stall_minutes`: last progress (or start) before the cutoff."""
+    cutoff = (now or timezone.now()) - timedelta(minutes=stall_minutes())
+    return BackgroundJob.objects.filter(status=S.RUNNING).filter(
+        Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, started_at__lt=cutoff)
+    )
+
+
+def reap_stalled(now: datetime | None = None) -> int:
+    """Mark failed every running job whose worker went away (no progress for `stall_minutes`), so its
+    page stops waiting and the operator can start it again. Each move is one conditional UPDATE: run
+    twice, or beside a job that just finished, nothing is marked twice."""
+    reaped = 0
+    for job in stalled_jobs(now).only("pk", "params", "progressed_at", "started_at"):
+        with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+            since = timezone.localtime(job.last_sign_of_life)
+            message = _(
+                "作业自 %(since)s 起超过 %(minutes)d 分钟没有进展，执行它的进程可能已经退出；已标记为失败，请重新发起。"
+            ) % {"since": f"{since:%Y-%m-%d %H:%M}", "minutes": stall_minutes()}
+        if JOB_MACHINE.move_if(BackgroundJob, job.pk, S.RUNNING, S.FAILED, error=message[:ERROR_MAX]) is not None:
+            logger.warning("background job %s marked failed: no progress since %s", job.pk, since.isoformat())
+            reaped += 1
+    return reaped
 
 
 def failure_message(exc: BaseException) -> str:

@@ -1,4 +1,5 @@
-"""The one task behind every console job: it runs the job's registered function on a task worker."""
+"""The one task behind every console job: it runs the job's registered function on a task worker; and
+the periodic one that marks failed the jobs whose worker went away."""
 
 from __future__ import annotations
 
@@ -15,3 +16,10 @@ def run_background_job(job_id: int) -> dict[str, Any]:
     from . import services
 
     return services.run(job_id)
+
+
+@task()
+def reap_stalled_jobs() -> dict[str, int]:
+    from . import services
+
+    return {"console_jobs_stalled": services.reap_stalled()}

@@ -4,12 +4,14 @@ and the download of its result file, for the requester or staff who may see ever
 from __future__ import annotations
 
 import mimetypes
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -47,6 +49,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
             status=status,
             statuses=BackgroundJob.Status.choices,
             sees_all=selectors.sees_all(request.user),
+            stall_cutoff=timezone.now() - timedelta(minutes=services.stall_minutes()),
         ),
     )
 
@@ -92,6 +95,7 @@ STARTABLE: dict[str, tuple[str, ...] | None] = {
     "growth.level_evaluation": ("month",),
     "growth.leaderboard_close": ("board", "period_kind", "period"),
     "commissions.simulation": None,
+    "commissions.team_bonus": ("month",),
 }
 FORM_FIELDS_MAX = 200
 NOT_FORM_FIELDS = ("csrfmiddlewaretoken", "_preview", "_save", "_background", "preview_hash")

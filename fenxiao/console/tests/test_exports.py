@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -213,3 +215,41 @@ def test_money_is_exact_yuan():
         amount_fen = 1999999999
 
     assert column.value(Row()) == Decimal("19999999.99")
+
+
+def test_an_export_runs_as_many_queries_for_ten_rows_as_for_two(tmp_path):
+    """Related rows are joined or fetched once per chunk: no query per row, whatever the list."""
+    user = StaffFactory()  # sees every list
+    sku = SkuFactory()
+
+    def add_orders(n: int) -> None:
+        for _ in range(n):
+            OrderRecordFactory(
+                distributor=DistributorFactory(inviter=DistributorFactory()),
+                status=Order.Status.PAID,
+                paid_at=datetime(2026, 3, 1, tzinfo=UTC),
+                lines=[{"sku": sku, "product_name": "青花瓷杯"}, {"sku": sku, "quantity": 2, "product_name": "茶巾"}],
+            )
+
+    def export(key: str) -> tuple[int, int]:
+        spec = exports.LISTS[key]
+        with CaptureQueriesContext(connection) as queries:
+            rows = exports.rows_for(spec, user, "").iterator(chunk_size=exports.CHUNK_ROWS)
+            count = exports.write_workbook(spec, rows, tmp_path / f"{key}.xlsx")
+        return count, len(queries)
+
+    add_orders(2)
+    few = {key: export(key) for key in ("orders", "distributors", "customers")}
+    add_orders(8)
+    many = {key: export(key) for key in few}
+    for key in few:
+        assert many[key][0] > few[key][0], key
+        assert many[key][1] == few[key][1], key
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(orders):
+    Order.objects.filter(number="FX0001").update(note='=HYPERLINK("http://x")')
+    services.start("export.orders", by=exporter(), params={"query": "q=FX0001"})
+    sheet = sheet_cells(run_last_job())
+    note = sheet.cell(row=2, column=[str(c.header) for c in exports.LISTS["orders"].columns].index("买家留言") + 1)
+    assert note.value == '=HYPERLINK("http://x")' and note.data_type == "s"

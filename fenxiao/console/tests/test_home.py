@@ -264,3 +264,23 @@ def test_the_home_costs_the_same_statements_whatever_the_data(client):
     large = _home_queries(client, user)
     assert small == large
     assert large <= 25
+
+
+def test_the_home_reads_closed_days_from_the_daily_figures_in_the_same_statements(client):
+    from fenxiao.analytics import services as analytics_services
+
+    user = StaffFactory()
+    for hours in range(0, 24 * 40, 7):
+        paid_order(NOW - timedelta(hours=hours), paid_fen=10000 + hours)
+    build_backlog(scale=1)
+    without_rows = get_home(client, user)
+    analytics_services.roll_up_days(NOW.date() - timedelta(days=60), NOW.date(), now=NOW)
+    with_rows = get_home(client, user)
+    assert with_rows.context["figures"] == without_rows.context["figures"]
+    assert with_rows.context["trend"] == without_rows.context["trend"]
+    counted = _home_queries(client, user)
+    for hours in range(3, 24 * 40, 5):
+        paid_order(NOW - timedelta(hours=hours))
+    build_backlog(scale=2)
+    analytics_services.roll_up_days(NOW.date() - timedelta(days=60), NOW.date(), now=NOW)
+    assert _home_queries(client, user) == counted <= 25

@@ -44,17 +44,11 @@ def distributor_out(request, d: Distributor) -> dict:
 
 
 def my_distributor(request) -> Distributor:
-    d = selectors.distributor_for_user(current_user(request))
-    if d is None:
-        raise DistributionError(DistributionCode.NOT_DISTRIBUTOR, _("你还不是分销商"), status=404)
-    return d
+    return selectors.require_distributor(current_user(request), statuses=None)
 
 
 def approved_distributor(request) -> Distributor:
-    d = my_distributor(request)
-    if not d.is_approved:
-        raise DistributionError(DistributionCode.NOT_DISTRIBUTOR, _("你的分销商资格尚未生效"), {"status": d.status}, status=403)
-    return d
+    return selectors.require_distributor(current_user(request))
 
 
 @router.get("/agreement", response=AgreementOut, auth=None, summary="《分销商协议》的当前版本与全文地址")

@@ -13,6 +13,7 @@ from .network import (
     downline_counts,
     indirect_downline,
     pending_applications,
+    require_distributor,
     sale_attribution,
     upline_chain,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "indirect_downline",
     "pending_applications",
     "pickable_products",
+    "require_distributor",
     "sale_attribution",
     "shop_for",
     "shop_profile",

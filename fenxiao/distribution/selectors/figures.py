@@ -3,7 +3,9 @@ distributors approved and visitors of share links per time window (see `fenxiao.
 
 from __future__ import annotations
 
-from django.db.models import CharField, Count, Value
+from collections.abc import Iterable
+
+from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from fenxiao.common.figures import Window, windowed
@@ -23,6 +25,21 @@ def new_distributors(windows: dict[str, Window]) -> dict[str, dict[str, int]]:
 
 # One visitor: the signed-in user, else the browser session; a visit with neither is not counted.
 _VISITOR = Coalesce(Cast("visitor_id", CharField()), NullIf("session_key", Value("")), output_field=CharField())
+
+
+def visits_in(spans: Iterable[Window]) -> QuerySet[Visit]:
+    """The visits in any of these [start, end) spans, each annotated with its visitor's `key` (None for a
+    visit with no visitor to tell), for reports that count visitors beyond a plain window (`visitors`).
+    Each span is a range of the time index, however far apart they lie."""
+    inside = Q(pk__in=[])
+    for start, end in spans:
+        inside |= Q(created_at__gte=start, created_at__lt=end)
+    return Visit.objects.filter(inside).annotate(key=_VISITOR)
+
+
+def visitor_keys(window: Window) -> QuerySet:
+    """The distinct visitor keys (values of `key`) that came in the window."""
+    return visits_in([window]).filter(key__isnull=False).order_by().values("key").distinct()  # type: ignore[misc]  # annotated
 
 
 def visitors(windows: dict[str, Window]) -> dict[str, dict[str, int]]:

@@ -7,10 +7,13 @@ primary-key lookup fetches them all. None of these grows with the size of the tr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
+from ..errors import DistributionCode, DistributionError
 from ..models import Binding, DistributionSettings, Distributor
 
 APPROVED = Distributor.Status.APPROVED
@@ -20,6 +23,18 @@ def distributor_for_user(user) -> Distributor | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Distributor.objects.select_related("level", "inviter__user").filter(user=user).first()
+
+
+def require_distributor(user, *, statuses: Collection[str] | None = (APPROVED,)) -> Distributor:
+    """The caller's distributor profile when its status is one of `statuses` (approved by default;
+    None takes a profile in any status). Anyone else is signed in but not a distributor for this
+    action, and every API answers the same: 403 `not_distributor` with `detail.status`, the profile's
+    status (null for a member who never applied)."""
+    found = distributor_for_user(user)
+    if found is not None and (statuses is None or found.status in statuses):
+        return found
+    message = gettext("你还不是分销商") if found is None else gettext("你的分销商资格尚未生效")
+    raise DistributionError(DistributionCode.NOT_DISTRIBUTOR, message, {"status": found.status if found else None}, status=403)
 
 
 def upline_chain(distributor: Distributor) -> list[Distributor]:

@@ -43,7 +43,7 @@ def bind_customer(*, customer, distributor: Distributor, source: str = "link", n
     now = now or timezone.now()
     if not distributor.is_approved:
         raise DistributionError(
-            DistributionCode.NOT_DISTRIBUTOR, gettext("该分销商不可用"), {"distributor_code": distributor.code}, status=404
+            DistributionCode.DISTRIBUTOR_NOT_FOUND, gettext("该分销商不可用"), {"distributor_code": distributor.code}, status=404
         )
     with transaction.atomic():
         if distributor.user_id == customer.pk:

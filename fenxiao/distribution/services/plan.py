@@ -121,9 +121,7 @@ def validate_level_values(*, name: str, rank: int, direct_rate_bp: int, indirect
         ("team_bonus_bp", team_bonus_bp),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RATE_BP:
-            raise DistributionError(
-                DistributionCode.INVALID_RATE, gettext("比例必须是 0–10000 之间的整数基点（1% = 100）"), {field: value}
-            )
+            raise DistributionError(DistributionCode.INVALID_RATE, gettext("比例必须在 0%–100% 之间"), {field: value})
     if direct_rate_bp + indirect_rate_bp > MAX_RATE_BP:
         raise DistributionError(
             DistributionCode.INVALID_RATE,

@@ -83,7 +83,8 @@ def test_bind_own_code_is_409(client, level):
 
 def test_distributor_endpoints_need_login_and_profile(client, level):
     assert_error(client.get("/api/v1/distribution/me"), 401, "not_authenticated")
-    assert_error(client.get("/api/v1/distribution/me", headers=bearer(UserFactory())), 404, "not_distributor")
+    body = assert_error(client.get("/api/v1/distribution/me", headers=bearer(UserFactory())), 403, "not_distributor")
+    assert body["detail"] == {"status": None}
 
 
 def test_downline_masks_phones(client, level):
@@ -258,3 +259,29 @@ def test_levels_need_staff(client):
     response = client.post(f"{OP}/levels", payload, content_type="application/json")
     assert_error(response, 401, "not_authenticated")
     assert not Level.objects.exists()
+
+
+DISTRIBUTOR_ONLY = [
+    ("get", "/api/v1/distribution/me"),
+    ("get", "/api/v1/distribution/me/downline"),
+    ("get", "/api/v1/distribution/shop"),
+    ("get", "/api/v1/earnings/summary"),
+    ("get", "/api/v1/team"),
+    ("get", "/api/v1/leaderboards"),
+    ("get", "/api/v1/orders/shop"),
+    ("get", "/api/v1/growth/level"),
+    ("get", "/api/v1/growth/invitations"),
+    ("get", "/api/v1/withdrawals/kyc"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), DISTRIBUTOR_ONLY)
+def test_a_member_who_is_not_a_distributor_gets_403_everywhere(client, level, method, path):
+    never_applied = bearer(UserFactory())
+    pending = bearer(DistributorFactory(level=level, status=Distributor.Status.PENDING).user)
+    assert assert_error(client.get(path, headers=never_applied), 403, "not_distributor")["detail"] == {"status": None}
+    if path != "/api/v1/distribution/me":  # a profile in any status sees itself there
+        assert assert_error(client.get(path, headers=pending), 403, "not_distributor")["detail"] == {"status": "pending"}
+    responses = client.get("/api/openapi.json").json()["paths"][path][method]["responses"]
+    assert "`not_distributor`" in responses["403"]["description"]
+    assert "`not_distributor`" not in responses.get("404", {}).get("description", "")

@@ -161,7 +161,7 @@ def test_binding_to_a_distributor_that_is_not_approved(level, operator):
     d.refresh_from_db()
     with pytest.raises(DistributionError) as exc:
         bind_customer(customer=UserFactory(), distributor=d)
-    assert exc.value.code == "not_distributor"
+    assert (exc.value.code, exc.value.status) == ("distributor_not_found", 404)
     assert not Binding.objects.exists()
 
 

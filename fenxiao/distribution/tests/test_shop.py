@@ -182,6 +182,28 @@ def test_product_taken_off_shelf_stops_showing(shop_owner, products):
     assert selectors.shop_profile(shop_owner).feature_ids == [products[1].pk]
 
 
+def test_featured_products_follow_the_shop_rule(client, shop_owner, products):
+    # Featured products are the ones a buyer can buy, the same read as every shop list: a product
+    # whose SKUs are all switched off, or whose category is, drops out everywhere; one that is only
+    # sold out stays, as it does on the lists.
+    from fenxiao.catalog.models import Category, Sku
+    from fenxiao.inventory.models import StockRecord
+    from fenxiao.shop.selectors import shop_products
+
+    services.set_features(distributor=shop_owner, product_ids=[p.pk for p in products[:4]])
+    Sku.objects.filter(product=products[0]).update(is_active=False)
+    Category.objects.filter(pk=products[1].category_id).update(is_active=False)
+    StockRecord.objects.filter(sku__product=products[2]).update(on_hand=0, reserved=0)
+    shown = [products[2].pk, products[3].pk]
+    listed = {p.pk: p for p in shop_products()}
+    assert not listed[products[2].pk].purchase.in_stock
+    assert products[0].pk not in listed and products[1].pk not in listed and set(shown) <= set(listed)
+    assert selectors.shop_profile(shop_owner).feature_ids == shown
+    assert [p.pk for p in selectors.featured_products(selectors.shop_profile(shop_owner))] == shown
+    assert [f["product_id"] for f in client.get(API, headers=bearer(shop_owner.user)).json()["featured"]] == shown
+    assert {p.pk for p in selectors.pickable_products("好物")} == set(listed) & {p.pk for p in products}
+
+
 def test_picker_steps_add_move_remove(shop_owner, products):
     a, b, c = (p.pk for p in products[:3])
     for pid in (a, b, c):
@@ -362,7 +384,7 @@ def test_api_error_shapes(client, shop_owner, products):
         "invalid_features",
     )
     assert_error(client.get(API), 401, "not_authenticated")
-    assert_error(client.get(API, headers=bearer(UserFactory())), 404, "not_distributor")
+    assert_error(client.get(API, headers=bearer(UserFactory())), 403, "not_distributor")
     pending = DistributorFactory(status=Distributor.Status.PENDING, level=shop_owner.level)
     assert_error(client.get(API, headers=bearer(pending.user)), 403, "not_distributor")
 

@@ -1,11 +1,10 @@
 """Each level's upgrade rule with its conditions inline (saved through the service), the read-only list
-of level changes ("who moved") with a button that runs the monthly evaluation, and the notices."""
+of level changes ("who moved") with a button that starts the monthly evaluation as a console job, and
+the notices."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.urls import path, reverse
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -163,29 +162,9 @@ class LevelChangeAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in LevelChange._meta.fields]
     change_list_template = "admin/growth/levelchange/change_list.html"
 
-    def get_urls(self):
-        return [
-            path("run/", self.admin_site.admin_view(self.run_view), name="growth_levelchange_run"),
-            *super().get_urls(),
-        ]
-
     def changelist_view(self, request, extra_context=None):
         extra = {"can_run": request.user.has_perm("growth.change_levelrule"), "default_month": services.previous_month()}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
-
-    def run_view(self, request):
-        target = reverse("admin:growth_levelchange_changelist")
-        if request.method != "POST":
-            return HttpResponseRedirect(target)
-        if not request.user.has_perm("growth.change_levelrule"):
-            raise PermissionDenied
-        try:
-            run = services.run_monthly_evaluation(request.POST.get("month") or None, actor=request.user)
-        except GrowthError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, run.summary())
-        return HttpResponseRedirect(target)
 
 
 @admin.register(Notification)

@@ -1,14 +1,13 @@
 """Leaderboard prizes in the admin: the prizes (saved through the service, with its overlap and reward
 checks), the read-only closes with their awards inline and the awards list, and the button on the
-closes list that closes the most recent ended period of a board (or a named one)."""
+closes list that starts, as a console job, the close of the most recent ended period of a board (or a
+named one)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.urls import path, reverse
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -115,12 +114,6 @@ class LeaderboardCloseAdmin(ReadOnlyAdmin):
     def cash_text(self, obj):
         return f"¥{yuan(obj.cash_fen)}"
 
-    def get_urls(self):
-        return [
-            path("close/", self.admin_site.admin_view(self.close_view), name="growth_leaderboardclose_close"),
-            *super().get_urls(),
-        ]
-
     def changelist_view(self, request, extra_context=None):
         extra = {
             "can_close": request.user.has_perm(CLOSE_PERMISSION),
@@ -128,26 +121,6 @@ class LeaderboardCloseAdmin(ReadOnlyAdmin):
             "period_kinds": LeaderboardPrize.PeriodKind.choices,
         }
         return super().changelist_view(request, {**(extra_context or {}), **extra})
-
-    def close_view(self, request):
-        target = reverse("admin:growth_leaderboardclose_changelist")
-        if request.method != "POST":
-            return HttpResponseRedirect(target)
-        if not request.user.has_perm(CLOSE_PERMISSION):
-            raise PermissionDenied
-        board, kind = request.POST.get("board", ""), request.POST.get("period_kind", "")
-        try:
-            closing = services.close_period(board, kind, request.POST.get("period") or None, actor=request.user)
-        except GrowthError as exc:
-            messages.error(request, exc.message)
-            return HttpResponseRedirect(target)
-        close = closing.close
-        values = {"period": close.period, "n": close.winners, "cash": yuan(close.cash_fen)}
-        if closing.created:
-            messages.success(request, gettext("%(period)s 已结榜：%(n)d 人获奖，现金合计 ¥%(cash)s") % values)
-        else:
-            messages.warning(request, gettext("%(period)s 此前已结榜（%(n)d 人获奖），未重复发放") % values)
-        return HttpResponseRedirect(reverse("admin:growth_leaderboardclose_change", args=[close.pk]))
 
 
 @admin.register(LeaderboardAward)

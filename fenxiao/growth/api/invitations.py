@@ -1,13 +1,12 @@
 """A distributor's invitation ladder and the claim of a reached rung; the operator adds rungs."""
 
-from django.utils.translation import gettext as _
 from ninja import Router
 
 from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 from fenxiao.distribution.models import Distributor
+from fenxiao.distribution.selectors import require_distributor
 
 from .. import selectors, services
-from ..errors import GrowthCode, GrowthError
 from ..schemas import InvitationsOut, RungIn, RungSavedOut
 
 router = Router(tags=["分销商成长 growth"], auth=member_auth)
@@ -18,10 +17,7 @@ operator_router = Router(tags=["运营：分销等级 operator"], auth=member_au
 
 
 def approved_distributor(request) -> Distributor:
-    distributor = Distributor.objects.filter(user=current_user(request), status=Distributor.Status.APPROVED).first()
-    if distributor is None:
-        raise GrowthError(GrowthCode.NOT_DISTRIBUTOR, _("你还不是分销商"), status=403)
-    return distributor
+    return require_distributor(current_user(request))
 
 
 def _invitations(distributor) -> dict:
@@ -41,6 +37,7 @@ def _invitations(distributor) -> dict:
                 "counted": s.count,
                 "reached": s.reached,
                 "claimable": s.claimable,
+                "awaiting_approval": s.awaiting_approval,
                 "claimed_at": s.claimed.created_at if s.claimed else None,
             }
             for s in ladder

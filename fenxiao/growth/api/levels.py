@@ -5,7 +5,8 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
-from fenxiao.distribution.models import Distributor, Level
+from fenxiao.distribution.models import Level
+from fenxiao.distribution.selectors import require_distributor
 
 from .. import selectors, services
 from ..errors import GrowthCode, GrowthError
@@ -41,9 +42,7 @@ def _change(row: LevelChange) -> dict:
 @router.get("/level", response=MyLevelOut, summary="我的等级、下一等级的条件与进度、等级变动记录")
 def my_level(request):
     user = current_user(request)
-    distributor = Distributor.objects.select_related("level").filter(user=user, status=Distributor.Status.APPROVED).first()
-    if distributor is None:
-        raise GrowthError(GrowthCode.NOT_DISTRIBUTOR, _("你还不是分销商"), status=403)
+    distributor = require_distributor(user)
     progress = selectors.level_progress(distributor)
     return {
         "level": _level(progress.level),

@@ -51,7 +51,7 @@ def invitation_counts(distributor: Distributor) -> InvitationCounts:
 
 @dataclass(frozen=True)
 class RungState:
-    rung: object
+    rung: InvitationRung
     count: int  # invitations counted on the rung's basis
     claimed: object | None  # the InvitationReward, once claimed
 
@@ -60,8 +60,14 @@ class RungState:
         return self.count >= self.rung.invites
 
     @property
+    def awaiting_approval(self) -> bool:
+        """Reached and not yet claimed, but a cash reward finance has not approved (at this amount):
+        it cannot be claimed until then (the claim's `reward_awaiting_approval`)."""
+        return self.reached and self.claimed is None and self.rung.cash_awaiting_approval
+
+    @property
     def claimable(self) -> bool:
-        return self.reached and self.claimed is None
+        return self.reached and self.claimed is None and not self.rung.cash_awaiting_approval
 
 
 def invitation_ladder(distributor: Distributor) -> tuple[InvitationCounts, list[RungState]]:

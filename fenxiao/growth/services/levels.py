@@ -195,7 +195,9 @@ def change_level(*, distributor_id: int, level_id: int, actor, note: str = "") -
     """An operator sets a distributor's level by hand (recorded with the figures of the moment)."""
     distributor = Distributor.objects.select_for_update().select_related("level").filter(pk=distributor_id).first()
     if distributor is None:
-        raise GrowthError(GrowthCode.NOT_DISTRIBUTOR, gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404)
+        raise GrowthError(
+            GrowthCode.DISTRIBUTOR_NOT_FOUND, gettext("分销商不存在"), {"distributor_id": distributor_id}, status=404
+        )
     level = Level.objects.filter(pk=level_id).first()
     if level is None:
         raise GrowthError(GrowthCode.LEVEL_NOT_FOUND, gettext("等级不存在"), {"level_id": level_id}, status=404)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from fenxiao.console.jobs import services as jobs
+from fenxiao.console.models import BackgroundJob
 from fenxiao.growth.models import LevelChange, LevelRule
 from tests.factories import StaffFactory
 
@@ -76,10 +78,22 @@ def test_run_button_and_change_list(admin_client, regular, senior):
     member(regular, inviter=d)
     page = admin_client.get(reverse("admin:growth_levelchange_changelist"))
     assert "执行月度等级评估" in page.content.decode()
-    response = admin_client.post(reverse("admin:growth_levelchange_run"), {"month": "2026-02"})
-    assert response.status_code == 302
+    start = reverse("console:start_job", args=["growth.level_evaluation"])
+    assert start in page.content.decode()
+    job = run_started(admin_client.post(start, {"month": "2026-02"}))
+    assert job.status == BackgroundJob.Status.SUCCEEDED, job.error
     assert LevelChange.objects.filter(distributor=d, period="2026-02").exists()
     listing = admin_client.get(reverse("admin:growth_levelchange_changelist"), {"period": "2026-02"}).content.decode()
     assert d.code in listing
-    response = admin_client.post(reverse("admin:growth_levelchange_run"), {"month": "bad"}, follow=True)
-    assert "月份格式" in response.content.decode()
+    refused = run_started(admin_client.post(start, {"month": "bad"}))
+    assert refused.status == BackgroundJob.Status.FAILED
+    assert "月份格式" in admin_client.get(reverse("console:job", args=[refused.pk])).content.decode()
+
+
+def run_started(response) -> BackgroundJob:
+    """The button went to the job's page; run the job there as the worker would."""
+    job = BackgroundJob.objects.latest("pk")
+    assert response.status_code == 302 and response["Location"] == reverse("console:job", args=[job.pk])
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    return job

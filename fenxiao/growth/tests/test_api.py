@@ -122,9 +122,14 @@ def test_invitations_api(client, regular):
     rung, _ = growth.save_rung(invites=1, basis="valid", reward="points", points=100)
     headers = {"Authorization": f"Bearer {issue_token(user=inviter.user)}"}
     data = client.get("/api/v1/growth/invitations", headers=headers).json()
-    assert (data["valid_invites"], data["rungs"][0]["claimable"]) == (1, True)
+    assert (data["valid_invites"], data["rungs"][0]["claimable"], data["rungs"][0]["awaiting_approval"]) == (1, True, False)
     claimed = client.post(f"/api/v1/growth/invitations/{rung.pk}/claim", headers=headers).json()
     assert claimed["rungs"][0]["claimed_at"] is not None
+    # a reached cash rung is not claimable while finance has not approved its amount
+    growth.save_rung(invites=1 + rung.invites, basis="heads", reward="cash", cash_fen=800)
+    member(regular, inviter=inviter)
+    cash = client.get("/api/v1/growth/invitations", headers=headers).json()["rungs"][1]
+    assert (cash["reached"], cash["claimable"], cash["awaiting_approval"]) == (True, False, True)
     missing = client.post("/api/v1/growth/invitations/999999/claim", headers=headers)
     assert (missing.status_code, missing.json()["code"]) == (404, "rung_not_found")
     outsider = {"Authorization": f"Bearer {issue_token(user=UserFactory())}"}

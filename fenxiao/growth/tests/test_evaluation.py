@@ -97,6 +97,9 @@ def test_manual_change_is_recorded(regular, senior):
     change = services.change_level(distributor_id=d.pk, level_id=senior.pk, actor=staff, note="活动奖励")
     assert (change.reason, change.actor, change.note) == ("manual", staff, "活动奖励")
     assert services.change_level(distributor_id=d.pk, level_id=senior.pk, actor=staff) is None
+    with pytest.raises(GrowthError) as missing:  # somebody else's id, not the caller: not `not_distributor`
+        services.change_level(distributor_id=d.pk + 1000, level_id=senior.pk, actor=staff)
+    assert (missing.value.code, missing.value.status) == ("distributor_not_found", 404)
 
 
 # --- monthly -----------------------------------------------------------------------------------

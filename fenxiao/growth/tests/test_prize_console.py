@@ -14,6 +14,8 @@ from django.utils import timezone
 from fenxiao.accounts.services import issue_token
 from fenxiao.analytics.selectors import period_for
 from fenxiao.commissions.selectors import earnings_summary
+from fenxiao.console.jobs import services as jobs
+from fenxiao.console.models import BackgroundJob
 from fenxiao.growth.models import LeaderboardAward, LeaderboardClose, LeaderboardPrize
 from tests.api_helpers import assert_error
 from tests.factories import StaffFactory, UserFactory
@@ -191,28 +193,32 @@ def test_admin_prizes_are_checked_and_the_button_closes_the_last_period(client, 
     sale(winner, 5000, completed_at=last.start + timedelta(hours=5))
     changelist = reverse("admin:growth_leaderboardclose_changelist")
     assert "结榜并发放奖品" in client.get(changelist).content.decode()
-    response = client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month"})
+    start = reverse("console:start_job", args=["growth.leaderboard_close"])
+    job = run_started(client.post(start, {"board": "sales", "period_kind": "month"}))
     close = LeaderboardClose.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "admin:growth_leaderboardclose_change", args=[close.pk]
-    )
+    assert job.status == BackgroundJob.Status.SUCCEEDED and job.summary["周期"] == close.period
     assert (close.period, close.winners, close.cash_fen) == (last.label, 1, 20000)
-    detail = client.get(response["Location"]).content.decode()
+    detail = client.get(reverse("admin:growth_leaderboardclose_change", args=[close.pk])).content.decode()
     assert winner.code in detail or str(winner) in detail
-    client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month"})
+    run_started(client.post(start, {"board": "sales", "period_kind": "month"}))
     assert LeaderboardClose.objects.count() == 1 and LeaderboardAward.objects.count() == 1
-    refused = client.post(
-        reverse("admin:growth_leaderboardclose_close"),
-        {"board": "sales", "period_kind": "month", "period": period_for("month", 0).label},
-        follow=True,
-    )
-    assert "尚未结束" in refused.content.decode()
+    refused = run_started(client.post(start, {"board": "sales", "period_kind": "month", "period": period_for("month", 0).label}))
+    assert refused.status == BackgroundJob.Status.FAILED and "尚未结束" in refused.error
     assert client.get(reverse("admin:growth_leaderboardaward_changelist")).status_code == 200
 
     client.post(
         reverse("admin:growth_leaderboardprize_changelist"), {"action": "disable_selected", "_selected_action": [str(saved.pk)]}
     )
     assert not LeaderboardPrize.objects.get(pk=saved.pk).is_enabled
+
+
+def run_started(response) -> BackgroundJob:
+    """The button went to the job's page; run the job there as the worker would."""
+    job = BackgroundJob.objects.latest("pk")
+    assert response.status_code == 302 and response["Location"] == reverse("console:job", args=[job.pk])
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    return job
 
 
 def test_finance_views_closes_in_the_admin_but_cannot_close(client, db):
@@ -222,9 +228,8 @@ def test_finance_views_closes_in_the_admin_but_cannot_close(client, db):
     page = client.get(reverse("admin:growth_leaderboardclose_changelist"))
     assert page.status_code == 200 and "结榜并发放奖品" not in page.content.decode()
     assert client.get(reverse("admin:growth_leaderboardaward_changelist")).status_code == 200
-    assert (
-        client.post(reverse("admin:growth_leaderboardclose_close"), {"board": "sales", "period_kind": "month"}).status_code == 403
-    )
+    start = reverse("console:start_job", args=["growth.leaderboard_close"])
+    assert client.post(start, {"board": "sales", "period_kind": "month"}).status_code == 403
     assert client.get(reverse("admin:growth_levelrule_changelist")).status_code == 403  # only the prizes' models
     assert not LeaderboardClose.objects.exists()
 

@@ -51,7 +51,7 @@ def check_invariants(skus):
 
 
 @pytest.mark.django_db
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(initial=st.lists(st.integers(0, 20), min_size=SKUS, max_size=SKUS), ops=st.lists(operation, min_size=1, max_size=30))
 def test_any_sequence_keeps_stock_consistent(initial, ops):
     with transaction.atomic():  # each example starts from an empty database

@@ -10,6 +10,8 @@ def test_period_keys_at_the_local_month_boundary():
     just_after = local(2026, 12, 1, 0, 0, 0)  # 16:00 UTC on Nov 30
     assert period_key(Cadence.MINUTE, just_before) == "2026-11-30T15:59Z"
     assert period_key(Cadence.MINUTE, just_after) == "2026-11-30T16:00Z"
+    assert period_key(Cadence.HOUR, just_before) == "2026-11-30T15Z"
+    assert period_key(Cadence.HOUR, just_after) == "2026-11-30T16Z"
     assert period_key(Cadence.DAY, just_before) == "2026-11-30"
     assert period_key(Cadence.DAY, just_after) == "2026-12-01"
     # The monthly jobs are for the closed month: October's until Nov 30 ends, then November's.
@@ -28,6 +30,7 @@ def test_the_table_holds_every_job_once_with_its_cadence():
         "commissions.team_bonus": Cadence.MONTH,
         "growth.level_evaluation": Cadence.MONTH,
         "growth.leaderboard_close": Cadence.MONTH,
+        "analytics.daily_figures": Cadence.HOUR,
         "jobs.prune": Cadence.DAY,
     }
     assert len(SCHEDULE) == len(cadences)

@@ -17,11 +17,11 @@ from django_tasks_db.models import DBTaskResult
 from fenxiao.jobs import services
 from fenxiao.jobs.management.commands import run_scheduler
 from fenxiao.jobs.models import ScheduledRun
-from fenxiao.jobs.schedule import SCHEDULE
+from fenxiao.jobs.schedule import scheduled
 
 from .conftest import local
 
-ALL_JOBS = {job.name for job in SCHEDULE}
+ALL_JOBS = {job.name for job in scheduled()}
 DEC_1 = local(2026, 12, 1, 0, 0, 10)
 
 
@@ -37,9 +37,11 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
         ("commissions.team_bonus", "2026-11"),
         ("growth.level_evaluation", "2026-11"),
         ("growth.leaderboard_close", "2026-11"),
+        ("analytics.daily_figures", "2026-11-30T16Z"),
         ("jobs.prune", "2026-12-01"),
+        ("console.reap_stalled_jobs", "2026-11-30T16:00Z"),  # added to the schedule by the console
     }
-    assert ScheduledRun.objects.count() == 9
+    assert ScheduledRun.objects.count() == 11
     results = {str(r.pk): r for r in DBTaskResult.objects.all()}
     assert set(results) == {e.task_id for e in enqueued}
     by_job = {e.job: results[e.task_id] for e in enqueued}
@@ -54,13 +56,14 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
     services.enqueue_due(DEC_1)
     assert services.enqueue_due(DEC_1) == []
     assert services.enqueue_due(DEC_1 + timedelta(seconds=45)) == []  # still the same minute
-    assert DBTaskResult.objects.count() == 9
+    assert DBTaskResult.objects.count() == 11
     # The next minute: only the minute jobs are due again; the next day: the daily jobs too; the month's stay done.
     assert [e.job for e in services.enqueue_due(DEC_1 + timedelta(minutes=1))] == [
         "orders.sweep",
         "payments.refund_resend",
         "withdrawals.transfer_check",
         "commissions.accrual",
+        "console.reap_stalled_jobs",
     ]
     next_day = services.enqueue_due(DEC_1 + timedelta(days=1))
     assert {e.job for e in next_day} == {
@@ -69,9 +72,11 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
         "withdrawals.transfer_check",
         "commissions.accrual",
         "commissions.settlement",
+        "analytics.daily_figures",
         "jobs.prune",
+        "console.reap_stalled_jobs",
     }
-    assert DBTaskResult.objects.count() == 9 + 4 + 6
+    assert DBTaskResult.objects.count() == 11 + 5 + 8
     assert ScheduledRun.objects.filter(job="commissions.team_bonus").count() == 1
 
 

@@ -17,7 +17,7 @@ from fenxiao.growth import services as growth_services
 from fenxiao.growth.errors import GrowthCode, GrowthError
 from fenxiao.jobs import services, tasks
 from fenxiao.jobs.models import ScheduledRun
-from fenxiao.jobs.schedule import SCHEDULE, job_named
+from fenxiao.jobs.schedule import job_named, scheduled
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_due_jobs_run_on_the_worker_and_take_effect(run_worker):
     assert services.enqueue_due(now) == []
     run_worker()
     assert SettlementBatch.objects.count() == 1
-    assert DBTaskResult.objects.count() == len(SCHEDULE)
+    assert DBTaskResult.objects.count() == len(scheduled())
 
 
 def test_a_failing_job_is_recorded_as_failed_and_shown_in_the_console(run_worker, monkeypatch, client):
@@ -54,7 +54,7 @@ def test_a_failing_job_is_recorded_as_failed_and_shown_in_the_console(run_worker
     assert failed.exception_class_path == "fenxiao.growth.errors.GrowthError"
     assert "evaluation_running" in failed.traceback
     # One failure does not stop the other jobs.
-    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == len(SCHEDULE) - 1
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == len(scheduled()) - 1
 
     client.force_login(StaffFactory())
     results = client.get(reverse("admin:django_tasks_database_dbtaskresult_changelist"), {"status__exact": "FAILED"})

@@ -8,7 +8,8 @@ order's money hears it through `fenxiao.orders.hooks`.
 
 - `cart`: the cart and the buyer's addresses;
 - `checkout`: placing and paying;
-- `lifecycle`: cancelling, shipping, receiving, completing (and the scheduled jobs);
+- `lifecycle`: cancelling (staff's cancel of a large paid order after finance's approval), shipping,
+  receiving, completing (and the scheduled jobs);
 - `aftersales`: refund-only and return-and-refund requests;
 - `refunds`: sending refunds (large ones after finance's approval) and booking them.
 """
@@ -34,7 +35,18 @@ from .checkout import (
     quote_items,
     start_payment,
 )
-from .lifecycle import auto_receive_orders, cancel_order, complete_orders, confirm_receipt, expire_unpaid_orders, ship_order
+from .lifecycle import (
+    ORDER_CANCEL_APPROVAL,
+    auto_receive_orders,
+    cancel_after_approval,
+    cancel_order,
+    cancel_rejected,
+    complete_orders,
+    confirm_receipt,
+    expire_unpaid_orders,
+    pending_cancel_approval,
+    ship_order,
+)
 from .refunds import REFUND_APPROVAL, on_refund_succeeded, refund_after_approval, refund_approval_limit_fen, refund_rejected
 from .states import (
     AFTERSALE_MACHINE,
@@ -57,11 +69,14 @@ __all__ = [
     "ORDER_MACHINE",
     "PAYMENT_PURPOSE",
     "REFUND_APPROVAL",
+    "ORDER_CANCEL_APPROVAL",
     "TRANSITIONS",
     "add_to_cart",
     "attribution_for",
     "auto_receive_orders",
+    "cancel_after_approval",
     "cancel_order",
+    "cancel_rejected",
     "clean_address",
     "clear_cart",
     "complete_orders",
@@ -83,6 +98,7 @@ __all__ = [
     "reservation_reference",
     "review_aftersale",
     "set_cart_quantity",
+    "pending_cancel_approval",
     "ship_order",
     "start_payment",
     "submit_return",

@@ -19,14 +19,25 @@ from fenxiao.payments import services as payments
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import Order
-from .states import OPEN_AFTERSALE, PAYMENT_PURPOSE, S, locked_order, move_order, reservation_reference
+from .refunds import awaiting_approval_note, needs_refund_approval, propose_refund_approval
+from .states import OPEN_AFTERSALE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
 logger = logging.getLogger(__name__)
 
 
+ORDER_CANCEL_APPROVAL = "order_cancel_refund"
+
+
 @transaction.atomic
-def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = True) -> Order:
-    """Cancel before shipping: release the stock; a paid order is refunded in full."""
+def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = True, approved: bool = False) -> Order:
+    """Cancel before shipping: release the stock; a paid order is refunded in full.
+
+    A buyer's own cancel is immediate (the money returns to the buyer's own payment). When staff cancel
+    a paid order whose refund is above the approval limit, the order is held instead: it stays paid
+    with its stock reserved and cannot ship, until a finance colleague approves (then it is cancelled
+    and refunded, `approved`) or rejects (it stays paid and ships as usual). The returned order is then
+    still paid.
+    """
     order = locked_order(order_id, user=actor if as_buyer else None)
     reason = (reason or "").strip()[:200] or (gettext("买家取消") if as_buyer else gettext("运营取消"))
     if order.status not in (S.PENDING_PAYMENT, S.PAID):
@@ -37,6 +48,9 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
             status=409,
         )
     was_paid = order.status == S.PAID
+    if was_paid and not as_buyer and not approved and needs_refund_approval(order.paid_fen - order.refunded_fen):
+        _await_cancel_approval(order, amount_fen=order.paid_fen - order.refunded_fen, reason=reason, actor=actor)
+        return order
     inventory.release(reference=reservation_reference(order.pk), actor=actor, note=reason)
     order.cancel_reason = reason
     move_order(order, S.CANCELLED, actor=actor, note=reason, extra_fields=("cancel_reason",))
@@ -50,7 +64,74 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
         )
     else:
         _close_open_payment(order, actor=actor)
+    if not approved:
+        _withdraw_cancel_approval(order, actor=actor)
     return order
+
+
+def _cancel_reference(order_id: int) -> str:
+    return f"order:{order_id}"
+
+
+def pending_cancel_approval(order_id: int):
+    """The operator's cancel of this order that waits for finance, if any (the order is held meanwhile)."""
+    from fenxiao.approvals import services as approvals
+
+    return approvals.pending(ORDER_CANCEL_APPROVAL, _cancel_reference(order_id))
+
+
+def _await_cancel_approval(order: Order, *, amount_fen: int, reason: str, actor) -> None:
+    if pending_cancel_approval(order.pk) is not None:
+        return
+    propose_refund_approval(
+        kind=ORDER_CANCEL_APPROVAL,
+        reference=_cancel_reference(order.pk),
+        order=order,
+        amount_fen=amount_fen,
+        reason=reason,
+        actor=actor,
+        payload={"order_id": order.pk, "reason": reason},
+    )
+    note_on_order(
+        order,
+        gettext("申请取消：%(reason)s；%(waiting)s，审批前暂停发货")
+        % {"reason": reason, "waiting": awaiting_approval_note(amount_fen)},
+        actor=actor,
+    )
+
+
+def _withdraw_cancel_approval(order: Order, *, actor) -> None:
+    """The order was cancelled another way (by its buyer): the operator's held cancel is moot."""
+    from fenxiao.approvals import services as approvals
+
+    request = pending_cancel_approval(order.pk)
+    if request is not None:
+        approvals.withdraw(request_id=request.pk, actor=actor, note=gettext("订单已取消"))
+
+
+@transaction.atomic
+def cancel_after_approval(request, actor) -> dict:
+    """Approval handler: finance approved an operator's cancel of a paid order; cancel and refund it."""
+    order = locked_order(int(request.payload["order_id"]))
+    if order.status != S.PAID:
+        raise OrderError(
+            OrderCode.INVALID_TRANSITION, gettext("订单已不是待发货状态，不能取消"), {"status": order.status}, status=409
+        )
+    amount_fen = order.paid_fen - order.refunded_fen
+    reason = str(request.payload.get("reason") or "")
+    cancel_order(order_id=order.pk, actor=actor, reason=reason, as_buyer=False, approved=True)
+    return {"order_id": order.pk, "amount_fen": amount_fen}
+
+
+@transaction.atomic
+def cancel_rejected(request, actor) -> None:
+    """Approval handler: finance refused the cancel; the order stays paid and may ship."""
+    order = locked_order(int(request.payload["order_id"]))
+    note_on_order(
+        order,
+        gettext("财务未批准取消：%(reason)s") % {"reason": request.decision_note or gettext("未说明")},
+        actor=actor,
+    )
 
 
 def _close_open_payment(order: Order, *, actor=None) -> None:
@@ -89,6 +170,8 @@ def ship_order(*, order_id: int, actor, tracking_company: str, tracking_number: 
     order = locked_order(order_id)
     if order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
         raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("订单有进行中的售后，暂不能发货"), status=409)
+    if pending_cancel_approval(order.pk) is not None:
+        raise OrderError(OrderCode.CANCEL_AWAITING_APPROVAL, gettext("订单的取消申请正在等待财务审批，暂不能发货"), status=409)
     order.tracking_company, order.tracking_number = tracking_company, tracking_number
     move_order(
         order,

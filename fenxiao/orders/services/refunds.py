@@ -25,25 +25,44 @@ def refund_approval_limit_fen() -> int:
     return int(getattr(settings, "FENXIAO_REFUND_APPROVAL_FEN", 50000))
 
 
-def _await_refund_approval(aftersale: AfterSale, order: Order, *, actor) -> AfterSale:
+def needs_refund_approval(amount_fen: int) -> bool:
+    """Whether a refund the staff start (an after-sale's, an operator's cancel) waits for finance."""
+    return amount_fen > refund_approval_limit_fen()
+
+
+def awaiting_approval_note(amount_fen: int) -> str:
+    return gettext("退款 ¥%(amount)s 超过 ¥%(limit)s，等待财务审批") % {
+        "amount": yuan(amount_fen),
+        "limit": yuan(refund_approval_limit_fen()),
+    }
+
+
+def propose_refund_approval(*, kind: str, reference: str, order: Order, amount_fen: int, reason: str, actor, payload: dict):
+    """Ask finance to approve a large refund of `order`; the buyer it returns to may not approve it."""
     from fenxiao.approvals import services as approvals
 
-    move_aftersale(
-        aftersale,
-        A.AWAITING_APPROVAL,
-        actor=actor,
-        note=gettext("退款 ¥%(amount)s 超过 ¥%(limit)s，等待财务审批")
-        % {"amount": yuan(aftersale.amount_fen), "limit": yuan(refund_approval_limit_fen())},
+    return approvals.propose(
+        kind=kind,
+        reference=reference,
+        amount_fen=amount_fen,
+        summary=gettext("订单 %(number)s 退款 ¥%(amount)s：%(reason)s")
+        % {"number": order.number, "amount": yuan(amount_fen), "reason": reason[:80]},
+        proposer=actor,
+        payload=payload,
+        beneficiaries=[order.user_id],
     )
-    approvals.propose(
+
+
+def _await_refund_approval(aftersale: AfterSale, order: Order, *, actor) -> AfterSale:
+    move_aftersale(aftersale, A.AWAITING_APPROVAL, actor=actor, note=awaiting_approval_note(aftersale.amount_fen))
+    propose_refund_approval(
         kind=REFUND_APPROVAL,
         reference=f"aftersale:{aftersale.pk}",
+        order=order,
         amount_fen=aftersale.amount_fen,
-        summary=gettext("订单 %(number)s 退款 ¥%(amount)s：%(reason)s")
-        % {"number": order.number, "amount": yuan(aftersale.amount_fen), "reason": aftersale.reason[:80]},
-        proposer=actor,
+        reason=aftersale.reason,
+        actor=actor,
         payload={"aftersale_id": aftersale.pk},
-        beneficiaries=[order.user_id],
     )
     return aftersale
 
@@ -71,7 +90,7 @@ def refund_rejected(request, actor) -> None:
 
 def refund_aftersale(aftersale: AfterSale, *, actor, approved: bool = False) -> AfterSale:
     order = Order.objects.get(pk=aftersale.order_id)
-    if not approved and aftersale.amount_fen > refund_approval_limit_fen():
+    if not approved and needs_refund_approval(aftersale.amount_fen):
         return _await_refund_approval(aftersale, order, actor=actor)
     move_aftersale(aftersale, A.REFUNDING, actor=actor, note=gettext("发起退款"))
     refund = payments.refund_payment(

@@ -42,8 +42,6 @@ WECOM_AGENT = "wxwork"  # WeCom's browser says MicroMessenger too, but signs wit
 
 DEFAULT_PICTURE = "web/share-card.png"
 
-_VIEWER = "_share_viewer"
-
 
 def in_wechat(request: HttpRequest) -> bool:
     agent = request.headers.get("User-Agent", "").lower()
@@ -54,9 +52,7 @@ def share_viewer(request: HttpRequest | None) -> Distributor | None:
     """The signed-in, approved distributor looking at the page (read once per request)."""
     if request is None or not getattr(request, "user", None) or not request.user.is_authenticated:
         return None
-    if not hasattr(request, _VIEWER):
-        setattr(request, _VIEWER, viewer_distributor(request))
-    return getattr(request, _VIEWER)
+    return viewer_distributor(request)
 
 
 def own_share_link(request: HttpRequest, distributor: Distributor, product=None, *, channel: str = "") -> str:

@@ -94,3 +94,36 @@ def test_invitations_page_claims_a_reached_rung(client, db):
     assert InvitationReward.objects.filter(distributor=inviter).count() == 1
     assert earnings_summary(inviter).available_fen == 2000
     assert "已领取" in client.get("/dc/invitations/").content.decode()
+
+
+def test_invitations_page_shows_each_rung_kind_in_its_state(client, db):
+    # A reached gift or points rung can be claimed at once; a reached cash rung only once finance has
+    # approved its amount, until then it says so instead of offering a claim that would be refused.
+    from fenxiao.approvals import services as approvals
+    from fenxiao.approvals.models import ApprovalRequest
+    from fenxiao.growth import selectors
+
+    level = LevelFactory(rank=1, direct_rate_bp=1000, indirect_rate_bp=500)
+    inviter = DistributorFactory(level=level)
+    invitee = DistributorFactory(level=level, inviter=inviter)
+    OrderRecordFactory(
+        user=invitee.user, distributor=inviter, goods_fen=5000, shipping_fen=0, paid_fen=5000, paid_at=None, completed_at=None
+    )
+    cash, _ = services.save_rung(invites=1, basis="valid", reward="cash", cash_fen=2000)
+    gift, _ = services.save_rung(invites=2, basis="heads", reward="gift", gift_name="定制保温杯")
+    DistributorFactory(level=level, inviter=inviter)  # a second head: the gift rung is reached too
+    client.force_login(inviter.user)
+
+    def rung_html(rung):
+        page = client.get("/dc/invitations/").content.decode()
+        start = page.index(f'id="rung-{rung.invites}"')
+        return page[start : page.index('<div class="weui-cell app-rung"', start + 1) if rung is cash else None]
+
+    states = {s.rung.pk: s for s in selectors.invitation_ladder(inviter)[1]}
+    assert states[cash.pk].awaiting_approval and not states[cash.pk].claimable
+    assert states[gift.pk].claimable and not states[gift.pk].awaiting_approval
+    assert "待财务审核" in rung_html(cash) and 'name="rung"' not in rung_html(cash)
+    assert 'name="rung"' in rung_html(gift) and "待财务审核" not in rung_html(gift)
+
+    approvals.approve(request_id=ApprovalRequest.objects.get().pk, actor=StaffFactory())
+    assert 'name="rung"' in rung_html(cash) and "待财务审核" not in rung_html(cash)

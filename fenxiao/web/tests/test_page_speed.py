@@ -5,6 +5,7 @@ never stale after a price, the shelf, a category or the shop's featured products
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,7 +14,15 @@ from django.urls import reverse
 from fenxiao.catalog import services as catalog_services
 from fenxiao.distribution.services import shop as services_shop
 from fenxiao.web import page_cache
-from tests.factories import CategoryFactory, DistributorFactory, LevelFactory, ProductFactory, SkuFactory
+from tests.factories import (
+    CategoryFactory,
+    DistributorFactory,
+    LevelFactory,
+    OrderFactory,
+    ProductFactory,
+    SkuFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -130,19 +139,98 @@ def test_a_lost_version_makes_every_fragment_stale(shop):
     path = reverse("web:share_shop", args=[shop.code])
     visit(path)
     before = page_cache.catalog_version()
-    from django.core.cache import cache
-
     cache.delete(page_cache.VERSION_KEY)
     assert page_cache.catalog_version() != before
     assert catalog_reads(visit(path)[1])
 
 
+def without_cache_table(sql: list[str]) -> list[str]:
+    """The queries of the pages themselves, not the shared cache's (a table when there is no Redis)."""
+    return [q for q in sql if '"fenxiao_cache"' not in q]
+
+
 def test_product_page_queries_do_not_grow_with_skus_and_pictures():
     product = stock_shelf(1)[0]
     path = reverse("web:product", args=[product.pk])
+    visit(path)
+    SkuFactory(product=product, retail_fen=29000, stock=3)  # a new catalog version: read again
     _page, few = visit(path)
     for i in range(6):
         SkuFactory(product=product, retail_fen=30000 + i, stock=3)
     page, many = visit(path)
     assert "¥300.05" in page
-    assert len(many) == len(few) <= 6
+    assert len(many) == len(few)
+    assert len(without_cache_table(many)) <= 6
+
+
+def test_product_page_reads_the_catalog_once_per_version_and_the_stock_every_time():
+    product = stock_shelf(1)[0]
+    path = reverse("web:product", args=[product.pk])
+    _page, first = visit(path)
+    assert any('"catalog_product"' in q for q in first)
+    page, again = visit(path)
+    assert "商品000" in page
+    assert not [q for q in again if '"catalog_' in q]  # product, SKUs and pictures from the cache
+    assert any('"inventory_stockrecord"' in q for q in again)  # stock never is
+    assert len(again) < len(first)
+    sku = product.skus.order_by("retail_fen").first()
+    catalog_services.change_sku_prices(
+        sku=sku, cost_fen=sku.cost_fen, retail_fen=8800, suggested_retail_fen=8800, control_fen=8000
+    )
+    assert "¥88.00" in visit(path)[0]
+    catalog_services.set_shelf(product=product, on_shelf=False)
+    assert Client().get(path).status_code == 404
+
+
+def test_units_sold_are_counted_at_most_once_a_minute():
+    product = stock_shelf(1)[0]
+    sku = product.skus.order_by("retail_fen").first()
+    buyer = UserFactory()
+    OrderFactory(user=buyer, items=[(sku, 2)], paid=True)
+    path = reverse("web:product", args=[product.pk])
+    page, sql = visit(path)
+    assert "已售 2 件" in page and any('"orders_orderline"' in q for q in sql)
+    OrderFactory(user=buyer, items=[(sku, 1)], paid=True)
+    page, sql = visit(path)
+    assert "已售 2 件" in page  # the figure may lag the orders by a minute
+    assert not any('"orders_orderline"' in q for q in sql)
+    cache.clear()  # a minute later
+    assert "已售 3 件" in visit(path)[0]
+
+
+def test_a_signed_in_distributors_product_page_costs_fixed_queries_and_reads_it_once(shop):
+    product = stock_shelf(1)[0]
+    client = Client()
+    client.force_login(DistributorFactory(level=shop.level).user)
+    path = reverse("web:product", args=[product.pk])
+
+    def open_page() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200 and "分享赚" in response.content.decode()
+        return [query["sql"] for query in queries.captured_queries]
+
+    open_page()
+    SkuFactory(product=product, retail_fen=29000, stock=3)  # a new catalog version: read again
+    few = open_page()
+    for i in range(6):
+        SkuFactory(product=product, retail_fen=30000 + i, stock=3)
+    many = open_page()
+    assert len(many) == len(few)
+    by_user = [q for q in many if 'FROM "distribution_distributor"' in q and '"distribution_distributor"."user_id" =' in q]
+    assert len(by_user) == 1  # the view and the share tags share one read
+    assert len(open_page()) < len(few)  # the catalog's part from the cache
+
+
+def test_opening_the_same_share_link_again_records_the_visit_without_a_session_write(shop):
+    stock_shelf(1)
+    client = Client()
+    path = reverse("web:share_shop", args=[shop.code])
+    assert client.get(path).status_code == 200
+    assert client.session["ref_code"] == shop.code
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert any('INSERT INTO "distribution_visit"' in q for q in sql)
+    assert not [q for q in sql if '"django_session"' in q and not q.lstrip().upper().startswith("SELECT")]
+    assert client.session["ref_code"] == shop.code

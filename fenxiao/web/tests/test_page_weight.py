@@ -8,7 +8,7 @@ import gzip
 import pytest
 from django.core.management import call_command
 from django.templatetags.static import static
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 pytestmark = pytest.mark.django_db
@@ -30,17 +30,29 @@ def test_api_answers_are_gzip_compressed(client):
     assert response["Content-Encoding"] == "gzip"
 
 
+PRODUCTION_STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory):
+    """collectstatic with the production storage into a temporary STATIC_ROOT, once for the module:
+    hashing and compressing every file takes seconds, and the tests only read what it wrote."""
+    root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=root, STORAGES=PRODUCTION_STORAGES):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    return root
+
+
 @pytest.fixture
-def collected(settings, tmp_path):
-    """collectstatic with the production storage into a temporary STATIC_ROOT."""
-    settings.STATIC_ROOT = tmp_path / "static"
+def collected(settings, static_root):
+    """Static files served from the collected STATIC_ROOT as production serves them."""
+    settings.STATIC_ROOT = static_root
     settings.WHITENOISE_USE_FINDERS = False
     settings.WHITENOISE_AUTOREFRESH = False
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    }
-    call_command("collectstatic", interactive=False, verbosity=0)
+    settings.STORAGES = PRODUCTION_STORAGES
     return WhiteNoiseMiddleware(lambda request: pytest.fail(f"{request.path} reached the application"))
 
 

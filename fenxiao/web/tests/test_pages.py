@@ -10,6 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from fenxiao.accounts.models import User
+from fenxiao.accounts.services import agreement_versions
 from fenxiao.distribution import services
 from fenxiao.distribution.models import Binding, Distributor, Visit
 from fenxiao.sms.tests.helpers import dev_code, sent_code
@@ -48,6 +49,11 @@ def item():
     )
     SkuFactory(product=product, spec="30ml", retail_fen=15000, suggested_retail_fen=16800, control_fen=12000)
     return product
+
+
+def shown() -> dict:
+    """The hidden field of the apply page: the version of the distributor agreement it showed."""
+    return {"agreement_version": agreement_versions()["distributor"]}
 
 
 def login(client, user):
@@ -403,9 +409,36 @@ def test_apply_needs_the_distributor_agreement_and_records_it(client, level):
     refused = client.post(reverse("web:apply"), {"real_name": "李四"})
     assert "请阅读并同意《分销商协议》" in refused.content.decode()
     assert not Distributor.objects.filter(user=consumer).exists()
-    client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1"})
+    client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1", **shown()})
     assert Distributor.objects.filter(user=consumer).exists()
     assert list(consumer.consents.values_list("document", flat=True)) == ["distributor"]
+
+
+def test_apply_records_consent_to_the_version_the_page_showed(client, level, settings):
+    services.update_settings(admission_mode="review")
+    settings.FENXIAO_AGREEMENT_VERSIONS = {"user": "1", "privacy": "1", "distributor": "2026-12-01"}
+    consumer = login(client, UserFactory())
+    html = client.get(reverse("web:apply")).content.decode()
+    assert 'name="agreement_version" value="2026-12-01"' in html and "2026-12-01" in html
+
+    # the operator publishes a new version while the applicant reads the old one
+    settings.FENXIAO_AGREEMENT_VERSIONS = {"user": "1", "privacy": "1", "distributor": "2026-12-07"}
+    refused = client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1", "agreement_version": "2026-12-01"})
+    html = refused.content.decode()
+    assert refused.status_code == 200 and "《分销商协议》已更新" in html
+    assert 'id="agreement-distributor"' in html and "佣金最多两级" in html  # the new text shown again
+    assert 'name="agreement_version" value="2026-12-07"' in html
+    assert 'name="agree" value="1" checked' not in html  # to be ticked again
+    assert 'value="李四"' in html  # what was typed is kept
+    assert not Distributor.objects.filter(user=consumer).exists() and not consumer.consents.exists()
+
+    missing = client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1"})
+    assert "请阅读并同意《分销商协议》" in missing.content.decode()
+    assert not Distributor.objects.filter(user=consumer).exists()
+
+    client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1", "agreement_version": "2026-12-07"})
+    assert Distributor.objects.filter(user=consumer).exists()
+    assert list(consumer.consents.values_list("document", "version")) == [("distributor", "2026-12-07")]
 
 
 def test_logout_is_post_only(client):
@@ -456,7 +489,7 @@ def test_apply_open_mode_approves_and_goes_to_center(client, level):
     consumer = login(client, UserFactory())
     html = client.get(reverse("web:apply")).content.decode()
     assert "自由加入" in html
-    response = client.post(reverse("web:apply"), {"real_name": "张三", "note": "朋友圈", "agree": "1"}, follow=True)
+    response = client.post(reverse("web:apply"), {"real_name": "张三", "note": "朋友圈", "agree": "1", **shown()}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("web:distributor_center")
     distributor = Distributor.objects.get(user=consumer)
     assert distributor.is_approved
@@ -467,7 +500,7 @@ def test_apply_review_mode_shows_pending(client, level):
     services.update_settings(admission_mode="review")
     consumer = login(client, UserFactory())
     assert "审核" in client.get(reverse("web:apply")).content.decode()
-    response = client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1"}, follow=True)
+    response = client.post(reverse("web:apply"), {"real_name": "李四", "agree": "1", **shown()}, follow=True)
     html = response.content.decode()
     assert "待审核" in html
     assert 'name="real_name"' not in html  # no second application while one is pending
@@ -479,7 +512,7 @@ def test_apply_threshold_mode_shows_first_purchase_amount(client, level):
     services.update_settings(admission_mode="threshold", threshold_fen=9900)
     consumer = login(client, UserFactory())
     assert "¥99.00" in client.get(reverse("web:apply")).content.decode()
-    html = client.post(reverse("web:apply"), {"agree": "1"}, follow=True).content.decode()
+    html = client.post(reverse("web:apply"), {"agree": "1", **shown()}, follow=True).content.decode()
     assert "待完成首单" in html
     assert "¥99.00" in html
     assert Distributor.objects.get(user=consumer).status == Distributor.Status.AWAITING_PURCHASE
@@ -492,21 +525,21 @@ def test_apply_shows_inviter_and_fixes_it(client, shop):
     html = client.get(reverse("web:apply")).content.decode()
     assert "邀请人" in html
     assert "小美的小店" in html
-    client.post(reverse("web:apply"), {"real_name": "王五", "agree": "1"})
+    client.post(reverse("web:apply"), {"real_name": "王五", "agree": "1", **shown()})
     assert Distributor.objects.get(user=consumer).inviter == shop
 
 
 def test_rejected_application_shows_reason_and_can_reapply(client, level):
     services.update_settings(admission_mode="review")
     consumer = login(client, UserFactory())
-    client.post(reverse("web:apply"), {"real_name": "赵六", "agree": "1"})
+    client.post(reverse("web:apply"), {"real_name": "赵六", "agree": "1", **shown()})
     distributor = Distributor.objects.get(user=consumer)
     services.reject_distributor(distributor_id=distributor.pk, actor=None, reason="资料不完整")
     html = client.get(reverse("web:apply")).content.decode()
     assert "申请未通过" in html
     assert "资料不完整" in html
     assert "重新申请" in html
-    client.post(reverse("web:apply"), {"real_name": "赵六", "note": "补充资料", "agree": "1"})
+    client.post(reverse("web:apply"), {"real_name": "赵六", "note": "补充资料", "agree": "1", **shown()})
     distributor.refresh_from_db()
     assert distributor.status == Distributor.Status.PENDING
 
@@ -514,18 +547,18 @@ def test_rejected_application_shows_reason_and_can_reapply(client, level):
 def test_apply_domain_error_is_shown_not_raised(client):
     # No level configured yet: the service refuses, the page explains instead of failing.
     login(client, UserFactory())
-    response = client.post(reverse("web:apply"), {"real_name": "孙七", "agree": "1"})
+    response = client.post(reverse("web:apply"), {"real_name": "孙七", "agree": "1", **shown()})
     assert response.status_code == 200
     assert "尚未设置任何分销等级" in response.content.decode()
-    response = client.post(reverse("web:apply"), {"real_name": "孙" * 40, "agree": "1"})
+    response = client.post(reverse("web:apply"), {"real_name": "孙" * 40, "agree": "1", **shown()})
     assert "姓名最多 32 个字符" in response.content.decode()
 
 
 def test_duplicate_application_post_shows_message(client, level):
     services.update_settings(admission_mode="review")
     login(client, UserFactory())
-    client.post(reverse("web:apply"), {"real_name": "周八", "agree": "1"})
-    response = client.post(reverse("web:apply"), {"real_name": "周八", "agree": "1"})
+    client.post(reverse("web:apply"), {"real_name": "周八", "agree": "1", **shown()})
+    response = client.post(reverse("web:apply"), {"real_name": "周八", "agree": "1", **shown()})
     assert response.status_code == 200
     assert "你的申请正在处理中" in response.content.decode()
 

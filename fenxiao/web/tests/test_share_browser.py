@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from fenxiao.wechat import tokens
+from tests.e2e.conftest import browser  # noqa: F401  (the shared Chromium)
 from tests.factories import CategoryFactory, DistributorFactory, LevelFactory, ProductFactory, SkuFactory, UserFactory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -23,7 +23,6 @@ WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Mobile/15E148 MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN"
 )
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 
 # WeChat's browser provides WeixinJSBridge; this one records each call and answers like WeChat.
 BRIDGE = """
@@ -43,28 +42,20 @@ window.WeixinJSBridge = {
 
 
 @pytest.fixture
-def wechat_page(live_server, settings):
-    from playwright.sync_api import sync_playwright
-
+def wechat_page(live_server, settings, browser):  # noqa: F811
     settings.FENXIAO_WECHAT_PROVIDER = "dev"
     settings.FENXIAO_WECHAT_APPID = "wx5e1fc0ffee000001"
     settings.FENXIAO_WECHAT_SECRET = "dev-secret"
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium not found on PATH (Debian: apt-get install chromium fonts-noto-cjk)", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            locale="zh-CN", user_agent=WECHAT_UA, viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
-        )
-        context.add_init_script(BRIDGE)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    context = browser.new_context(
+        locale="zh-CN", user_agent=WECHAT_UA, viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    context.add_init_script(BRIDGE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def _wait_until(page, condition: str, seconds: float = 15) -> None:

@@ -15,8 +15,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from fenxiao.accounts.errors import AccountCode
 from fenxiao.accounts.models import Consent
-from fenxiao.accounts.services import accept_agreements, distributor_agreement_required
+from fenxiao.accounts.services import (
+    accept_agreements,
+    agreement_versions,
+    check_distributor_agreement,
+    distributor_agreement_required,
+)
 from fenxiao.analytics import selectors as analytics_selectors
 from fenxiao.commissions import selectors as commission_selectors
 from fenxiao.common.errors import DomainError
@@ -39,6 +45,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     own = selectors.distributor_for_user(request.user)
     form = {"real_name": own.real_name if own else "", "note": ""}
     error = ""
+    agreement_updated = False
     if request.method == "POST":
         form = {
             "real_name": request.POST.get("real_name", "").strip(),
@@ -48,9 +55,15 @@ def apply(request: HttpRequest) -> HttpResponse:
         try:
             if not form["agree"]:
                 raise distributor_agreement_required()
+            # the version the page showed when the applicant ticked the box, checked as the API checks it
+            check_distributor_agreement(request.POST.get("agreement_version"))
             own = services.apply_for_distributor(user=request.user, real_name=form["real_name"], note=form["note"])
         except DomainError as exc:
             error = exc.message
+            if exc.code == AccountCode.AGREEMENT_OUTDATED:
+                # consent is to the text shown: show the new version and ask again
+                agreement_updated = True
+                form["agree"] = ""
         else:
             accept_agreements(request=request, user=own.user, documents=(Consent.Document.DISTRIBUTOR,))
             if own.is_approved:
@@ -73,6 +86,8 @@ def apply(request: HttpRequest) -> HttpResponse:
         "can_apply": own is None or own.status == Distributor.Status.REJECTED,
         "form": form,
         "error": error,
+        "agreement_version": agreement_versions()[Consent.Document.DISTRIBUTOR],
+        "agreement_updated": agreement_updated,
     }
     return render(request, "web/apply.html", context)
 

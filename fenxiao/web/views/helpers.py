@@ -88,9 +88,16 @@ def approved_by_code(code: str) -> Distributor | None:
     return distribution_selectors.approved_distributor_by_code(code)
 
 
+_VIEWER = "_viewer_distributor"
+
+
 def viewer_distributor(request: HttpRequest) -> Distributor | None:
-    distributor = distribution_selectors.distributor_for_user(request.user)
-    return distributor if distributor is not None and distributor.is_approved else None
+    """The signed-in, approved distributor making the request; read once per request (the view and
+    the share tags of its page ask for it)."""
+    if not hasattr(request, _VIEWER):
+        distributor = distribution_selectors.distributor_for_user(request.user)
+        setattr(request, _VIEWER, distributor if distributor is not None and distributor.is_approved else None)
+    return getattr(request, _VIEWER)
 
 
 def open_link(request: HttpRequest, code: str, product_id: int | None = None) -> Distributor:
@@ -106,8 +113,11 @@ def open_link(request: HttpRequest, code: str, product_id: int | None = None) ->
         channel=request.GET.get("ch", ""),
     )
     if not request.user.is_authenticated:
-        request.session[REF_CODE] = distributor.code
-        request.session[REF_SOURCE] = "product_link" if product_id else "shop_link"
+        remembered = {REF_CODE: distributor.code, REF_SOURCE: "product_link" if product_id else "shop_link"}
+        # Written only when it changes: a visitor opening the same link again costs no session write.
+        for key, value in remembered.items():
+            if request.session.get(key) != value:
+                request.session[key] = value
     return distributor
 
 

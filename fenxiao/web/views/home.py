@@ -34,6 +34,7 @@ from fenxiao.orders.services import MAX_QUANTITY
 from fenxiao.shop.selectors import (
     listed_products,
     products_by_ids,
+    shelf_product,
     shop_banners,
     shop_categories,
     shop_category,
@@ -62,13 +63,17 @@ SORTS = [
 
 
 def _sold_units(product_ids: Iterable[int]) -> dict[int, int]:
+    """Units sold of each product (products without sales are absent), from the shared cache: the
+    figure may lag the orders by up to a minute (page_cache.FRAGMENT_SECONDS), which spares nearly
+    every page the aggregate over the order lines."""
+    return page_cache.cached_figures("sold-units", product_ids, _count_sold_units)
+
+
+def _count_sold_units(ids: list[int]) -> dict[int, int]:
     """Units sold of each product, in one aggregated query: the quantities of its lines in paid
     orders, less the units of refunds. An order refunded in full (cancelled after payment) and a
     line refunded in full count nothing; a partial refund takes off the units returned by its
     refunded after-sales. Products without sales are absent."""
-    ids = list(product_ids)
-    if not ids:
-        return {}
     returned = (
         AfterSale.objects.filter(line=OuterRef("pk"), status=AfterSale.Status.REFUNDED)
         .values("line")
@@ -242,15 +247,23 @@ def _product_page(request: HttpRequest, product, shop: Distributor | None) -> Ht
     return render(request, "web/product.html", context)
 
 
+def _shop_product(product_id: int):
+    """The product on sale with its purchase info, as `shop_product` reads it; the catalog's part
+    (the product, its SKUs and pictures) from the shared cache under the catalog version, so a price
+    or a picture an operator changes shows at once; stock is always read fresh."""
+    item = page_cache.cached_read("shelf-product", (product_id,), lambda: shelf_product(product_id))
+    return None if item is None else with_purchase([item])[0]  # type: ignore[list-item]  # the cached Product
+
+
 def product(request: HttpRequest, product_id: int) -> HttpResponse:
-    item = shop_product(product_id)
+    item = _shop_product(product_id)
     if item is None:
         return not_found(request, _("商品不存在或已下架"))
     return _product_page(request, item, shop=None)
 
 
 def share_product(request: HttpRequest, code: str, product_id: int) -> HttpResponse:
-    item = shop_product(product_id)
+    item = _shop_product(product_id)
     if item is None:
         return not_found(request, _("商品不存在或已下架"))
     try:

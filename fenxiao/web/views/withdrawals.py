@@ -241,6 +241,7 @@ def withdraw(request: HttpRequest) -> HttpResponse:
             account=account,
             bank_name=form["bank_name"] if form["channel"] == Channel.BANK else "",
             idempotency_key=f"web:{token}" if token else "",
+            requested_in=Withdrawal.App.OFFICIAL_ACCOUNT,
             actor=request.user,
         )
     except DomainError as exc:

@@ -29,6 +29,16 @@ def test_a_code_logs_in_and_the_token_works(client, fake_wechat):
     assert WeChatIdentity.objects.filter(kind="mp", openid=person.openid).count() == 1
 
 
+def test_the_token_remembers_the_mini_program_that_issued_it(client, fake_wechat):
+    """Where a request comes from is read from its token (a withdrawal asked in the mini-program is
+    paid to the mini-program identity), never from a header the caller writes."""
+    from fenxiao.accounts.models import ApiToken
+    from fenxiao.accounts.services import hash_token
+
+    body = login(client, fake_wechat.issue_code(new_person(), appid=fake_wechat.mp_appid)).json()
+    assert ApiToken.objects.get(key_hash=hash_token(body["token"])).app_id == fake_wechat.mp_appid
+
+
 def test_an_invalid_or_used_code_is_refused(client, fake_wechat):
     bad = login(client, "0" * 32)
     assert bad.status_code == 400

@@ -144,6 +144,7 @@ def request_withdrawal(
     account: str = "",
     bank_name: str = "",
     idempotency_key: str = "",
+    requested_in: str = "",
     actor=None,
     now=None,
 ) -> Withdrawal:
@@ -151,7 +152,11 @@ def request_withdrawal(
     alipay: mobile or email; wechat: the openid, or empty for the verified mobile).
 
     With an `idempotency_key` a retry of the same request returns the withdrawal it made (its
-    `replayed` attribute is True) and a different request under the same key is refused."""
+    `replayed` attribute is True) and a different request under the same key is refused.
+
+    `requested_in` is the WeChat app the request came from (`Withdrawal.App`: the Official Account's
+    pages or the mini-program; "" when not known): a merchant transfer goes to the distributor's
+    identity in that app, where it can be accepted."""
     key = clean_key(idempotency_key, error=WithdrawalError)
     fingerprint = _fingerprint(amount_fen, channel, bank_name, account) if key else ""
     if key and (existing := _replay(distributor, key, fingerprint)) is not None:
@@ -200,6 +205,7 @@ def request_withdrawal(
                 account_masked=payout.masked,
                 account_encrypted=crypto.encrypt(payout.value),
                 idempotency_key=key,
+                requested_in=requested_in if requested_in in Withdrawal.App.values else "",
                 request_digest=fingerprint,
                 requested_at=now,
                 requested_on=day,

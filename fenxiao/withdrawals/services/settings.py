@@ -43,7 +43,7 @@ def validate_settings_changes(changes: dict[str, Any], current: WithdrawalSettin
         elif key == "daily_cap_fen":
             clean[key] = _int_setting(key, value, 1, MAX_AMOUNT_FEN, gettext("每日提现上限须为正整数（分）"))
         elif key == "fee_bp":
-            clean[key] = _int_setting(key, value, 0, MAX_RATE_BP - 1, gettext("手续费须在 0 到 9999 基点之间（低于 100%）"))
+            clean[key] = _int_setting(key, value, 0, MAX_RATE_BP - 1, gettext("手续费率须不低于 0% 且低于 100%"))
         else:
             if not isinstance(value, bool):
                 raise WithdrawalError(

@@ -80,14 +80,18 @@ def mini_program_appid() -> str:
 
 
 def payee(withdrawal: Withdrawal) -> tuple[str, str]:
-    """(appid, openid) of the payee: the Official Account identity (the merchant's appid, confirmed on
-    the withdrawal page), else the openid given with the request, else the mini-program identity
-    (confirmed in the mini-program). An openid of the mini-program goes with the mini-program's appid
-    ("" stands for the merchant's own). With the dev provider a payee without any openid gets a
-    stand-in one, so the demo pays every WeChat-channel withdrawal by transfer."""
+    """(appid, openid) of the payee, where the distributor can accept the bill. A withdrawal requested
+    in the mini-program goes to the mini-program identity when there is one (confirmed in the
+    mini-program). Otherwise: the Official Account identity (the merchant's appid, confirmed on the
+    withdrawal page), else the openid given with the request, else the mini-program identity. An openid
+    of the mini-program goes with the mini-program's appid ("" stands for the merchant's own). With the
+    dev provider a payee without any openid gets a stand-in one, so the demo pays every WeChat-channel
+    withdrawal by transfer."""
     user = withdrawal.distributor.user
-    openid = payee_openid(withdrawal)
     mp_appid, mp_openid = mini_program_appid(), wechat_selectors.mp_openid(user)
+    if withdrawal.requested_in == Withdrawal.App.MINI_PROGRAM and mp_appid and mp_openid:
+        return mp_appid, mp_openid
+    openid = payee_openid(withdrawal)
     if openid:
         return (mp_appid if mp_openid and openid == mp_openid else ""), openid
     if mp_openid:

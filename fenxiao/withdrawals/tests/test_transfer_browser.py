@@ -6,7 +6,6 @@ the transfer, and the page, polling, shows the money arrived — under the site'
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from django.test import Client
@@ -17,6 +16,7 @@ from fenxiao.ledger.models import Transaction
 from fenxiao.payments.tests.fake_transfer import new_keys, start_configured
 from fenxiao.withdrawals import services
 from fenxiao.withdrawals.models import Withdrawal
+from tests.e2e.conftest import browser  # noqa: F401  (the shared Chromium)
 
 from .conftest import balance
 
@@ -28,7 +28,6 @@ WECHAT_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Mobile/15E148 MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN"
 )
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
 BRIDGE = """
@@ -56,25 +55,17 @@ def fake(settings, tmp_path):
 
 
 @pytest.fixture
-def wechat_page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium not found on PATH (Debian: apt-get install chromium fonts-noto-cjk)", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            locale="zh-CN", user_agent=WECHAT_UA, viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
-        )
-        context.add_init_script(BRIDGE)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def wechat_page(live_server, browser):  # noqa: F811
+    context = browser.new_context(
+        locale="zh-CN", user_agent=WECHAT_UA, viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    context.add_init_script(BRIDGE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def _wait_until(page, condition: str, seconds: float = 15) -> None:

@@ -5,7 +5,6 @@ confirmation page, accepts, and is back on the withdrawal showing the money arri
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from django.test import Client
@@ -15,6 +14,7 @@ from fenxiao.commissions.services import withdrawing_account
 from fenxiao.ledger.models import Transaction
 from fenxiao.withdrawals import services
 from fenxiao.withdrawals.models import Withdrawal
+from tests.e2e.conftest import browser  # noqa: F401  (the shared Chromium)
 
 from .conftest import balance
 
@@ -22,28 +22,18 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("transactional_db")]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-gpu"]
-
 
 @pytest.fixture
-def demo_page(live_server, settings):
-    from playwright.sync_api import sync_playwright
-
+def demo_page(live_server, settings, browser):  # noqa: F811
     settings.FENXIAO_DEV_TRANSFERS = True
     settings.WECHATPAY_MCHID = ""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium not found on PATH (Debian: apt-get install chromium fonts-noto-cjk)", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def test_the_demo_pays_a_wechat_withdrawal_through_the_dev_confirmation_page(live_server, demo_page, funded, finance):

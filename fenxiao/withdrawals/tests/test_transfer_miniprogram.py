@@ -231,3 +231,113 @@ def test_the_contract_declares_every_refusal(client):
     checked = spec["paths"]["/api/v1/withdrawals/{withdrawal_id}/transfer/check"]["post"]["responses"]
     assert "`not_wechat_transfer`" in checked["409"]["description"]
     assert "`withdrawal_not_found`" in checked["404"]["description"]
+
+
+# --- a distributor with both identities: the bill follows where the withdrawal was asked ------------
+
+
+@pytest.fixture
+def both(fake, settings, funded):
+    """The funded distributor with an Official Account identity (the merchant's appid) and a
+    mini-program one."""
+    settings.FENXIAO_WECHAT_APPID = APPID
+    settings.FENXIAO_WECHAT_SECRET = "oa-secret"
+    WeChatIdentity.objects.create(user=funded.user, kind="oa", appid=APPID, openid=OA_OPENID)
+    WeChatIdentity.objects.create(user=funded.user, kind="mp", appid=MP_APPID, openid=MP_OPENID)
+    return funded
+
+
+MP_REFERER = f"https://servicewechat.com/{MP_APPID}/12/page-frame.html"
+
+
+def api_request(client, distributor, *, app_id: str = "", **headers) -> Withdrawal:
+    """A withdrawal asked through the API with a token issued by the login of `app_id` (a
+    mini-program's AppID) or by any other login ("")."""
+    response = client.post(
+        BASE,
+        json.dumps({"amount_fen": 10000, "channel": "wechat"}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {issue_token(user=distributor.user, app_id=app_id)}", **headers},
+    )
+    assert response.status_code == 201, response.content
+    return Withdrawal.objects.get(pk=response.json()["id"])
+
+
+def approve(w, finance, capture) -> TransferBill:
+    with capture(execute=True):
+        services.approve_withdrawal(withdrawal_id=w.pk, actor=finance)
+    return TransferBill.objects.get(withdrawal=w)
+
+
+def test_asked_in_the_mini_program_the_bill_goes_to_the_mini_program(
+    fake, both, finance, client, django_capture_on_commit_callbacks
+):
+    w = api_request(client, both, app_id=MP_APPID)
+    assert w.requested_in == Withdrawal.App.MINI_PROGRAM
+    bill = approve(w, finance, django_capture_on_commit_callbacks)
+    sent = fake.bills[w.number]
+    assert (bill.app_id, sent.appid, sent.openid) == (MP_APPID, MP_APPID, MP_OPENID)
+    response = confirmation(client, both, w)
+    assert response.status_code == 200 and response.json()["app_id"] == MP_APPID
+    client.force_login(both.user)
+    assert client.post(f"/me/withdrawals/{w.pk}/transfer/confirm/").json()["code"] == "transfer_other_app"
+
+
+def test_asked_on_the_pages_the_bill_goes_to_the_official_account(
+    fake, both, finance, client, django_capture_on_commit_callbacks
+):
+    client.force_login(both.user)
+    response = client.post("/me/withdraw/", {"amount": "100", "channel": "wechat", "token": "oa-page"})
+    assert response.status_code == 302, response.content
+    w = Withdrawal.objects.get(distributor=both)
+    assert w.requested_in == Withdrawal.App.OFFICIAL_ACCOUNT
+    bill = approve(w, finance, django_capture_on_commit_callbacks)
+    sent = fake.bills[w.number]
+    assert (bill.app_id, sent.appid, sent.openid) == ("", APPID, OA_OPENID)
+    assert_error(confirmation(client, both, w), 409, "transfer_other_app")
+
+
+def test_the_api_from_a_signed_in_browser_counts_as_the_official_account(fake, both, client):
+    client.force_login(both.user)
+    response = client.post(BASE, json.dumps({"amount_fen": 10000, "channel": "wechat"}), content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert Withdrawal.objects.get(pk=response.json()["id"]).requested_in == Withdrawal.App.OFFICIAL_ACCOUNT
+
+
+@pytest.mark.parametrize(
+    ("app_id", "referer"),
+    [("", ""), ("wx0000000000000000", ""), ("", MP_REFERER), ("", "https://example.com/")],
+    ids=["other-login", "another-mini-program", "a-claimed-mini-program-referer", "a-web-page"],
+)
+def test_a_token_of_no_known_app_keeps_the_official_account_first(
+    fake, both, finance, client, django_capture_on_commit_callbacks, app_id, referer
+):
+    """Only the token says which app asked: a header the caller writes (a mini-program's referer)
+    changes nothing."""
+    w = api_request(client, both, app_id=app_id, **({"Referer": referer} if referer else {}))
+    assert w.requested_in == ""
+    approve(w, finance, django_capture_on_commit_callbacks)
+    assert (fake.bills[w.number].appid, fake.bills[w.number].openid) == (APPID, OA_OPENID)
+
+
+def test_with_one_identity_that_one_is_used_wherever_it_was_asked(
+    fake, settings, funded, mini, finance, client, django_capture_on_commit_callbacks
+):
+    # only the mini-program identity, asked on the pages: the mini-program it is
+    w = services.request_withdrawal(
+        distributor=mini, amount_fen=10000, channel="wechat", requested_in=Withdrawal.App.OFFICIAL_ACCOUNT, actor=mini.user
+    )
+    approve(w, finance, django_capture_on_commit_callbacks)
+    assert (fake.bills[w.number].appid, fake.bills[w.number].openid) == (MP_APPID, MP_OPENID)
+
+
+def test_with_only_the_official_account_a_mini_program_request_goes_there(
+    fake, settings, funded, finance, client, django_capture_on_commit_callbacks
+):
+    settings.FENXIAO_WECHAT_APPID = APPID
+    settings.FENXIAO_WECHAT_SECRET = "oa-secret"
+    WeChatIdentity.objects.create(user=funded.user, kind="oa", appid=APPID, openid=OA_OPENID)
+    w = api_request(client, funded, app_id=MP_APPID)
+    assert w.requested_in == Withdrawal.App.MINI_PROGRAM
+    bill = approve(w, finance, django_capture_on_commit_callbacks)
+    assert (bill.app_id, fake.bills[w.number].appid, fake.bills[w.number].openid) == ("", APPID, OA_OPENID)

@@ -8,14 +8,14 @@ Production runs the jobs with `manage.py db_worker` (the workers) and `manage.py
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fenxiao.jobs.schedule import SCHEDULE
+from fenxiao.jobs.schedule import scheduled
 
 
 def run_all() -> dict[str, int]:
     """Every job of the schedule for its current period, in the schedule's order: the order sweeps,
     settlement, last month's team bonus (proposed for approval) and level evaluation, the leaderboards' prizes, the pruning."""
     results: dict[str, int] = {}
-    for job in SCHEDULE:
+    for job in scheduled():
         results.update(job.run_now())
     return results
 
