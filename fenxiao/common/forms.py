@@ -68,7 +68,70 @@ def _decimal_parts(text: str, *, allow_sign: bool = True) -> tuple[bool, str, st
     return bool(match["sign"]), (match["whole"] or "").replace(",", ""), match["frac"] or ""
 
 
-class YuanField(forms.CharField):
+class _ScaledField(forms.CharField):
+    """A decimal typed in the unit people think in (yuan, percent), an integer of the stored unit
+    (fen, basis points) in `cleaned_data`; at most two decimals, bounds checked on the integer.
+    A subclass says how the number is shown (`shown`), which unit sign a typist may add
+    (`strip_unit`) and how the checked decimal becomes the integer (`to_stored`)."""
+
+    def __init__(self, *, low: int | None, high: int | None, **kwargs: Any) -> None:
+        self.low, self.high = low, high
+        kwargs.setdefault("max_length", _MAX_TEXT)
+        super().__init__(**kwargs)
+
+    def shown(self, value: int) -> str:
+        raise NotImplementedError
+
+    def limit(self, value: int) -> str:
+        return self.shown(value)
+
+    def strip_unit(self, text: str) -> str:
+        raise NotImplementedError
+
+    def to_stored(self, text: str, negative: bool, whole: str, frac: str) -> int:
+        raise NotImplementedError
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return self.shown(value)
+        return value
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        text = self.strip_unit(str(text).strip()).strip()
+        parts = _decimal_parts(text)
+        if parts is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        negative, whole, frac = parts
+        if len(frac) > 2:
+            raise ValidationError(self.error_messages["decimals"], code="decimals", params={"value": text})
+        return self.to_stored(text, negative, whole, frac)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is None:
+            return
+        if self.low is not None and value < self.low:
+            raise ValidationError(self.error_messages["min"], code="min", params={"limit": self.limit(self.low)})
+        if self.high is not None and value > self.high:
+            raise ValidationError(self.error_messages["max"], code="max", params={"limit": self.limit(self.high)})
+
+    def run_validators(self, value: Any) -> None:
+        # The CharField's length validators look at the text, which to_python has already checked.
+        return None
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+class YuanField(_ScaledField):
     """Yuan in the form, integer fen in `cleaned_data` (see the module notes)."""
 
     widget = YuanInput
@@ -89,52 +152,22 @@ class YuanField(forms.CharField):
         **kwargs: Any,
     ) -> None:
         self.allow_negative = allow_negative
-        self.min_fen = min_fen
-        self.max_fen = max_fen
-        kwargs.setdefault("max_length", _MAX_TEXT)
-        super().__init__(**kwargs)
+        super().__init__(low=min_fen, high=max_fen, **kwargs)
 
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return yuan(value, grouping=False)
-        return value
+    def shown(self, value: int) -> str:
+        return yuan(value, grouping=False)
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        text = str(text).strip().lstrip("¥￥").strip()
-        parts = _decimal_parts(text)
-        if parts is None:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        negative, _whole, frac = parts
-        if len(frac) > 2:
-            raise ValidationError(self.error_messages["decimals"], code="decimals", params={"value": text})
+    def limit(self, value: int) -> str:
+        return yuan(value)
+
+    def strip_unit(self, text: str) -> str:
+        return text.lstrip("¥￥")
+
+    def to_stored(self, text: str, negative: bool, whole: str, frac: str) -> int:
         fen = parse_yuan(text)
         if negative and fen and not self.allow_negative:
             raise ValidationError(self.error_messages["negative"], code="negative")
         return fen
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value is None:
-            return
-        if self.min_fen is not None and value < self.min_fen:
-            raise ValidationError(self.error_messages["min"], code="min", params={"limit": yuan(self.min_fen)})
-        if self.max_fen is not None and value > self.max_fen:
-            raise ValidationError(self.error_messages["max"], code="max", params={"limit": yuan(self.max_fen)})
-
-    def run_validators(self, value: Any) -> None:
-        # The CharField's length validators look at the text, which to_python has already checked.
-        return None
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        try:
-            return self.to_python(initial) != self.to_python(data)
-        except ValidationError:
-            return True
 
 
 def percent_text(rate_bp: int) -> str:
@@ -142,11 +175,7 @@ def percent_text(rate_bp: int) -> str:
     return ("-" if rate_bp < 0 else "") + format_rate(abs(rate_bp)).removesuffix("%")
 
 
-def _rate(rate_bp: int) -> str:
-    return percent_text(rate_bp) + "%"
-
-
-class PercentField(forms.CharField):
+class PercentField(_ScaledField):
     """Percent in the form, integer basis points in `cleaned_data` (see the module notes)."""
 
     widget = PercentInput
@@ -158,46 +187,19 @@ class PercentField(forms.CharField):
     }
 
     def __init__(self, *, min_bp: int | None = 0, max_bp: int | None = BASIS_POINTS, **kwargs: Any) -> None:
-        self.min_bp = min_bp
-        self.max_bp = max_bp
-        kwargs.setdefault("max_length", _MAX_TEXT)
-        super().__init__(**kwargs)
+        super().__init__(low=min_bp, high=max_bp, **kwargs)
 
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return percent_text(value)
-        return value
+    def shown(self, value: int) -> str:
+        return percent_text(value)
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        text = super().to_python(value)
-        if text in self.empty_values:
-            return None
-        text = str(text).strip().removesuffix("%").strip()
-        parts = _decimal_parts(text)
-        if parts is None or "," in text:
+    def limit(self, value: int) -> str:
+        return percent_text(value) + "%"
+
+    def strip_unit(self, text: str) -> str:
+        if "," in text:  # thousands separators belong to amounts, not to rates
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        negative, whole, frac = parts
-        if len(frac) > 2:
-            raise ValidationError(self.error_messages["decimals"], code="decimals", params={"value": text})
+        return text.removesuffix("%")
+
+    def to_stored(self, text: str, negative: bool, whole: str, frac: str) -> int:
         bp = int(whole or "0") * 100 + int((frac + "00")[:2])
         return -bp if negative else bp
-
-    def validate(self, value: Any) -> None:
-        super().validate(value)
-        if value is None:
-            return
-        if self.min_bp is not None and value < self.min_bp:
-            raise ValidationError(self.error_messages["min"], code="min", params={"limit": _rate(self.min_bp)})
-        if self.max_bp is not None and value > self.max_bp:
-            raise ValidationError(self.error_messages["max"], code="max", params={"limit": _rate(self.max_bp)})
-
-    def run_validators(self, value: Any) -> None:
-        return None
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        try:
-            return self.to_python(initial) != self.to_python(data)
-        except ValidationError:
-            return True
