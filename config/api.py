@@ -36,10 +36,16 @@ from fenxiao.growth.api import notifications_router
 from fenxiao.growth.api import prizes_operator_router as growth_prizes_operator_router
 from fenxiao.growth.api import prizes_router as growth_prizes_router
 from fenxiao.inventory.api import operator_router as inventory_operator_router
+from fenxiao.members.api import operator_router as members_operator_router
+from fenxiao.members.api import router as members_router
 from fenxiao.orders.api import cart_router as orders_cart_router
 from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
 from fenxiao.payments.api import router as payments_router
+from fenxiao.promotions.api import router as promotions_router
+from fenxiao.promotions.api_campaigns import router as promotions_campaigns_router
+from fenxiao.promotions.api_mall import router as promotions_mall_router
+from fenxiao.promotions.api_operator import router as promotions_operator_router
 from fenxiao.shop.api import router as shop_router
 from fenxiao.wechat.api import router as wechat_router
 from fenxiao.withdrawals.api import operator_router as withdrawals_operator_router
@@ -162,6 +168,11 @@ api.add_router("/v1/operator/commissions", commissions_operator_router)
 api.add_router("/v1/earnings", earnings_router)
 api.add_router("/v1/cart", orders_cart_router)
 api.add_router("/v1/addresses", addresses_router)
+api.add_router("/v1/coupons", promotions_router)
+api.add_router("/v1/campaigns", promotions_campaigns_router)
+api.add_router("/v1/points-mall", promotions_mall_router)
+api.add_router("/v1/members", members_router)
+api.add_router("/v1/operator/members", members_operator_router)
 api.add_router("/v1/orders", orders_router)
 api.add_router("/v1/operator", orders_operator_router)
 api.add_router("/v1/payments", payments_router)
@@ -171,6 +182,7 @@ api.add_router("/v1/operator/approvals", approvals_operator_router)
 api.add_router("/v1/team", analytics_team_router)
 api.add_router("/v1/leaderboards", analytics_leaderboards_router)
 api.add_router("/v1/operator/analytics", analytics_operator_router)
+api.add_router("/v1/operator/promotions", promotions_operator_router)
 api.add_router("/v1/growth", growth_levels_router)
 api.add_router("/v1/growth", growth_invitations_router)
 api.add_router("/v1/growth", growth_prizes_router)

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "fenxiao.payments",
     "fenxiao.ledger",
     "fenxiao.sms",
+    "fenxiao.members",
+    "fenxiao.promotions",
     "fenxiao.orders",
     "fenxiao.commissions",
     "fenxiao.withdrawals",

@@ -20,6 +20,7 @@ from fenxiao.sms import services as sms
 from fenxiao.sms.errors import SmsError
 from fenxiao.sms.models import Purpose
 
+from . import hooks
 from .errors import AccountCode, AccountError
 from .models import ApiToken, Consent, User, hash_token
 
@@ -44,6 +45,26 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         ),  # level rules, invitation rungs, leaderboard prizes and closes (cash waits for finance)
         "approvals": ("view",),  # sees what it proposed and what finance decided
         "console": ("run_exports",),  # Excel exports of the lists it may see
+        # promotions: coupons (and issuing them), 满减送, timed discounts, tier prices; the coupons people
+        # hold, the settings and the operation log are seen
+        "promotions.coupon": ("add", "change", "view", "issue_coupon"),
+        "promotions.fullreduction": ("add", "change", "view"),
+        "promotions.fullreductiontier": ("add", "change", "view", "delete"),
+        "promotions.timeddiscount": ("add", "change", "view"),
+        "promotions.timeddiscountitem": ("add", "change", "view", "delete"),
+        "promotions.quantitytier": ("add", "change", "view"),
+        "promotions.usercoupon": ("view",),
+        "promotions.promotionsettings": ("view",),
+        "promotions.promotionaudit": ("view",),
+        "promotions.campaign": ("add", "change", "view"),
+        "promotions.referralsettings": ("change", "view"),
+        "promotions.starterpack": ("change", "view"),
+        # membership: tiers, member prices, member day and points settings; grants points
+        "members.membertier": ("add", "change", "view", "delete"),
+        "members.memberprice": ("add", "change", "view", "delete"),
+        "members.membersettings": ("change", "view"),
+        "members.membership": ("view",),
+        "members.pointsmovement": ("view", "grant_points"),
     },
     "财务": {  # finance: pays money out
         "distribution": ("view",),
@@ -61,6 +82,8 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "growth.leaderboardprize": ("view",),
         "growth.leaderboardclose": ("view",),
         "growth.leaderboardaward": ("view",),
+        "promotions": ("view",),  # what the promotions cost and drove
+        "members": ("view",),  # member tiers and the points people hold
     },
     "客服": {  # service: after-sales and buyers' questions
         "accounts": ("view",),
@@ -179,6 +202,7 @@ def register_member(*, phone: str, password: str, nickname: str = "") -> User:
         with transaction.atomic():
             user = User(username=f"m{phone}", phone=phone, nickname=nickname or f"用户{phone[-4:]}", password=encoded)
             user.save()
+            hooks.member_registered(user)
     except IntegrityError as exc:
         raise AccountError(AccountCode.PHONE_TAKEN, gettext("该手机号已注册，请直接登录"), {"phone": phone}, status=409) from exc
     return user

@@ -127,6 +127,18 @@ def provinces() -> tuple[Division, ...]:
     return _tree().provinces
 
 
+def code_of_province(name: str | None) -> str | None:
+    """The code of the province of that name (as an order stores it, 浙江省), or None when the name is
+    not a province's."""
+    name = str(name or "").strip()
+    return next((p.code for p in provinces() if p.name == name), None) if name else None
+
+
+def is_province_code(code: object) -> bool:
+    tree = _tree()
+    return isinstance(code, str) and code in tree.divisions and code not in tree.parent
+
+
 def cities(province_code: str) -> tuple[Division, ...]:
     """The cities of a province (empty for an unknown code or a code that is not a province's)."""
     tree = _tree()

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.addresses import regions
 from fenxiao.common.admin import ConsoleAdmin, ConsoleInline
 from fenxiao.common.forms import YuanField
 from fenxiao.common.money import yuan
@@ -20,7 +22,17 @@ from fenxiao.common.money import yuan
 from . import services
 from .errors import CatalogError
 from .images import reencode_image
-from .models import Banner, Category, CommissionOverride, Product, ProductImage, Sku
+from .models import (
+    Banner,
+    Category,
+    CommissionOverride,
+    FreeShippingRule,
+    Product,
+    ProductImage,
+    ShippingRate,
+    ShippingTemplate,
+    Sku,
+)
 
 PRICE_FIELDS = ("cost_fen", "retail_fen", "suggested_retail_fen", "control_fen")
 
@@ -135,10 +147,33 @@ class SkuInlineFormSet(forms.BaseInlineFormSet):
             raise ValidationError(exc.message, code=exc.code) from exc
 
 
+class WeightField(forms.IntegerField):
+    """A SKU's weight in grams; left empty it is 0 (weighed only where a template charges by weight)."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(required=False, min_value=0)
+        kwargs.setdefault("label", _("重量（克）"))
+        kwargs.setdefault("help_text", _("按重量计费的运费模板使用"))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        return 0 if cleaned is None else cleaned
+
+
+class SkuInlineForm(forms.ModelForm):
+    weight_g = WeightField()
+
+    class Meta:
+        model = Sku
+        fields = ("spec", "weight_g", "is_active")
+
+
 class SkuInline(ConsoleInline):
     model = Sku
+    form = SkuInlineForm
     formset = SkuInlineFormSet
-    fields = ("code", "spec", "price_summary", "is_active", "manage_link")
+    fields = ("code", "spec", "price_summary", "weight_g", "is_active", "manage_link")
     readonly_fields = ("code", "price_summary", "manage_link")
     extra = 0
     show_change_link = True
@@ -162,7 +197,7 @@ class SkuInline(ConsoleInline):
 class ProductForm(forms.ModelForm):
     class Meta:
         model = Product
-        fields = ("category", "name", "subtitle", "description", "role", "is_on_shelf", "sort_order")
+        fields = ("category", "name", "subtitle", "description", "role", "shipping_template", "is_on_shelf", "sort_order")
 
     def clean(self):
         data = super().clean()
@@ -213,10 +248,11 @@ class SkuAddForm(forms.ModelForm):
     retail = YuanField(label=_("零售价"))
     suggested_retail = YuanField(label=_("建议零售价"), required=False, help_text=_("不填则等于零售价"))
     control = YuanField(label=_("控价"), required=False, help_text=_("分销商可展示的最低价；不填则等于建议零售价"))
+    weight_g = WeightField()
 
     class Meta:
         model = Sku
-        fields = ("product", "code", "spec", "is_active")
+        fields = ("product", "code", "spec", "weight_g", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -235,9 +271,11 @@ class SkuAddForm(forms.ModelForm):
 
 
 class SkuChangeForm(forms.ModelForm):
+    weight_g = WeightField()
+
     class Meta:
         model = Sku
-        fields = ("spec", "is_active")
+        fields = ("spec", "weight_g", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -270,15 +308,15 @@ class SkuAdmin(ConsoleAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("product", "code", "spec", "cost", "retail", "suggested_retail", "control", "is_active")
-        return ("product", "code", "spec", "is_active", *PRICE_FIELDS, "manage_link")
+            return ("product", "code", "spec", "cost", "retail", "suggested_retail", "control", "weight_g", "is_active")
+        return ("product", "code", "spec", "weight_g", "is_active", *PRICE_FIELDS, "manage_link")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else (*self.readonly_fields, "product", "code")
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["spec", "is_active"])
+            obj.save(update_fields=["spec", "weight_g", "is_active"])
             return
         data = form.cleaned_data
         created = services.create_sku(
@@ -289,6 +327,7 @@ class SkuAdmin(ConsoleAdmin):
             retail_fen=data["retail"],
             suggested_retail_fen=data["suggested_retail"],
             control_fen=data["control"],
+            weight_g=data.get("weight_g") or 0,
         )
         obj.pk = created.pk
         if not data.get("is_active", True):
@@ -416,3 +455,111 @@ class BannerAdmin(ConsoleAdmin):
         if not obj.image:
             return ""
         return format_html('<img src="{}" alt="" style="height:40px;width:100px;object-fit:cover">', obj.image.url)
+
+
+# --- shipping templates -------------------------------------------------------------------------
+
+
+def province_choices() -> list[tuple[str, str]]:
+    return [(division.code, division.name) for division in regions.provinces()]
+
+
+class ProvinceField(forms.MultipleChoiceField):
+    """Provinces chosen by name, stored as their division codes (in the dataset's order)."""
+
+    def __init__(self, *, compact: bool = False, **kwargs):
+        kwargs.setdefault("required", False)
+        widget = forms.SelectMultiple(attrs={"size": 6}) if compact else forms.CheckboxSelectMultiple
+        super().__init__(choices=province_choices, widget=widget, **kwargs)
+
+    def clean(self, value):
+        codes = super().clean(value)
+        order = {code: n for n, (code, _name) in enumerate(province_choices())}
+        return sorted(codes, key=order.__getitem__)
+
+
+def province_names(codes) -> str:
+    names = dict(province_choices())
+    return "、".join(names.get(code, code) for code in codes or ())
+
+
+class ShippingTemplateForm(forms.ModelForm):
+    excluded_provinces = ProvinceField(label=_("不配送地区"), help_text=_("所选地区的买家无法下单这些商品"))
+
+    class Meta:
+        model = ShippingTemplate
+        fields = ("name", "charge_by", "is_default", "excluded_provinces")
+
+
+class ShippingRateForm(forms.ModelForm):
+    provinces = ProvinceField(compact=True, label=_("地区"), help_text=_("不选即为默认运费（其余所有地区）"))
+
+    class Meta:
+        model = ShippingRate
+        fields = ("provinces", "first_units", "first_fen", "additional_units", "additional_fen")
+
+
+class ShippingRateFormSet(forms.BaseInlineFormSet):
+    """The rates of one template: one base rate, and no province in two rates."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.cleaned_data.get("provinces") or []
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.validate_shipping_rates(kept)
+        except CatalogError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+
+
+class ShippingRateInline(ConsoleInline):
+    model = ShippingRate
+    form = ShippingRateForm
+    formset = ShippingRateFormSet
+    fields = ("provinces", "first_units", "first_fen", "additional_units", "additional_fen")
+    extra = 1
+
+
+class FreeShippingRuleForm(forms.ModelForm):
+    provinces = ProvinceField(compact=True, label=_("地区"), help_text=_("不选即为所有地区"))
+
+    class Meta:
+        model = FreeShippingRule
+        fields = ("provinces", "min_amount_fen", "min_count")
+
+
+class FreeShippingRuleInline(ConsoleInline):
+    model = FreeShippingRule
+    form = FreeShippingRuleForm
+    fields = ("provinces", "min_amount_fen", "min_count")
+    extra = 0
+
+
+@admin.register(ShippingTemplate)
+class ShippingTemplateAdmin(ConsoleAdmin):
+    form = ShippingTemplateForm
+    list_display = ("name", "charge_by", "is_default", "excluded", "product_count", "updated_at")
+    list_filter = ("charge_by", "is_default")
+    search_fields = ("name",)
+    inlines = [ShippingRateInline, FreeShippingRuleInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @admin.display(description=_("商品数"), ordering="product_total")
+    def product_count(self, obj):
+        return obj.product_total
+
+    @admin.display(description=_("不配送地区"))
+    def excluded(self, obj):
+        return province_names(obj.excluded_provinces) or "-"
+
+    def save_model(self, request, obj, form, change):
+        if obj.is_default:
+            services.clear_other_default_templates(obj)
+        super().save_model(request, obj, form, change)

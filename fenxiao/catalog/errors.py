@@ -13,6 +13,7 @@ class CatalogCode(StrEnum):
     INVALID_OVERRIDE = "invalid_override"
     INVALID_PRICE = "invalid_price"
     INVALID_PRODUCT = "invalid_product"
+    INVALID_SHIPPING = "invalid_shipping"
     INVALID_SKU = "invalid_sku"
     LAST_SELLABLE_SKU = "last_sellable_sku"
     NO_ACTIVE_SKU = "no_active_sku"

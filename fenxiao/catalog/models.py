@@ -5,6 +5,7 @@ sees (price, availability, whether it can be bought)."""
 
 from enum import StrEnum
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +81,135 @@ class Category(models.Model):
         return self.name
 
 
+class ShippingTemplate(models.Model):
+    """How the products that use it are charged for shipping (运费模板): by piece or by weight, a rate
+    per group of provinces (the rate without provinces is the base rate for every other province),
+    free-shipping rules and the provinces not delivered to. The default template applies to products
+    without one of their own. The charge of an order is worked out in catalog.shipping."""
+
+    class ChargeBy(models.TextChoices):
+        PIECE = "piece", _("按件")
+        WEIGHT = "weight", _("按重量")
+
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    charge_by = models.CharField(_("计费方式"), max_length=10, choices=ChargeBy.choices, default=ChargeBy.PIECE)
+    is_default = models.BooleanField(_("默认模板"), default=False, help_text=_("未指定运费模板的商品按默认模板计算运费"))
+    excluded_provinces = models.JSONField(_("不配送地区"), default=list, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("运费模板")
+        verbose_name_plural = _("运费模板")
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="shipping_one_default_template"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def validate_constraints(self, exclude=None):
+        # Saving a template as the default takes the mark from the previous one
+        # (services.clear_other_default_templates): a form does not refuse it. The database still does
+        # for any write that skips the services.
+        super().validate_constraints(exclude={*(exclude or ()), "is_default"})
+
+    def clean(self):
+        from .services import validate_shipping_template_fields
+
+        _raise_as_validation_error(
+            validate_shipping_template_fields, charge_by=self.charge_by, excluded_provinces=self.excluded_provinces
+        )
+
+
+class ShippingRate(models.Model):
+    """One rate of a template for a group of provinces: `first_fen` for the first `first_units` units
+    (pieces, or grams when the template charges by weight), then `additional_fen` for each started
+    block of `additional_units`. An empty province list is the template's base rate."""
+
+    template = models.ForeignKey(ShippingTemplate, on_delete=models.CASCADE, related_name="rates", verbose_name=_("运费模板"))
+    provinces = models.JSONField(_("地区"), default=list, blank=True, help_text=_("不选即为默认运费（其余所有地区）"))
+    first_units = models.PositiveIntegerField(_("首件/首重"), default=1, help_text=_("件数，按重量时为克"))
+    first_fen = models.BigIntegerField(_("首费"), default=0)
+    additional_units = models.PositiveIntegerField(_("续件/续重"), default=1, help_text=_("件数，按重量时为克"))
+    additional_fen = models.BigIntegerField(_("续费"), default=0)
+
+    class Meta:
+        ordering = ["template_id", "id"]
+        verbose_name = _("运费")
+        verbose_name_plural = _("运费")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_units__gte=1, first_fen__gte=0, additional_fen__gte=0)
+                & (Q(additional_fen=0) | Q(additional_units__gte=1)),
+                name="shipping_rate_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}: {','.join(self.provinces) or '*'}"
+
+    def clean(self):
+        from .services import validate_shipping_rate
+
+        _raise_as_validation_error(
+            validate_shipping_rate,
+            provinces=self.provinces,
+            first_units=self.first_units,
+            first_fen=self.first_fen,
+            additional_units=self.additional_units,
+            additional_fen=self.additional_fen,
+        )
+
+
+class FreeShippingRule(models.Model):
+    """The items of a template ship free to these provinces (empty: everywhere) once the template's
+    goods amount after discounts reaches `min_amount_fen`, or its piece count reaches `min_count`."""
+
+    template = models.ForeignKey(
+        ShippingTemplate, on_delete=models.CASCADE, related_name="free_rules", verbose_name=_("运费模板")
+    )
+    provinces = models.JSONField(_("地区"), default=list, blank=True, help_text=_("不选即为所有地区"))
+    min_amount_fen = models.BigIntegerField(_("满金额包邮"), null=True, blank=True)
+    min_count = models.PositiveIntegerField(_("满件数包邮"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["template_id", "id"]
+        verbose_name = _("包邮条件")
+        verbose_name_plural = _("包邮条件")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(min_amount_fen__isnull=False) | Q(min_count__isnull=False))
+                & (Q(min_amount_fen__isnull=True) | Q(min_amount_fen__gte=0)),
+                name="free_shipping_has_threshold",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}: {','.join(self.provinces) or '*'}"
+
+    def clean(self):
+        from .services import validate_free_shipping_rule
+
+        _raise_as_validation_error(
+            validate_free_shipping_rule, provinces=self.provinces, min_amount_fen=self.min_amount_fen, min_count=self.min_count
+        )
+
+
+def _raise_as_validation_error(check, **values) -> None:
+    """Runs a catalog.services check for a model's clean(): its CatalogError becomes a ValidationError
+    on the field it names (or the whole record)."""
+    from .errors import CatalogError
+
+    try:
+        check(**values)
+    except CatalogError as exc:
+        field = (exc.detail or {}).get("field")
+        error = ValidationError(exc.message, code=exc.code)
+        raise ValidationError({field: error} if field in values else error) from exc
+
+
 class Product(models.Model):
     class Role(models.TextChoices):
         NORMAL = "normal", _("常规款")
@@ -94,6 +224,15 @@ class Product(models.Model):
         _("详情"), blank=True, help_text=_("支持段落、加粗、列表和本站上传的图片；其余标签与脚本会被去除")
     )
     role = models.CharField(_("商品定位"), max_length=10, choices=Role.choices, default=Role.NORMAL)
+    shipping_template = models.ForeignKey(
+        ShippingTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        verbose_name=_("运费模板"),
+        help_text=_("不选则按默认运费模板计算"),
+    )
     is_on_shelf = models.BooleanField(_("上架"), default=False, db_index=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -143,6 +282,7 @@ class Sku(models.Model):
     retail_fen = models.BigIntegerField(_("零售价"))
     suggested_retail_fen = models.BigIntegerField(_("建议零售价"))
     control_fen = models.BigIntegerField(_("控价"), help_text=_("分销商可展示的最低价"))
+    weight_g = models.PositiveIntegerField(_("重量（克）"), default=0, help_text=_("按重量计费的运费模板使用"))
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:

@@ -9,11 +9,24 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils.translation import gettext
 
+from fenxiao.addresses import regions
 from fenxiao.common.money import MAX_RATE_BP, yuan
 
 from .content import MAX_DESCRIPTION_CHARS
 from .errors import CatalogCode, CatalogError
-from .models import MAX_COMMISSION_DEPTH, MAX_PRICE_FEN, Banner, Category, CommissionOverride, Product, Sku, sellable_sku_q
+from .models import (
+    MAX_COMMISSION_DEPTH,
+    MAX_PRICE_FEN,
+    Banner,
+    Category,
+    CommissionOverride,
+    FreeShippingRule,
+    Product,
+    ShippingRate,
+    ShippingTemplate,
+    Sku,
+    sellable_sku_q,
+)
 
 
 def validate_prices(*, cost_fen: int, retail_fen: int, suggested_retail_fen: int, control_fen: int) -> None:
@@ -59,6 +72,7 @@ def create_sku(
     retail_fen: int,
     suggested_retail_fen: int | None = None,
     control_fen: int | None = None,
+    weight_g: int = 0,
 ) -> Sku:
     suggested_retail_fen = retail_fen if suggested_retail_fen is None else suggested_retail_fen
     control_fen = suggested_retail_fen if control_fen is None else control_fen
@@ -67,6 +81,8 @@ def create_sku(
         raise CatalogError(CatalogCode.INVALID_SKU, gettext("SKU 编码不能为空"), {"field": "code"})
     if Sku.objects.filter(code=code).exists():
         raise CatalogError(CatalogCode.SKU_CODE_TAKEN, gettext("SKU 编码已存在"), {"code": code}, status=409)
+    if isinstance(weight_g, bool) or not isinstance(weight_g, int) or weight_g < 0:
+        raise CatalogError(CatalogCode.INVALID_SKU, gettext("重量须为不小于 0 的整数（克）"), {"field": "weight_g"})
     return Sku.objects.create(
         product=product,
         code=code,
@@ -75,6 +91,7 @@ def create_sku(
         retail_fen=retail_fen,
         suggested_retail_fen=suggested_retail_fen,
         control_fen=control_fen,
+        weight_g=weight_g,
     )
 
 
@@ -286,3 +303,152 @@ def validate_banner(*, target: str, product, category, url: str, starts_at, ends
         raise CatalogError(CatalogCode.INVALID_BANNER, gettext("站内链接须以 / 开头，且不能指向其他网站"), {"field": "url"})
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise CatalogError(CatalogCode.INVALID_BANNER, gettext("结束时间须晚于开始时间"), {"field": "ends_at"})
+
+
+# --- shipping templates -----------------------------------------------------------------------------
+
+MAX_SHIPPING_UNITS = 10**9  # a billion pieces or grams (a thousand tonnes): far above any parcel
+
+
+def _shipping_error(message, field: str, **detail) -> CatalogError:
+    return CatalogError(CatalogCode.INVALID_SHIPPING, message, {"field": field, **detail})
+
+
+def validate_province_codes(codes, *, field: str = "provinces") -> list[str]:
+    """A list of province division codes (fenxiao.addresses.regions), each named once; returns them
+    in the dataset's order."""
+    if not isinstance(codes, (list, tuple)):
+        raise _shipping_error(gettext("地区须为省份代码的列表"), field)
+    unknown = [code for code in codes if not regions.is_province_code(code)]
+    if unknown:
+        raise _shipping_error(
+            gettext("未知的省份代码：%(codes)s") % {"codes": ", ".join(map(str, unknown))}, field, codes=unknown
+        )
+    if len(set(codes)) != len(codes):
+        raise _shipping_error(gettext("同一省份不能重复选择"), field)
+    order = {p.code: n for n, p in enumerate(regions.provinces())}
+    return sorted(codes, key=order.__getitem__)
+
+
+def _check_whole(value, field: str, *, minimum: int, maximum: int, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _shipping_error(gettext("%(field)s 必须是整数") % {"field": field}, field)
+    if value < minimum:
+        message = gettext("不能为负数") if minimum == 0 else gettext("至少为 %(n)s") % {"n": minimum}
+        raise _shipping_error(message, field, minimum=minimum)
+    if value > maximum:
+        raise _shipping_error(gettext("数值过大"), field, maximum=maximum)
+
+
+def validate_shipping_template_fields(*, charge_by: str, excluded_provinces) -> None:
+    if charge_by not in ShippingTemplate.ChargeBy.values:
+        raise _shipping_error(gettext("请选择计费方式"), "charge_by", choices=list(ShippingTemplate.ChargeBy.values))
+    validate_province_codes(excluded_provinces, field="excluded_provinces")
+
+
+def validate_shipping_rate(*, provinces, first_units: int, first_fen: int, additional_units: int, additional_fen: int) -> None:
+    """One rate: known provinces, fees in whole fen and not negative, at least one unit charged by
+    the first fee, and a block size for any additional fee."""
+    validate_province_codes(provinces)
+    _check_whole(first_units, "first_units", minimum=1, maximum=MAX_SHIPPING_UNITS)
+    _check_whole(first_fen, "first_fen", minimum=0, maximum=MAX_PRICE_FEN)
+    _check_whole(additional_units, "additional_units", minimum=0, maximum=MAX_SHIPPING_UNITS)
+    _check_whole(additional_fen, "additional_fen", minimum=0, maximum=MAX_PRICE_FEN)
+    if additional_fen > 0 and additional_units == 0:
+        raise _shipping_error(gettext("设置了续费时，续件/续重须大于 0"), "additional_units")
+
+
+def validate_shipping_rates(province_lists) -> None:
+    """The rates of one template: exactly one base rate (no provinces), and no province in two rates."""
+    seen: dict[str, int] = {}
+    base = 0
+    for index, provinces in enumerate(province_lists):
+        if not provinces:
+            base += 1
+        for code in provinces:
+            if code in seen:
+                names = {p.code: p.name for p in regions.provinces()}
+                raise _shipping_error(
+                    gettext("%(province)s 出现在两条运费规则中") % {"province": names.get(code, code)},
+                    "provinces",
+                    code=code,
+                    rates=[seen[code], index],
+                )
+            seen[code] = index
+    if base != 1:
+        raise _shipping_error(gettext("须有且只有一条不选地区的默认运费"), "rates", base_rates=base)
+
+
+def validate_free_shipping_rule(*, provinces, min_amount_fen: int | None, min_count: int | None) -> None:
+    """A free-shipping rule: known provinces and a threshold of amount, of pieces, or both."""
+    validate_province_codes(provinces)
+    if min_amount_fen is None and min_count is None:
+        raise _shipping_error(gettext("请设置包邮的金额或件数"), "min_amount_fen")
+    _check_whole(min_amount_fen, "min_amount_fen", minimum=0, maximum=MAX_PRICE_FEN, allow_none=True)
+    _check_whole(min_count, "min_count", minimum=1, maximum=MAX_SHIPPING_UNITS, allow_none=True)
+
+
+def clear_other_default_templates(template: ShippingTemplate) -> None:
+    """Before `template` is saved as the default: no other template stays the default."""
+    ShippingTemplate.objects.filter(is_default=True).exclude(pk=template.pk).update(is_default=False)
+
+
+@transaction.atomic
+def save_shipping_template(
+    *,
+    template: ShippingTemplate | None = None,
+    name: str,
+    charge_by: str = ShippingTemplate.ChargeBy.PIECE,
+    is_default: bool = False,
+    excluded_provinces=(),
+    rates: Iterable[dict],
+    free_rules: Iterable[dict] = (),
+) -> ShippingTemplate:
+    """Create a template (or replace an existing one's settings, rates and free rules). `rates` and
+    `free_rules` are dicts of the ShippingRate / FreeShippingRule fields. A new default takes over
+    from the previous one."""
+    name = str(name or "").strip()
+    if not name:
+        raise _shipping_error(gettext("运费模板名称不能为空"), "name")
+    same_name = ShippingTemplate.objects.filter(name=name)
+    if template is not None and template.pk is not None:
+        same_name = same_name.exclude(pk=template.pk)
+    if same_name.exists():
+        raise _shipping_error(gettext("运费模板名称已存在"), "name")
+    excluded = list(excluded_provinces)
+    validate_shipping_template_fields(charge_by=charge_by, excluded_provinces=excluded)
+    rates, free_rules = [dict(rate) for rate in rates], [dict(rule) for rule in free_rules]
+    for rate in rates:
+        rate.setdefault("provinces", [])
+        validate_shipping_rate(**rate)
+    validate_shipping_rates([rate["provinces"] for rate in rates])
+    for rule in free_rules:
+        rule.setdefault("provinces", [])
+        rule.setdefault("min_amount_fen", None)
+        rule.setdefault("min_count", None)
+        validate_free_shipping_rule(**rule)
+    template = template or ShippingTemplate()
+    if is_default:
+        clear_other_default_templates(template)
+    template.name, template.charge_by, template.is_default = name, charge_by, bool(is_default)
+    template.excluded_provinces = validate_province_codes(excluded, field="excluded_provinces")
+    template.save()
+    template.rates.all().delete()
+    template.free_rules.all().delete()
+    ShippingRate.objects.bulk_create(
+        ShippingRate(template=template, **{**rate, "provinces": validate_province_codes(rate["provinces"])}) for rate in rates
+    )
+    FreeShippingRule.objects.bulk_create(
+        FreeShippingRule(template=template, **{**rule, "provinces": validate_province_codes(rule["provinces"])})
+        for rule in free_rules
+    )
+    return template
+
+
+@transaction.atomic
+def assign_shipping_template(*, template: ShippingTemplate | None, products: Iterable[Product]) -> int:
+    """Charge these products by `template` (None: by the default template). Returns how many changed."""
+    ids = [product.pk for product in products]
+    return Product.objects.filter(pk__in=ids).update(shipping_template=template)

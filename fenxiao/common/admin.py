@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Model
+from django.forms.models import _get_foreign_key
 from django.http import HttpRequest
 from django.utils.text import capfirst
 
@@ -197,11 +198,28 @@ class ConsoleAdmin(_ConsoleUnits, admin.ModelAdmin):  # type: ignore[type-arg]  
         return self._shown_names(super().get_sortable_by(request))
 
 
-class ConsoleInline(_ConsoleUnits, admin.TabularInline):  # type: ignore[type-arg]  # shared by many inlines
+class _ConsoleRows(_ConsoleUnits):
+    """Inline rows: to whoever may only view them, every field is shown read-only (money in yuan, rates
+    in percent) instead of in a form whose yuan/percent columns it could not build."""
+
+    parent_model: type[Model]
+    fk_name: str | None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        declared = list(super().get_readonly_fields(request, obj))
+        if not self._view_only(request, obj):
+            return declared
+        parent = _get_foreign_key(self.parent_model, self.model, fk_name=self.fk_name)
+        parent_name = parent.name if parent is not None else None
+        rest = [f.name for f in self.model._meta.fields if f.editable and not f.primary_key and f.name != parent_name]
+        return declared + [name for name in rest if name not in declared and self._shown_of.get(name) not in declared]
+
+
+class ConsoleInline(_ConsoleRows, admin.TabularInline):  # type: ignore[type-arg]  # shared by many inlines
     """The base of every tabular inline of the console."""
 
 
-class ConsoleStackedInline(_ConsoleUnits, admin.StackedInline):  # type: ignore[type-arg]  # shared by many inlines
+class ConsoleStackedInline(_ConsoleRows, admin.StackedInline):  # type: ignore[type-arg]  # shared by many inlines
     """The base of every stacked inline of the console."""
 
 

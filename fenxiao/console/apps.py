@@ -10,6 +10,8 @@ class ConsoleConfig(AppConfig):
 
     def ready(self) -> None:
         from fenxiao.jobs import schedule
+        from fenxiao.orders.selectors import promotion_figures
+        from fenxiao.promotions.figures import register_order_reader
 
         from .jobs import tasks
 
@@ -18,3 +20,5 @@ class ConsoleConfig(AppConfig):
                 "console.reap_stalled_jobs", tasks.reap_stalled_jobs, schedule.Cadence.MINUTE, _("标记失去响应的后台作业为失败")
             )
         )
+        # promotions sit below orders: what each promotion did in orders is read through this reader
+        register_order_reader(promotion_figures)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("fenxiao.console.home.urls")),
     path("jobs/", include("fenxiao.console.jobs.urls")),
     path("orders/", include("fenxiao.console.shipping.urls")),
+    path("coupons/", include("fenxiao.console.coupons.urls")),
 ]

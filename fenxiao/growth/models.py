@@ -233,8 +233,9 @@ class InvitationRung(models.Model):
 
 class InvitationReward(models.Model):
     """A rung claimed by a distributor: once per distributor and rung (the unique constraint and the
-    ledger key both say so). Cash is credited to the available balance through the ledger; gifts and
-    points are recorded here for the operator to hand out."""
+    ledger key both say so). Cash is credited to the available balance through the ledger; points are
+    credited to the distributor's member points (fenxiao.members); gifts are recorded here for the
+    operator to hand out."""
 
     distributor = models.ForeignKey(
         "distribution.Distributor", on_delete=models.PROTECT, related_name="invitation_rewards", verbose_name=_("分销商")
@@ -329,8 +330,9 @@ class LeaderboardClose(models.Model):
 
 class LeaderboardAward(models.Model):
     """A prize won at a period close: the rank and figure it was won with, and what was given. Cash is
-    credited to the winner's available balance through the ledger; gifts and points are records for
-    the operator to hand out."""
+    credited to the winner's available balance through the ledger once approved; points are credited to
+    the winner's member points (fenxiao.members) at the close; gifts are records for the operator to
+    hand out."""
 
     close = models.ForeignKey(LeaderboardClose, on_delete=models.PROTECT, related_name="awards", verbose_name=_("结榜"))
     prize = models.ForeignKey(LeaderboardPrize, on_delete=models.PROTECT, related_name="awards", verbose_name=_("奖品"))

@@ -93,6 +93,8 @@ SCHEDULE: tuple[Job, ...] = (
     Job("growth.leaderboard_close", tasks.close_leaderboards, Cadence.MONTH, _("排行榜结榜发奖")),
     # Just after local midnight the day that closed, and every hour again in case a run was lost.
     Job("analytics.daily_figures", tasks.roll_up_daily_figures, Cadence.HOUR, _("首页每日经营数据汇总")),
+    Job("members.expire_points", tasks.expire_points, Cadence.DAY, _("会员积分到期清理")),
+    Job("members.evaluate_tiers", tasks.evaluate_member_tiers, Cadence.DAY, _("会员等级评定（可升可降）")),
     Job("jobs.prune", tasks.prune_history, Cadence.DAY, _("清理过期的任务记录")),
 )
 

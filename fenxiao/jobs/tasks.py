@@ -17,6 +17,7 @@ except ImportError:  # pragma: no cover - depends on the Django version
 from fenxiao.analytics import tasks as analytics_tasks
 from fenxiao.commissions import tasks as commission_tasks
 from fenxiao.growth import tasks as growth_tasks
+from fenxiao.members import tasks as member_tasks
 from fenxiao.orders import tasks as order_tasks
 from fenxiao.payments import tasks as payment_tasks
 from fenxiao.withdrawals import tasks as withdrawal_tasks
@@ -60,6 +61,18 @@ def evaluate_levels(month: str) -> dict[str, int]:
 @task()
 def close_leaderboards() -> dict[str, int]:
     return growth_tasks.run_leaderboard_close()
+
+
+@task()
+def expire_points() -> dict[str, int]:
+    """Points lots past their expiry are emptied, the oldest first."""
+    return member_tasks.run_points_expiry()
+
+
+@task()
+def evaluate_member_tiers() -> dict[str, int]:
+    """Member tiers follow the spending within the window, up and down."""
+    return member_tasks.run_tier_evaluation()
 
 
 @task()

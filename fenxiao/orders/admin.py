@@ -3,10 +3,11 @@ cancelling and after-sales decisions call the services, which write the event ro
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -14,10 +15,16 @@ from fenxiao.common.admin import ConsoleAdmin, ReadOnlyInline
 from fenxiao.common.admin_filters import range_filter
 from fenxiao.common.errors import DomainError
 from fenxiao.common.money import yuan
+from fenxiao.promotions.stages import PriceStage
 
 from . import services
 from .admin_filters import BuyerFilter, DistributorFilter, PaymentProviderFilter, ProductFilter, ProvinceFilter
 from .models import AfterSale, AfterSaleEvent, AfterSalePhoto, Order, OrderEvent, OrderLine
+
+
+def _stage_label(stage: str) -> str:
+    """The name of a price stage (限时折扣, 满减 …); empty for a discount kept before the stages."""
+    return str(PriceStage(stage).label) if stage in PriceStage.values else ""
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -77,7 +84,11 @@ class OrderAdmin(ConsoleAdmin):
     exclude = ("price_breakdown",)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Order._meta.fields if f.name != "price_breakdown"] + ["breakdown"]
+        return [f.name for f in Order._meta.fields if f.name != "price_breakdown"] + [
+            "breakdown",
+            "coupon_used",
+            "line_adjustments",
+        ]
 
     def has_add_permission(self, request):
         return False
@@ -103,12 +114,68 @@ class OrderAdmin(ConsoleAdmin):
 
     @admin.display(description=_("价格明细"))
     def breakdown(self, obj):
+        """Each step of the price as the order kept it: goods, each stage's rule (限时折扣, 阶梯价, 满减,
+        优惠券), shipping, total. Orders placed before the stages only have a label per discount."""
         b = obj.price_breakdown or {}
-        parts = [gettext("商品 ¥%(v)s") % {"v": yuan(b.get("goods_fen", 0))}]
-        parts += [f"{d['label']} -¥{yuan(d['amount_fen'])}" for d in b.get("discounts", [])]
-        parts.append(gettext("运费 ¥%(v)s") % {"v": yuan(b.get("shipping_fen", 0))})
-        parts.append(gettext("应付 ¥%(v)s") % {"v": yuan(b.get("total_fen", 0))})
-        return " · ".join(parts)
+        rows = [(gettext("商品金额"), f"¥{yuan(b.get('goods_fen', 0))}")]
+        for d in b.get("discounts", []):
+            stage = _stage_label(d.get("stage", ""))
+            name = f"{stage}（{d['label']}）" if stage and d.get("label") else stage or d.get("label", "")
+            rows.append((name, f"-¥{yuan(d['amount_fen'])}"))
+        if b.get("shipping_fen"):
+            shipping = f"¥{yuan(b['shipping_fen'])}"
+        elif b.get("shipping_free_by") == "full_reduction":
+            shipping = gettext("满减包邮")
+        else:
+            shipping = gettext("包邮")
+        rows.append((gettext("运费"), shipping))
+        rows.append((gettext("应付"), f"¥{yuan(b.get('total_fen', 0))}"))
+        return format_html(
+            '<table class="order-breakdown">{}</table>',
+            format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows),
+        )
+
+    @admin.display(description=_("使用优惠券"))
+    def coupon_used(self, obj):
+        coupon = (obj.price_breakdown or {}).get("coupon")
+        if coupon:
+            return gettext("%(name)s（券 #%(id)s），抵扣 ¥%(amount)s") % {
+                "name": coupon["name"],
+                "id": coupon["user_coupon_id"],
+                "amount": yuan(coupon["amount_fen"]),
+            }
+        return "—"
+
+    @admin.display(description=_("各行优惠"))
+    def line_adjustments(self, obj):
+        """What each stage took off each line (OrderLineAdjustment): what the commission base and a
+        refund's ceiling read."""
+        lines = list(obj.lines.all())
+        prefetch_related_objects(lines, "adjustments")
+        rows = [
+            (
+                f"{line.product_name} {line.sku_spec}".strip(),
+                adjustment.get_stage_display(),
+                adjustment.label,
+                f"-¥{yuan(adjustment.amount_fen)}",
+            )
+            for line in lines
+            for adjustment in line.adjustments.all()
+        ]
+        if not rows:
+            return "—"
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            gettext("商品"),
+            gettext("优惠类型"),
+            gettext("活动 / 券"),
+            gettext("金额"),
+        )
+        return format_html(
+            '<table class="order-line-adjustments">{}{}</table>',
+            head,
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
 
     @admin.display(description=_("操作"))
     def ship_link(self, obj):

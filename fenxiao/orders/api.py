@@ -1,21 +1,28 @@
+from dataclasses import asdict
+
+from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
+from pydantic import Field, model_validator
 
 from fenxiao.accounts.auth import current_user, member_auth, require_staff_perm
 from fenxiao.addresses import selectors as address_selectors
 from fenxiao.addresses.errors import AddressCode, AddressError
 from fenxiao.common.phone import mask_name, mask_phone
 from fenxiao.common.ratelimit import client_address
+from fenxiao.common.validation import InputSchema
 from fenxiao.distribution.selectors import require_distributor
 from fenxiao.payments import services as payments
+from fenxiao.promotions import pricing
 from fenxiao.shop.purchase import purchase_info
 
 from . import selectors, services
 from .errors import OrderCode, OrderError
 from .idempotency import run_once
 from .schemas import (
+    AddressIn,
     AfterSaleIn,
     AfterSaleOut,
     CartItemIn,
@@ -40,7 +47,45 @@ cart_router = Router(tags=["购物车 cart"], auth=member_auth)
 operator_router = Router(tags=["运营：订单 operator"], auth=member_auth)
 
 
+def quote_dict(quote) -> dict:
+    """A quote as the API answers it: the breakdown the order would keep, the buyer's coupons for it
+    (usable or why not), the points (what may be used, what is used and earned; none for a guest) and
+    the products that cannot be delivered to the province asked about."""
+    breakdown = quote.breakdown()
+    offer = breakdown["points_offer"]
+    return {
+        **breakdown,
+        "coupons": [asdict(option) for option in quote.coupon_options],
+        "undeliverable_product_ids": list(quote.undeliverable_product_ids),
+        "points": (
+            {
+                **offer,
+                "used": breakdown["points_used"],
+                "fen": breakdown["points_fen"],
+                "to_earn": breakdown["points_to_earn"],
+            }
+            if offer is not None
+            else None
+        ),
+    }
+
+
+def coupon_choice(coupon_id: int | None, use_coupon: bool):
+    """What the pricing takes: none, the held coupon asked for, or the best usable one."""
+    if not use_coupon:
+        return None
+    return coupon_id if coupon_id is not None else pricing.AUTO
+
+
+def points_choice(points: int, use_all_points: bool):
+    """What the pricing takes: as many points as the order allows, or the number asked for."""
+    return pricing.ALL_POINTS if use_all_points else points
+
+
 def order_dict(order, *, detail: bool = True) -> dict:
+    lines = list(order.lines.all())
+    prefetch_related_objects(lines, "adjustments")  # nothing to read when the caller prefetched them
+    breakdown = order.price_breakdown or {}
     data = {
         "id": order.pk,
         "number": order.number,
@@ -55,6 +100,11 @@ def order_dict(order, *, detail: bool = True) -> dict:
         "paid_fen": order.paid_fen,
         "refunded_fen": order.refunded_fen,
         "price_breakdown": order.price_breakdown,
+        "discounts": breakdown.get("discounts", []),
+        "coupon": breakdown.get("coupon"),
+        "shipping_free_by": breakdown.get("shipping_free_by", ""),
+        "points_used": order.points_used,
+        "points_to_earn": breakdown.get("points_to_earn", 0),
         "receiver": order.receiver,
         "receiver_phone": order.receiver_phone,
         "address": f"{order.province}{order.city}{order.district}{order.address_detail}",
@@ -70,7 +120,7 @@ def order_dict(order, *, detail: bool = True) -> dict:
         "completed_at": order.completed_at,
         "cancelled_at": order.cancelled_at,
         "cancel_reason": order.cancel_reason,
-        "lines": list(order.lines.all()),
+        "lines": lines,
         "events": list(order.events.all()) if detail else [],
         "aftersales": [aftersale_dict(a) for a in order.aftersales.all()] if detail else [],
     }
@@ -122,13 +172,19 @@ def _buyable_lines(user) -> tuple[list, set[int]]:
     return lines, {sku_id for sku_id, info in infos.items() if info.is_purchasable}
 
 
+def _province_of(address) -> str | None:
+    return address.for_order()["province"] if address is not None else None
+
+
 def _cart(user) -> dict:
     lines, buyable = _buyable_lines(user)
     quote = None
     items = [(line.sku_id, line.quantity) for line in lines if line.sku_id in buyable]
     if items:
-        _skus, q = services.quote_items(user=user, items=items)
-        quote = q.breakdown()
+        # Shipping as it would be to the buyer's default address (the base rates without one).
+        province = _province_of(address_selectors.default_address(user))
+        _skus, q = services.quote_items(user=user, items=items, province=province)
+        quote = quote_dict(q)
     return {
         "lines": [
             {
@@ -176,13 +232,40 @@ def delete_item(request, sku_id: int):
 # --- orders -----------------------------------------------------------------------------------
 
 
-@router.post("/quote", response=OrderQuoteOut, summary="试算价格")
+@router.post(
+    "/quote",
+    response=OrderQuoteOut,
+    summary="试算价格（含优惠明细、可用优惠券与运费）",
+    description=(
+        "依次计算限时折扣、阶梯价、满减送与一张优惠券，再按收货省份（address_id 或 province）计算运费。"
+        "coupon_id 指定用哪张券；不填自动选最优的可用券；use_coupon=false 不用券。"
+        "指定的券不能用于本单时返回 400（`coupon_not_started`、`coupon_out_of_scope`、"
+        "`coupon_threshold_not_met`、`coupon_not_usable`，message 说明原因），"
+        "券不存在、已使用或已过期返回 409 `coupon_unavailable`。"
+        "积分：points 指定用多少，use_all_points=true 按本单上限尽量多用（二者只能用一个，否则 422 `invalid_input`）；"
+        "超过可用积分返回 409 `not_enough_points`，超过本单上限返回 422 `points_over_limit`。"
+        "返回的 points 给出可用积分、本单上限、本单使用与可得积分，gifts 与 gift_coupons 是满减送的赠品与赠券。"
+    ),
+)
 def quote(request, payload: QuoteIn):
-    _skus, q = services.quote_items(user=current_user(request), items=[(i.sku_id, i.quantity) for i in payload.items])
-    return q.breakdown()
+    user = current_user(request)
+    province = payload.province
+    if payload.address_id is not None:
+        chosen = address_selectors.address_of(user, payload.address_id)
+        if chosen is None:
+            raise AddressError(AddressCode.ADDRESS_NOT_FOUND, _("收货地址不存在"), {"address_id": payload.address_id}, status=404)
+        province = _province_of(chosen)
+    _skus, q = services.quote_items(
+        user=user,
+        items=[(i.sku_id, i.quantity) for i in payload.items],
+        province=province,
+        coupon=coupon_choice(payload.coupon_id, payload.use_coupon),
+        points=points_choice(payload.points, payload.use_all_points),
+    )
+    return quote_dict(q)
 
 
-def _order_address(user, payload: PlaceOrderIn) -> dict:
+def _order_address(user, payload: "PlaceOrderIn | MallOrderIn") -> dict:
     """The address the order copies: one of the buyer's own address book (`address_id`), or the one
     typed in the body (`address`); the schema lets exactly one of them through. Somebody else's id is
     `address_not_found`, like an id that does not exist."""
@@ -198,7 +281,16 @@ def _order_address(user, payload: PlaceOrderIn) -> dict:
     "",
     response={201: OrderOut},
     summary="下单（支持 Idempotency-Key 请求头）",
-    description="收货地址：address_id 取我的地址簿中的一个，或在 address 中逐项填写，二选一。订单保存地址的副本。",
+    description=(
+        "收货地址：address_id 取我的地址簿中的一个，或在 address 中逐项填写，二选一。订单保存地址的副本。"
+        "优惠券：coupon_id 指定用哪张；不填自动选最优的可用券；use_coupon=false 不用券。"
+        "指定的券不能用于本单时返回 400（`coupon_not_started`、`coupon_out_of_scope`、"
+        "`coupon_threshold_not_met`、`coupon_not_usable`），券已被使用或已失效返回 409 `coupon_unavailable`；"
+        "有商品不配送至收货省份返回 422 `not_deliverable`，应付金额不大于 0 返回 422 `pay_amount_not_positive`。"
+        "积分：points 指定用多少，use_all_points=true 按本单上限尽量多用（二者只能用一个）；"
+        "超过可用积分返回 409 `not_enough_points`，超过本单上限返回 422 `points_over_limit`。"
+        "满减送赠品作为 0 元的订单行（is_gift）随订单送出，赠完即止。"
+    ),
 )
 def place_order(request, payload: PlaceOrderIn):
     user = current_user(request)
@@ -209,7 +301,15 @@ def place_order(request, payload: PlaceOrderIn):
         if not items and payload.from_cart:
             lines, buyable = _buyable_lines(user)
             items = [(line.sku_id, line.quantity) for line in lines if line.sku_id in buyable]
-        order = services.place_order(user=user, items=items, address=address, note=payload.note, from_cart=payload.from_cart)
+        order = services.place_order(
+            user=user,
+            items=items,
+            address=address,
+            note=payload.note,
+            from_cart=payload.from_cart,
+            coupon=coupon_choice(payload.coupon_id, payload.use_coupon),
+            points=points_choice(payload.points, payload.use_all_points),
+        )
         return 201, OrderOut.model_validate(order_dict(_detail(order.pk))).model_dump(mode="json")
 
     key = request.headers.get("Idempotency-Key")
@@ -218,6 +318,39 @@ def place_order(request, payload: PlaceOrderIn):
     else:
         status, body = run_once(user=user, scope="orders.create", key=key, payload=payload.dict(), handler=create)
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+class MallOrderIn(InputSchema):
+    item_id: int = Field(description="积分商城商品 id（GET /points-mall，kind 为 product）")
+    address: AddressIn | None = Field(None, description="收货地址（逐项填写）；与 address_id 二选一")
+    address_id: int | None = Field(None, description="我的地址簿中的地址 id；与 address 二选一")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _one_address(self):
+        if (self.address is None) == (self.address_id is None):
+            raise ValueError("address 与 address_id 须二选一 (exactly one of address and address_id)")
+        return self
+
+
+@router.post(
+    "/points-mall",
+    response={201: OrderOut},
+    summary="积分商城：兑换商品（下单）",
+    description=(
+        "按积分商城商品的积分 + 现金下单，一件，不参与任何优惠；运费按运费模板计算。"
+        "应付为 0（纯积分且包邮）时直接成为待发货订单，无需付款；否则按普通订单付款。"
+        "积分不足返回 409 `not_enough_points`，已兑完 409 `mall_sold_out`，超过每人限兑 409 `mall_limit`，"
+        "不在兑换期或已暂停 400 `mall_item_unavailable`，商品不存在 404 `mall_item_not_found`。"
+        "订单取消或超时未付款时积分退回、名额释放。"
+    ),
+)
+def place_mall_order(request, payload: MallOrderIn):
+    user = current_user(request)
+    order = services.place_mall_order(
+        user=user, item_id=payload.item_id, address=_order_address(user, payload), note=payload.note
+    )
+    return Status(201, order_dict(_detail(order.pk)))
 
 
 class OrderFilter(Schema):
@@ -230,7 +363,8 @@ class OrderFilter(Schema):
 def my_orders(request, q: Query[OrderFilter]):
     size = max(1, min(q.page_size, 50))
     start = (max(1, q.page) - 1) * size
-    orders = selectors.orders_for_user(current_user(request), status=q.status)[start : start + size]
+    orders = list(selectors.orders_for_user(current_user(request), status=q.status)[start : start + size])
+    prefetch_related_objects(orders, "lines__adjustments")
     return [order_dict(o, detail=False) for o in orders]
 
 

@@ -11,6 +11,7 @@ class OrderCode(StrEnum):
     AFTERSALE_OPEN = "aftersale_open"
     AMOUNT_MISMATCH = "amount_mismatch"
     CANCEL_AWAITING_APPROVAL = "cancel_awaiting_approval"
+    COUPON_GONE = "coupon_gone"
     EMPTY_ORDER = "empty_order"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"

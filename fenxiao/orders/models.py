@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.common.models import TransitionEvent
 from fenxiao.common.phone import mask_phone
 from fenxiao.payments.models import Provider
+from fenxiao.promotions.stages import PriceStage
 
 from .photos import photo_path
 
@@ -71,6 +72,10 @@ class Order(models.Model):
     paid_fen = models.BigIntegerField(_("实付"), default=0)
     refunded_fen = models.BigIntegerField(_("已退款"), default=0)
     price_breakdown = models.JSONField(_("价格明细"), default=dict)
+    points_used = models.PositiveIntegerField(_("使用积分"), default=0)
+    user_coupon = models.ForeignKey(
+        "promotions.UserCoupon", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("优惠券")
+    )
     payment_provider = models.CharField(_("支付方式"), max_length=16, blank=True, choices=Provider.choices)
     payment_id = models.BigIntegerField(_("支付单"), null=True, blank=True)
     tracking_company = models.CharField(_("快递公司"), max_length=32, blank=True)
@@ -147,6 +152,7 @@ class OrderLine(models.Model):
     discount_fen = models.BigIntegerField(_("优惠分摊"), default=0)
     paid_fen = models.BigIntegerField(_("实付"))
     refunded_fen = models.BigIntegerField(_("已退款"), default=0)
+    is_gift = models.BooleanField(_("赠品"), default=False, help_text=_("满减送的 0 元赠品"))
 
     class Meta:
         ordering = ["order_id", "id"]
@@ -168,6 +174,27 @@ class OrderLine(models.Model):
     @property
     def refundable_fen(self) -> int:
         return self.paid_fen - self.refunded_fen
+
+
+class OrderLineAdjustment(models.Model):
+    """What one stage of the price pipeline took off one line (see `fenxiao.promotions.stages`). A
+    line's `discount_fen` is the sum of its rows, so a partial refund, the commission base and the
+    order's price breakdown all read what was really paid."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="adjustments", verbose_name=_("订单行"))
+    stage = models.CharField(_("优惠类型"), max_length=16, choices=PriceStage.choices)
+    source_id = models.BigIntegerField(_("优惠来源"), null=True, blank=True, help_text=_("优惠券、满减或限时折扣的编号"))
+    label = models.CharField(_("说明"), max_length=80, blank=True)
+    amount_fen = models.BigIntegerField(_("金额"))
+
+    class Meta:
+        ordering = ["line_id", "id"]
+        verbose_name = _("订单行优惠")
+        verbose_name_plural = _("订单行优惠")
+        constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="order_line_adjustment_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.amount_fen}"
 
 
 class OrderEvent(TransitionEvent):

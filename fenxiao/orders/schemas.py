@@ -27,16 +27,42 @@ class PlaceOrderIn(InputSchema):
     address: AddressIn | None = Field(None, description="收货地址（逐项填写）；与 address_id 二选一")
     address_id: int | None = Field(None, description="我的地址簿中的地址 id（GET /addresses）；与 address 二选一")
     note: str = ""
+    coupon_id: int | None = Field(
+        None, description="使用我的哪张优惠券（试算返回的 coupons[].user_coupon_id）；不填则自动选最优的可用券"
+    )
+    use_coupon: bool = Field(True, description="false：不使用优惠券（此时不能填 coupon_id）")
+    points: int = Field(0, ge=0, description="使用多少积分（不超过可用积分与本单上限，见试算的 points）；0 不用")
+    use_all_points: bool = Field(False, description="true：按本单上限尽量多用积分（此时 points 须为 0）")
 
     @model_validator(mode="after")
     def _one_address(self):
         if (self.address is None) == (self.address_id is None):
             raise ValueError("address 与 address_id 须二选一 (exactly one of address and address_id)")
+        if self.coupon_id is not None and not self.use_coupon:
+            raise ValueError("use_coupon 为 false 时不能填 coupon_id (coupon_id needs use_coupon)")
+        if self.use_all_points and self.points:
+            raise ValueError("points 与 use_all_points 只能用一个 (at most one of points and use_all_points)")
         return self
 
 
 class QuoteIn(InputSchema):
     items: list[ItemIn]
+    address_id: int | None = Field(None, description="按我的地址簿中这个地址所在省份计算运费与可配送；与 province 二选一")
+    province: str | None = Field(None, max_length=20, description="按这个省份（如 浙江省）计算运费与可配送；与 address_id 二选一")
+    coupon_id: int | None = Field(None, description="试算使用我的哪张优惠券（user_coupon_id）；不填则自动选最优的可用券")
+    use_coupon: bool = Field(True, description="false：不使用优惠券（此时不能填 coupon_id）")
+    points: int = Field(0, ge=0, description="使用多少积分（不超过可用积分与本单上限，见试算的 points）；0 不用")
+    use_all_points: bool = Field(False, description="true：按本单上限尽量多用积分（此时 points 须为 0）")
+
+    @model_validator(mode="after")
+    def _choices(self):
+        if self.address_id is not None and self.province is not None:
+            raise ValueError("address_id 与 province 只能填一个 (at most one of address_id and province)")
+        if self.coupon_id is not None and not self.use_coupon:
+            raise ValueError("use_coupon 为 false 时不能填 coupon_id (coupon_id needs use_coupon)")
+        if self.use_all_points and self.points:
+            raise ValueError("points 与 use_all_points 只能用一个 (at most one of points and use_all_points)")
+        return self
 
 
 class CartItemIn(InputSchema):
@@ -63,20 +89,99 @@ class CartLineOut(Schema):
 
 class DiscountOut(Schema):
     code: str
+    stage: str = Field("", description="价格环节：timed 限时折扣、tier 阶梯价、full_reduction 满减、coupon 优惠券")
+    source_id: int | None = Field(None, description="限时折扣、阶梯价、满减活动或优惠券的编号")
     label: str
     amount_fen: int
+
+
+class QuoteAdjustmentOut(Schema):
+    stage: str
+    source_id: int | None
+    label: str
+    amount_fen: int
+
+
+class QuoteLineOut(Schema):
+    sku_id: int
+    quantity: int
+    unit_price_fen: int
+    line_total_fen: int
+    discount_fen: int
+    paid_fen: int
+    adjustments: list[QuoteAdjustmentOut]
+
+
+class QuoteCouponOut(Schema):
+    user_coupon_id: int
+    coupon_id: int
+    name: str
+    amount_fen: int
+
+
+class QuoteCouponOptionOut(Schema):
+    user_coupon_id: int
+    coupon_id: int
+    name: str
+    valid_until: datetime
+    discount_fen: int = Field(description="用在这个订单上能减多少（不可用时为 0）")
+    usable: bool
+    code: str = Field(description="不可用的原因代码（如 coupon_threshold_not_met），可用时为空")
+    reason: str = Field(description="不可用的原因说明，可用时为空")
+
+
+class QuotePointsOut(Schema):
+    balance: int = Field(description="可用积分")
+    max_points: int = Field(description="本单最多可用多少积分")
+    max_fen: int = Field(description="本单积分最多抵多少（分）")
+    ratio: int = Field(description="多少积分抵 1 元")
+    used: int = Field(description="本单使用的积分")
+    fen: int = Field(description="本单积分抵扣的金额（分）")
+    to_earn: int = Field(description="本单可得积分（确认收货且售后期结束后到账）")
+
+
+class QuoteGiftOut(Schema):
+    sku_id: int
+    name: str
+    spec: str
+    quantity: int
+    rule_id: int = Field(description="送出赠品的满减送活动")
+    label: str
+    out_of_stock: bool | None = Field(None, description="下单时赠品已赠完（不随订单送出）；试算时不填")
+
+
+class QuoteGiftCouponOut(Schema):
+    coupon_id: int
+    name: str
+    rule_id: int = Field(description="赠券的满减送活动")
 
 
 class OrderQuoteOut(Schema):
     goods_fen: int
     discounts: list[DiscountOut]
+    discount_fen: int
     shipping_fen: int
+    shipping_free_by: str = Field(description="运费为 0 的原因：full_reduction 满减包邮、template 运费模板包邮；否则为空")
     total_fen: int
+    coupon: QuoteCouponOut | None = Field(description="本单使用的优惠券")
+    lines: list[QuoteLineOut]
+    coupons: list[QuoteCouponOptionOut] = Field(description="我持有的优惠券：能否用于本单、能减多少或为什么不能用")
+    undeliverable_product_ids: list[int] = Field(description="不配送至所选地区的商品；含有这些商品时不能下单")
+    points: QuotePointsOut | None = Field(None, description="积分：可用多少、本单上限、本单使用与可得；未登录时为空")
+    gifts: list[QuoteGiftOut] = Field(default_factory=list, description="满减送赠品（0 元，赠完即止）")
+    gift_coupons: list[QuoteGiftCouponOut] = Field(default_factory=list, description="付款后赠送的优惠券")
 
 
 class CartOut(Schema):
     lines: list[CartLineOut]
     quote: OrderQuoteOut | None
+
+
+class OrderLineAdjustmentOut(Schema):
+    stage: str
+    source_id: int | None
+    label: str
+    amount_fen: int
 
 
 class OrderLineOut(Schema):
@@ -91,6 +196,8 @@ class OrderLineOut(Schema):
     discount_fen: int
     paid_fen: int
     refunded_fen: int
+    is_gift: bool = Field(False, description="满减送赠品（0 元，不能申请售后）")
+    adjustments: list[OrderLineAdjustmentOut] = Field(default_factory=list, description="各价格环节在这一行减去的金额")
 
 
 class OrderEventOut(Schema):
@@ -137,6 +244,11 @@ class OrderOut(Schema):
     paid_fen: int
     refunded_fen: int
     price_breakdown: dict
+    discounts: list[DiscountOut] = Field(default_factory=list, description="各环节的优惠（同 price_breakdown.discounts）")
+    coupon: QuoteCouponOut | None = Field(None, description="本单使用的优惠券")
+    shipping_free_by: str = ""
+    points_used: int = Field(0, description="本单使用的积分")
+    points_to_earn: int = Field(0, description="本单可得积分（确认收货且售后期结束后到账）")
     receiver: str
     receiver_phone: str
     address: str

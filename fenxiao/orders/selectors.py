@@ -1,10 +1,10 @@
 from datetime import date, datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from fenxiao.common.figures import Window, daily, windowed
 
-from .models import AfterSale, AfterSalePhoto, CartLine, Order, OrderEvent, OrderLine
+from .models import AfterSale, AfterSalePhoto, CartLine, Order, OrderEvent, OrderLine, OrderLineAdjustment
 
 
 def cart_lines(user) -> QuerySet[CartLine]:
@@ -124,3 +124,31 @@ def daily_paid_sales(first: date, last: date) -> dict[date, dict[str, int]]:
         gmv_fen=lambda inside: Sum("paid_fen", filter=inside),
         orders=lambda inside: Count("paid_at", filter=inside),
     )
+
+
+def promotion_figures(stage: str, source_ids) -> dict[int, dict[str, int]]:
+    """What the promotions of one price stage (coupon, full_reduction, timed: `source_id` is the
+    Coupon, FullReduction or TimedDiscount id) did, by id: `orders` paid and not refunded in full that
+    used it, `gmv_fen` what those orders paid net of refunds, `cost_fen` what it took off their lines.
+    One query, whatever the number of ids; an id no order used answers zeros."""
+    ids = sorted({int(i) for i in source_ids})
+    figures = {i: {"orders": 0, "gmv_fen": 0, "cost_fen": 0} for i in ids}
+    if not ids:
+        return figures
+    rows = (
+        OrderLineAdjustment.objects.filter(
+            stage=stage,
+            source_id__in=ids,
+            line__order__paid_at__isnull=False,
+            line__order__refunded_fen__lt=F("line__order__paid_fen"),
+        )
+        .values("source_id", "line__order_id", "line__order__paid_fen", "line__order__refunded_fen")
+        .annotate(cost=Sum("amount_fen"))
+        .order_by()
+    )
+    for row in rows:
+        entry = figures[row["source_id"]]
+        entry["orders"] += 1
+        entry["gmv_fen"] += row["line__order__paid_fen"] - row["line__order__refunded_fen"]
+        entry["cost_fen"] += row["cost"]
+    return figures

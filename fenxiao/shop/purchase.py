@@ -4,7 +4,7 @@ public API share, as django-oscar's `PurchaseInfo`.
 
 The rule of what may be bought is the catalog's (`purchasable_sku_q` / `unpurchasable_reason`); the
 units free to sell are inventory's (on hand − reserved). The price is the SKU's retail price, the unit
-price the pricing pipeline starts from (orders.pricing adds promotions, shipping and totals).
+price the pricing pipeline starts from (promotions.pricing adds promotions, shipping and totals).
 
 Each read costs a fixed number of queries whatever the number of SKUs or products.
 """

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
+from fenxiao.accounts import hooks as account_hooks
 from fenxiao.accounts.models import User
 from fenxiao.accounts.services import clean_nickname
 from fenxiao.common import ratelimit
@@ -54,6 +55,7 @@ def _create_consumer(openid: str, nickname: str):
     except IntegrityError:
         user.username = f"{_new_username(openid)[:140]}_{secrets.token_hex(4)}"
         user.save()
+    account_hooks.member_registered(user)
     return user
 
 

@@ -52,6 +52,11 @@ class SimulatorForm(forms.Form):
     avg_order_yuan = YuanField(label=_("客单价"), initial=12000, required=False)
     indirect_share_bp = PercentField(label=_("有间推的订单占比"), initial=5000, required=False)
     seed = forms.IntegerField(label=_("随机种子"), initial=1, required=False, help_text=_("相同种子得到相同结果"))
+    with_promotions = forms.BooleanField(
+        label=_("按进行中的满减计算实付"),
+        required=False,
+        help_text=_("模拟订单先经过正在进行的满减送（全部商品或按类目），佣金按优惠后的实付计算"),
+    )
 
     def __init__(self, *args, plan: simulator.Plan, categories, **kwargs):
         super().__init__(*args, **kwargs)
@@ -114,6 +119,7 @@ class SimulatorForm(forms.Form):
                 category_mix=mix or None,
                 indirect_share_bp=data.get("indirect_share_bp") if data.get("indirect_share_bp") is not None else 5000,
                 seed=data.get("seed") if data.get("seed") is not None else 1,
+                with_promotions=bool(data.get("with_promotions")),
             )
         return simulator.WindowScope(days=data.get("days") or 0, net_of_refunds=bool(data.get("net_of_refunds")))
 

@@ -63,6 +63,7 @@ def _scope(payload: SimulateIn):
             category_mix=scope.category_mix,
             indirect_share_bp=scope.indirect_share_bp,
             seed=scope.seed,
+            with_promotions=scope.with_promotions,
         )
     return simulator.WindowScope(days=scope.days, net_of_refunds=scope.net_of_refunds)
 

@@ -41,6 +41,7 @@ class SyntheticScopeIn(StrictIn):
     category_mix: dict[int, int] | None = Field(None, description="{类目 id: 权重}；不填则在有在售 SKU 的类目间平均")
     indirect_share_bp: int = Field(5000, description="有间推收益人的订单占比，基点")
     seed: int = 1
+    with_promotions: bool = Field(False, description="模拟订单先经过正在进行的满减送，佣金按优惠后的实付计算")
 
 
 class SimulateIn(StrictIn):

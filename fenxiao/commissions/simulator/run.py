@@ -15,6 +15,7 @@ from fenxiao.catalog.models import Category, Sku
 from fenxiao.common.money import BASIS_POINTS, allocate, apply_rate, prorate
 from fenxiao.distribution.models import Distributor
 from fenxiao.orders.models import Order, OrderLine
+from fenxiao.promotions import pricing
 
 from ..errors import CommissionCode, CommissionError
 from .plans import APPROVED, Plan, current_plan
@@ -237,6 +238,9 @@ def _simulate_synthetic(draft: Plan, current: Plan, scope: SyntheticScope) -> Si
     category_ids = sorted(mix)
     category_weights = [mix[cid] for cid in category_ids]
     values = allocate(scope.order_count * scope.avg_order_value_fen, [rng.randint(50, 150) for _ in range(scope.order_count)])
+    now = timezone.now()
+    running = pricing.running_without_buyer(now=now) if scope.with_promotions else None
+    promotion_discount = 0
     totals = Totals()
     tallies = [Tally(draft), Tally(current)]
     team_sales_by_level: dict[int, int] = defaultdict(int)
@@ -248,6 +252,11 @@ def _simulate_synthetic(draft: Plan, current: Plan, scope: SyntheticScope) -> Si
             inviter_level = rng.choices(level_ids, weights=level_weights)[0]
         totals.orders += 1
         cost = apply_rate(value, ratios[category_id][1])
+        if running is not None:
+            # the goods keep their cost; the buyer pays (and commission is reckoned on) the price after promotions
+            paid = pricing.synthetic_paid(category_id=category_id, list_fen=value, running=running, now=now)
+            promotion_discount += value - paid
+            value = paid
         totals.add(category_id, value, 0, cost, False)
         overrides = by_category.get(category_id, {})
         for tally in tallies:
@@ -276,5 +285,7 @@ def _simulate_synthetic(draft: Plan, current: Plan, scope: SyntheticScope) -> Si
         "indirect_share_bp": scope.indirect_share_bp,
         "seed": scope.seed,
         "cost_ratio_bp": {str(cid): ratios[cid][1] for cid in category_ids},
+        "with_promotions": scope.with_promotions,
+        "promotion_discount_fen": promotion_discount,
     }
     return _result(scope_info, totals, tallies, names, {}, team_bonus)

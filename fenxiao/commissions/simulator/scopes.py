@@ -39,13 +39,17 @@ class WindowScope:
 class SyntheticScope:
     """`order_count` one-line orders averaging `avg_order_value_fen`, spread over categories by
     `category_mix` ({category id: weight}; None = equally over the categories that have active SKUs),
-    `indirect_share_bp` of them with an indirect earner; `seed` makes it repeatable."""
+    `indirect_share_bp` of them with an indirect earner; `seed` makes it repeatable; `with_promotions`
+    prices them through the promotions running now."""
 
     order_count: int
     avg_order_value_fen: int
     category_mix: Mapping[int, int] | None = None
     indirect_share_bp: int = 5000
     seed: int = 1
+    # Price each order through the price pipeline with the 满减送 running now (the commission base is
+    # then what the buyer would pay after them), to judge a draft plan with promotions running.
+    with_promotions: bool = False
     kind: str = field(default="synthetic", init=False)
 
     def __post_init__(self):

@@ -456,3 +456,28 @@ def test_admin_page_needs_the_plan_permissions(client, network):
     assert client.get(SIM_URL).status_code == 403
     client.force_login(staff_in("运营"))
     assert client.get(SIM_URL).status_code == 200
+
+
+def test_synthetic_scenario_with_the_promotions_running(network, skus, regular):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fenxiao.promotions.models import FullReduction, FullReductionTier
+
+    draft = twenty_percent(regular)
+    beauty = skus["beauty"].product.category_id
+    scope = dict(order_count=50, avg_order_value_fen=15000, category_mix={beauty: 1}, indirect_share_bp=0, seed=3)
+    plain = simulator.simulate(draft, simulator.SyntheticScope(**scope))
+    now = timezone.now()
+    rule = FullReduction.objects.create(name="满100减20", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=1))
+    FullReductionTier.objects.create(rule=rule, threshold=10000, amount_off_fen=2000)
+    unchanged = simulator.simulate(draft, simulator.SyntheticScope(**scope))
+    assert unchanged.as_dict() == plain.as_dict()  # only when asked
+    priced = simulator.simulate(draft, simulator.SyntheticScope(**scope, with_promotions=True))
+    # every order whose list value reaches ¥100 pays ¥20 less; the commission follows what is paid
+    assert priced.scope["promotion_discount_fen"] > 0
+    assert priced.gmv_fen == plain.gmv_fen - priced.scope["promotion_discount_fen"]
+    assert priced.draft.commission_fen < plain.draft.commission_fen
+    assert priced.cost_fen == plain.cost_fen
+    assert priced.draft.platform_margin_fen < plain.draft.platform_margin_fen

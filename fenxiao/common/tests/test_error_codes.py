@@ -25,6 +25,7 @@ def _source_files():
 
 
 def _import_everything():
+    importlib.import_module("config.urls")  # registers the path converters the apps' URL modules use
     for module in pkgutil.walk_packages([str(ROOT)], prefix="fenxiao."):
         if ".tests" in module.name or ".migrations" in module.name or ".management." in module.name:
             continue

@@ -32,6 +32,7 @@ MODELS = {
     "growth.levelchange": "distribution",
     "accounts.user": "distribution",
     "addresses.address": "orders",
+    "promotions.promotionsettings": "settings",
 }
 APPS = {
     "catalog": "products",
@@ -45,6 +46,8 @@ APPS = {
     "ledger": "finance",
     "approvals": "finance",
     "growth": "marketing",
+    "promotions": "marketing",
+    "members": "marketing",
     "analytics": "data",
     "console": "data",
     "jobs": "settings",

@@ -11,9 +11,11 @@ from .people import (
     make_demo_staff,
     make_demo_supplier,
 )
+from .promotions import CAMPAIGN_NAME, make_demo_promotions
 from .withdrawals import demo_id_number, make_demo_withdrawals
 
 __all__ = [
+    "CAMPAIGN_NAME",
     "CONVERSION_APPROVE",
     "DEMO_CONSUMER_PHONE",
     "DEMO_DISTRIBUTOR_PHONE",
@@ -28,6 +30,7 @@ __all__ = [
     "make_demo_levels",
     "make_demo_orders",
     "make_demo_prizes",
+    "make_demo_promotions",
     "make_demo_shopping",
     "make_demo_staff",
     "make_demo_supplier",

@@ -1,6 +1,6 @@
 """The demo catalog: the three seed levels, four categories with their commission overrides, 20
 products with the seed prices, stock, a gallery of three drawn pictures and a rich description each,
-and three home page banners. Looked up by a natural key (level
+three home page banners and the default shipping template. Looked up by a natural key (level
 rank, category slug, product name, SKU code) before anything is made, so a second run changes nothing."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.utils.html import escape
 
+from fenxiao.addresses import regions
 from fenxiao.catalog import services as catalog
-from fenxiao.catalog.models import Banner, Category, CommissionOverride, Product, ProductImage, Sku
+from fenxiao.catalog.models import Banner, Category, CommissionOverride, Product, ProductImage, ShippingTemplate, Sku
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import Level
 from fenxiao.inventory.models import StockRecord
@@ -179,3 +180,27 @@ def make_demo_catalog() -> None:
         if not product.is_on_shelf:
             catalog.set_shelf(product=product, on_shelf=True)
     make_demo_banners()
+    make_demo_shipping()
+
+
+DEMO_SHIPPING_TEMPLATE = "全国运费（偏远地区另计）"
+REMOTE_PROVINCES = ("新疆维吾尔自治区", "西藏自治区")  # 港澳台 are not in the division dataset
+
+
+def make_demo_shipping() -> None:
+    """The default shipping template: ¥10 for the first piece and ¥5 for each further one, ¥20 + ¥10 to
+    新疆 and 西藏; free from ¥99 everywhere else. Every demo product without a template is given it."""
+    template = ShippingTemplate.objects.filter(name=DEMO_SHIPPING_TEMPLATE).first()
+    if template is None:
+        remote = [regions.code_of_province(name) for name in REMOTE_PROVINCES]
+        template = catalog.save_shipping_template(
+            name=DEMO_SHIPPING_TEMPLATE,
+            is_default=not ShippingTemplate.objects.filter(is_default=True).exists(),
+            rates=[
+                {"provinces": [], "first_units": 1, "first_fen": 1000, "additional_units": 1, "additional_fen": 500},
+                {"provinces": remote, "first_units": 1, "first_fen": 2000, "additional_units": 1, "additional_fen": 1000},
+            ],
+            free_rules=[{"provinces": [p.code for p in regions.provinces() if p.code not in remote], "min_amount_fen": 9900}],
+        )
+    demo_products = Product.objects.filter(name__in=[name for _, name, *_ in PRODUCTS], shipping_template__isnull=True)
+    catalog.assign_shipping_template(template=template, products=demo_products)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from fenxiao.catalog.models import Sku
 from fenxiao.commissions import services as commissions
 from fenxiao.common.errors import DomainError
+from fenxiao.members.models import MemberSpend
 from fenxiao.orders import services
 from fenxiao.orders.models import Order, OrderEvent
 
@@ -155,3 +156,6 @@ def _backdate(orders: list[Order], *, now, rng: random.Random) -> None:
         )
         for event in OrderEvent.objects.filter(order=order):
             OrderEvent.objects.filter(pk=event.pk).update(created_at=event.created_at - shift)
+        # the spending its completion counted for the buyer's member tier moves with it
+        for spend in MemberSpend.objects.filter(reference=services.reservation_reference(order.pk)):
+            MemberSpend.objects.filter(pk=spend.pk).update(at=spend.at - shift)

@@ -10,6 +10,8 @@ from django.utils.translation import gettext
 
 from fenxiao.common.money import yuan
 from fenxiao.distribution.models import Distributor
+from fenxiao.members.models import PointsSource
+from fenxiao.members.services import points as member_points
 
 from ..errors import GrowthCode, GrowthError
 from ..models import InvitationReward, InvitationRung, Notification
@@ -158,6 +160,15 @@ def claim_invitation_reward(*, distributor: Distributor, rung_id: int, now: date
                 )
                 reward.ledger_transaction_id = txn.pk
                 reward.save(update_fields=["ledger_transaction_id"])
+            if rung.reward == InvitationRung.Reward.POINTS and rung.points > 0:
+                member_points.grant(
+                    distributor.user_id,
+                    rung.points,
+                    PointsSource.INVITATION,
+                    f"invitation_reward:{distributor.pk}:{rung.pk}",
+                    note=gettext("邀请 %(n)s 人阶梯奖励") % {"n": rung.invites},
+                    at=reward.created_at,
+                )
             Notification.objects.create(
                 user_id=distributor.user_id,
                 kind="invitation_reward",

@@ -33,6 +33,8 @@ from fenxiao.analytics import selectors as analytics
 from fenxiao.analytics.errors import AnalyticsError
 from fenxiao.common.money import yuan
 from fenxiao.distribution.models import Distributor
+from fenxiao.members.models import PointsSource
+from fenxiao.members.services import points as member_points
 
 from ..errors import GrowthCode, GrowthError
 from ..models import InvitationRung, LeaderboardAward, LeaderboardClose, LeaderboardPrize, Notification
@@ -317,6 +319,18 @@ def close_period(board: str, period_kind: str, period: str | None = None, *, act
             if cash:
                 # Cash is paid when finance approves it (maker–checker), not by the close itself.
                 _propose_cash(close, people=[people.get(d) for d, _amount in cash], actor=actor)
+            for award in awards:
+                # Points are credited to the winner's points at once (not money: no approval, no ledger).
+                if award.points > 0 and award.distributor_id in people:
+                    member_points.grant(
+                        people[award.distributor_id],
+                        award.points,
+                        PointsSource.LEADERBOARD,
+                        f"leaderboard:{close.pk}:{award.distributor_id}",
+                        actor,
+                        note=gettext("%(period)s 排行榜第 %(rank)d 名奖励") % {"period": span.label, "rank": award.rank},
+                        at=now,
+                    )
             Notification.objects.bulk_create(
                 [
                     _notice(people[a.distributor_id], board, period_kind, span.label, a, now)

@@ -31,6 +31,8 @@ def test_the_table_holds_every_job_once_with_its_cadence():
         "growth.level_evaluation": Cadence.MONTH,
         "growth.leaderboard_close": Cadence.MONTH,
         "analytics.daily_figures": Cadence.HOUR,
+        "members.expire_points": Cadence.DAY,
+        "members.evaluate_tiers": Cadence.DAY,
         "jobs.prune": Cadence.DAY,
     }
     assert len(SCHEDULE) == len(cadences)

@@ -38,10 +38,12 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
         ("growth.level_evaluation", "2026-11"),
         ("growth.leaderboard_close", "2026-11"),
         ("analytics.daily_figures", "2026-11-30T16Z"),
+        ("members.expire_points", "2026-12-01"),
+        ("members.evaluate_tiers", "2026-12-01"),
         ("jobs.prune", "2026-12-01"),
         ("console.reap_stalled_jobs", "2026-11-30T16:00Z"),  # added to the schedule by the console
     }
-    assert ScheduledRun.objects.count() == 11
+    assert ScheduledRun.objects.count() == 13
     results = {str(r.pk): r for r in DBTaskResult.objects.all()}
     assert set(results) == {e.task_id for e in enqueued}
     by_job = {e.job: results[e.task_id] for e in enqueued}
@@ -56,7 +58,7 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
     services.enqueue_due(DEC_1)
     assert services.enqueue_due(DEC_1) == []
     assert services.enqueue_due(DEC_1 + timedelta(seconds=45)) == []  # still the same minute
-    assert DBTaskResult.objects.count() == 11
+    assert DBTaskResult.objects.count() == 13
     # The next minute: only the minute jobs are due again; the next day: the daily jobs too; the month's stay done.
     assert [e.job for e in services.enqueue_due(DEC_1 + timedelta(minutes=1))] == [
         "orders.sweep",
@@ -73,10 +75,12 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
         "commissions.accrual",
         "commissions.settlement",
         "analytics.daily_figures",
+        "members.expire_points",
+        "members.evaluate_tiers",
         "jobs.prune",
         "console.reap_stalled_jobs",
     }
-    assert DBTaskResult.objects.count() == 11 + 5 + 8
+    assert DBTaskResult.objects.count() == 13 + 5 + 10
     assert ScheduledRun.objects.filter(job="commissions.team_bonus").count() == 1
 
 

@@ -28,6 +28,7 @@ from .cart import ADDRESS_FIELDS, MAX_QUANTITY, add_to_cart, clean_address, clea
 from .checkout import (
     MAX_LINES,
     attribution_for,
+    gifts_in_stock,
     new_order_number,
     on_payment_succeeded,
     pay_with_dev_provider,
@@ -47,6 +48,7 @@ from .lifecycle import (
     pending_cancel_approval,
     ship_order,
 )
+from .mall import place_mall_order
 from .refunds import REFUND_APPROVAL, on_refund_succeeded, refund_after_approval, refund_approval_limit_fen, refund_rejected
 from .states import (
     AFTERSALE_MACHINE,
@@ -73,6 +75,7 @@ __all__ = [
     "TRANSITIONS",
     "add_to_cart",
     "attribution_for",
+    "gifts_in_stock",
     "auto_receive_orders",
     "cancel_after_approval",
     "cancel_order",
@@ -89,6 +92,7 @@ __all__ = [
     "operator_refund_line",
     "pay_with_dev_provider",
     "place_order",
+    "place_mall_order",
     "quote_items",
     "receive_return_and_refund",
     "refund_after_approval",

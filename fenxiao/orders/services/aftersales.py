@@ -38,6 +38,13 @@ def _request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason
     order = locked_order(line.order_id)
     if kind not in AfterSale.Kind.values:
         raise OrderError(OrderCode.AFTERSALE_NOT_ALLOWED, gettext("售后类型只能是仅退款或退货退款"), {"kind": kind})
+    if line.is_gift:
+        # A 满减送 gift costs nothing: there is nothing to refund on it.
+        raise OrderError(
+            OrderCode.AFTERSALE_NOT_ALLOWED,
+            gettext("赠品不能申请售后（赠品 0 元，没有可退的金额）"),
+            {"line_id": line.pk, "is_gift": True},
+        )
     if order.status not in (S.SHIPPED, S.RECEIVED):
         raise OrderError(
             OrderCode.AFTERSALE_NOT_ALLOWED,

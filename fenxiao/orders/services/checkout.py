@@ -18,14 +18,18 @@ from fenxiao.common.errors import DomainError
 from fenxiao.common.numbers import business_number
 from fenxiao.distribution import selectors as distribution_selectors
 from fenxiao.distribution import services as distribution_services
+from fenxiao.inventory import selectors as inventory_selectors
 from fenxiao.inventory import services as inventory
 from fenxiao.payments import services as payments
+from fenxiao.promotions import pricing
+from fenxiao.promotions.services import mall as points_mall
+from fenxiao.promotions.services import usage as coupon_usage
 from fenxiao.shop.purchase import purchasable_skus
 
 from .. import hooks
 from ..errors import OrderCode, OrderError
-from ..models import CartLine, Order, OrderLine
-from ..pricing import PricingStrategy
+from ..models import CartLine, Order, OrderLine, OrderLineAdjustment
+from . import membership
 from .cart import check_quantity, clean_address
 from .states import ORDER_MACHINE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
@@ -62,24 +66,56 @@ def attribution_for(user):
     return distribution_selectors.sale_attribution(user)
 
 
-def quote_items(*, user, items) -> tuple[dict[int, Sku], object]:
+def order_address_fields(clean: dict) -> dict:
+    """The order's own copy of an address checked by `clean_address`, as Order's fields."""
+    return {
+        "receiver": clean["receiver"],
+        "receiver_phone": clean["phone"],
+        "province": clean["province"],
+        "city": clean["city"],
+        "district": clean["district"],
+        "address_detail": clean["detail"],
+    }
+
+
+def unpaid_deadline(now):
+    """When an order placed at `now` is cancelled if still unpaid."""
+    return now + timedelta(minutes=settings.FENXIAO_UNPAID_TIMEOUT_MINUTES)
+
+
+def quote_items(
+    *, user, items, province: str | None = None, coupon=pricing.AUTO, points=0
+) -> tuple[dict[int, Sku], pricing.Quote]:
+    """Price items through the one pipeline (`fenxiao.promotions.pricing`): the cart, the quote API,
+    checkout and the order all come here. `coupon`: AUTO (the best usable one), None, or a held
+    coupon's id; `points`: how many to spend (or pricing.ALL_POINTS)."""
     merged = _merge_items(items)
     skus = purchasable_skus(merged)
     missing = [sku_id for sku_id in merged if sku_id not in skus]
     if missing:
         raise OrderError(OrderCode.SKU_UNAVAILABLE, gettext("部分商品已下架或不存在"), {"sku_ids": missing}, status=404)
     ordered = sorted(merged)
-    quote = PricingStrategy().quote(user, [(skus[sku_id], merged[sku_id]) for sku_id in ordered])
+    quote = pricing.price(
+        user=user,
+        items=[(skus[sku_id], merged[sku_id]) for sku_id in ordered],
+        province=province,
+        coupon=coupon,
+        points=points,
+    )
     return skus, quote
 
 
 @transaction.atomic
-def place_order(*, user, items, address: dict, note: str = "", from_cart: bool = False) -> Order:
+def place_order(*, user, items, address: dict, note: str = "", from_cart: bool = False, coupon=pricing.AUTO, points=0) -> Order:
     """Price the items, snapshot them with the attributed distributor, reserve the stock (all or
-    nothing) and open the order for payment. The number of queries does not grow with the lines."""
+    nothing) and the coupon, and open the order for payment. The number of queries does not grow
+    with the lines."""
     clean = clean_address(address)
     note = (note or "").strip()[:200]
-    skus, quote = quote_items(user=user, items=items)
+    skus, quote = quote_items(user=user, items=items, province=clean["province"], coupon=coupon, points=points)
+    pricing.refuse_unpayable(quote)
+    breakdown = quote.breakdown()
+    gifts = gifts_in_stock(quote, breakdown)
     distributor, self_purchase = attribution_for(user)
     now = timezone.now()
     order = Order.objects.create(
@@ -87,21 +123,18 @@ def place_order(*, user, items, address: dict, note: str = "", from_cart: bool =
         user=user,
         distributor=distributor,
         is_self_purchase=self_purchase,
-        receiver=clean["receiver"],
-        receiver_phone=clean["phone"],
-        province=clean["province"],
-        city=clean["city"],
-        district=clean["district"],
-        address_detail=clean["detail"],
+        **order_address_fields(clean),
         note=note,
         goods_fen=quote.goods_fen,
         discount_fen=quote.discount_fen,
         shipping_fen=quote.shipping_fen,
         total_fen=quote.total_fen,
-        price_breakdown=quote.breakdown(),
-        expires_at=now + timedelta(minutes=settings.FENXIAO_UNPAID_TIMEOUT_MINUTES),
+        price_breakdown=breakdown,
+        user_coupon_id=quote.user_coupon_id,
+        points_used=quote.points_used,
+        expires_at=unpaid_deadline(now),
     )
-    OrderLine.objects.bulk_create(
+    lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -119,10 +152,40 @@ def place_order(*, user, items, address: dict, note: str = "", from_cart: bool =
             )
             for line in quote.lines
         ]
+        + [
+            OrderLine(
+                order=order,
+                sku_id=gift.sku.pk,
+                product_id=gift.sku.product_id,
+                category_id=gift.sku.product.category_id,
+                product_name=gift.sku.product.name,
+                sku_spec=gift.sku.spec,
+                unit_price_fen=0,
+                unit_cost_fen=gift.sku.cost_fen,
+                quantity=gift.quantity,
+                line_total_fen=0,
+                discount_fen=0,
+                paid_fen=0,
+                is_gift=True,
+            )
+            for gift in gifts
+        ]
     )
+    OrderLineAdjustment.objects.bulk_create(
+        [
+            OrderLineAdjustment(
+                line=row, stage=adj.stage, source_id=adj.source_id, label=adj.label[:80], amount_fen=adj.amount_fen
+            )
+            for row, line in zip(lines, quote.lines, strict=False)
+            for adj in line.adjustments
+        ]
+    )
+    if quote.user_coupon_id is not None:
+        coupon_usage.reserve(user_coupon_id=quote.user_coupon_id, user=user, reference=reservation_reference(order.pk))
+    membership.spend(order)
     inventory.reserve(
         reference=reservation_reference(order.pk),
-        items=[(line.sku_id, line.quantity) for line in quote.lines],
+        items=[(line.sku_id, line.quantity) for line in quote.lines] + [(gift.sku.pk, gift.quantity) for gift in gifts],
         expires_at=order.expires_at,
         fresh=True,
     )
@@ -130,6 +193,29 @@ def place_order(*, user, items, address: dict, note: str = "", from_cart: bool =
     if from_cart:
         CartLine.objects.filter(user=user, sku_id__in=[line.sku_id for line in quote.lines]).delete()
     return order
+
+
+def gifts_in_stock(quote: pricing.Quote, breakdown: dict) -> list[pricing.Gift]:
+    """The 满减送 gifts that still have stock beside what the order buys (送完即止): a gift that ran out
+    is left out of the order and its breakdown row says so (`out_of_stock`), instead of refusing the
+    purchase. The cart and checkout pages mark their breakdown with it too."""
+    gifts = quote.gifts
+    if not gifts:
+        return []
+    free = inventory_selectors.available_by_sku({gift.sku.pk for gift in gifts})
+    taken: dict[int, int] = {}
+    for line in quote.lines:
+        taken[line.sku_id] = taken.get(line.sku_id, 0) + line.quantity
+    kept: list[pricing.Gift] = []
+    for gift in gifts:
+        sku_id = gift.sku.pk
+        if free.get(sku_id, 0) - taken.get(sku_id, 0) >= gift.quantity:
+            kept.append(gift)
+            taken[sku_id] = taken.get(sku_id, 0) + gift.quantity
+    kept_keys = {(gift.sku.pk, gift.rule_id) for gift in kept}
+    for row in breakdown.get("gifts", []):
+        row["out_of_stock"] = (row["sku_id"], row["rule_id"]) not in kept_keys
+    return kept
 
 
 def start_payment(
@@ -217,16 +303,32 @@ def on_payment_succeeded(payment) -> None:
                 OrderCode.AMOUNT_MISMATCH, "payment amount differs from order total", {"order": order.number}, status=409
             )
         inventory.confirm(reference=ref)
+        if order.user_coupon_id is not None:
+            coupon_usage.consume(reference=ref)
         order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
         move_order(order, S.PAID, note=gettext("付款成功"), extra_fields=("paid_fen", "payment_id", "payment_provider"))
     elif order.status == S.CANCELLED and order.paid_fen == 0:
-        # Paid after the reservation lapsed: take the stock again if it is there, else refund in full.
+        # Paid after the reservation lapsed: take the stock (and the coupon) again if they are there,
+        # else refund in full.
         try:
             with transaction.atomic():
                 inventory.reserve(reference=ref, items=[(line.sku_id, line.quantity) for line in order.lines.all()])
                 inventory.confirm(reference=ref)
-        except DomainError:
-            note_on_order(order, gettext("付款晚于库存保留期且库存已售完，已自动全额退款"))
+                if order.user_coupon_id is not None and not coupon_usage.retake(
+                    user_coupon_id=order.user_coupon_id, reference=ref
+                ):
+                    raise OrderError(OrderCode.COUPON_GONE, "coupon used elsewhere", {"order": order.number}, status=409)
+                membership.spend(order)  # the points it used, given back when it lapsed (insufficient now: refunded)
+                if (order.price_breakdown or {}).get("points_mall"):
+                    points_mall.retake_for_order(ref)  # its unit of the points mall, returned when it lapsed
+        except DomainError as exc:
+            gone = getattr(exc, "code", "") in (OrderCode.COUPON_GONE, "insufficient_points")
+            note_on_order(
+                order,
+                gettext("付款晚于支付时限且所用优惠券或积分已不可用，已自动全额退款")
+                if gone
+                else gettext("付款晚于库存保留期且库存已售完，已自动全额退款"),
+            )
             order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
             order.save(update_fields=["paid_fen", "payment_id", "payment_provider"])
             payments.refund_payment(
@@ -256,4 +358,8 @@ def on_payment_succeeded(payment) -> None:
         return
     if order.status == S.PAID:
         distribution_services.record_qualifying_purchase(user_id=order.user_id, amount_fen=order.paid_fen - order.shipping_fen)
+        gift_coupons = [row["coupon_id"] for row in (order.price_breakdown or {}).get("gift_coupons", [])]
+        if gift_coupons:
+            coupon_usage.issue_gifts(user_id=order.user_id, coupon_ids=gift_coupons, reference=ref)
+        membership.paid(order)
         hooks.paid(order)

@@ -15,10 +15,13 @@ from fenxiao.common.errors import DomainError
 from fenxiao.inventory import services as inventory
 from fenxiao.payments import selectors as payment_selectors
 from fenxiao.payments import services as payments
+from fenxiao.promotions.services import referrals
+from fenxiao.promotions.services import usage as coupon_usage
 
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import Order
+from . import mall, membership
 from .refunds import awaiting_approval_note, needs_refund_approval, propose_refund_approval
 from .states import OPEN_AFTERSALE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
@@ -52,9 +55,19 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
         _await_cancel_approval(order, amount_fen=order.paid_fen - order.refunded_fen, reason=reason, actor=actor)
         return order
     inventory.release(reference=reservation_reference(order.pk), actor=actor, note=reason)
+    coupon_usage.give_back(reference=reservation_reference(order.pk), actor=actor, note=gettext("订单取消，优惠券退回"))
+    # A paid order gives its points back with its refund; one paid nothing (a points-mall exchange
+    # paid in points only) has no payment to refund, so it is refunded in full here and now.
+    nothing_paid = was_paid and order.paid_fen == 0
+    if not was_paid:
+        membership.give_back(order)
+    mall.order_ended(order)
     order.cancel_reason = reason
     move_order(order, S.CANCELLED, actor=actor, note=reason, extra_fields=("cancel_reason",))
-    if was_paid:
+    if nothing_paid:
+        membership.refunded_in_full(order)
+        hooks.cancelled_refunded(order)
+    elif was_paid:
         payments.refund_payment(
             payment_id=order.payment_id,
             amount_fen=order.paid_fen - order.refunded_fen,
@@ -200,6 +213,9 @@ def expire_unpaid_orders(*, now=None) -> int:
             if order.status != S.PENDING_PAYMENT:
                 continue
             inventory.release(reference=reservation_reference(order.pk), note=gettext("超时未付款"))
+            coupon_usage.give_back(reference=reservation_reference(order.pk), note=gettext("超时未付款，优惠券退回"))
+            membership.give_back(order)
+            mall.order_ended(order)
             order.cancel_reason = gettext("超时未付款，系统自动取消")
             move_order(order, S.CANCELLED, note=order.cancel_reason, extra_fields=("cancel_reason",), at=now)
             _close_open_payment(order)
@@ -238,6 +254,8 @@ def complete_orders(*, now=None) -> int:
             if order.status != S.RECEIVED or order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
                 continue
             move_order(order, S.COMPLETED, note=gettext("售后期结束，订单完成"), at=now)
+            referrals.on_order_completed(user_id=order.user_id, reference=order.number)
+            membership.completed(order)
             hooks.completed(order)
             done += 1
     return done

@@ -11,11 +11,13 @@ from django.utils.translation import gettext
 
 from fenxiao.common.money import yuan
 from fenxiao.payments import services as payments
+from fenxiao.promotions.services import usage as coupon_usage
 
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import AfterSale, Order, OrderLine
-from .states import A, locked_order, move_aftersale, note_on_order
+from . import membership
+from .states import A, locked_order, move_aftersale, note_on_order, reservation_reference
 
 REFUND_APPROVAL = "large_refund"
 
@@ -115,6 +117,16 @@ def locked_aftersale(aftersale_id: int, *, user=None) -> AfterSale:
     return aftersale
 
 
+def _refunded_in_full(order: Order) -> None:
+    """Every line of a paid order refunded after-sale by after-sale: the coupon it used comes back when
+    the operator's setting says so, and the gift coupons it earned are taken back."""
+    ref = reservation_reference(order.pk)
+    if order.user_coupon_id:
+        coupon_usage.give_back_after_refund(reference=ref)
+    coupon_usage.withdraw_gifts(reference=ref)
+    membership.give_back(order)
+
+
 def on_refund_succeeded(refund) -> None:
     """Refund handler: books the refunded amount on the order, its lines and the after-sale."""
     key = refund.idempotency_key
@@ -127,10 +139,15 @@ def on_refund_succeeded(refund) -> None:
         Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
         move_aftersale(aftersale, A.REFUNDED, note=gettext("退款成功"))
         line = OrderLine.objects.get(pk=aftersale.line_id)
+        membership.line_refunded(order, amount_fen=refund.amount_fen, refund_reference=key)
         hooks.line_refunded(order, line, refund.amount_fen)
+        if not OrderLine.objects.filter(order=order, refunded_fen__lt=F("paid_fen")).exists():
+            _refunded_in_full(order)
     elif kind in ("order-cancel", "order-late"):
         OrderLine.objects.filter(order=order).update(refunded_fen=F("paid_fen"))
         Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
+        coupon_usage.withdraw_gifts(reference=reservation_reference(order.pk))
+        membership.refunded_in_full(order)
         hooks.cancelled_refunded(order)
     else:
         # A duplicate payment's refund: the order's own money is untouched.

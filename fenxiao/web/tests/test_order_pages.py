@@ -161,7 +161,8 @@ def test_cart_requires_login(client):
 def test_empty_cart(client, buyer):
     html = html_of(client.get(reverse("web:cart")))
     assert "购物车还是空的" in html
-    assert "满 ¥99 包邮" in html
+    # nothing to ship, so no shipping line and no free-shipping hint
+    assert "价格明细" not in html and "即可免运费" not in html and "本单包邮" not in html
 
 
 def test_cart_shows_lines_breakdown_and_free_shipping_hint(client, buyer, nuts):
@@ -169,7 +170,9 @@ def test_cart_shows_lines_breakdown_and_free_shipping_hint(client, buyer, nuts):
     html = html_of(client.get(reverse("web:cart")))
     assert "每日坚果" in html and "礼盒" in html
     assert "商品金额" in html and "运费" in html and "¥10.00" in html
-    assert "满 ¥99 包邮，再买 ¥49.00 即可免运费" in html
+    # no shipping template: the legacy rule (¥10, free from ¥99 of goods)
+    assert "再买 ¥49.00 即可免运费" in html
+    assert "本单包邮" not in html
     assert "¥60.00" in html  # 50 + 10 shipping
     assert "去结算（1）" in html
     assert 'id="tab-cart"' in html and 'class="weui-badge app-tabbar__badge">1<' in html
@@ -178,8 +181,9 @@ def test_cart_shows_lines_breakdown_and_free_shipping_hint(client, buyer, nuts):
 def test_cart_over_the_threshold_ships_free(client, buyer, serum):
     services.add_to_cart(user=buyer, sku_id=serum.pk, quantity=1)
     html = html_of(client.get(reverse("web:cart")))
-    assert "已满 ¥99，本单包邮" in html
-    assert "包邮" in html
+    assert "本单包邮" in html and "即可免运费" not in html
+    assert re.search(r'<span class="app-bill__free">包邮</span>', html)
+    assert "¥10.00" not in html
     assert "¥150.00" in html
 
 

@@ -20,6 +20,7 @@ from fenxiao.common.errors import DomainError
 from fenxiao.common.phone import mask_phone
 from fenxiao.distribution import selectors
 from fenxiao.growth import selectors as growth_selectors
+from fenxiao.promotions.services import referrals
 from fenxiao.sms import selectors as sms_selectors
 from fenxiao.sms.models import Purpose
 
@@ -101,6 +102,9 @@ def register_view(request: HttpRequest) -> HttpResponse:
             else:
                 # The code proved the phone is the visitor's: a new phone gets its account, the owner
                 # of a known one is simply signed in (its password unchanged).
+                code = request.session.pop(referrals.SESSION_KEY, "")
+                if created and code:
+                    referrals.record(referee=user, code=code)  # 老带新: a friend's invitation
                 _sign_in(request, user)
                 messages.success(request, _("注册成功，欢迎你！") if created else _("该手机号已注册，已为你登录"))
                 return redirect(next_url)

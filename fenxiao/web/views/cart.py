@@ -7,6 +7,7 @@ a DomainError from a service is shown on the page as its message, never as a ser
 from __future__ import annotations
 
 import secrets
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -24,8 +25,10 @@ from fenxiao.addresses import selectors as address_selectors
 from fenxiao.addresses import services as address_services
 from fenxiao.addresses.models import Address
 from fenxiao.common.errors import DomainError
+from fenxiao.members.errors import MemberCode
 from fenxiao.orders import selectors, services
-from fenxiao.orders.pricing import PricingStrategy
+from fenxiao.promotions import pricing
+from fenxiao.promotions.errors import PromotionCode, PromotionError
 from fenxiao.shop.purchase import purchase_info
 
 from .helpers import digits, is_htmx, not_found, positive_int, safe_next
@@ -35,13 +38,29 @@ CHECKOUT_TOKENS_KEPT = 20
 # the new-address form of checkout (a buyer whose address book is empty): region by division code
 NEW_ADDRESS_FIELDS = ("receiver", "phone", "province_code", "city_code", "district_code", "detail")
 REGION_FIELDS = {"province": "province_code", "city": "city_code", "district": "district_code"}
+# refusals of the points asked for (by the price, or by the spend when the order is placed)
+POINTS_CODES = {
+    PromotionCode.NOT_ENOUGH_POINTS,
+    PromotionCode.POINTS_OVER_LIMIT,
+    PromotionCode.INVALID_POINTS,
+    MemberCode.INSUFFICIENT_POINTS,
+}
 
 
-def _shipping_hint(breakdown: dict) -> dict:
-    """How far the goods are from free shipping, for the "满 ¥99 包邮" line."""
-    threshold = PricingStrategy().free_shipping_from_fen
-    payable_goods = breakdown["goods_fen"] - sum(d["amount_fen"] for d in breakdown.get("discounts", []))
-    return {"threshold_fen": threshold, "missing_fen": max(0, threshold - payable_goods) if breakdown["shipping_fen"] else 0}
+def _shipping_hint(quote) -> dict:
+    """How far the goods are from free shipping (the cheapest condition of the shipping templates), or
+    that this order ships free, for the line under the bill."""
+    hint = quote.shipping_hint or {}
+    return {
+        "free": quote.shipping_fen == 0,
+        "missing_fen": hint.get("missing_fen", 0),
+        "missing_count": hint.get("missing_count", 0),
+    }
+
+
+def _province_of(address: Address | None) -> str | None:
+    """The province name an order to `address` would keep (what shipping is charged by)."""
+    return address.for_order()["province"] if address is not None else None
 
 
 # --- product page: add to cart / buy now ---------------------------------------------------------
@@ -85,20 +104,30 @@ def _cart_context(request: HttpRequest, error: str = "") -> dict:
     lines = list(selectors.cart_lines(request.user).prefetch_related("sku__product__images"))
     infos = purchase_info(line.sku for line in lines)
     ready = [line for line in lines if infos[line.sku_id].is_purchasable]
-    breakdown = None
+    breakdown, shipping, priced, undeliverable = None, None, {}, set()
     if ready:
+        # Shipping as it would be to the default address (the base rates without one).
+        province = _province_of(address_selectors.default_address(request.user))
         try:
-            _skus, quote = services.quote_items(user=request.user, items=[(line.sku_id, line.quantity) for line in ready])
+            _skus, quote = services.quote_items(
+                user=request.user, items=[(line.sku_id, line.quantity) for line in ready], province=province
+            )
         except DomainError as exc:
             error = error or exc.message
         else:
             breakdown = quote.breakdown()
+            services.gifts_in_stock(quote, breakdown)
+            shipping = _shipping_hint(quote)
+            priced = {line.sku_id: line for line in quote.lines}
+            undeliverable = set(quote.undeliverable_product_ids)
     rows = [
         {
             "line": line,
             "sellable": infos[line.sku_id].is_purchasable,
             "available": infos[line.sku_id].available,
             "short": line.quantity > infos[line.sku_id].available,
+            "priced": priced.get(line.sku_id),
+            "undeliverable": line.sku.product_id in undeliverable,
         }
         for line in lines
     ]
@@ -107,8 +136,7 @@ def _cart_context(request: HttpRequest, error: str = "") -> dict:
         "lines": rows,
         "ready_count": sum(line.quantity for line in ready),
         "breakdown": breakdown,
-        "shipping": _shipping_hint(breakdown) if breakdown else None,
-        "free_shipping_fen": PricingStrategy().free_shipping_from_fen,
+        "shipping": shipping,
         "max_quantity": services.MAX_QUANTITY,
         "error": error,
     }
@@ -157,11 +185,45 @@ def _checkout_items(request: HttpRequest, source) -> tuple[list[tuple[int, int]]
     return [(line.sku_id, line.quantity) for line in lines if infos[line.sku_id].is_purchasable], True, {}
 
 
-def _checkout_url(single: dict) -> str:
+def _checkout_url(single: dict, coupon: str = "", points: str = "") -> str:
     """This checkout (one item or the cart), without the chosen address: where the address book sends
-    the buyer back to with ?address=<id>."""
+    the buyer back to with ?address=<id>. A coupon the buyer picked and the points switch go along."""
     url = reverse("web:checkout")
-    return f"{url}?{urlencode(single)}" if single else url
+    params = {**single, **({"coupon": coupon} if coupon else {}), **({"points": points} if points not in ("", "0") else {})}
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _coupon_choice(raw) -> tuple[Any, str]:
+    """The coupon of the form or the query string: (what the pricing takes, the value the form sends
+    on). Absent or unreadable: the best usable one; "none": none; a number: that held coupon."""
+    text = str(raw or "").strip()
+    if text == "none":
+        return None, "none"
+    held = positive_int(text)
+    return (held, str(held)) if held is not None else (pricing.AUTO, "")
+
+
+def _points_choice(raw) -> tuple[Any, str]:
+    """The points of the form or the query string: (what the pricing takes, the value the form sends
+    on). "all": as many as the order allows (the 使用积分 switch); a number: that many; else none."""
+    text = str(raw or "").strip()
+    if text == "all":
+        return pricing.ALL_POINTS, "all"
+    wanted = positive_int(text)
+    return (wanted, str(wanted)) if wanted is not None else (0, "0")
+
+
+def _coupon_rows(quote) -> list[dict]:
+    """The buyer's coupons for this order: the usable ones first, most off first; then the others,
+    greyed with their reason."""
+    options = sorted(quote.coupon_options, key=lambda o: (not o.usable, -o.discount_fen, o.valid_until, o.user_coupon_id))
+    return [{"option": o, "chosen": o.user_coupon_id == quote.user_coupon_id} for o in options]
+
+
+def _new_address_province(new_address: dict) -> str | None:
+    """The province picked in the new-address form, by name (None until one is picked)."""
+    code = new_address.get("province_code") or ""
+    return next((p.name for p in address_regions.provinces() if p.code == code), None) if code else None
 
 
 def _error_field(exc: DomainError) -> str:
@@ -194,28 +256,16 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("购物车里还没有可结算的商品"))
         return redirect("web:cart")
 
-    error, error_field = "", ""
-    breakdown, lines = None, []
-    try:
-        skus, quote = services.quote_items(user=request.user, items=items)
-    except DomainError as exc:
-        error = exc.message
-    else:
-        breakdown = quote.breakdown()
-        prefetch_related_objects(list(skus.values()), "product__images")
-        infos = purchase_info(skus.values())
-        lines = [
-            {"sku": skus[priced.sku_id], "priced": priced, "available": infos[priced.sku_id].available} for priced in quote.lines
-        ]
-
     # The address: one of the book (the default unless another was picked), or, with an empty book, a
     # new one typed here with the region picker (saved to the book unless the buyer switches it off).
+    # Its province decides the shipping and what cannot be delivered.
+    address_error = ""
     book = list(address_selectors.addresses_of(request.user))
     wanted = source.get("address_id") if is_post else source.get("address")
     chosen: Address | None = next((a for a in book if a.pk == positive_int(wanted)), None) if wanted else None
     if chosen is None and book and (wanted or not is_post):
-        if is_post and not error:
-            error = _("收货地址不存在，请重新选择")  # deleted meanwhile, or not the buyer's
+        if is_post:
+            address_error = _("收货地址不存在，请重新选择")  # deleted meanwhile, or not the buyer's
         chosen = book[0]
     if is_post:
         new_address = {name: str(request.POST.get(name, "")).strip() for name in NEW_ADDRESS_FIELDS}
@@ -227,6 +277,37 @@ def checkout(request: HttpRequest) -> HttpResponse:
         note = ""
         save_address = True
     refresh = is_post and bool(request.POST.get("refresh"))  # the picker without JavaScript
+    province = _province_of(chosen) if chosen is not None else _new_address_province(new_address)
+
+    # The price, with the coupon the buyer picked (the best usable one unless another or none was)
+    # and the points (none unless the 使用积分 switch is on).
+    choice, coupon_value = _coupon_choice(source.get("coupon"))
+    points, points_value = _points_choice(source.get("points"))
+    error, error_field, coupon_open = "", "", False
+    quote = None
+
+    def price(choice):
+        return services.quote_items(user=request.user, items=items, province=province, coupon=choice, points=points)
+
+    try:
+        for _attempt in range(3):
+            try:
+                skus, quote = price(choice)
+                break
+            except PromotionError as exc:
+                if str(exc.code) in POINTS_CODES and points is not pricing.ALL_POINTS and points:
+                    # More points than the buyer holds or the order allows: say so, price without them.
+                    error = error or exc.message
+                    points, points_value = 0, "0"
+                elif choice is not pricing.AUTO and choice is not None:
+                    # The coupon picked cannot be used (any more): say why and let the buyer pick again.
+                    error, coupon_open = error or exc.message, True
+                    choice, coupon_value = pricing.AUTO, ""
+                else:
+                    raise
+    except DomainError as exc:
+        error = exc.message
+    error = error or address_error
 
     if is_post and not error and not refresh:
         try:
@@ -234,10 +315,31 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 address = chosen.for_order()
             else:
                 address = Address(**address_services.clean_address(new_address)).for_order()
-            order = services.place_order(user=request.user, items=items, address=address, note=note, from_cart=from_cart)
+            order = services.place_order(
+                user=request.user,
+                items=items,
+                address=address,
+                note=note,
+                from_cart=from_cart,
+                coupon=choice,
+                points=points,
+            )
         except DomainError as exc:
             error = exc.message
             error_field = _error_field(exc)
+            coupon_taken = isinstance(exc, PromotionError) and str(exc.code).startswith("coupon_")
+            points_refused = str(exc.code) in POINTS_CODES
+            if coupon_taken:
+                # Taken by another order meanwhile: the page shows the coupons again, the best one picked.
+                coupon_open, choice, coupon_value = True, pricing.AUTO, ""
+            if points_refused:
+                # Spent by another order meanwhile: the page shows the price without points again.
+                points, points_value = 0, "0"
+            if coupon_taken or points_refused:
+                try:
+                    skus, quote = price(choice)
+                except DomainError:
+                    quote = None
         else:
             if chosen is None and save_address:
                 try:
@@ -248,15 +350,53 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 _remember_order(request, token, order.pk)
             return redirect("web:order_pay", order_id=order.pk)
 
+    breakdown, lines, shipping, coupons, blocked = None, [], None, [], ""
+    if quote is not None:
+        breakdown = quote.breakdown()
+        services.gifts_in_stock(quote, breakdown)
+        shipping = _shipping_hint(quote)
+        coupons = _coupon_rows(quote)
+        prefetch_related_objects(list(skus.values()), "product__images")
+        infos = purchase_info(skus.values())
+        undeliverable = set(quote.undeliverable_product_ids)
+        lines = [
+            {
+                "sku": skus[priced.sku_id],
+                "priced": priced,
+                "available": infos[priced.sku_id].available,
+                "undeliverable": priced.product_id in undeliverable,
+            }
+            for priced in quote.lines
+        ]
+        try:
+            pricing.refuse_unpayable(quote)  # what placing the order would refuse: the submit is off
+        except PromotionError as exc:
+            blocked = exc.message
+
+    offer = breakdown["points_offer"] if breakdown is not None else None
+    show_points = offer is not None and offer["balance"] > 0
     context = {
         "tab": "cart",
         "lines": lines,
         "breakdown": breakdown,
-        "shipping": _shipping_hint(breakdown) if breakdown else None,
+        "shipping": shipping,
+        "points_offer": offer if show_points else None,
+        "points_value": points_value,
+        "points_on": breakdown is not None and breakdown["points_used"] > 0,
+        "switch_form": breakdown is not None and (bool(coupons) or show_points),
+        "coupons": coupons,
+        "usable_coupons": sum(1 for row in coupons if row["option"].usable),
+        "chosen_coupon": next((row["option"] for row in coupons if row["chosen"]), None),
+        "coupon_value": coupon_value,
+        "coupon_open": coupon_open,
+        "blocked": "" if blocked == error else blocked,
+        "can_submit": breakdown is not None and not blocked,
         "single": single,
         "from_cart": from_cart,
         "chosen_address": chosen,
-        "change_address_url": f"{reverse('web:addresses')}?{urlencode({'pick': 1, 'next': _checkout_url(single)})}",
+        "change_address_url": (
+            f"{reverse('web:addresses')}?{urlencode({'pick': 1, 'next': _checkout_url(single, coupon_value, points_value)})}"
+        ),
         "new_address": new_address,
         "save_address": save_address,
         **(address_regions.picker(*(new_address[f] for f in REGION_FIELDS.values())) if chosen is None else {}),

@@ -135,7 +135,7 @@ def _detail_context(order: Order, *, action_error: str = "", aftersale_errors: d
             {
                 "line": line,
                 "open_aftersale": line.pk in open_lines,
-                "can_aftersale": can_aftersale and line.pk not in open_lines and line.refundable_fen > 0,
+                "can_aftersale": can_aftersale and not line.is_gift and line.pk not in open_lines and line.refundable_fen > 0,
             }
             for line in lines
         ],
@@ -246,6 +246,9 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
     order = line.order
     if order.status not in (S.SHIPPED, S.RECEIVED):
         messages.error(request, _("只有已发货或已收货的订单可以申请售后"))
+        return redirect("web:order_detail", order_id=order.pk)
+    if line.is_gift:
+        messages.error(request, _("赠品不能申请售后（赠品 0 元，没有可退的金额）"))
         return redirect("web:order_detail", order_id=order.pk)
     if line.refundable_fen <= 0:
         messages.error(request, _("该商品已全额退款"))

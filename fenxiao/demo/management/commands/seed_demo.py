@@ -1,6 +1,7 @@
 """Load the demo data: staff, the three seed levels, a three-deep tree of 30 distributors, 20
 products in four categories with the seed prices, consumers bound to distributors, a supplier, about
-200 orders, withdrawals, upgrade rules, invitations and leaderboard prizes.
+200 orders, withdrawals, upgrade rules, invitations and leaderboard prizes, member tiers and points, and a
+running campaign with its coupons, 满减送 and timed discount.
 
 Idempotent: everything is looked up by a natural key (phone, code, SKU code) before it is made, so
 running it again changes nothing. Writes go through the services, like any other client; the pieces
@@ -17,6 +18,7 @@ from django.db import transaction
 from fenxiao.accounts import services as accounts
 from fenxiao.catalog.models import Product
 from fenxiao.demo.seed import (
+    CAMPAIGN_NAME,
     DEMO_CONSUMER_PHONE,
     DEMO_DISTRIBUTOR_PHONE,
     DEMO_SUPPLIER_PHONE,
@@ -26,6 +28,7 @@ from fenxiao.demo.seed import (
     make_demo_distributors,
     make_demo_growth,
     make_demo_levels,
+    make_demo_promotions,
     make_demo_shopping,
     make_demo_staff,
     make_demo_supplier,
@@ -34,6 +37,7 @@ from fenxiao.demo.seed import (
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.orders.models import Order
+from fenxiao.promotions.models import Campaign
 
 
 class Command(BaseCommand):
@@ -57,6 +61,7 @@ class Command(BaseCommand):
             orders_made = make_demo_shopping(consumers=consumers, tree=tree, operator=staff)
         make_demo_withdrawals()
         make_demo_growth()  # after the orders: it invites their buyers and closes last month's boards
+        make_demo_promotions()  # after the growth: its approvals predate the starter pack
         self.stdout.write(
             self.style.SUCCESS(
                 f"演示数据就绪：{Distributor.objects.filter(status='approved').count()} 个分销商，"
@@ -65,6 +70,7 @@ class Command(BaseCommand):
             )
         )
         demo = Distributor.objects.get(user__phone=DEMO_DISTRIBUTOR_PHONE)
+        campaign = Campaign.objects.filter(name=CAMPAIGN_NAME).first()
         self.stdout.write(
             "\n".join(
                 [
@@ -74,6 +80,9 @@ class Command(BaseCommand):
                     f"  消费者    {DEMO_CONSUMER_PHONE} / {password}",
                     f"  供应商    {DEMO_SUPPLIER_PHONE} / {password}",
                     f"  分享链接  {settings.SITE_URL}/s/{demo.code}",
+                    *([f"  大促活动  {settings.SITE_URL}/campaigns/{campaign.pk}/"] if campaign else []),
+                    f"  领券中心  {settings.SITE_URL}/coupons/centre/",
+                    f"  会员中心  {settings.SITE_URL}/member/",
                 ]
             )
         )
