@@ -17,6 +17,7 @@ cleaned value is an int in basis points; 1250 is shown as "12.5".
 from __future__ import annotations
 
 import re
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from django import forms
@@ -68,7 +69,7 @@ def _decimal_parts(text: str, *, allow_sign: bool = True) -> tuple[bool, str, st
     return bool(match["sign"]), (match["whole"] or "").replace(",", ""), match["frac"] or ""
 
 
-class _ScaledField(forms.CharField):
+class _ScaledField(forms.CharField, metaclass=ABCMeta):
     """A decimal typed in the unit people think in (yuan, percent), an integer of the stored unit
     (fen, basis points) in `cleaned_data`; at most two decimals, bounds checked on the integer.
     A subclass says how the number is shown (`shown`), which unit sign a typist may add
@@ -79,17 +80,20 @@ class _ScaledField(forms.CharField):
         kwargs.setdefault("max_length", _MAX_TEXT)
         super().__init__(**kwargs)
 
+    @abstractmethod
     def shown(self, value: int) -> str:
-        raise NotImplementedError
+        """The stored integer as people read it (yuan, percent)."""
 
     def limit(self, value: int) -> str:
         return self.shown(value)
 
+    @abstractmethod
     def strip_unit(self, text: str) -> str:
-        raise NotImplementedError
+        """The typed text without the unit sign a typist may add (¥, %)."""
 
+    @abstractmethod
     def to_stored(self, text: str, negative: bool, whole: str, frac: str) -> int:
-        raise NotImplementedError
+        """The checked decimal as the stored integer (fen, basis points)."""
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
