@@ -137,6 +137,8 @@ bench: deps ## performance figures on SQLite, and on PostgreSQL when one answers
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_console_home.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_pricing.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_coupons.py && \
+	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_group_join.py && \
+	  $(BIN)/python bench/bench_flash.py --database-url "$(BENCH_PG_URL)" && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_export.py; \
 	else echo "PostgreSQL not reachable at $(BENCH_PG_URL): skipped the PostgreSQL figures"; fi
 

@@ -41,11 +41,18 @@ from fenxiao.members.api import router as members_router
 from fenxiao.orders.api import cart_router as orders_cart_router
 from fenxiao.orders.api import operator_router as orders_operator_router
 from fenxiao.orders.api import router as orders_router
+from fenxiao.orders.api_bargains import router as orders_bargain_router
+from fenxiao.orders.api_flash import router as orders_flash_router
+from fenxiao.orders.api_groups import router as orders_group_router
 from fenxiao.payments.api import router as payments_router
 from fenxiao.promotions.api import router as promotions_router
+from fenxiao.promotions.api_bargains import router as promotions_bargains_router
 from fenxiao.promotions.api_campaigns import router as promotions_campaigns_router
+from fenxiao.promotions.api_flash import router as promotions_flash_router
+from fenxiao.promotions.api_groups import router as promotions_groups_router
 from fenxiao.promotions.api_mall import router as promotions_mall_router
 from fenxiao.promotions.api_operator import router as promotions_operator_router
+from fenxiao.promotions.api_operator_activities import router as promotions_activities_operator_router
 from fenxiao.shop.api import router as shop_router
 from fenxiao.wechat.api import router as wechat_router
 from fenxiao.withdrawals.api import operator_router as withdrawals_operator_router
@@ -171,8 +178,14 @@ api.add_router("/v1/addresses", addresses_router)
 api.add_router("/v1/coupons", promotions_router)
 api.add_router("/v1/campaigns", promotions_campaigns_router)
 api.add_router("/v1/points-mall", promotions_mall_router)
+api.add_router("/v1/flash-sales", promotions_flash_router)
+api.add_router("/v1/group-buys", promotions_groups_router)
+api.add_router("/v1/bargains", promotions_bargains_router)
 api.add_router("/v1/members", members_router)
 api.add_router("/v1/operator/members", members_operator_router)
+api.add_router("/v1/orders/bargain", orders_bargain_router)
+api.add_router("/v1/orders/group", orders_group_router)
+api.add_router("/v1/orders/flash", orders_flash_router)
 api.add_router("/v1/orders", orders_router)
 api.add_router("/v1/operator", orders_operator_router)
 api.add_router("/v1/payments", payments_router)
@@ -183,6 +196,7 @@ api.add_router("/v1/team", analytics_team_router)
 api.add_router("/v1/leaderboards", analytics_leaderboards_router)
 api.add_router("/v1/operator/analytics", analytics_operator_router)
 api.add_router("/v1/operator/promotions", promotions_operator_router)
+api.add_router("/v1/operator/activities", promotions_activities_operator_router)
 api.add_router("/v1/growth", growth_levels_router)
 api.add_router("/v1/growth", growth_invitations_router)
 api.add_router("/v1/growth", growth_prizes_router)

@@ -176,6 +176,9 @@ else:
         }
     }
 
+# Flash sale admission (秒杀) decides in Redis when REDIS_URL is set; its keys start with this prefix.
+FENXIAO_FLASH_REDIS_PREFIX = env.str("FENXIAO_FLASH_REDIS_PREFIX", default="fx:flash:")
+
 # --- Background tasks: Django's task API on the database (workers: `manage.py db_worker`; the
 # periodic jobs are enqueued by `manage.py run_scheduler`, see fenxiao/jobs/schedule.py).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

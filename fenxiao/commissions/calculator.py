@@ -281,8 +281,8 @@ def order_earners(order: Any) -> list[EarnerInput]:
     """The earners of an order from its distributor snapshot: direct = the distributor, indirect = its
     inviter, as many as the operator allows; unapproved positions are left out (nobody moves up in
     their place); on a self-purchase with self-purchase commission off the direct position earns 0."""
-    if order.distributor_id is None:
-        return []
+    if order.distributor_id is None or not getattr(order, "pays_commission", True):
+        return []  # an activity whose orders pay no commission
     distributor = Distributor.objects.select_related("level").get(pk=order.distributor_id)
     conf = DistributionSettings.objects.filter(pk=1).only("self_purchase_commission", "commission_levels").first()
     self_purchase_pays = conf.self_purchase_commission if conf is not None else True

@@ -10,6 +10,7 @@ class GrowthConfig(AppConfig):
     def ready(self) -> None:
         from fenxiao.approvals.registry import register_kind
         from fenxiao.commissions import postings
+        from fenxiao.orders.services.activities import groups as group_orders
 
         from . import receivers, services
 
@@ -26,6 +27,14 @@ class GrowthConfig(AppConfig):
             expense_account=services.PRIZE_EXPENSE_ACCOUNT,
             expense_name=gettext_lazy("排行榜奖金费用"),
         )
+        # 拼团 leader rewards: a platform marketing expense paid to the leader's distributor balance.
+        postings.register(
+            group_orders.LEADER_REWARD_KIND,
+            gettext_lazy("拼团团长奖励"),
+            expense_account=group_orders.LEADER_REWARD_EXPENSE_ACCOUNT,
+            expense_name=gettext_lazy("拼团团长奖励费用"),
+        )
+        group_orders.pay_leader_rewards_with(postings.credit_available)
         register_kind(
             services.RUNG_CASH_APPROVAL,
             label=pgettext_lazy("approval kind", "邀请阶梯现金奖励"),

@@ -157,6 +157,7 @@ class Notification(models.Model):
         APPLY_INVITATION = "apply_invitation", _("邀请申请分销商")
         INVITATION_REWARD = "invitation_reward", _("邀请奖励")
         SHOP_MODERATED = "shop_moderated", _("店铺审核")
+        FLASH_REMINDER = "flash_reminder", _("秒杀开抢提醒")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户")

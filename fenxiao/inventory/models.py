@@ -86,6 +86,7 @@ class StockMovement(models.Model):
         RELEASE = "release", _("释放")
         CONFIRM = "confirm", _("确认")
         CONSUME = "consume", _("出库")
+        TRANSFER = "transfer", _("调拨")
 
     stock_record = models.ForeignKey(StockRecord, on_delete=models.PROTECT, related_name="movements", verbose_name=_("库存"))
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)

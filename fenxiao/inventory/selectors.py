@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import F, QuerySet
 
-from .models import MAIN_LOCATION, StockRecord
+from .models import MAIN_LOCATION, Reservation, StockRecord
 
 
 def available_by_sku(sku_ids: Iterable[int], location: str = MAIN_LOCATION) -> dict[int, int]:
@@ -47,3 +47,8 @@ def stock_records_for_sku(sku_id: int) -> QuerySet[StockRecord]:
 def below_safety_count(location: str = MAIN_LOCATION) -> int:
     """How many records of a location are below their safety stock (the reorder alert's size)."""
     return below_safety_stock(location).count()
+
+
+def reserved_location(reference: str) -> str | None:
+    """The location a reference's reservations were made at (any status), if it made any."""
+    return Reservation.objects.filter(reference=reference).order_by("id").values_list("stock_record__location", flat=True).first()

@@ -85,6 +85,14 @@ SCHEDULE: tuple[Job, ...] = (
     Job("orders.sweep", tasks.sweep_orders, Cadence.MINUTE, _("订单超时取消、自动收货与完成")),
     Job("payments.refund_resend", tasks.resend_refunds, Cadence.MINUTE, _("重发未确认的微信退款")),
     Job("withdrawals.transfer_check", tasks.check_transfers, Cadence.MINUTE, _("查询未出结果的微信转账提现")),
+    # Marketing activities: a flash sale's stock moves in before its reminders go out; the unpaid
+    # orders swept above have released their units before the unsold ones go back.
+    Job("promotions.flash_start", tasks.start_flash_sales, Cadence.MINUTE, _("秒杀开始：库存转入秒杀库存")),
+    Job("growth.flash_reminders", tasks.send_flash_reminders, Cadence.MINUTE, _("秒杀开抢提醒")),
+    Job("promotions.flash_return", tasks.return_flash_stock, Cadence.MINUTE, _("秒杀结束：未售库存退回平台仓")),
+    Job("promotions.flash_admission", tasks.reconcile_flash_admission, Cadence.MINUTE, _("秒杀：核对 Redis 抢购计数")),
+    Job("orders.expire_groups", tasks.expire_groups, Cadence.MINUTE, _("拼团到期：模拟成团或失败退款")),
+    Job("promotions.expire_bargains", tasks.expire_bargains, Cadence.MINUTE, _("砍价到期结束")),
     # Runs right after every payment commits; every minute too, in case that run was lost.
     Job("commissions.accrual", commission_tasks.accrue_commissions, Cadence.MINUTE, _("已付款订单的预估佣金入账")),
     Job("commissions.settlement", tasks.settle_commissions, Cadence.DAY, _("佣金结算批次")),

@@ -42,6 +42,54 @@ def check_transfers() -> dict[str, int]:
 
 
 @task()
+def expire_bargains() -> dict[str, int]:
+    """砍价 past their deadline end (and bargains at the floor nobody bought once their activity is over)."""
+    from fenxiao.promotions.services import bargains
+
+    return bargains.expire_bargains()
+
+
+@task()
+def start_flash_sales() -> dict[str, int]:
+    """秒杀: the units of the sales starting within two minutes (or running) move into their own stock."""
+    from fenxiao.promotions.services import flash
+
+    return flash.start_due_flash_sales()
+
+
+@task()
+def return_flash_stock() -> dict[str, int]:
+    """秒杀: the unsold units of ended sales move back to the warehouse (again later for lapsed orders)."""
+    from fenxiao.promotions.services import flash
+
+    return flash.return_ended_flash_stock()
+
+
+@task()
+def reconcile_flash_admission() -> dict[str, int]:
+    """秒杀: the admission counters in Redis rebuilt from the database where missing or different."""
+    from fenxiao.promotions import admission
+
+    return admission.reconcile_flash_admission()
+
+
+@task()
+def send_flash_reminders() -> dict[str, int]:
+    """开抢提醒: the in-app notices of the flash sales starting within the next minutes, each sent once."""
+    from fenxiao.growth.services import flash_reminders
+
+    return flash_reminders.send_flash_reminders()
+
+
+@task()
+def expire_groups() -> dict[str, int]:
+    """拼团 past their deadline: virtual success where allowed, otherwise failed with every member refunded."""
+    from fenxiao.orders.services.activities import groups
+
+    return groups.expire_groups()
+
+
+@task()
 def settle_commissions() -> dict[str, int]:
     """The settlement batch due now (daily T+N, weekly or monthly by the operator's settings)."""
     return commission_tasks.run_settlement()

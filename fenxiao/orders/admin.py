@@ -71,6 +71,8 @@ class OrderAdmin(ConsoleAdmin):
         ProductFilter,
         ProvinceFilter,
         PaymentProviderFilter,
+        "activity_kind",
+        "hold",
     )
     # Order number, buyer phone (the receiver's or the account's), tracking number; receiver's name
     # and the distributor's code too.
@@ -130,6 +132,15 @@ class OrderAdmin(ConsoleAdmin):
             shipping = gettext("包邮")
         rows.append((gettext("运费"), shipping))
         rows.append((gettext("应付"), f"¥{yuan(b.get('total_fen', 0))}"))
+        if obj.activity_kind:
+            # an activity order: its activity price only (no coupon, 满减 or member price)
+            activity = b.get("activity") or {}
+            label = f"{obj.get_activity_kind_display()} #{obj.activity_id}"
+            if activity.get("label"):
+                label = f"{label}（{activity['label']}）"
+            rows.insert(1, (gettext("营销活动"), label))
+            if activity.get("below_control_sku_ids"):
+                rows.insert(2, (gettext("控价"), gettext("平台活动价，不受控价限制")))
         return format_html(
             '<table class="order-breakdown">{}</table>',
             format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows),
@@ -181,6 +192,8 @@ class OrderAdmin(ConsoleAdmin):
     def ship_link(self, obj):
         if obj.status != Order.Status.PAID:
             return ""
+        if obj.hold:
+            return obj.get_hold_display()  # 等待成团: ships once the group succeeds
         return format_html(
             '<a class="button" href="{}">{}</a>', reverse("admin:orders_order_ship", args=[obj.pk]), gettext("发货")
         )

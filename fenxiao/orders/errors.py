@@ -24,6 +24,7 @@ class OrderCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     ORDER_EXPIRED = "order_expired"
     ORDER_NOT_FOUND = "order_not_found"
+    ORDER_ON_HOLD = "order_on_hold"
     PHOTO_TOO_LARGE = "photo_too_large"
     REASON_REQUIRED = "reason_required"
     REFUND_EXCEEDS_PAID = "refund_exceeds_paid"

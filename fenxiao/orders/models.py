@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.common.models import TransitionEvent
 from fenxiao.common.phone import mask_phone
 from fenxiao.payments.models import Provider
+from fenxiao.promotions.models.activities import ActivityKind
 from fenxiao.promotions.stages import PriceStage
 
 from .photos import photo_path
@@ -37,6 +38,9 @@ class CartLine(models.Model):
 
 
 class Order(models.Model):
+    class Hold(models.TextChoices):
+        GROUP = "group", _("等待成团")
+
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", _("待付款")
         PAID = "paid", _("待发货")
@@ -92,6 +96,13 @@ class Order(models.Model):
     # when the order is refunded, cancelled or completed before the job reached it); a paid order
     # without it still has its commissions to accrue.
     commissions_accrued_at = models.DateTimeField(_("佣金入账时间"), null=True, blank=True, editable=False)
+    # The marketing activity (秒杀 / 拼团 / 砍价) the order was placed in, if any: one per order.
+    activity_kind = models.CharField(
+        _("营销活动"), max_length=10, blank=True, choices=ActivityKind.choices, help_text=_("活动订单不叠加优惠券、满减和会员价")
+    )
+    activity_id = models.BigIntegerField(_("活动编号"), null=True, blank=True)
+    pays_commission = models.BooleanField(_("计算佣金"), default=True, help_text=_("活动可设置其订单不计佣金"))
+    hold = models.CharField(_("暂缓"), max_length=10, blank=True, choices=Hold.choices, help_text=_("拼团成功前不发货、不能售后"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -249,6 +249,10 @@ class OrderOut(Schema):
     shipping_free_by: str = ""
     points_used: int = Field(0, description="本单使用的积分")
     points_to_earn: int = Field(0, description="本单可得积分（确认收货且售后期结束后到账）")
+    activity_kind: str = Field("", description="营销活动：flash 秒杀 / group 拼团 / bargain 砍价；空为普通订单")
+    activity_id: int | None = Field(None, description="活动编号")
+    hold: str = Field("", description="暂缓：group 表示等待成团，成团后发货")
+    pays_commission: bool = Field(True, description="本单是否计算分销佣金")
     receiver: str
     receiver_phone: str
     address: str

@@ -720,5 +720,6 @@ class PointsExchangeAdmin(ReadOnlyAdmin):
         return obj.user.phone or obj.user.username
 
 
-# Campaigns, consumer referral and the distributor starter pack register their admins there.
-from . import admin_campaigns  # noqa: E402, F401
+# Campaigns, consumer referral, the distributor starter pack and the marketing activities (秒杀, 拼团,
+# 砍价) register their admins there.
+from . import admin_activities, admin_campaigns  # noqa: E402, F401

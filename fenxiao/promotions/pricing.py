@@ -131,6 +131,21 @@ class Gift:
     label: str
 
 
+@dataclass(frozen=True)
+class ActivityTerms:
+    """An activity order's terms (秒杀, 拼团, 砍价): the activity price of each SKU it sells, set by the
+    activity. Such an order takes no member price, timed discount, tier price, 满减 or coupon; points
+    only when `allow_points`. A price below the SKU's control price (控价) is allowed: platform
+    activities are exempt, and the order says so."""
+
+    kind: str
+    activity_id: int
+    label: str  # e.g. "秒杀价" or the activity's name
+    unit_prices: dict[int, int]  # sku id → activity unit price, fen
+    allow_points: bool = False
+    pays_commission: bool = True
+
+
 @dataclass
 class Quote:
     lines: list[PricedLine]
@@ -145,6 +160,8 @@ class Quote:
     points_offer: PointsOffer | None = None
     points_used: int = 0
     points_to_earn: int = 0  # the buyer's points for this order (rate × tier) and the 满减送 tiers' points
+    activity: ActivityTerms | None = None
+    below_control_sku_ids: list[int] = field(default_factory=list)  # activity prices under the SKU's 控价
 
     @property
     def gifts(self) -> list[Gift]:
@@ -245,6 +262,19 @@ class Quote:
                     "ratio": self.points_offer.ratio,
                 }
                 if self.points_offer is not None
+                else None
+            ),
+            "activity": (
+                {
+                    "kind": self.activity.kind,
+                    "activity_id": self.activity.activity_id,
+                    "label": self.activity.label,
+                    "pays_commission": self.activity.pays_commission,
+                    "allow_points": self.activity.allow_points,
+                    "below_control_sku_ids": self.below_control_sku_ids,
+                    "control_note": gettext("平台活动价，不受控价限制") if self.below_control_sku_ids else "",
+                }
+                if self.activity is not None
                 else None
             ),
             "lines": [
@@ -573,8 +603,12 @@ def price(
     coupon: Any = AUTO,
     points: Any = 0,
     now: datetime | None = None,
+    activity: ActivityTerms | None = None,
 ) -> Quote:
     """Price `items` ((sku, quantity), the SKU with its product) for `user`.
+
+    `activity`: the terms of the one activity the order is placed in (see ActivityTerms); the order
+    is then priced by `_activity_price` instead of the promotion stages.
 
     `coupon`: AUTO (the best usable one the buyer holds), None (no coupon) or a held coupon's id (which
     must be usable here, else PromotionError saying why). `points`: how many points to spend (0, a
@@ -583,6 +617,11 @@ def price(
     rates apply.
     """
     now = now or timezone.now()
+    items = list(items)
+    if activity is not None:
+        return _activity_price(
+            user=user, items=items, province=province, coupon=coupon, points=points, now=now, activity=activity
+        )
     lines = [
         PricedLine(
             sku_id=sku.pk,
@@ -607,6 +646,11 @@ def price(
     _points_stage(quote, user, points, now, running.terms)
     earned = points_to_earn(user, sum(line.paid_fen for line in lines), terms=running.terms) if running.terms else 0
     quote.points_to_earn = earned + quote.bonus_points
+    _ship(quote, lines, province, free_shipping)
+    return quote
+
+
+def _ship(quote: Quote, lines: list[PricedLine], province: str | None, free_shipping: bool) -> None:
     shipping = quote_shipping(
         [
             ShippingItem(product_id=ln.product_id, quantity=ln.quantity, weight_g=ln.weight_g, amount_fen=ln.paid_fen)
@@ -621,6 +665,54 @@ def price(
         quote.shipping_fen = shipping.fee_fen
         quote.shipping_free_by = "template" if shipping.fee_fen == 0 else ""
         quote.shipping_hint = shipping.free_hint
+
+
+def _activity_price(
+    *, user, items: list[tuple[Any, int]], province: str | None, coupon: Any, points: Any, now: datetime, activity: ActivityTerms
+) -> Quote:
+    """An activity order: each SKU at its activity price (the ACTIVITY stage takes list − activity
+    price per unit), then points if the activity allows them, then shipping. No other promotion."""
+    if coupon is not AUTO and coupon is not None:
+        raise PromotionError(
+            PromotionCode.ACTIVITY_NO_COUPON, gettext("活动商品不能使用优惠券"), {"user_coupon_id": coupon}, status=422
+        )
+    if not activity.allow_points and (points is ALL_POINTS or (points or 0) != 0):
+        raise PromotionError(
+            PromotionCode.ACTIVITY_NO_POINTS, gettext("该活动不能使用积分抵扣"), {"points": str(points)}, status=422
+        )
+    lines: list[PricedLine] = []
+    below_control: list[int] = []
+    for sku, quantity in items:
+        if sku.pk not in activity.unit_prices:
+            raise PromotionError(
+                PromotionCode.ACTIVITY_SKU_NOT_INCLUDED, gettext("该商品不在活动中"), {"sku_id": sku.pk}, status=422
+            )
+        line = PricedLine(
+            sku_id=sku.pk,
+            product_id=sku.product_id,
+            category_id=sku.product.category_id,
+            quantity=quantity,
+            unit_price_fen=sku.retail_fen,
+            unit_cost_fen=sku.cost_fen,
+            weight_g=getattr(sku, "weight_g", 0) or 0,
+        )
+        unit = min(activity.unit_prices[sku.pk], sku.retail_fen)
+        if unit < sku.retail_fen:
+            line.adjustments.append(
+                Adjustment(PriceStage.ACTIVITY, (sku.retail_fen - unit) * quantity, activity.activity_id, activity.label)
+            )
+        line.unit_net_fen = unit
+        if unit < (getattr(sku, "control_fen", 0) or 0):
+            below_control.append(sku.pk)
+        lines.append(line)
+    quote = Quote(lines=lines, goods_fen=sum(line.line_total_fen for line in lines), activity=activity)
+    quote.below_control_sku_ids = below_control
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    terms = buyer_terms(user) if authenticated else None
+    if activity.allow_points:
+        _points_stage(quote, user, points, now, terms)
+    quote.points_to_earn = points_to_earn(user, sum(line.paid_fen for line in lines), terms=terms) if terms else 0
+    _ship(quote, lines, province, False)
     return quote
 
 

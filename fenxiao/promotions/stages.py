@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PriceStage(models.TextChoices):
+    ACTIVITY = "activity", _("活动价")
     MEMBER = "member", _("会员价")
     TIMED = "timed", _("限时折扣")
     TIER = "tier", _("阶梯价")
@@ -16,9 +17,11 @@ class PriceStage(models.TextChoices):
     POINTS = "points", _("积分抵扣")
 
 
-#: The order the stages run in. A stage that works per unit (member price, timed discount, tier
+#: The order the stages run in. An activity order (秒杀, 拼团, 砍价) takes its activity price first and
+#: then no member price, timed discount, tier price, 满减 or coupon; points only if the activity allows. A stage that works per unit (member price, timed discount, tier
 #: price) comes before those that work on the order's amount and are spread over its lines.
 STAGE_ORDER: tuple[str, ...] = (
+    PriceStage.ACTIVITY,
     PriceStage.MEMBER,
     PriceStage.TIMED,
     PriceStage.TIER,
@@ -26,4 +29,4 @@ STAGE_ORDER: tuple[str, ...] = (
     PriceStage.COUPON,
     PriceStage.POINTS,
 )
-UNIT_STAGES = frozenset({PriceStage.MEMBER, PriceStage.TIMED, PriceStage.TIER})
+UNIT_STAGES = frozenset({PriceStage.ACTIVITY, PriceStage.MEMBER, PriceStage.TIMED, PriceStage.TIER})

@@ -24,7 +24,7 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -159,10 +159,15 @@ class Row(NamedTuple):
 
 
 def _order_facts(order_ids) -> list[OrderFacts]:
+    """The orders' facts for commission; an order whose activity pays no commission has no earner
+    (its distributor is left out), so it accrues nothing."""
     rows = (
         Order.objects.filter(pk__in=list(order_ids))
+        .annotate(
+            earner=Case(When(pays_commission=True, then=F("distributor_id")), default=Value(None), output_field=BigIntegerField())
+        )
         .order_by("pk")
-        .values_list("pk", "distributor_id", "is_self_purchase", "number")
+        .values_list("pk", "earner", "is_self_purchase", "number")
     )
     return [OrderFacts(*row) for row in rows]
 

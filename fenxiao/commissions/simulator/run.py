@@ -149,10 +149,13 @@ def _simulate_window(draft: Plan, current: Plan, scope: WindowScope, now: dateti
             "unit_cost_fen",
             "paid_fen",
             "refunded_fen",
+            "order__pays_commission",
         )
         .iterator(chunk_size=CHUNK)
     )
-    for order_id, seller_id, self_purchase, product_id, category_id, quantity, unit_cost, paid, refunded in lines:
+    for order_id, order_seller, self_purchase, product_id, category_id, quantity, unit_cost, paid, refunded, pays in lines:
+        # An activity whose orders pay no commission: sales, but no earner.
+        seller_id: int | None = order_seller if pays else None
         if order_id != last_order:
             totals.orders += 1
             last_order = order_id

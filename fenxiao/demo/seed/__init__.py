@@ -1,3 +1,4 @@
+from .activities import make_demo_activities
 from .catalog import make_demo_catalog, make_demo_levels, product_picture
 from .growth import CONVERSION_APPROVE, make_demo_conversion, make_demo_growth, make_demo_prizes
 from .orders import make_demo_orders, make_demo_shopping
@@ -21,6 +22,7 @@ __all__ = [
     "DEMO_DISTRIBUTOR_PHONE",
     "DEMO_SUPPLIER_PHONE",
     "demo_id_number",
+    "make_demo_activities",
     "make_demo_applications",
     "make_demo_catalog",
     "make_demo_consumers",

@@ -32,6 +32,12 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
         ("orders.sweep", "2026-11-30T16:00Z"),
         ("payments.refund_resend", "2026-11-30T16:00Z"),
         ("withdrawals.transfer_check", "2026-11-30T16:00Z"),
+        ("promotions.flash_start", "2026-11-30T16:00Z"),
+        ("growth.flash_reminders", "2026-11-30T16:00Z"),
+        ("promotions.flash_return", "2026-11-30T16:00Z"),
+        ("promotions.flash_admission", "2026-11-30T16:00Z"),
+        ("orders.expire_groups", "2026-11-30T16:00Z"),
+        ("promotions.expire_bargains", "2026-11-30T16:00Z"),
         ("commissions.accrual", "2026-11-30T16:00Z"),
         ("commissions.settlement", "2026-12-01"),
         ("commissions.team_bonus", "2026-11"),
@@ -43,7 +49,7 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
         ("jobs.prune", "2026-12-01"),
         ("console.reap_stalled_jobs", "2026-11-30T16:00Z"),  # added to the schedule by the console
     }
-    assert ScheduledRun.objects.count() == 13
+    assert ScheduledRun.objects.count() == 19
     results = {str(r.pk): r for r in DBTaskResult.objects.all()}
     assert set(results) == {e.task_id for e in enqueued}
     by_job = {e.job: results[e.task_id] for e in enqueued}
@@ -58,12 +64,18 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
     services.enqueue_due(DEC_1)
     assert services.enqueue_due(DEC_1) == []
     assert services.enqueue_due(DEC_1 + timedelta(seconds=45)) == []  # still the same minute
-    assert DBTaskResult.objects.count() == 13
+    assert DBTaskResult.objects.count() == 19
     # The next minute: only the minute jobs are due again; the next day: the daily jobs too; the month's stay done.
     assert [e.job for e in services.enqueue_due(DEC_1 + timedelta(minutes=1))] == [
         "orders.sweep",
         "payments.refund_resend",
         "withdrawals.transfer_check",
+        "promotions.flash_start",
+        "growth.flash_reminders",
+        "promotions.flash_return",
+        "promotions.flash_admission",
+        "orders.expire_groups",
+        "promotions.expire_bargains",
         "commissions.accrual",
         "console.reap_stalled_jobs",
     ]
@@ -72,6 +84,12 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
         "orders.sweep",
         "payments.refund_resend",
         "withdrawals.transfer_check",
+        "promotions.flash_start",
+        "growth.flash_reminders",
+        "promotions.flash_return",
+        "promotions.flash_admission",
+        "orders.expire_groups",
+        "promotions.expire_bargains",
         "commissions.accrual",
         "commissions.settlement",
         "analytics.daily_figures",
@@ -80,7 +98,7 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
         "jobs.prune",
         "console.reap_stalled_jobs",
     }
-    assert DBTaskResult.objects.count() == 13 + 5 + 10
+    assert DBTaskResult.objects.count() == 19 + 11 + 16
     assert ScheduledRun.objects.filter(job="commissions.team_bonus").count() == 1
 
 

@@ -20,6 +20,7 @@ from fenxiao.distribution import selectors as distribution_selectors
 from fenxiao.distribution import services as distribution_services
 from fenxiao.inventory import selectors as inventory_selectors
 from fenxiao.inventory import services as inventory
+from fenxiao.inventory.models import MAIN_LOCATION
 from fenxiao.payments import services as payments
 from fenxiao.promotions import pricing
 from fenxiao.promotions.services import mall as points_mall
@@ -29,7 +30,7 @@ from fenxiao.shop.purchase import purchasable_skus
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import CartLine, Order, OrderLine, OrderLineAdjustment
-from . import membership
+from . import activities, membership
 from .cart import check_quantity, clean_address
 from .states import ORDER_MACHINE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
@@ -84,11 +85,12 @@ def unpaid_deadline(now):
 
 
 def quote_items(
-    *, user, items, province: str | None = None, coupon=pricing.AUTO, points=0
+    *, user, items, province: str | None = None, coupon=pricing.AUTO, points=0, activity: pricing.ActivityTerms | None = None
 ) -> tuple[dict[int, Sku], pricing.Quote]:
     """Price items through the one pipeline (`fenxiao.promotions.pricing`): the cart, the quote API,
     checkout and the order all come here. `coupon`: AUTO (the best usable one), None, or a held
-    coupon's id; `points`: how many to spend (or pricing.ALL_POINTS)."""
+    coupon's id; `points`: how many to spend (or pricing.ALL_POINTS); `activity`: the terms of the
+    activity (秒杀, 拼团, 砍价) the items are bought in."""
     merged = _merge_items(items)
     skus = purchasable_skus(merged)
     missing = [sku_id for sku_id in merged if sku_id not in skus]
@@ -101,18 +103,36 @@ def quote_items(
         province=province,
         coupon=coupon,
         points=points,
+        activity=activity,
     )
     return skus, quote
 
 
 @transaction.atomic
-def place_order(*, user, items, address: dict, note: str = "", from_cart: bool = False, coupon=pricing.AUTO, points=0) -> Order:
+def place_order(
+    *,
+    user,
+    items,
+    address: dict,
+    note: str = "",
+    from_cart: bool = False,
+    coupon=pricing.AUTO,
+    points=0,
+    activity: pricing.ActivityTerms | None = None,
+    location: str = MAIN_LOCATION,
+    unpaid_minutes: int | None = None,
+    hold: str = "",
+) -> Order:
     """Price the items, snapshot them with the attributed distributor, reserve the stock (all or
     nothing) and the coupon, and open the order for payment. The number of queries does not grow
-    with the lines."""
+    with the lines.
+
+    An activity order (see `services.activities`) passes its `activity` terms, the stock `location`
+    its units sit in (a flash sale's own), its own unpaid timeout, and a `hold` (拼团: no shipping and
+    no after-sales until the group succeeds)."""
     clean = clean_address(address)
     note = (note or "").strip()[:200]
-    skus, quote = quote_items(user=user, items=items, province=clean["province"], coupon=coupon, points=points)
+    skus, quote = quote_items(user=user, items=items, province=clean["province"], coupon=coupon, points=points, activity=activity)
     pricing.refuse_unpayable(quote)
     breakdown = quote.breakdown()
     gifts = gifts_in_stock(quote, breakdown)
@@ -132,7 +152,11 @@ def place_order(*, user, items, address: dict, note: str = "", from_cart: bool =
         price_breakdown=breakdown,
         user_coupon_id=quote.user_coupon_id,
         points_used=quote.points_used,
-        expires_at=unpaid_deadline(now),
+        expires_at=now + timedelta(minutes=unpaid_minutes) if unpaid_minutes else unpaid_deadline(now),
+        activity_kind=activity.kind if activity else "",
+        activity_id=activity.activity_id if activity else None,
+        pays_commission=activity.pays_commission if activity else True,
+        hold=hold,
     )
     lines = OrderLine.objects.bulk_create(
         [
@@ -187,12 +211,23 @@ def place_order(*, user, items, address: dict, note: str = "", from_cart: bool =
         reference=reservation_reference(order.pk),
         items=[(line.sku_id, line.quantity) for line in quote.lines] + [(gift.sku.pk, gift.quantity) for gift in gifts],
         expires_at=order.expires_at,
+        location=location,
         fresh=True,
     )
     ORDER_MACHINE.record(order, "", order.status, actor=user, note=gettext("下单"))
     if from_cart:
         CartLine.objects.filter(user=user, sku_id__in=[line.sku_id for line in quote.lines]).delete()
     return order
+
+
+def _stock_location(order: Order) -> str:
+    """Where the order's units were reserved: a flash order's come from its sale's own stock (the
+    location of the reservation it held), every other order's from the platform warehouse."""
+    if order.activity_kind:
+        held = inventory_selectors.reserved_location(reservation_reference(order.pk))
+        if held:
+            return held
+    return MAIN_LOCATION
 
 
 def gifts_in_stock(quote: pricing.Quote, breakdown: dict) -> list[pricing.Gift]:
@@ -312,7 +347,11 @@ def on_payment_succeeded(payment) -> None:
         # else refund in full.
         try:
             with transaction.atomic():
-                inventory.reserve(reference=ref, items=[(line.sku_id, line.quantity) for line in order.lines.all()])
+                inventory.reserve(
+                    reference=ref,
+                    items=[(line.sku_id, line.quantity) for line in order.lines.all()],
+                    location=_stock_location(order),
+                )
                 inventory.confirm(reference=ref)
                 if order.user_coupon_id is not None and not coupon_usage.retake(
                     user_coupon_id=order.user_coupon_id, reference=ref
@@ -362,4 +401,5 @@ def on_payment_succeeded(payment) -> None:
         if gift_coupons:
             coupon_usage.issue_gifts(user_id=order.user_id, coupon_ids=gift_coupons, reference=ref)
         membership.paid(order)
+        activities.paid(order)
         hooks.paid(order)

@@ -21,7 +21,7 @@ from fenxiao.promotions.services import usage as coupon_usage
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import Order
-from . import mall, membership
+from . import activities, mall, membership
 from .refunds import awaiting_approval_note, needs_refund_approval, propose_refund_approval
 from .states import OPEN_AFTERSALE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
@@ -50,6 +50,9 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
             {"status": order.status},
             status=409,
         )
+    if as_buyer and order.status == S.PAID:
+        # a paid 拼团 order waits for its group; one not paid yet has joined nothing and may go
+        activities.refuse_held(order, what=gettext("取消订单"))
     was_paid = order.status == S.PAID
     if was_paid and not as_buyer and not approved and needs_refund_approval(order.paid_fen - order.refunded_fen):
         _await_cancel_approval(order, amount_fen=order.paid_fen - order.refunded_fen, reason=reason, actor=actor)
@@ -64,6 +67,7 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
     mall.order_ended(order)
     order.cancel_reason = reason
     move_order(order, S.CANCELLED, actor=actor, note=reason, extra_fields=("cancel_reason",))
+    activities.order_ended(order)
     if nothing_paid:
         membership.refunded_in_full(order)
         hooks.cancelled_refunded(order)
@@ -181,6 +185,7 @@ def ship_order(*, order_id: int, actor, tracking_company: str, tracking_number: 
     if len(tracking_company) > 32 or len(tracking_number) > 40:
         raise OrderError(OrderCode.TRACKING_REQUIRED, gettext("快递公司或单号过长"))
     order = locked_order(order_id)
+    activities.refuse_held(order, what=gettext("发货"))
     if order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
         raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("订单有进行中的售后，暂不能发货"), status=409)
     if pending_cancel_approval(order.pk) is not None:
@@ -218,6 +223,7 @@ def expire_unpaid_orders(*, now=None) -> int:
             mall.order_ended(order)
             order.cancel_reason = gettext("超时未付款，系统自动取消")
             move_order(order, S.CANCELLED, note=order.cancel_reason, extra_fields=("cancel_reason",), at=now)
+            activities.order_ended(order)
             _close_open_payment(order)
             done += 1
     return done

@@ -16,7 +16,7 @@ from fenxiao.promotions.services import usage as coupon_usage
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import AfterSale, Order, OrderLine
-from . import membership
+from . import activities, membership
 from .states import A, locked_order, move_aftersale, note_on_order, reservation_reference
 
 REFUND_APPROVAL = "large_refund"
@@ -141,6 +141,7 @@ def on_refund_succeeded(refund) -> None:
         line = OrderLine.objects.get(pk=aftersale.line_id)
         membership.line_refunded(order, amount_fen=refund.amount_fen, refund_reference=key)
         hooks.line_refunded(order, line, refund.amount_fen)
+        activities.refunded(order, refund.amount_fen)
         if not OrderLine.objects.filter(order=order, refunded_fen__lt=F("paid_fen")).exists():
             _refunded_in_full(order)
     elif kind in ("order-cancel", "order-late"):
@@ -149,6 +150,7 @@ def on_refund_succeeded(refund) -> None:
         coupon_usage.withdraw_gifts(reference=reservation_reference(order.pk))
         membership.refunded_in_full(order)
         hooks.cancelled_refunded(order)
+        activities.refunded(order, refund.amount_fen)
     else:
         # A duplicate payment's refund: the order's own money is untouched.
         pass

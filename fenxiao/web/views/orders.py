@@ -151,7 +151,8 @@ def _detail_context(order: Order, *, action_error: str = "", aftersale_errors: d
             }
             for a in aftersales
         ],
-        "can_cancel": order.status in (S.PENDING_PAYMENT, S.PAID),
+        # a paid 拼团 order waits for its group: its buyer cannot cancel it meanwhile
+        "can_cancel": order.status == S.PENDING_PAYMENT or (order.status == S.PAID and not order.hold),
         "can_receive": order.status == S.SHIPPED,
         "action_error": action_error,
     }

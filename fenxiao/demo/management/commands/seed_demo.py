@@ -1,7 +1,7 @@
 """Load the demo data: staff, the three seed levels, a three-deep tree of 30 distributors, 20
 products in four categories with the seed prices, consumers bound to distributors, a supplier, about
 200 orders, withdrawals, upgrade rules, invitations and leaderboard prizes, member tiers and points, and a
-running campaign with its coupons, 满减送 and timed discount.
+running campaign with its coupons, 满减送 and timed discount; today's flash sales, a group buy and a bargain.
 
 Idempotent: everything is looked up by a natural key (phone, code, SKU code) before it is made, so
 running it again changes nothing. Writes go through the services, like any other client; the pieces
@@ -22,6 +22,7 @@ from fenxiao.demo.seed import (
     DEMO_CONSUMER_PHONE,
     DEMO_DISTRIBUTOR_PHONE,
     DEMO_SUPPLIER_PHONE,
+    make_demo_activities,
     make_demo_applications,
     make_demo_catalog,
     make_demo_consumers,
@@ -34,10 +35,11 @@ from fenxiao.demo.seed import (
     make_demo_supplier,
     make_demo_withdrawals,
 )
+from fenxiao.demo.seed.activities import BARGAIN_NAME, GROUP_NAME
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.orders.models import Order
-from fenxiao.promotions.models import Campaign
+from fenxiao.promotions.models import BargainActivity, Campaign, GroupBuy
 
 
 class Command(BaseCommand):
@@ -62,6 +64,7 @@ class Command(BaseCommand):
         make_demo_withdrawals()
         make_demo_growth()  # after the orders: it invites their buyers and closes last month's boards
         make_demo_promotions()  # after the growth: its approvals predate the starter pack
+        make_demo_activities()  # flash sales, a group buy with an open group, a bargain half-way
         self.stdout.write(
             self.style.SUCCESS(
                 f"演示数据就绪：{Distributor.objects.filter(status='approved').count()} 个分销商，"
@@ -71,6 +74,8 @@ class Command(BaseCommand):
         )
         demo = Distributor.objects.get(user__phone=DEMO_DISTRIBUTOR_PHONE)
         campaign = Campaign.objects.filter(name=CAMPAIGN_NAME).first()
+        group_buy = GroupBuy.objects.filter(name=GROUP_NAME).first()
+        bargain = BargainActivity.objects.filter(name=BARGAIN_NAME).first()
         self.stdout.write(
             "\n".join(
                 [
@@ -82,6 +87,9 @@ class Command(BaseCommand):
                     f"  分享链接  {settings.SITE_URL}/s/{demo.code}",
                     *([f"  大促活动  {settings.SITE_URL}/campaigns/{campaign.pk}/"] if campaign else []),
                     f"  领券中心  {settings.SITE_URL}/coupons/centre/",
+                    f"  限时秒杀  {settings.SITE_URL}/flash/（分享 {settings.SITE_URL}/s/{demo.code}/f/<场次>）",
+                    *([f"  拼团      {settings.SITE_URL}/groups/{group_buy.pk}/"] if group_buy else []),
+                    *([f"  砍价      {settings.SITE_URL}/bargains/{bargain.pk}/"] if bargain else []),
                     f"  会员中心  {settings.SITE_URL}/member/",
                 ]
             )

@@ -325,6 +325,9 @@ class PromotionAudit(models.Model):
         FULL_REDUCTION = "full_reduction", _("满减送")
         TIMED_DISCOUNT = "timed_discount", _("限时折扣")
         QUANTITY_TIER = "quantity_tier", _("阶梯价")
+        FLASH_SALE = "flash", _("秒杀")
+        GROUP_BUY = "group", _("拼团")
+        BARGAIN = "bargain", _("砍价")
 
     class Action(models.TextChoices):
         CREATED = "created", _("创建")
@@ -589,3 +592,25 @@ class PointsExchange(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+# The activities (秒杀, 拼团, 砍价) and their orders: a module of their own, loaded with the others.
+from .activities import (  # noqa: E402, F401
+    Activity,
+    ActivityKind,
+    ActivityOrder,
+    ActivityVisit,
+    Bargain,
+    BargainActivity,
+    BargainEvent,
+    BargainHelp,
+    FlashItem,
+    FlashReminder,
+    FlashSale,
+    Group,
+    GroupBuy,
+    GroupBuyItem,
+    GroupEvent,
+    GroupMember,
+    flash_location,
+)
