@@ -6,11 +6,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -20,10 +20,12 @@ from fenxiao.common.forms import YuanField
 from fenxiao.common.money import yuan
 
 from . import services
+from .bundles import MAX_COMPONENT_QUANTITY, bundle_views, set_bundle_components
 from .errors import CatalogError
 from .images import reencode_image
 from .models import (
     Banner,
+    BundleComponent,
     Category,
     CommissionOverride,
     FreeShippingRule,
@@ -32,6 +34,7 @@ from .models import (
     ShippingRate,
     ShippingTemplate,
     Sku,
+    purchasable_sku_q,
 )
 
 PRICE_FIELDS = ("cost_fen", "retail_fen", "suggested_retail_fen", "control_fen")
@@ -43,11 +46,98 @@ def sku_service_links(sku: Sku) -> str:
     if not sku.pk:
         return ""
     return format_html(
-        '<a href="{}">{}</a> · <a href="{}">{}</a>',
+        '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
         reverse("admin:catalog_sku_prices", args=[sku.pk]),
         gettext("调价"),
         reverse("admin:inventory_stockrecord_sku", args=[sku.pk]),
         gettext("库存调整"),
+        reverse("admin:catalog_sku_bundle", args=[sku.pk]),
+        gettext("套装组成"),
+    )
+
+
+def _has_components(prefix: str = "") -> Exists:
+    """A SKU (or, through `prefix`, a product's SKU) that is a 场景套装."""
+    return Exists(BundleComponent.objects.filter(bundle_id=OuterRef(f"{prefix}pk")))
+
+
+class BundleFilter(admin.SimpleListFilter):
+    """套装: the bundle SKUs (场景套装) or the ordinary ones."""
+
+    title = _("套装")
+    parameter_name = "bundle"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("套装")), ("no", _("普通")))
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        if queryset.model is Product:
+            has = Exists(BundleComponent.objects.filter(bundle__product_id=OuterRef("pk")))
+        else:
+            has = _has_components()
+        return queryset.filter(has) if self.value() == "yes" else queryset.exclude(has)
+
+
+BUNDLE_FORM_ROWS = 6
+
+
+class BundleSkuChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.product.name} {obj.spec}（{obj.code}）¥{yuan(obj.retail_fen)}".replace("  ", " ")
+
+
+class BundleForm(forms.Form):
+    """What a SKU sold as a 场景套装 holds: up to six component SKUs on sale (no bundle among them)
+    and how many of each one bundle contains; saved through `set_bundle_components`."""
+
+    def __init__(self, *args, bundle: Sku, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = (
+            Sku.objects.filter(purchasable_sku_q())
+            .exclude(pk=bundle.pk)
+            .exclude(_has_components())
+            .select_related("product")
+            .order_by("product__name", "spec", "id")
+        )
+        for n in range(1, BUNDLE_FORM_ROWS + 1):
+            self.fields[f"part_{n}"] = BundleSkuChoice(
+                queryset=choices, required=False, label=gettext("组成 SKU %(n)s") % {"n": n}
+            )
+            self.fields[f"quantity_{n}"] = forms.IntegerField(
+                label=gettext("数量 %(n)s") % {"n": n}, required=False, min_value=1, max_value=MAX_COMPONENT_QUANTITY
+            )
+
+    def clean(self):
+        data = super().clean()
+        components = []
+        for n in range(1, BUNDLE_FORM_ROWS + 1):
+            part, quantity = data.get(f"part_{n}"), data.get(f"quantity_{n}")
+            if part is None:
+                continue
+            components.append((part.pk, quantity or 1))
+        if not components:
+            raise ValidationError(_("请至少选择一个组成 SKU"), code="required")
+        data["components"] = components
+        return data
+
+
+def bundle_summary(sku: Sku) -> str:
+    """A bundle SKU's parts with their list prices, what they cost one by one and the saving."""
+    view = bundle_views([sku]).get(sku.pk) if sku.pk else None
+    if view is None:
+        return gettext("不是套装")
+    rows = format_html_join(
+        "",
+        "<li>{} {} × {}（¥{}）</li>",
+        ((part.sku.product.name, part.sku.spec, part.quantity, yuan(part.sku.retail_fen)) for part in view.parts),
+    )
+    return format_html(
+        '<ul class="bundle-parts">{}</ul><p>{}</p>',
+        rows,
+        gettext("单买合计 ¥%(parts)s，套装价 ¥%(price)s，比单买省 ¥%(saving)s")
+        % {"parts": yuan(view.parts_fen), "price": yuan(view.price_fen), "saving": yuan(view.saving_fen)},
     )
 
 
@@ -213,7 +303,7 @@ class ProductForm(forms.ModelForm):
 class ProductAdmin(ConsoleAdmin):
     form = ProductForm
     list_display = ("name", "category", "role", "is_on_shelf", "sku_count", "updated_at")
-    list_filter = ("category", "role", "is_on_shelf")
+    list_filter = ("category", "role", "is_on_shelf", BundleFilter)
     search_fields = ("name", "subtitle")
     inlines = [SkuInline, ProductImageInline, ProductOverrideInline]
     actions = ["put_on_shelf", "take_off_shelf"]
@@ -297,10 +387,10 @@ class PriceForm(forms.Form):
 @admin.register(Sku)
 class SkuAdmin(ConsoleAdmin):
     list_display = ("code", "product", "spec", "cost", "retail", "suggested_retail", "control", "is_active")
-    list_filter = ("is_active", "product__category")
+    list_filter = ("is_active", "product__category", BundleFilter)
     search_fields = ("code", "product__name", "spec")
     list_select_related = ("product",)
-    readonly_fields = (*PRICE_FIELDS, "manage_link")
+    readonly_fields = (*PRICE_FIELDS, "bundle", "manage_link")
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = SkuAddForm if obj is None else SkuChangeForm
@@ -309,7 +399,7 @@ class SkuAdmin(ConsoleAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("product", "code", "spec", "cost", "retail", "suggested_retail", "control", "weight_g", "is_active")
-        return ("product", "code", "spec", "weight_g", "is_active", *PRICE_FIELDS, "manage_link")
+        return ("product", "code", "spec", "weight_g", "is_active", *PRICE_FIELDS, "bundle", "manage_link")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else (*self.readonly_fields, "product", "code")
@@ -353,9 +443,14 @@ class SkuAdmin(ConsoleAdmin):
     def manage_link(self, obj):
         return sku_service_links(obj)
 
+    @admin.display(description=_("套装组成"))
+    def bundle(self, obj):
+        return bundle_summary(obj)
+
     def get_urls(self):
         own = [
             path("<int:sku_id>/prices/", self.admin_site.admin_view(self.prices_view), name="catalog_sku_prices"),
+            path("<int:sku_id>/bundle/", self.admin_site.admin_view(self.bundle_view), name="catalog_sku_bundle"),
         ]
         return own + super().get_urls()
 
@@ -399,6 +494,36 @@ class SkuAdmin(ConsoleAdmin):
                 self.message_user(request, gettext("价格已更新"))
                 return redirect("admin:catalog_sku_change", sku.pk)
         return self._page(request, sku, form, gettext("调价：%(sku)s") % {"sku": sku})
+
+    def bundle_view(self, request, sku_id):
+        """Make a SKU a 场景套装 or change what it holds: its price stays its retail price (调价)."""
+        sku = get_object_or_404(Sku.objects.select_related("product"), pk=sku_id)
+        if not self.has_change_permission(request, sku):
+            return redirect("admin:index")
+        current = list(BundleComponent.objects.filter(bundle=sku).order_by("position", "id"))
+        initial = {}
+        for n, row in enumerate(current[:BUNDLE_FORM_ROWS], start=1):
+            initial[f"part_{n}"], initial[f"quantity_{n}"] = row.component_id, row.quantity
+        form = BundleForm(request.POST if request.method == "POST" else None, initial=initial, bundle=sku)
+        if request.method == "POST" and form.is_valid():
+            try:
+                set_bundle_components(sku=sku, components=form.cleaned_data["components"], actor=request.user)
+            except CatalogError as exc:
+                form.add_error(None, exc.message)
+            else:
+                parts = "、".join(f"#{pk} × {quantity}" for pk, quantity in form.cleaned_data["components"])
+                self.log_change(request, sku, f"套装组成：{parts}")
+                self.message_user(request, gettext("套装组成已保存"))
+                return redirect("admin:catalog_sku_change", sku.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": sku,
+            "title": gettext("套装组成：%(sku)s") % {"sku": sku},
+            "form": form,
+            "summary": bundle_summary(sku),
+        }
+        return TemplateResponse(request, "admin/catalog/sku/bundle_form.html", context)
 
 
 @admin.register(CommissionOverride)

@@ -9,6 +9,7 @@ class CatalogCode(StrEnum):
     CATEGORY_NOT_FOUND = "category_not_found"
     COMMISSION_DEPTH_EXCEEDED = "commission_depth_exceeded"
     INVALID_BANNER = "invalid_banner"
+    INVALID_BUNDLE = "invalid_bundle"
     INVALID_IMAGE = "invalid_image"
     INVALID_OVERRIDE = "invalid_override"
     INVALID_PRICE = "invalid_price"

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from .content import clean_description
@@ -301,6 +301,31 @@ class Sku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.name} {self.spec}".strip()
+
+
+class BundleComponent(models.Model):
+    """场景套装: a SKU sold as a bundle is made of component SKUs in fixed quantities, at its own price
+    (the bundle SKU's retail price). The bundle holds no stock of its own: buying it reserves its
+    components (all or none), and an order keeps one line per component with its share of what was
+    paid, so refunds and commission work per component."""
+
+    bundle = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="bundle_components", verbose_name=_("套装 SKU"))
+    component = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="+", verbose_name=_("组成 SKU"))
+    quantity = models.PositiveSmallIntegerField(_("数量"), default=1)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["bundle_id", "position", "id"]
+        verbose_name = _("套装组成")
+        verbose_name_plural = _("套装组成")
+        constraints = [
+            models.UniqueConstraint(fields=["bundle", "component"], name="bundle_component_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="bundle_component_quantity_positive"),
+            models.CheckConstraint(condition=~Q(bundle=F("component")), name="bundle_not_its_own_component"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bundle_id} ⊃ {self.component_id} × {self.quantity}"
 
 
 class CommissionOverride(models.Model):

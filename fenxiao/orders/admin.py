@@ -32,6 +32,7 @@ class OrderLineInline(ReadOnlyInline):
     fields = (
         "product_name",
         "sku_spec",
+        "bundle",
         "quantity",
         "unit_price_fen",
         "line_total_fen",
@@ -40,6 +41,14 @@ class OrderLineInline(ReadOnlyInline):
         "refunded_fen",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("所属套装"))
+    def bundle(self, obj):
+        """The 场景套装 a component line belongs to ("name × bundles bought"); the lines of one bundle
+        follow one another and each carries its share of the bundle's price."""
+        if obj.bundle_sku_id is None:
+            return "—"
+        return gettext("套装 %(name)s × %(n)s") % {"name": obj.bundle_name, "n": obj.bundle_quantity}
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -90,6 +99,7 @@ class OrderAdmin(ConsoleAdmin):
             "breakdown",
             "coupon_used",
             "line_adjustments",
+            "bundles",
         ]
 
     def has_add_permission(self, request):
@@ -186,6 +196,39 @@ class OrderAdmin(ConsoleAdmin):
             '<table class="order-line-adjustments">{}{}</table>',
             head,
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description=_("套装"))
+    def bundles(self, obj):
+        """Each 场景套装 bought: its name, how many, and what its component lines add up to."""
+        groups: dict[int, list] = {}
+        for line in obj.lines.all():
+            if line.bundle_sku_id is not None:
+                groups.setdefault(line.bundle_sku_id, []).append(line)
+        if not groups:
+            return "—"
+        rows = [
+            (
+                lines[0].bundle_name,
+                lines[0].bundle_quantity,
+                f"¥{yuan(sum(line.line_total_fen for line in lines))}",
+                f"¥{yuan(sum(line.paid_fen for line in lines))}",
+                "、".join(f"{line.product_name} {line.sku_spec} × {line.quantity}".replace("  ", " ") for line in lines),
+            )
+            for lines in groups.values()
+        ]
+        head = format_html(
+            "<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            gettext("套装"),
+            gettext("份数"),
+            gettext("金额"),
+            gettext("实付"),
+            gettext("组成"),
+        )
+        return format_html(
+            '<table class="order-bundles">{}{}</table>',
+            head,
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
     @admin.display(description=_("操作"))

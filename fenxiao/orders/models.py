@@ -164,6 +164,13 @@ class OrderLine(models.Model):
     paid_fen = models.BigIntegerField(_("实付"))
     refunded_fen = models.BigIntegerField(_("已退款"), default=0)
     is_gift = models.BooleanField(_("赠品"), default=False, help_text=_("满减送的 0 元赠品"))
+    # A component of a bundle (场景套装) bought as `bundle_quantity` × the bundle SKU: the bundle's price
+    # and discounts are shared among its component lines in proportion to their list value.
+    bundle_sku = models.ForeignKey(
+        "catalog.Sku", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("所属套装")
+    )
+    bundle_name = models.CharField(_("套装名称"), max_length=120, blank=True)
+    bundle_quantity = models.PositiveIntegerField(_("套装数量"), null=True, blank=True)
 
     class Meta:
         ordering = ["order_id", "id"]

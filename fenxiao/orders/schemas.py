@@ -197,6 +197,9 @@ class OrderLineOut(Schema):
     paid_fen: int
     refunded_fen: int
     is_gift: bool = Field(False, description="满减送赠品（0 元，不能申请售后）")
+    bundle_sku_id: int | None = Field(None, description="所属套装的 SKU：同一套装的各组成行共用；普通商品为空")
+    bundle_name: str = Field("", description="所属套装的名称")
+    bundle_quantity: int | None = Field(None, description="购买的套装份数")
     adjustments: list[OrderLineAdjustmentOut] = Field(default_factory=list, description="各价格环节在这一行减去的金额")
 
 

@@ -1,13 +1,35 @@
 """The public shop API: categories and products on sale, each SKU with its price and whether it is
-in stock (from the purchase-info read)."""
+in stock (from the purchase-info read); a bundle SKU (场景套装) with its parts and its saving."""
 
 from django.http import Http404
 from ninja import Router
+
+from fenxiao.catalog.bundles import bundle_views
 
 from . import selectors
 from .schemas import CategoryOut, ProductDetailOut, ProductOut
 
 router = Router(tags=["商品 catalog"])
+
+
+def _bundle(view) -> dict | None:
+    """A bundle SKU's parts and what it saves against them (None for an ordinary SKU)."""
+    if view is None:
+        return None
+    return {
+        "components": [
+            {
+                "sku_id": part.sku.pk,
+                "name": part.sku.product.name,
+                "spec": part.sku.spec,
+                "quantity": part.quantity,
+                "retail_fen": part.sku.retail_fen,
+            }
+            for part in view.parts
+        ],
+        "parts_fen": view.parts_fen,
+        "saving_fen": view.saving_fen,
+    }
 
 
 def _product(product, *, detail: bool = False) -> dict:
@@ -21,6 +43,7 @@ def _product(product, *, detail: bool = False) -> dict:
         "image_urls": [img.image.url for img in product.images.all()],
     }
     if detail:
+        bundles = bundle_views(product.skus.all())
         data["description"] = product.description
         data["skus"] = [
             {
@@ -31,6 +54,7 @@ def _product(product, *, detail: bool = False) -> dict:
                 "suggested_retail_fen": sku.suggested_retail_fen,
                 "control_fen": sku.control_fen,
                 "in_stock": sku.purchase.in_stock,
+                "bundle": _bundle(bundles.get(sku.pk)),
             }
             for sku in product.skus.all()
         ]

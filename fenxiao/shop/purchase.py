@@ -6,6 +6,10 @@ The rule of what may be bought is the catalog's (`purchasable_sku_q` / `unpurcha
 units free to sell are inventory's (on hand − reserved). The price is the SKU's retail price, the unit
 price the pricing pipeline starts from (promotions.pricing adds promotions, shipping and totals).
 
+A bundle SKU (场景套装, a SKU with `bundle_components`) holds no stock of its own: its free units are
+the fewest whole bundles its components' free units make, and it cannot be bought while any of its
+components cannot. The components are read in the same query as the stock.
+
 Each read costs a fixed number of queries whatever the number of SKUs or products.
 """
 
@@ -13,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from django.db.models import prefetch_related_objects
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Subquery, prefetch_related_objects
 
 from fenxiao.catalog.models import (
+    BundleComponent,
     Product,
     Sku,
     Unpurchasable,
@@ -24,7 +30,7 @@ from fenxiao.catalog.models import (
     purchasable_sku_q,
     unpurchasable_reason,
 )
-from fenxiao.inventory.models import MAIN_LOCATION
+from fenxiao.inventory.models import MAIN_LOCATION, StockRecord
 from fenxiao.inventory.selectors import available_by_sku
 
 __all__ = [
@@ -102,19 +108,98 @@ class ProductPurchase:
         return next((info.sku_id for info in self.skus if info.in_stock), None)
 
 
-def _info(sku: Sku, available: int) -> PurchaseInfo:
-    return PurchaseInfo(sku_id=sku.pk, price_fen=sku.retail_fen, available=max(0, available), reason=unpurchasable_reason(sku))
+def _info(sku: Sku, available: int, component_reason: Unpurchasable | None = None) -> PurchaseInfo:
+    reason = unpurchasable_reason(sku) or component_reason
+    return PurchaseInfo(sku_id=sku.pk, price_fen=sku.retail_fen, available=max(0, available), reason=reason)
+
+
+def _free(sku_ref: str, location: str) -> Subquery:
+    return Subquery(
+        StockRecord.objects.filter(sku_id=OuterRef(sku_ref), location=location)
+        .annotate(free=F("on_hand") - F("reserved"))
+        .values("free")[:1]
+    )
+
+
+def _stock_and_bundles(sku_ids: Iterable[int], location: str) -> tuple[dict[int, int], dict[int, bool]]:
+    """In one query: the units free to sell per SKU (a bundle's: min over its components of free //
+    quantity, 0 when one has none) and, for each bundle SKU, whether all its components may be bought."""
+    ids = set(sku_ids)
+    if not ids:
+        return {}, {}
+    rows = (
+        Sku.objects.filter(pk__in=ids)
+        .order_by()
+        .annotate(
+            own_free=_free("pk", location),
+            part_id=F("bundle_components__component_id"),
+            part_quantity=F("bundle_components__quantity"),
+            part_free=_free("bundle_components__component_id", location),
+            part_ok=ExpressionWrapper(purchasable_sku_q("bundle_components__component__"), output_field=BooleanField()),
+        )
+        .values_list("pk", "own_free", "part_id", "part_quantity", "part_free", "part_ok")
+    )
+    available: dict[int, int] = dict.fromkeys(ids, 0)
+    bundles: dict[int, bool] = {}
+    parts: dict[int, list[int]] = {}
+    for sku_id, own_free, part_id, part_quantity, part_free, part_ok in rows:
+        if part_id is None:
+            available[sku_id] = own_free or 0
+            continue
+        bundles[sku_id] = bundles.get(sku_id, True) and bool(part_ok)
+        parts.setdefault(sku_id, []).append(max(0, part_free or 0) // part_quantity)
+    for sku_id, wholes in parts.items():
+        available[sku_id] = min(wholes)
+    return available, bundles
+
+
+def _loaded_parts(skus: list[Sku]) -> dict[int, list[BundleComponent]] | None:
+    """The SKUs' components when every SKU carries them with their products and categories
+    (catalog.bundles.parts_prefetch), else None."""
+    parts: dict[int, list[BundleComponent]] = {}
+    for sku in skus:
+        if "bundle_components" not in getattr(sku, "_prefetched_objects_cache", {}):
+            return None
+        rows = list(sku.bundle_components.all())
+        for row in rows:
+            if not (BundleComponent.component.is_cached(row) and Sku.product.is_cached(row.component)):
+                return None
+            if not Product.category.is_cached(row.component.product):
+                return None
+        if rows:
+            parts[sku.pk] = rows
+    return parts
+
+
+def _stock_of_loaded(skus: list[Sku], parts: dict[int, list[BundleComponent]], location: str):
+    """`_stock_and_bundles` for SKUs whose components are loaded: one query of stock alone."""
+    ids = {sku.pk for sku in skus} | {row.component_id for rows in parts.values() for row in rows}
+    free = available_by_sku(ids, location)
+    available = {sku.pk: free[sku.pk] for sku in skus}
+    bundles: dict[int, bool] = {}
+    for sku_id, rows in parts.items():
+        available[sku_id] = min(max(0, free[row.component_id]) // row.quantity for row in rows)
+        bundles[sku_id] = all(unpurchasable_reason(row.component) is None for row in rows)
+    return available, bundles
 
 
 def purchase_info(skus: Iterable[Sku], *, location: str = MAIN_LOCATION) -> dict[int, PurchaseInfo]:
-    """Purchase info of SKUs already loaded (e.g. cart lines' `sku`), by SKU id: one query for stock,
-    plus one for products and one for categories only when they were not loaded with the SKUs."""
+    """Purchase info of SKUs already loaded (e.g. cart lines' `sku`), by SKU id: one query for stock
+    (a bundle's components with theirs: of stock alone when the SKUs carry catalog.bundles'
+    `parts_prefetch`, else joined to the components), plus one for products and one for categories
+    only when they were not loaded with the SKUs."""
     skus = list(skus)
     if not skus:
         return {}
     prefetch_related_objects(skus, "product__category")
-    available = available_by_sku((sku.pk for sku in skus), location)
-    return {sku.pk: _info(sku, available[sku.pk]) for sku in skus}
+    parts = _loaded_parts(skus)
+    if parts is None:
+        available, bundles = _stock_and_bundles((sku.pk for sku in skus), location)
+    else:
+        available, bundles = _stock_of_loaded(skus, parts, location)
+    return {
+        sku.pk: _info(sku, available[sku.pk], None if bundles.get(sku.pk, True) else Unpurchasable.SKU_INACTIVE) for sku in skus
+    }
 
 
 def purchase_info_for_ids(sku_ids: Iterable[int], *, location: str = MAIN_LOCATION) -> dict[int, PurchaseInfo]:
@@ -129,8 +214,17 @@ def purchase_info_for_ids(sku_ids: Iterable[int], *, location: str = MAIN_LOCATI
 
 def purchasable_skus(sku_ids: Iterable[int]) -> dict[int, Sku]:
     """The SKUs among `sku_ids` a buyer may order, by id, with their products, in one query — the
-    cart and order path (stock is not read here: the reservation checks it atomically)."""
-    return Sku.objects.select_related("product").filter(purchasable_sku_q()).in_bulk(list(sku_ids))
+    cart and order path (stock is not read here: the reservation checks it atomically). A bundle SKU
+    is left out while any of its components may not be bought; each SKU carries `is_bundle`."""
+    parts = BundleComponent.objects.filter(bundle_id=OuterRef("pk")).order_by()
+    skus = (
+        Sku.objects.select_related("product")
+        .filter(purchasable_sku_q())
+        .annotate(is_bundle=Exists(parts))
+        .exclude(Exists(parts.exclude(purchasable_sku_q("component__"))))
+        .in_bulk(list(sku_ids))
+    )
+    return cast(dict[int, Sku], skus)
 
 
 def product_purchase(products: Iterable[Product], *, location: str = MAIN_LOCATION) -> dict[int, ProductPurchase]:

@@ -1,7 +1,8 @@
 """The demo catalog: the three seed levels, four categories with their commission overrides, 20
 products with the seed prices, stock, a gallery of three drawn pictures and a rich description each,
-three home page banners and the default shipping template. Looked up by a natural key (level
-rank, category slug, product name, SKU code) before anything is made, so a second run changes nothing."""
+one 场景套装 (新生儿礼盒, made of three other SKUs), three home page banners and the default shipping
+template. Looked up by a natural key (level rank, category slug, product name, SKU code) before
+anything is made, so a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,17 @@ from django.utils.html import escape
 
 from fenxiao.addresses import regions
 from fenxiao.catalog import services as catalog
-from fenxiao.catalog.models import Banner, Category, CommissionOverride, Product, ProductImage, ShippingTemplate, Sku
+from fenxiao.catalog.bundles import set_bundle_components
+from fenxiao.catalog.models import (
+    Banner,
+    BundleComponent,
+    Category,
+    CommissionOverride,
+    Product,
+    ProductImage,
+    ShippingTemplate,
+    Sku,
+)
 from fenxiao.distribution import services as distribution
 from fenxiao.distribution.models import Level
 from fenxiao.inventory.models import StockRecord
@@ -33,7 +44,8 @@ CATEGORIES = [
     ("服饰鞋包", "apparel", (140, 130, 200), None),
 ]
 
-# category slug, name, subtitle, role, [(spec, retail ¥, cost ¥, control ¥, stock)]
+# category slug, name, subtitle, role, [(spec, retail ¥, cost ¥, control ¥, stock)]; a bundle's stock is
+# its components' (see BUNDLES)
 PRODUCTS = [
     (
         "beauty",
@@ -50,7 +62,7 @@ PRODUCTS = [
     ("baby", "宝宝有机米粉", "高铁配方，6 月龄以上", "normal", [("250g", 68, 30, 59, 350)]),
     ("baby", "婴儿湿巾", "80 抽 × 6 包，无酒精", "normal", [("6包", 45, 20, 39, 800)]),
     ("baby", "儿童保温杯", "316 不锈钢，防漏吸管", "profit", [("400ml", 129, 45, 109, 200)]),
-    ("baby", "新生儿礼盒", "包被 + 连体衣 + 口水巾", "bundle", [("礼盒装", 299, 110, 259, 60)]),
+    ("baby", "新生儿礼盒", "纸尿裤 ×2 + 湿巾 + 保温杯", "bundle", [("礼盒装", 299, 110, 259, 0)]),
     ("food", "每日坚果", "7 种坚果果干，30 袋", "traffic", [("30袋", 50, 28, 45, 1000)]),
     ("food", "手工牛轧糖", "台式奶香，不粘牙", "normal", [("500g", 48, 18, 42, 400)]),
     ("food", "云南小粒咖啡", "中度烘焙，挂耳 20 包", "profit", [("20包", 79, 25, 69, 300)]),
@@ -62,6 +74,22 @@ PRODUCTS = [
     ("apparel", "真丝围巾", "桑蚕丝，送礼体面", "normal", [("90×90", 199, 70, 179, 90)]),
     ("apparel", "帆布托特包", "大容量，通勤购物", "normal", [("米白", 69, 20, 59, 260)]),
 ]
+
+
+# 场景套装: bundle SKU code → its components (SKU code, quantity); ¥299 against ¥352 one by one
+BUNDLES = {
+    "BA010-1": [("BA006-1", 2), ("BA008-1", 1), ("BA009-1", 1)],  # 新生儿礼盒: 纸尿裤 M ×2, 湿巾, 保温杯
+}
+
+
+def make_demo_bundles() -> None:
+    """The bundles, set once through the catalog's service (their components are on sale by now)."""
+    for code, parts in BUNDLES.items():
+        sku = Sku.objects.filter(code=code).first()
+        if sku is None or BundleComponent.objects.filter(bundle=sku).exists():
+            continue
+        components = {component.code: component.pk for component in Sku.objects.filter(code__in=[c for c, _ in parts])}
+        set_bundle_components(sku=sku, components=[(components[c], quantity) for c, quantity in parts])
 
 
 def product_picture(name: str, color: tuple[int, int, int]) -> bytes:
@@ -174,11 +202,12 @@ def make_demo_catalog() -> None:
                     suggested_retail_fen=retail * 100,
                     control_fen=control * 100,
                 )
-            if not StockRecord.objects.filter(sku=sku).exists():
+            if stock and not StockRecord.objects.filter(sku=sku).exists():
                 receive_stock(sku_id=sku.pk, quantity=stock, note="演示数据")
         _add_gallery(product, slug, index, colors[slug], subtitle, [(spec, retail) for spec, retail, *_ in skus])
         if not product.is_on_shelf:
             catalog.set_shelf(product=product, on_shelf=True)
+    make_demo_bundles()
     make_demo_banners()
     make_demo_shipping()
 

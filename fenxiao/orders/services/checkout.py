@@ -30,7 +30,7 @@ from fenxiao.shop.purchase import purchasable_skus
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import CartLine, Order, OrderLine, OrderLineAdjustment
-from . import activities, membership
+from . import activities, bundles, membership
 from .cart import check_quantity, clean_address
 from .states import ORDER_MACHINE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
@@ -158,24 +158,11 @@ def place_order(
         pays_commission=activity.pays_commission if activity else True,
         hold=hold,
     )
+    drafts = bundles.order_lines(quote.lines, skus)  # a bundle's line becomes one line per component
+    for draft in drafts:
+        draft.line.order = order
     lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order,
-                sku_id=line.sku_id,
-                product_id=skus[line.sku_id].product_id,
-                category_id=skus[line.sku_id].product.category_id,
-                product_name=skus[line.sku_id].product.name,
-                sku_spec=skus[line.sku_id].spec,
-                unit_price_fen=line.unit_price_fen,
-                unit_cost_fen=line.unit_cost_fen,
-                quantity=line.quantity,
-                line_total_fen=line.line_total_fen,
-                discount_fen=line.discount_fen,
-                paid_fen=line.paid_fen,
-            )
-            for line in quote.lines
-        ]
+        [draft.line for draft in drafts]
         + [
             OrderLine(
                 order=order,
@@ -200,8 +187,8 @@ def place_order(
             OrderLineAdjustment(
                 line=row, stage=adj.stage, source_id=adj.source_id, label=adj.label[:80], amount_fen=adj.amount_fen
             )
-            for row, line in zip(lines, quote.lines, strict=False)
-            for adj in line.adjustments
+            for row, draft in zip(lines, drafts, strict=False)
+            for adj in draft.adjustments
         ]
     )
     if quote.user_coupon_id is not None:
@@ -209,7 +196,7 @@ def place_order(
     membership.spend(order)
     inventory.reserve(
         reference=reservation_reference(order.pk),
-        items=[(line.sku_id, line.quantity) for line in quote.lines] + [(gift.sku.pk, gift.quantity) for gift in gifts],
+        items=[(draft.line.sku_id, draft.line.quantity) for draft in drafts] + [(gift.sku.pk, gift.quantity) for gift in gifts],
         expires_at=order.expires_at,
         location=location,
         fresh=True,

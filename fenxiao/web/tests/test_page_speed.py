@@ -160,7 +160,7 @@ def test_product_page_queries_do_not_grow_with_skus_and_pictures():
     page, many = visit(path)
     assert "¥300.05" in page
     assert len(many) == len(few)
-    assert len(without_cache_table(many)) <= 6
+    assert len(without_cache_table(many)) <= 7  # a catalog read (new version) with any 场景套装 parts
 
 
 def test_product_page_reads_the_catalog_once_per_version_and_the_stock_every_time():

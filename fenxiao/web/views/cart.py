@@ -31,6 +31,7 @@ from fenxiao.promotions import pricing
 from fenxiao.promotions.errors import PromotionCode, PromotionError
 from fenxiao.shop.purchase import purchase_info
 
+from ..bundles import with_bundles
 from .helpers import digits, is_htmx, not_found, positive_int, safe_next
 
 CHECKOUT_TOKENS = "checkout_tokens"
@@ -103,6 +104,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 def _cart_context(request: HttpRequest, error: str = "") -> dict:
     lines = list(selectors.cart_lines(request.user).prefetch_related("sku__product__images"))
     infos = purchase_info(line.sku for line in lines)
+    with_bundles(line.sku for line in lines)  # a bundle's line lists its parts
     ready = [line for line in lines if infos[line.sku_id].is_purchasable]
     breakdown, shipping, priced, undeliverable = None, None, {}, set()
     if ready:
@@ -357,6 +359,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         shipping = _shipping_hint(quote)
         coupons = _coupon_rows(quote)
         prefetch_related_objects(list(skus.values()), "product__images")
+        with_bundles(skus.values())  # a bundle's line lists its parts
         infos = purchase_info(skus.values())
         undeliverable = set(quote.undeliverable_product_ids)
         lines = [

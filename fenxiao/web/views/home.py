@@ -44,6 +44,7 @@ from fenxiao.shop.selectors import (
 )
 
 from .. import page_cache
+from ..bundles import with_bundles
 from .helpers import approved_by_code, is_htmx, not_found, open_link, page_number, share_urls, viewer_distributor
 
 QR_MAX_AGE = 60 * 60
@@ -229,11 +230,14 @@ def _product_page(request: HttpRequest, product, shop: Distributor | None) -> Ht
     purchase = product.purchase
     viewer = viewer_distributor(request)
     _with_sold_units([product])
+    skus = list(product.skus.all())
+    bundles = with_bundles(skus)  # a bundle SKU shows its parts and the saving against them
     context = {
         "tab": "home",
         "product": product,
         "images": list(product.images.all()),
-        "skus": list(product.skus.all()),
+        "skus": skus,
+        "bundle_skus": [sku for sku in skus if sku.pk in bundles],
         "price_min": purchase.price_min_fen,
         "price_max": purchase.price_max_fen,
         "in_stock": purchase.in_stock,
@@ -247,11 +251,19 @@ def _product_page(request: HttpRequest, product, shop: Distributor | None) -> Ht
     return render(request, "web/product.html", context)
 
 
+def _shelf_product_with_parts(product_id: int):
+    """The catalog's part of a product page, with the parts of its 场景套装 SKUs (cached together)."""
+    item = shelf_product(product_id)
+    if item is not None:
+        with_bundles(item.skus.all())
+    return item
+
+
 def _shop_product(product_id: int):
     """The product on sale with its purchase info, as `shop_product` reads it; the catalog's part
     (the product, its SKUs and pictures) from the shared cache under the catalog version, so a price
     or a picture an operator changes shows at once; stock is always read fresh."""
-    item = page_cache.cached_read("shelf-product", (product_id,), lambda: shelf_product(product_id))
+    item = page_cache.cached_read("shelf-product", (product_id,), lambda: _shelf_product_with_parts(product_id))
     return None if item is None else with_purchase([item])[0]  # type: ignore[list-item]  # the cached Product
 
 

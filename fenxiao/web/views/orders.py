@@ -27,6 +27,7 @@ from fenxiao.orders.errors import OrderCode
 from fenxiao.orders.models import AfterSale, Order, OrderLine
 from fenxiao.orders.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 
+from ..bundles import group_bundle_lines
 from .helpers import ORDER_TABS, not_found, positive_int, viewer_distributor
 
 S = Order.Status
@@ -131,13 +132,23 @@ def _detail_context(order: Order, *, action_error: str = "", aftersale_errors: d
         "tab": "me",
         "order": order,
         "Status": S,
+        # the component lines of a bundle together, the first under the bundle's heading
         "lines": [
-            {
-                "line": line,
-                "open_aftersale": line.pk in open_lines,
-                "can_aftersale": can_aftersale and not line.is_gift and line.pk not in open_lines and line.refundable_fen > 0,
-            }
-            for line in lines
+            {**item["row"], "bundle": item["bundle"], "in_bundle": item["in_bundle"]}
+            for item in group_bundle_lines(
+                [
+                    {
+                        "line": line,
+                        "open_aftersale": line.pk in open_lines,
+                        "can_aftersale": can_aftersale
+                        and not line.is_gift
+                        and line.pk not in open_lines
+                        and line.refundable_fen > 0,
+                    }
+                    for line in lines
+                ],
+                line_of=lambda row: row["line"],
+            )
         ],
         "breakdown": order.price_breakdown or None,
         "timeline": _timeline(order),
