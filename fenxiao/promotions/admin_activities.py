@@ -7,6 +7,7 @@ activity price is below the SKU's control price (allowed for a platform activity
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from typing import Any
 
 from django import forms
@@ -196,11 +197,12 @@ class _ActivityAdmin(ConsoleAdmin):
         """Written with its rows in `save_related`, through the service."""
 
 
-class _RowsFormSet(BaseInlineFormSet):
-    """SKU rows checked with their activity through the service (`validate`)."""
+class _RowsFormSet(BaseInlineFormSet, metaclass=ABCMeta):
+    """SKU rows checked with their activity through the service (`validate`, given by each kind)."""
 
+    @abstractmethod
     def validate(self, activity, rows: list[dict[str, Any]]) -> None:
-        raise NotImplementedError
+        """Refuse (PromotionError) rows the activity's service would refuse."""
 
     def clean(self):
         super().clean()
