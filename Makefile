@@ -129,6 +129,7 @@ bench: deps ## performance figures on SQLite, and on PostgreSQL when one answers
 	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_export.py --orders 20000
 	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_pricing.py
 	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_coupons.py
+	FENXIAO_TESTING=1 DATABASE_URL= $(BIN)/python bench/bench_routes.py
 	@if pg_isready -q -d "$(BENCH_PG_URL)" 2>/dev/null; then \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_selectors.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_checkout.py && \
@@ -137,7 +138,9 @@ bench: deps ## performance figures on SQLite, and on PostgreSQL when one answers
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_console_home.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_pricing.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_coupons.py && \
+	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_routes.py && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_group_join.py && \
+	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_supplier_settlement.py && \
 	  $(BIN)/python bench/bench_flash.py --database-url "$(BENCH_PG_URL)" && \
 	  FENXIAO_TESTING=1 DATABASE_URL="$(BENCH_PG_URL)" $(BIN)/python bench/bench_export.py; \
 	else echo "PostgreSQL not reachable at $(BENCH_PG_URL): skipped the PostgreSQL figures"; fi

@@ -36,6 +36,8 @@ from fenxiao.growth.api import notifications_router
 from fenxiao.growth.api import prizes_operator_router as growth_prizes_operator_router
 from fenxiao.growth.api import prizes_router as growth_prizes_router
 from fenxiao.inventory.api import operator_router as inventory_operator_router
+from fenxiao.logistics.api import operator_router as logistics_operator_router
+from fenxiao.logistics.api import router as logistics_router
 from fenxiao.members.api import operator_router as members_operator_router
 from fenxiao.members.api import router as members_router
 from fenxiao.orders.api import cart_router as orders_cart_router
@@ -44,6 +46,7 @@ from fenxiao.orders.api import router as orders_router
 from fenxiao.orders.api_bargains import router as orders_bargain_router
 from fenxiao.orders.api_flash import router as orders_flash_router
 from fenxiao.orders.api_groups import router as orders_group_router
+from fenxiao.orders.api_trace import trace_router as orders_trace_router
 from fenxiao.payments.api import router as payments_router
 from fenxiao.promotions.api import router as promotions_router
 from fenxiao.promotions.api_bargains import router as promotions_bargains_router
@@ -54,6 +57,15 @@ from fenxiao.promotions.api_mall import router as promotions_mall_router
 from fenxiao.promotions.api_operator import router as promotions_operator_router
 from fenxiao.promotions.api_operator_activities import router as promotions_activities_operator_router
 from fenxiao.shop.api import router as shop_router
+from fenxiao.suppliers.api import operator_router as suppliers_operator_router
+from fenxiao.suppliers.api import router as suppliers_router
+from fenxiao.supply.portal.api import router as supplier_portal_router
+from fenxiao.supply.samples.api import operator_router as sample_requests_operator_router
+from fenxiao.supply.samples.api import router as samples_router
+from fenxiao.supply.scorecard.api import operator_router as supplier_scorecards_operator_router
+from fenxiao.supply.scorecard.api import router as supplier_scorecard_router
+from fenxiao.supply.settlement.api import operator_router as supplier_statements_operator_router
+from fenxiao.supply.settlement.api import router as supplier_statements_router
 from fenxiao.wechat.api import router as wechat_router
 from fenxiao.withdrawals.api import operator_router as withdrawals_operator_router
 from fenxiao.withdrawals.api import router as withdrawals_router
@@ -168,6 +180,11 @@ api.add_router("/v1/auth/wechat", wechat_router)
 api.add_router("/v1/catalog", shop_router)
 api.add_router("/v1/operator/catalog", catalog_operator_router)
 api.add_router("/v1/operator/inventory", inventory_operator_router)
+api.add_router("/v1/operator/inventory", orders_trace_router)  # a batch's trace reads orders
+api.add_router("/v1/supplier-applications", suppliers_router)
+api.add_router("/v1/operator/suppliers", suppliers_operator_router)
+api.add_router("/v1/carriers", logistics_router)
+api.add_router("/v1/operator/carriers", logistics_operator_router)
 api.add_router("/v1/distribution", distribution_router)
 api.add_router("/v1/distribution/shop", distribution_shop_router)
 api.add_router("/v1/operator/distribution", distribution_operator_router)
@@ -205,3 +222,10 @@ api.add_router("/v1/operator/growth", growth_invitations_operator_router)
 api.add_router("/v1/operator/growth", growth_prizes_operator_router)
 api.add_router("/v1/operator/growth", growth_conversion_router)
 api.add_router("/v1/notifications", notifications_router)
+api.add_router("/v1/supplier", supplier_portal_router)
+api.add_router("/v1/supplier/scorecard", supplier_scorecard_router)
+api.add_router("/v1/operator/supplier-scorecards", supplier_scorecards_operator_router)
+api.add_router("/v1/distribution/samples", samples_router)
+api.add_router("/v1/operator/sample-requests", sample_requests_operator_router)
+api.add_router("/v1/supplier/statements", supplier_statements_router)
+api.add_router("/v1/operator/supplier-statements", supplier_statements_operator_router)

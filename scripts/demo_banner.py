@@ -17,6 +17,7 @@ from fenxiao.demo.seed import (  # noqa: E402
     DEMO_DISTRIBUTOR_PHONE,
     DEMO_SUPPLIER_PHONE,
 )
+from fenxiao.demo.seed.supply import SECOND_SUPPLIER_PHONE  # noqa: E402
 from fenxiao.distribution.models import Distributor  # noqa: E402
 from fenxiao.promotions.models import Campaign  # noqa: E402
 
@@ -38,12 +39,13 @@ print(
  领券中心   {base}/coupons/centre/
  会员中心   {base}/member/
  运营后台   {base}/admin/
+ 供应商后台 {base}/supplier/
  API 文档   {base}/api/docs
  登录（密码都是 {password}）
    运营     admin（另有 ops / finance / service / supply）
    分销商   {DEMO_DISTRIBUTOR_PHONE}
    消费者   {DEMO_CONSUMER_PHONE}
-   供应商   {DEMO_SUPPLIER_PHONE}
+   供应商   {DEMO_SUPPLIER_PHONE}、{SECOND_SUPPLIER_PHONE}
  Ctrl+C 停止服务
 ==============================================
 """

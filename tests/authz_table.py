@@ -12,6 +12,8 @@ without an entry here fails `tests/test_authz_matrix.py`. The rules:
 - PROFILE: any user with a distributor profile, whatever its status (it sees that status).
 - STAFF_PERM("app.codename", …): an active staff user holding every one of the permissions (through its group or as
   superuser); anonymous 401, everybody else 403.
+- SUPPLIER: a signed-in user whose supplier account is approved, or suspended (what was already routed
+  to it must still be shipped); anonymous 401; anybody else 403 `not_supplier`.
 - OWNER(kind, base): the base rule, then the object in the path must be the caller's own; somebody
   else's answers 404, exactly like an object that does not exist.
 """
@@ -48,6 +50,8 @@ class Rule:
                 if distributor_status is not None and (not self.statuses or distributor_status in self.statuses)
                 else FORBIDDEN
             )
+        if self.name == "supplier":
+            return ALLOWED if is_portal_supplier(user) else FORBIDDEN
         if self.name == "staff":
             return ALLOWED if (user.is_active and user.is_staff and user.has_perms(self.perms)) else FORBIDDEN
         if self.name == "owner":
@@ -71,12 +75,20 @@ class Rule:
         )
 
 
+def is_portal_supplier(user) -> bool:
+    """The user acts for a supplier that may use the portal (read afresh: the status may have changed)."""
+    from fenxiao.suppliers.models import Supplier
+
+    return Supplier.objects.filter(user_id=user.pk, is_active=True, status__in=("approved", "suspended")).exists()
+
+
 PUBLIC = Rule("public")
 MEMBER = Rule("member")
 NOT_STAFF = Rule("not_staff")
 DISTRIBUTOR = Rule("distributor", statuses=("approved",))
 EARNER = Rule("distributor", statuses=("approved", "suspended"))
 PROFILE = Rule("distributor")
+SUPPLIER = Rule("supplier")
 
 
 def STAFF_PERM(*perms: str) -> Rule:
@@ -162,6 +174,16 @@ TABLE: dict[str, Rule] = {
     "POST /api/v1/payments/wechatpay/notify": PUBLIC,
     "POST /api/v1/payments/wechatpay/refund-notify": PUBLIC,
     "POST /api/v1/withdrawals/wechatpay/transfer-notify": PUBLIC,
+    # supplier admission: a user's own application; the operator's review (供应链)
+    "POST /api/v1/supplier-applications": NOT_STAFF,
+    "GET /api/v1/supplier-applications/mine": MEMBER,
+    f"GET {OP}/suppliers": STAFF_PERM("suppliers.view_supplier"),
+    f"GET {OP}/suppliers/{{supplier_id}}": STAFF_PERM("suppliers.view_supplier"),
+    f"POST {OP}/suppliers/{{supplier_id}}/approve": STAFF_PERM("suppliers.review_supplier"),
+    f"POST {OP}/suppliers/{{supplier_id}}/reject": STAFF_PERM("suppliers.review_supplier"),
+    f"POST {OP}/suppliers/{{supplier_id}}/evaluate": STAFF_PERM("suppliers.review_supplier"),
+    f"POST {OP}/suppliers/{{supplier_id}}/suspend": STAFF_PERM("suppliers.review_supplier"),
+    f"POST {OP}/suppliers/{{supplier_id}}/reinstate": STAFF_PERM("suppliers.review_supplier"),
     # distribution
     "GET /api/v1/distribution/agreement": PUBLIC,
     "POST /api/v1/distribution/apply": NOT_STAFF,
@@ -226,9 +248,19 @@ TABLE: dict[str, Rule] = {
     f"GET {OP}/inventory/skus/{{sku_id}}/stock": STAFF_PERM("inventory.view_stockrecord"),
     f"POST {OP}/inventory/skus/{{sku_id}}/stock/receive": STAFF_PERM("inventory.change_stockrecord"),
     f"POST {OP}/inventory/skus/{{sku_id}}/stock/adjust": STAFF_PERM("inventory.change_stockrecord"),
+    f"GET {OP}/inventory/batches": STAFF_PERM("inventory.view_stockrecord"),
+    f"GET {OP}/inventory/batches/{{batch_id}}/trace": STAFF_PERM("orders.view_order"),
+    # carriers: the list is public (shipping forms, tracking links); 供应链 keeps it
+    "GET /api/v1/carriers": PUBLIC,
+    f"GET {OP}/carriers": STAFF_PERM("logistics.view_carrier"),
+    f"POST {OP}/carriers": STAFF_PERM("logistics.add_carrier"),
+    f"PATCH {OP}/carriers/{{carrier_id}}": STAFF_PERM("logistics.change_carrier"),
+    f"POST {OP}/carriers/{{carrier_id}}/deactivate": STAFF_PERM("logistics.change_carrier"),
     # operator: orders and after-sales
     f"GET {OP}/orders": STAFF_PERM("orders.view_order"),
+    f"GET {OP}/orders/{{order_id}}": STAFF_PERM("orders.view_order"),
     f"POST {OP}/orders/{{order_id}}/ship": STAFF_PERM("orders.ship_order"),
+    f"POST {OP}/shipments/{{shipment_id}}/cancel": STAFF_PERM("orders.cancel_order"),
     f"POST {OP}/orders/{{order_id}}/cancel": STAFF_PERM("orders.cancel_order"),
     f"POST {OP}/orders/lines/{{line_id}}/refund": STAFF_PERM("orders.refund_money"),
     f"GET {OP}/aftersales": STAFF_PERM("orders.view_aftersale"),
@@ -341,4 +373,48 @@ TABLE: dict[str, Rule] = {
     f"GET {OP}/withdrawals/batches/{{batch_id}}/export.csv": STAFF_PERM("withdrawals.export_payoutbatch"),
     f"GET {OP}/withdrawals/batches/{{batch_id}}/export.xlsx": STAFF_PERM("withdrawals.export_payoutbatch"),
     f"POST {OP}/withdrawals/batches/{{batch_id}}/results": STAFF_PERM("withdrawals.change_payoutbatch"),
+    # the supplier portal: the supplier's own shipments, returns, stock and cost prices
+    "GET /api/v1/supplier/profile": SUPPLIER,
+    "GET /api/v1/supplier/summary": SUPPLIER,
+    "GET /api/v1/supplier/shipments": SUPPLIER,
+    "GET /api/v1/supplier/shipments/pick-list.xlsx": SUPPLIER,
+    "POST /api/v1/supplier/shipments/tracking-import": SUPPLIER,
+    "GET /api/v1/supplier/shipments/{shipment_id}": OWNER("shipment", SUPPLIER),
+    "POST /api/v1/supplier/shipments/{shipment_id}/ship": OWNER("shipment", SUPPLIER),
+    "POST /api/v1/supplier/shipments/{shipment_id}/exceptions": OWNER("shipment", SUPPLIER),
+    "GET /api/v1/supplier/exceptions": SUPPLIER,
+    "GET /api/v1/supplier/returns": SUPPLIER,
+    "POST /api/v1/supplier/returns/{aftersale_id}/receive": OWNER("supplier_return", SUPPLIER),
+    "GET /api/v1/supplier/stock": SUPPLIER,
+    "POST /api/v1/supplier/stock/receipts": SUPPLIER,
+    "POST /api/v1/supplier/stock/adjustments": SUPPLIER,
+    "POST /api/v1/supplier/stock/import": SUPPLIER,
+    "POST /api/v1/supplier/skus/{sku_id}/cost-changes": OWNER("supplier_sku", SUPPLIER),
+    "GET /api/v1/supplier/cost-changes": SUPPLIER,
+    # supplier statements: the supplier's own; finance's list and payout batches
+    "GET /api/v1/supplier/statements": SUPPLIER,
+    "GET /api/v1/supplier/statements/{statement_id}": OWNER("statement", SUPPLIER),
+    "POST /api/v1/supplier/statements/{statement_id}/confirm": OWNER("statement", SUPPLIER),
+    f"GET {OP}/supplier-statements": STAFF_PERM("supply.view_supplierstatement"),
+    f"GET {OP}/supplier-statements/{{statement_id}}": STAFF_PERM("supply.view_supplierstatement"),
+    f"GET {OP}/supplier-statements/batches": STAFF_PERM("supply.view_supplierpayoutbatch"),
+    f"POST {OP}/supplier-statements/batches": STAFF_PERM("supply.add_supplierpayoutbatch"),
+    f"GET {OP}/supplier-statements/batches/{{batch_id}}": STAFF_PERM("supply.view_supplierpayoutbatch"),
+    f"GET {OP}/supplier-statements/batches/{{batch_id}}/export.xlsx": STAFF_PERM("supply.export_supplierpayoutbatch"),
+    f"POST {OP}/supplier-statements/batches/{{batch_id}}/results": STAFF_PERM("supply.change_supplierpayoutbatch"),
+    # service levels: the scorecard of every supplier (supply chain), a supplier's own
+    f"GET {OP}/supplier-scorecards": STAFF_PERM("suppliers.view_supplier"),
+    f"GET {OP}/supplier-scorecards/{{supplier_id}}": STAFF_PERM("suppliers.view_supplier"),
+    "GET /api/v1/supplier/scorecard": SUPPLIER,
+    # product samples: a distributor's requests within its quota; supply chain's review
+    "GET /api/v1/distribution/samples": DISTRIBUTOR,
+    "POST /api/v1/distribution/samples": DISTRIBUTOR,
+    "GET /api/v1/distribution/samples/quota": DISTRIBUTOR,
+    "GET /api/v1/distribution/samples/{request_id}": DISTRIBUTOR,
+    "POST /api/v1/distribution/samples/{request_id}/withdraw": DISTRIBUTOR,
+    f"GET {OP}/sample-requests": STAFF_PERM("supply.view_samplerequest"),
+    f"GET {OP}/sample-requests/totals": STAFF_PERM("supply.view_samplerequest"),
+    f"GET {OP}/sample-requests/{{request_id}}": STAFF_PERM("supply.view_samplerequest"),
+    f"POST {OP}/sample-requests/{{request_id}}/approve": STAFF_PERM("supply.review_samplerequest"),
+    f"POST {OP}/sample-requests/{{request_id}}/reject": STAFF_PERM("supply.review_samplerequest"),
 }

@@ -16,6 +16,8 @@ from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.distribution.services import bind_customer
 from fenxiao.growth.models import Notification
 from fenxiao.orders import services as orders
+from fenxiao.suppliers.models import Supplier
+from fenxiao.supply.tests import portal_world
 from fenxiao.withdrawals import services as withdrawals
 from fenxiao.withdrawals.models import PayoutBatch
 from fenxiao.withdrawals.tests.conftest import fund, make_id
@@ -27,7 +29,20 @@ DISTRIBUTOR = "distributor"
 SUSPENDED = "suspended_distributor"
 OPERATIONS, FINANCE, SERVICE, SUPPLY = "运营", "财务", "客服", "供应链"
 SUPERUSER = "superuser"
-ROLES = [ANONYMOUS, CONSUMER, DISTRIBUTOR, SUSPENDED, OPERATIONS, FINANCE, SERVICE, SUPPLY, SUPERUSER]
+SUPPLIER, SUSPENDED_SUPPLIER = "supplier", "suspended_supplier"
+ROLES = [
+    ANONYMOUS,
+    CONSUMER,
+    DISTRIBUTOR,
+    SUSPENDED,
+    OPERATIONS,
+    FINANCE,
+    SERVICE,
+    SUPPLY,
+    SUPERUSER,
+    SUPPLIER,
+    SUSPENDED_SUPPLIER,
+]
 STAFF_GROUPS = (OPERATIONS, FINANCE, SERVICE, SUPPLY)
 
 
@@ -56,6 +71,52 @@ def _withdrawal(distributor, id_body):
         bank_name="工商银行杭州西湖支行",
         actor=distributor.user,
     )
+
+
+def _suppliers(w: World) -> None:
+    """Two supplier accounts (one suspended after its orders came in) and another supplier, each with
+    a SKU, a shipment waiting to ship and a return sent back by the buyer."""
+    suspended = []
+    for role in (SUPPLIER, SUSPENDED_SUPPLIER, None):
+        supplier = portal_world.make_supplier()
+        sku = portal_world.supplier_sku(supplier)
+        _order, shipment = portal_world.supplier_order(supplier, sku)
+        returned_order, returned = portal_world.supplier_order(supplier, sku)
+        aftersale = portal_world.returned_aftersale(supplier, returned_order, returned)
+        if role is None:
+            w.other.update({"shipment": shipment.pk, "supplier_return": aftersale.pk, "supplier_sku": sku.pk})
+            continue
+        w.users[role] = supplier.user
+        w.own["shipment", role] = shipment.pk
+        w.own["supplier_return", role] = aftersale.pk
+        w.own["supplier_sku", role] = sku.pk
+        if role == SUSPENDED_SUPPLIER:
+            suspended.append(supplier.pk)
+    Supplier.objects.filter(pk__in=suspended).update(status=Supplier.Status.SUSPENDED, suspended_at=timezone.now())
+
+
+def _statements(w: World) -> None:
+    """A statement of each supplier role's supplier and one of another supplier (made directly: the
+    matrix asks who may see and confirm them, not what they count)."""
+    from datetime import timedelta
+
+    from fenxiao.supply.models import SupplierStatement
+
+    end = timezone.now().replace(microsecond=0)
+    mine = {Supplier.objects.get(user=w.users[role]).pk: role for role in (SUPPLIER, SUSPENDED_SUPPLIER)}
+    for supplier in Supplier.objects.filter(shipments__isnull=False).distinct().order_by("pk"):
+        statement = SupplierStatement.objects.create(
+            number=f"STAUTHZ{supplier.pk:06d}",
+            supplier=supplier,
+            period_start=end - timedelta(days=7),
+            period_end=end,
+            line_count=0,
+        )
+        if supplier.pk in mine:
+            w.own["statement", mine[supplier.pk]] = statement.pk
+        else:
+            w.other["statement"] = statement.pk
+    w.any["statement"] = w.other["statement"]
 
 
 def build_world() -> World:
@@ -110,6 +171,9 @@ def build_world() -> World:
     # the team: the distributor's own member, another's
     w.own["team_member", DISTRIBUTOR] = member.pk
     w.other["team_member"] = stranger_dist.pk
+
+    _suppliers(w)
+    _statements(w)
 
     for role, user in w.users.items():
         w.own["notification", role] = Notification.objects.create(user=user, kind="test", title="通知").pk

@@ -13,7 +13,7 @@ from fenxiao.accounts.models import User
 from fenxiao.catalog.models import Category, Product, Sku
 from fenxiao.distribution.models import Distributor, Level
 from fenxiao.inventory.models import MAIN_LOCATION, StockRecord
-from fenxiao.orders.models import AfterSale, Order, OrderLine
+from fenxiao.orders.models import AfterSale, Order, OrderLine, Shipment
 
 _phones = itertools.count(13900000000)
 
@@ -152,7 +152,8 @@ class OrderFactory(factory.Factory):
     order is credited to it. The variants go further along the real path:
 
     - `paid=True`: paid with the development provider, its commissions accrued;
-    - `shipped=True`, `received=True`: shipped by `operator` (default: a new operator), received;
+    - `shipped=True`, `received=True`: every shipment shipped by `operator` (default: a new operator),
+      received;
     - `completed=True`: completed by the completion job when its after-sales window closed, at
       `completed_at` (default: now);
     - `refunded=True`: shipped, then each line refunded in full through an approved refund-only
@@ -203,7 +204,15 @@ class OrderFactory(factory.Factory):
                 accrue_commissions()
         if step >= _STEPS[SHIPPED]:
             operator = operator or StaffFactory()
-            orders.ship_order(order_id=order.pk, actor=operator, tracking_company="顺丰速运", tracking_number="SF1234567890")
+            # every parcel leaves: the platform's as the operator ships it, each supplier's as from its portal
+            shipments = list(Shipment.objects.filter(order_id=order.pk).order_by("pk"))
+            if any(s.supplier_id is None for s in shipments):
+                orders.ship_order(order_id=order.pk, actor=operator, tracking_company="顺丰速运", tracking_number="SF1234567890")
+            for shipment in shipments:
+                if shipment.supplier_id is not None:
+                    orders.ship_shipment(
+                        shipment_id=shipment.pk, actor=operator, carrier="shunfeng", tracking_number=f"SF{shipment.pk:012d}"
+                    )
         if step >= _STEPS[RECEIVED]:
             orders.confirm_receipt(order_id=order.pk, user=user)
         if state == REFUNDED or (refund_fen is not None and step >= _STEPS[SHIPPED]):
@@ -214,6 +223,9 @@ class OrderFactory(factory.Factory):
             completed_at = completed_at or timezone.now()
             window = timedelta(days=settings.FENXIAO_AFTERSALE_WINDOW_DAYS)
             Order.objects.filter(pk=order.pk, received_at__gt=completed_at - window).update(received_at=completed_at - window)
+            Shipment.objects.filter(order_id=order.pk, received_at__gt=completed_at - window).update(
+                received_at=completed_at - window
+            )
             orders.complete_orders(now=completed_at)
         return Order.objects.get(pk=order.pk)
 

@@ -132,7 +132,9 @@ def test_seed_demo_is_idempotent(seeded):
     # the seeded tree of 30, and the consumers the demo turned into distributors
     assert Distributor.objects.filter(status="approved").count() == 30 + CONVERSION_APPROVE
     assert Distributor.objects.filter(status="approved", user__phone__startswith="138").count() == 30
-    assert Product.objects.filter(is_on_shelf=True).count() == 20
+    from fenxiao.demo.seed.supply import PRODUCTS as SUPPLIER_PRODUCTS
+
+    assert Product.objects.filter(is_on_shelf=True).count() == 20 + len(SUPPLIER_PRODUCTS)
     assert set(Distributor.objects.filter(status="approved", user__phone__startswith="138").values_list("depth", flat=True)) == {
         0,
         1,

@@ -36,6 +36,8 @@ PARAM_KINDS = {
     "approval_id": "approval",
     "distributor_id": "distributor",
     "address_id": "address",
+    "shipment_id": "shipment",
+    "statement_id": "statement",
 }
 MISSING_ID = 987654321  # for kinds the world has no object of (prizes, rungs): a clean 404 after the checks
 OWNS = {  # which roles own an object of each kind in the world
@@ -46,6 +48,10 @@ OWNS = {  # which roles own an object of each kind in the world
     "team_member": {"distributor"},
     "earning_order": {"distributor"},
     "address": {"consumer", "distributor"},
+    "shipment": {"supplier", "suspended_supplier"},
+    "statement": {"supplier", "suspended_supplier"},
+    "supplier_return": {"supplier", "suspended_supplier"},
+    "supplier_sku": {"supplier", "suspended_supplier"},
 }
 DISTRIBUTOR_STATUS = {DISTRIBUTOR: "approved", SUSPENDED: "suspended"}
 
@@ -190,7 +196,12 @@ def _url(world: World, path: str, rule: Rule | None, role: str, whose: str) -> s
 
 
 def rule_param(rule: Rule) -> str:
-    return {"team_member": "distributor_id", "earning_order": "order_id"}.get(rule.kind, f"{rule.kind}_id")
+    return {
+        "team_member": "distributor_id",
+        "earning_order": "order_id",
+        "supplier_return": "aftersale_id",
+        "supplier_sku": "sku_id",
+    }.get(rule.kind, f"{rule.kind}_id")
 
 
 def outcome(response, *, owner_path: bool) -> str:

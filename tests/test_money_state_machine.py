@@ -29,7 +29,7 @@ from fenxiao.distribution.services import bind_customer
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Account
 from fenxiao.orders import services as orders
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import Order, Shipment
 from fenxiao.withdrawals import services as withdrawals
 from fenxiao.withdrawals.errors import WithdrawalError
 from tests.factories import (
@@ -238,6 +238,9 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule()
     def complete_received(self):
         Order.objects.filter(pk__in=[o.order_id for o in self.orders if o.status == "received"]).update(
+            received_at=self.now - timedelta(days=8)
+        )
+        Shipment.objects.filter(order_id__in=[o.order_id for o in self.orders if o.status == "received"]).update(
             received_at=self.now - timedelta(days=8)
         )
         orders.complete_orders(now=self.now)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "fenxiao.inventory",
     "fenxiao.shop",
     "fenxiao.suppliers",
+    "fenxiao.logistics",
     "fenxiao.distribution",
     "fenxiao.payments",
     "fenxiao.ledger",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "fenxiao.orders",
     "fenxiao.commissions",
     "fenxiao.withdrawals",
+    "fenxiao.supply",
     "fenxiao.approvals",
     "fenxiao.wechat",
     "fenxiao.addresses",
@@ -270,6 +272,19 @@ LOGGING = {
 FENXIAO_UNPAID_TIMEOUT_MINUTES = env.int("FENXIAO_UNPAID_TIMEOUT_MINUTES", default=30)
 FENXIAO_AUTO_RECEIVE_DAYS = env.int("FENXIAO_AUTO_RECEIVE_DAYS", default=10)
 FENXIAO_AFTERSALE_WINDOW_DAYS = env.int("FENXIAO_AFTERSALE_WINDOW_DAYS", default=7)
+# A shipment is due this many hours after payment (overdue after); a parcel the tracking shows
+# signed for counts as received this many days later (else FENXIAO_AUTO_RECEIVE_DAYS after shipping).
+FENXIAO_SHIP_WITHIN_HOURS = env.int("FENXIAO_SHIP_WITHIN_HOURS", default=48)
+FENXIAO_AUTO_RECEIVE_AFTER_DELIVERY_DAYS = env.int("FENXIAO_AUTO_RECEIVE_AFTER_DELIVERY_DAYS", default=3)
+# Batches expiring within this many days are flagged as near expiry (临期) in the console.
+FENXIAO_NEAR_EXPIRY_DAYS = env.int("FENXIAO_NEAR_EXPIRY_DAYS", default=30)
+# Supplier scorecard (rates in basis points): a warning below 95% shipped on time or above 5% refunded;
+# suspension below 80% or above 15% with at least 20 shipments in the month (the monthly evaluation).
+FENXIAO_SCORECARD_WARN_ON_TIME_BP = env.int("FENXIAO_SCORECARD_WARN_ON_TIME_BP", default=9500)
+FENXIAO_SCORECARD_WARN_REFUND_BP = env.int("FENXIAO_SCORECARD_WARN_REFUND_BP", default=500)
+FENXIAO_SCORECARD_SUSPEND_ON_TIME_BP = env.int("FENXIAO_SCORECARD_SUSPEND_ON_TIME_BP", default=8000)
+FENXIAO_SCORECARD_SUSPEND_REFUND_BP = env.int("FENXIAO_SCORECARD_SUSPEND_REFUND_BP", default=1500)
+FENXIAO_SCORECARD_SUSPEND_MIN_SHIPMENTS = env.int("FENXIAO_SCORECARD_SUSPEND_MIN_SHIPMENTS", default=20)
 FENXIAO_SHIPPING_FEE_FEN = env.int("FENXIAO_SHIPPING_FEE_FEN", default=1000)
 FENXIAO_FREE_SHIPPING_FROM_FEN = env.int("FENXIAO_FREE_SHIPPING_FROM_FEN", default=9900)
 # The development payment provider pays at once without money: on for the demo (DEBUG) and tests,
@@ -320,6 +335,16 @@ FENXIAO_SMS_TEMPLATES = {
     for purpose in ("login", "register", "reset_password", "verify_phone", "kyc")
 }
 FENXIAO_SMS_TEMPLATES["kyc"] = FENXIAO_SMS_TEMPLATES["kyc"] or FENXIAO_SMS_TEMPLATES["verify_phone"]
+
+# --- Parcel tracking (fenxiao/logistics) ----------------------------------------------------------
+# "kuaidi100" (快递100 real-time query), "dev" (a made-up journey for the demo; refused in production)
+# or "" (no tracking). Shipped parcels are asked about at most once per FENXIAO_TRACKING_POLL_MINUTES.
+FENXIAO_TRACKING_PROVIDER = env.str("FENXIAO_TRACKING_PROVIDER", default="dev" if DEBUG else "").strip().lower()
+FENXIAO_KUAIDI100_CUSTOMER = env.str("FENXIAO_KUAIDI100_CUSTOMER", default="").strip()
+FENXIAO_KUAIDI100_KEY = env.str("FENXIAO_KUAIDI100_KEY", default="").strip()
+FENXIAO_KUAIDI100_URL = env.str("FENXIAO_KUAIDI100_URL", default="").strip() or "https://poll.kuaidi100.com/poll/query.do"
+FENXIAO_TRACKING_TIMEOUT = env.float("FENXIAO_TRACKING_TIMEOUT", default=5.0)
+FENXIAO_TRACKING_POLL_MINUTES = env.int("FENXIAO_TRACKING_POLL_MINUTES", default=60)
 # Versions of the user agreement, the privacy policy and the distributor agreement (texts in
 # fenxiao/web/templates/web/agreements/); consent records the version accepted.
 FENXIAO_AGREEMENT_VERSIONS = {"user": "2026-12-01", "privacy": "2026-12-01", "distributor": "2026-12-01"}

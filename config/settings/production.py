@@ -33,6 +33,8 @@ if env.str("FENXIAO_WECHAT_PROVIDER", default="").strip().lower() == "dev":
     _refuse("FENXIAO_WECHAT_PROVIDER is dev: the development WeChat provider signs anyone in without WeChat.")
 if env.str("FENXIAO_SMS_PROVIDER", default="").strip().lower() == "dev":
     _refuse("FENXIAO_SMS_PROVIDER is dev: the development SMS provider shows verification codes instead of sending them.")
+if env.str("FENXIAO_TRACKING_PROVIDER", default="").strip().lower() == "dev":
+    _refuse("FENXIAO_TRACKING_PROVIDER is dev: the development tracking provider makes parcels up and signs them for.")
 
 DEBUG = False
 FENXIAO_DEV_PAYMENTS = False

@@ -87,6 +87,12 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "orders.aftersale": ("refund_money",),  # refunds on the operator's initiative
         "payments": ("view",),
         "withdrawals": ("add", "change", "view", "export"),  # review, payout batches, payout files
+        # supplier statements and their payout batches (files with full account numbers, results)
+        "supply.supplierstatement": ("view",),
+        "supply.statementline": ("view",),
+        "supply.statementevent": ("view",),
+        "supply.supplierpayoutbatchevent": ("view",),
+        "supply.supplierpayoutbatch": ("add", "change", "view", "export_supplierpayoutbatch"),
         "commissions": ("add", "change", "view"),  # settlement schedule and batches, reconciliation
         "ledger": ("view",),  # the books and the ledger check
         "console": ("run_exports",),
@@ -105,6 +111,8 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "orders": ("view",),
         "orders.order": ("cancel_order",),  # an unshipped order, paid money back in full
         "orders.aftersale": ("review_aftersale",),
+        "logistics": ("view",),  # carriers and parcels' journeys, for buyers' questions
+        "supply.shipmentexception": ("view", "change"),  # suppliers' shipping problems (an address to fix)
         "console": ("run_exports",),
     },
     "供应链": {  # supply chain: stock, shipping and returns
@@ -113,7 +121,14 @@ STAFF_GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
         "orders": ("view",),
         "orders.order": ("ship_order",),
         "orders.aftersale": ("receive_return",),
+        "logistics.carrier": ("add", "change", "view"),  # the carriers offered when shipping
+        "logistics.trackingevent": ("view",),
+        "logistics.parcel": ("view",),
         "suppliers": ("add", "change", "view"),
+        "suppliers.supplier": ("review_supplier",),  # admission, evaluation, suspension
+        "supply.shipmentexception": ("view", "change"),  # suppliers' shipping problems (out of stock)
+        "supply.samplerequest": ("view", "review_samplerequest"),  # distributors' sample requests
+        "supply.samplequota": ("add", "change", "view"),  # sample units per level and month
         "console": ("run_exports",),
     },
 }
@@ -132,7 +147,7 @@ def ensure_staff_groups() -> dict[str, int]:
     granted: dict[str, int] = {}
     for name, rules in STAFF_GROUPS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
+        wanted: list = []
         for target, actions in rules.items():
             app_label, _dot, model = target.partition(".")
             for action in actions:

@@ -18,8 +18,9 @@ from fenxiao.addresses import regions
 from fenxiao.common.admin import ConsoleAdmin, ConsoleInline
 from fenxiao.common.forms import YuanField
 from fenxiao.common.money import yuan
+from fenxiao.suppliers.models import Supplier
 
-from . import services
+from . import costs, services
 from .bundles import MAX_COMPONENT_QUANTITY, bundle_views, set_bundle_components
 from .errors import CatalogError
 from .images import reencode_image
@@ -284,10 +285,48 @@ class SkuInline(ConsoleInline):
         return sku_service_links(obj)
 
 
-class ProductForm(forms.ModelForm):
+class SupplierChoiceMixin:
+    """The `supplier` field offers the approved suppliers (and the one already set), and refuses any
+    other the way the API does (`costs.assignable_supplier`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("supplier")
+        if field is not None:
+            current = getattr(self.instance, "supplier_id", None)
+            approved = Supplier.objects.filter(status=Supplier.Status.APPROVED)
+            field.queryset = (approved | Supplier.objects.filter(pk=current)) if current else approved
+
+    def clean_supplier(self):
+        supplier = self.cleaned_data.get("supplier")
+        if supplier is not None and supplier.pk != getattr(self.instance, "supplier_id", None):
+            try:
+                costs.assignable_supplier(supplier.pk)
+            except CatalogError as exc:
+                raise ValidationError(exc.message, code=exc.code) from exc
+        return supplier
+
+
+class ProductForm(SupplierChoiceMixin, forms.ModelForm):
     class Meta:
         model = Product
-        fields = ("category", "name", "subtitle", "description", "role", "shipping_template", "is_on_shelf", "sort_order")
+        fields = (
+            "category",
+            "name",
+            "subtitle",
+            "description",
+            "role",
+            "shipping_template",
+            "supplier",
+            "is_on_shelf",
+            "sort_order",
+            "ingredients",
+            "shelf_life_days",
+            "manufacturer",
+            "manufacturer_address",
+            "licence_number",
+            "storage",
+        )
 
     def clean(self):
         data = super().clean()
@@ -302,9 +341,21 @@ class ProductForm(forms.ModelForm):
 @admin.register(Product)
 class ProductAdmin(ConsoleAdmin):
     form = ProductForm
-    list_display = ("name", "category", "role", "is_on_shelf", "sku_count", "updated_at")
-    list_filter = ("category", "role", "is_on_shelf", BundleFilter)
+    list_display = ("name", "category", "role", "supplier", "is_on_shelf", "sku_count", "updated_at")
+    list_filter = ("category", "role", "is_on_shelf", BundleFilter, "supplier")
+    list_select_related = ("category", "supplier")
     search_fields = ("name", "subtitle")
+    fieldsets = (
+        (None, {"fields": ("category", "name", "subtitle", "description", "role", "sort_order", "is_on_shelf")}),
+        (_("发货与运费"), {"fields": ("supplier", "shipping_template")}),
+        (
+            _("产品标签"),
+            {
+                "fields": ("ingredients", "shelf_life_days", "manufacturer", "manufacturer_address", "licence_number", "storage"),
+                "description": _("只显示已填写的项目；生产日期取自批次"),
+            },
+        ),
+    )
     inlines = [SkuInline, ProductImageInline, ProductOverrideInline]
     actions = ["put_on_shelf", "take_off_shelf"]
 
@@ -333,7 +384,7 @@ class ProductAdmin(ConsoleAdmin):
         self.message_user(request, ngettext("已下架 %(count)d 个商品", "已下架 %(count)d 个商品", count) % {"count": count})
 
 
-class SkuAddForm(forms.ModelForm):
+class SkuAddForm(SupplierChoiceMixin, forms.ModelForm):
     cost = YuanField(label=_("成本"))
     retail = YuanField(label=_("零售价"))
     suggested_retail = YuanField(label=_("建议零售价"), required=False, help_text=_("不填则等于零售价"))
@@ -342,7 +393,7 @@ class SkuAddForm(forms.ModelForm):
 
     class Meta:
         model = Sku
-        fields = ("product", "code", "spec", "weight_g", "is_active")
+        fields = ("product", "code", "spec", "weight_g", "supplier", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -360,12 +411,12 @@ class SkuAddForm(forms.ModelForm):
         return data
 
 
-class SkuChangeForm(forms.ModelForm):
+class SkuChangeForm(SupplierChoiceMixin, forms.ModelForm):
     weight_g = WeightField()
 
     class Meta:
         model = Sku
-        fields = ("spec", "weight_g", "is_active")
+        fields = ("spec", "weight_g", "supplier", "is_active")
 
     def clean(self):
         data = super().clean()
@@ -398,15 +449,26 @@ class SkuAdmin(ConsoleAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("product", "code", "spec", "cost", "retail", "suggested_retail", "control", "weight_g", "is_active")
-        return ("product", "code", "spec", "weight_g", "is_active", *PRICE_FIELDS, "bundle", "manage_link")
+            return (
+                "product",
+                "code",
+                "spec",
+                "cost",
+                "retail",
+                "suggested_retail",
+                "control",
+                "weight_g",
+                "supplier",
+                "is_active",
+            )
+        return ("product", "code", "spec", "weight_g", "supplier", "is_active", *PRICE_FIELDS, "bundle", "manage_link")
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else (*self.readonly_fields, "product", "code")
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["spec", "weight_g", "is_active"])
+            obj.save(update_fields=["spec", "weight_g", "supplier", "is_active"])
             return
         data = form.cleaned_data
         created = services.create_sku(
@@ -419,6 +481,8 @@ class SkuAdmin(ConsoleAdmin):
             control_fen=data["control"],
             weight_g=data.get("weight_g") or 0,
         )
+        if data.get("supplier") is not None:
+            costs.set_sku_supplier(sku=created, supplier_id=data["supplier"].pk)
         obj.pk = created.pk
         if not data.get("is_active", True):
             Sku.objects.filter(pk=created.pk).update(is_active=False)
@@ -688,3 +752,6 @@ class ShippingTemplateAdmin(ConsoleAdmin):
         if obj.is_default:
             services.clear_other_default_templates(obj)
         super().save_model(request, obj, form, change)
+
+
+from . import admin_costs  # noqa: E402, F401

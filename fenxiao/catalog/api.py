@@ -9,7 +9,7 @@ from ninja import Query, Router, Status
 
 from fenxiao.accounts.auth import member_auth, require_staff_perm
 
-from . import selectors, services
+from . import costs, selectors, services
 from .errors import CatalogCode, CatalogError
 from .models import Category, Product, Sku
 from .schemas import (
@@ -79,6 +79,7 @@ def create_product(request, payload: OperatorProductIn):
     require_staff_perm(request, "catalog.add_product")
     data = payload.dict()
     category = _category(data.pop("category_id"))
+    data["supplier"] = costs.assignable_supplier(data.pop("supplier_id"))
     product = services.create_product(category=category, **data)
     return Status(201, _product(product.pk))
 
@@ -94,6 +95,7 @@ def update_product(request, product_id: int, payload: OperatorProductPatchIn):
     require_staff_perm(request, "catalog.change_product")
     product = _product(product_id)
     data = payload.dict(exclude_unset=True)
+    nullable = {name: data.pop(name) for name in ("supplier_id", "shelf_life_days") if name in data}
     if "category_id" in data:
         category_id = data.pop("category_id")
         if category_id is None:
@@ -103,6 +105,10 @@ def update_product(request, product_id: int, payload: OperatorProductPatchIn):
         raise CatalogError(
             CatalogCode.INVALID_PRODUCT, _("字段不能为空"), {"fields": sorted(k for k, v in data.items() if v is None)}
         )
+    if "supplier_id" in nullable:  # null: back to the platform warehouse
+        data["supplier"] = costs.assignable_supplier(nullable["supplier_id"])
+    if "shelf_life_days" in nullable:  # null: no shelf life on the label
+        data["shelf_life_days"] = nullable["shelf_life_days"]
     services.update_product(product=product, **data)
     return _product(product_id)
 
@@ -121,18 +127,30 @@ def set_shelf(request, product_id: int, payload: OperatorProductShelfIn):
 def create_sku(request, product_id: int, payload: OperatorSkuIn):
     require_staff_perm(request, "catalog.add_sku")
     product = _product(product_id)
-    return Status(201, services.create_sku(product=product, **payload.dict()))
+    data = payload.dict()
+    supplier_id = data.pop("supplier_id")
+    costs.assignable_supplier(supplier_id)
+    sku = services.create_sku(product=product, **data)
+    return Status(201, costs.set_sku_supplier(sku=sku, supplier_id=supplier_id))
 
 
 @operator_router.patch("/skus/{sku_id}", response=OperatorSkuOut, summary="修改 SKU 规格或启用状态")
 def update_sku(request, sku_id: int, payload: OperatorSkuPatchIn):
     require_staff_perm(request, "catalog.change_sku")
     data = payload.dict(exclude_unset=True)
+    routed = "supplier_id" in data
+    supplier_id = data.pop("supplier_id", None)
     if any(value is None for value in data.values()):
         raise CatalogError(
             CatalogCode.INVALID_SKU, _("字段不能为空"), {"fields": sorted(k for k, v in data.items() if v is None)}
         )
-    return services.update_sku(sku=_sku(sku_id), **data)
+    sku = _sku(sku_id)
+    if routed:
+        costs.assignable_supplier(supplier_id)
+    sku = services.update_sku(sku=sku, **data)
+    if routed:
+        costs.set_sku_supplier(sku=sku, supplier_id=supplier_id)
+    return sku
 
 
 @operator_router.put("/skus/{sku_id}/prices", response=OperatorSkuOut, summary="调价：成本、零售价、建议零售价、控价（分）")

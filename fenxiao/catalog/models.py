@@ -5,10 +5,13 @@ sees (price, availability, whether it can be bought)."""
 
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from fenxiao.suppliers.models import Supplier
 
 from .content import clean_description
 
@@ -23,11 +26,29 @@ def sellable_sku_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}is_active": True, f"{prefix}retail_fen__gt": 0})
 
 
+def supplier_ready_q(prefix: str = "") -> Q:
+    """The SKU's fulfilment route can take orders: the platform warehouse (no supplier on the SKU or
+    its product) always can, a supplier only while approved (not applied, rejected or suspended). The
+    route is the SKU's own supplier, else its product's (`Sku.fulfilment_supplier_id`)."""
+    approved = Supplier.Status.APPROVED
+    return (
+        Q(**{f"{prefix}supplier__isnull": True, f"{prefix}product__supplier__isnull": True})
+        | Q(**{f"{prefix}supplier__status": approved})
+        | Q(**{f"{prefix}supplier__isnull": True, f"{prefix}product__supplier__status": approved})
+    )
+
+
+def offered_sku_q(prefix: str = "") -> Q:
+    """A sellable SKU whose fulfilment route can take orders: what the shop lists and what a buyer may
+    order of a product on the shelf (see `purchasable_sku_q`)."""
+    return sellable_sku_q(prefix) & supplier_ready_q(prefix)
+
+
 def purchasable_sku_q(prefix: str = "") -> Q:
     """What a buyer may put in a cart and order: a sellable SKU of a product on the shelf in an active
-    category. The shop, the cart, checkout and the order all ask this one rule (stock is checked when
-    it is reserved)."""
-    return sellable_sku_q(prefix) & Q(**{f"{prefix}product__is_on_shelf": True, f"{prefix}product__category__is_active": True})
+    category, whose supplier (if it has one) is approved. The shop, the cart, checkout and the order
+    all ask this one rule (stock is checked when it is reserved)."""
+    return offered_sku_q(prefix) & Q(**{f"{prefix}product__is_on_shelf": True, f"{prefix}product__category__is_active": True})
 
 
 class Unpurchasable(StrEnum):
@@ -39,6 +60,7 @@ class Unpurchasable(StrEnum):
     OFF_SHELF = "off_shelf"
     CATEGORY_INACTIVE = "category_inactive"
     NO_SELLABLE_SKU = "no_sellable_sku"
+    SUPPLIER_UNAVAILABLE = "supplier_unavailable"
 
 
 def product_unpurchasable_reason(product) -> Unpurchasable | None:
@@ -58,7 +80,20 @@ def unpurchasable_reason(sku) -> Unpurchasable | None:
         return Unpurchasable.SKU_INACTIVE
     if sku.retail_fen <= 0:
         return Unpurchasable.NO_PRICE
-    return product_unpurchasable_reason(sku.product)
+    reason = product_unpurchasable_reason(sku.product)
+    if reason is None and not supplier_ready(sku):
+        return Unpurchasable.SUPPLIER_UNAVAILABLE
+    return reason
+
+
+def supplier_ready(sku) -> bool:
+    """`supplier_ready_q` for a SKU loaded with its product (and, when they have one, their suppliers:
+    otherwise one query reads the supplier)."""
+    if sku.supplier_id is not None:
+        return sku.supplier.status == Supplier.Status.APPROVED
+    if sku.product.supplier_id is not None:
+        return sku.product.supplier.status == Supplier.Status.APPROVED
+    return True
 
 
 def is_purchasable(sku) -> bool:
@@ -235,6 +270,23 @@ class Product(models.Model):
     )
     is_on_shelf = models.BooleanField(_("上架"), default=False, db_index=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    # Fulfilment: the platform warehouse (blank) or one supplier who ships it (一件代发), at its cost
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        verbose_name=_("供货商"),
+        help_text=_("不选则由平台仓发货；选择供应商则由其代发，按成本价结算"),
+    )
+    # Label data (产品标签), shown on the product page; the production date comes from the batch
+    ingredients = models.TextField(_("配料/成分"), blank=True)
+    shelf_life_days = models.PositiveIntegerField(_("保质期（天）"), null=True, blank=True)
+    manufacturer = models.CharField(_("生产商"), max_length=120, blank=True)
+    manufacturer_address = models.CharField(_("生产地址"), max_length=200, blank=True)
+    licence_number = models.CharField(_("生产许可证编号"), max_length=40, blank=True, help_text=_("如 SC 开头的食品生产许可证号"))
+    storage = models.CharField(_("贮存条件"), max_length=120, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -284,6 +336,15 @@ class Sku(models.Model):
     control_fen = models.BigIntegerField(_("控价"), help_text=_("分销商可展示的最低价"))
     weight_g = models.PositiveIntegerField(_("重量（克）"), default=0, help_text=_("按重量计费的运费模板使用"))
     is_active = models.BooleanField(_("启用"), default=True)
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="skus",
+        verbose_name=_("供货商"),
+        help_text=_("不选则随商品的供货商（或平台仓）"),
+    )
 
     class Meta:
         ordering = ["product_id", "id"]
@@ -301,6 +362,12 @@ class Sku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.name} {self.spec}".strip()
+
+    @property
+    def fulfilment_supplier_id(self) -> int | None:
+        """Who ships this SKU: its own supplier, else its product's, else None (the platform
+        warehouse). The one place the route of a SKU is decided (reads `product`)."""
+        return self.supplier_id or self.product.supplier_id
 
 
 class BundleComponent(models.Model):
@@ -429,3 +496,50 @@ class Banner(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SkuCostChange(models.Model):
+    """A cost price (成本价) that takes effect at a date: a supplier's new price, or the operator's. The
+    scheduled job `apply_cost_changes` sets the SKU's cost when it is due; orders placed before keep the
+    cost they recorded (`OrderLine.unit_cost_fen`)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("待生效")
+        APPLIED = "applied", _("已生效")
+        CANCELLED = "cancelled", _("已取消")
+
+    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="cost_changes", verbose_name=_("SKU"))
+    cost_fen = models.BigIntegerField(_("新成本价"))
+    previous_cost_fen = models.BigIntegerField(_("原成本价"), null=True, blank=True, help_text=_("生效时的原成本价"))
+    effective_at = models.DateTimeField(_("生效时间"), db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("提交人"),
+    )
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cost_changes",
+        verbose_name=_("供应商"),
+        help_text=_("由供应商提交时记录"),
+    )
+    applied_at = models.DateTimeField(_("生效于"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_at", "-id"]
+        verbose_name = _("成本价变更")
+        verbose_name_plural = _("成本价变更")
+        constraints = [models.CheckConstraint(condition=Q(cost_fen__gte=0), name="sku_cost_change_not_negative")]
+        indexes = [models.Index(fields=["status", "effective_at"], name="sku_cost_change_due")]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id} → {self.cost_fen}"

@@ -30,6 +30,8 @@ class OperatorSkuOut(Schema):
     suggested_retail_fen: int
     control_fen: int
     is_active: bool
+    supplier_id: int | None = Field(None, description="SKU 自己的供货商；空则随商品")
+    fulfilment_supplier_id: int | None = Field(None, description="实际发货方：SKU 的、否则商品的供货商；空为平台仓")
 
 
 class OperatorProductOut(Schema):
@@ -41,6 +43,13 @@ class OperatorProductOut(Schema):
     role: str
     is_on_shelf: bool
     sort_order: int
+    supplier_id: int | None = Field(None, description="供货商（一件代发）；空为平台仓发货")
+    ingredients: str = ""
+    shelf_life_days: int | None = None
+    manufacturer: str = ""
+    manufacturer_address: str = ""
+    licence_number: str = ""
+    storage: str = ""
     created_at: datetime
     updated_at: datetime
     skus: list[OperatorSkuOut]
@@ -69,6 +78,13 @@ class OperatorProductIn(StrictIn):
     description: str = Field("", max_length=MAX_DESCRIPTION_CHARS, description=DESCRIPTION_HELP)
     role: Literal["normal", "traffic", "profit", "bundle"] = "normal"
     sort_order: int = Field(0, ge=0, le=2_147_483_647)
+    supplier_id: int | None = Field(None, description="供货商 id（须为合作中的供应商）；空为平台仓发货")
+    ingredients: str = Field("", max_length=2000, description="配料/成分")
+    shelf_life_days: int | None = Field(None, ge=1, le=36500, description="保质期（天）")
+    manufacturer: str = Field("", max_length=120)
+    manufacturer_address: str = Field("", max_length=200)
+    licence_number: str = Field("", max_length=40, description="生产许可证编号，如 SC 开头的食品生产许可证号")
+    storage: str = Field("", max_length=120, description="贮存条件")
 
 
 class OperatorProductPatchIn(StrictIn):
@@ -78,6 +94,13 @@ class OperatorProductPatchIn(StrictIn):
     description: str | None = Field(None, max_length=MAX_DESCRIPTION_CHARS, description=DESCRIPTION_HELP)
     role: Literal["normal", "traffic", "profit", "bundle"] | None = None
     sort_order: int | None = Field(None, ge=0, le=2_147_483_647)
+    supplier_id: int | None = Field(None, description="供货商 id（须为合作中的供应商）；null 改回平台仓发货")
+    ingredients: str | None = Field(None, max_length=2000, description="配料/成分")
+    shelf_life_days: int | None = Field(None, ge=1, le=36500, description="保质期（天）；null 为不标注")
+    manufacturer: str | None = Field(None, max_length=120)
+    manufacturer_address: str | None = Field(None, max_length=200)
+    licence_number: str | None = Field(None, max_length=40, description="生产许可证编号，如 SC 开头的食品生产许可证号")
+    storage: str | None = Field(None, max_length=120, description="贮存条件")
 
 
 class OperatorProductShelfIn(StrictIn):
@@ -91,11 +114,13 @@ class OperatorSkuIn(StrictIn):
     retail_fen: int
     suggested_retail_fen: int | None = Field(None, description="不填则等于零售价")
     control_fen: int | None = Field(None, description="不填则等于建议零售价")
+    supplier_id: int | None = Field(None, description="SKU 自己的供货商（须为合作中的供应商）；不填则随商品")
 
 
 class OperatorSkuPatchIn(StrictIn):
     spec: str | None = Field(None, max_length=60)
     is_active: bool | None = None
+    supplier_id: int | None = Field(None, description="SKU 自己的供货商（须为合作中的供应商）；null 则随商品")
 
 
 class OperatorSkuPricesIn(StrictIn):

@@ -2,23 +2,24 @@ from datetime import datetime
 
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
-from .models import Banner, Category, CommissionOverride, Product, ProductImage, Sku, sellable_sku_q
+from .models import Banner, Category, CommissionOverride, Product, ProductImage, Sku, offered_sku_q
 
 
 def shelf_products(
     *, category_slug: str | None = None, category_id: int | None = None, q: str | None = None
 ) -> QuerySet[Product]:
-    """Products on shelf with their sellable SKUs, lowest price and first image, in constant queries.
-    A product without a sellable SKU is not shown, whatever its shelf flag says. What a buyer sees
+    """Products on shelf with their offered SKUs (sellable, and their supplier, if any, approved),
+    lowest price and first image, in constant queries. A product without such a SKU is not shown,
+    whatever its shelf flag says (a suspended supplier's products disappear until it is reinstated). What a buyer sees
     (with stock and purchase info) is fenxiao.shop.selectors.shop_products, built on this.
     `q` keeps the products whose name or category name contains it (case-insensitive)."""
     qs = (
         Product.objects.filter(is_on_shelf=True, category__is_active=True)
-        .filter(Exists(Sku.objects.filter(sellable_sku_q(), product=OuterRef("pk"))))
+        .filter(Exists(Sku.objects.filter(offered_sku_q(), product=OuterRef("pk"))))
         .select_related("category")
-        .annotate(min_retail_fen=Min("skus__retail_fen", filter=sellable_sku_q("skus__")))
+        .annotate(min_retail_fen=Min("skus__retail_fen", filter=offered_sku_q("skus__")))
         .prefetch_related(
-            Prefetch("skus", queryset=Sku.objects.filter(sellable_sku_q())),
+            Prefetch("skus", queryset=Sku.objects.filter(offered_sku_q())),
             Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),
         )
     )
@@ -46,7 +47,7 @@ def active_category(category_id: int) -> Category | None:
 def live_banners(now: datetime) -> QuerySet[Banner]:
     """Banners switched on whose dates include `now` (an open end never ends), in display order;
     a banner linking to a product or category that a buyer cannot open is left out."""
-    sellable = Exists(Sku.objects.filter(sellable_sku_q(), product=OuterRef("product_id")))
+    sellable = Exists(Sku.objects.filter(offered_sku_q(), product=OuterRef("product_id")))
     return (
         Banner.objects.filter(is_active=True)
         .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))

@@ -13,6 +13,7 @@ from fenxiao.addresses import regions
 from fenxiao.common.money import MAX_RATE_BP, yuan
 
 from .content import MAX_DESCRIPTION_CHARS
+from .costs import assignable_supplier
 from .errors import CatalogCode, CatalogError
 from .models import (
     MAX_COMMISSION_DEPTH,
@@ -231,7 +232,20 @@ def remove_commission_override(*, depth: int, category: Category | None = None, 
 
 # --- products --------------------------------------------------------------------------------------
 
-PRODUCT_FIELDS = ("category", "name", "subtitle", "description", "role", "sort_order")
+# Label data (产品标签) shown on the product page, with the model's length limits
+LABEL_FIELDS = {"ingredients": 2000, "manufacturer": 120, "manufacturer_address": 200, "licence_number": 40, "storage": 120}
+MAX_SHELF_LIFE_DAYS = 36500
+PRODUCT_FIELDS = (
+    "category",
+    "name",
+    "subtitle",
+    "description",
+    "role",
+    "sort_order",
+    "supplier",
+    *LABEL_FIELDS,
+    "shelf_life_days",
+)
 
 
 def _clean_product(fields: dict) -> None:
@@ -247,6 +261,23 @@ def _clean_product(fields: dict) -> None:
             gettext("商品详情不能超过 %(n)s 个字符") % {"n": MAX_DESCRIPTION_CHARS},
             {"field": "description"},
         )
+    for name, limit in LABEL_FIELDS.items():
+        if len(str(fields.get(name) or "")) > limit:
+            raise CatalogError(
+                CatalogCode.INVALID_PRODUCT,
+                gettext("%(field)s 不能超过 %(n)s 个字符") % {"field": name, "n": limit},
+                {"field": name, "max_length": limit},
+            )
+    days = fields.get("shelf_life_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int) or not 0 < days <= MAX_SHELF_LIFE_DAYS):
+        raise CatalogError(
+            CatalogCode.INVALID_PRODUCT,
+            gettext("保质期须为 1–%(n)s 天") % {"n": MAX_SHELF_LIFE_DAYS},
+            {"field": "shelf_life_days", "max": MAX_SHELF_LIFE_DAYS},
+        )
+    supplier = fields.get("supplier")
+    if supplier is not None:
+        assignable_supplier(supplier.pk)
     category = fields.get("category")
     if category is not None and not category.is_active:
         raise CatalogError(CatalogCode.INVALID_PRODUCT, gettext("类目已停用"), {"field": "category_id"})

@@ -14,6 +14,7 @@ class ConsoleConfig(AppConfig):
         from fenxiao.promotions.figures import register_order_reader
 
         from .jobs import tasks
+        from .supply import notices
 
         schedule.add(
             schedule.Job(
@@ -22,3 +23,5 @@ class ConsoleConfig(AppConfig):
         )
         # promotions sit below orders: what each promotion did in orders is read through this reader
         register_order_reader(promotion_figures)
+        # a supplier's shipment exception reaches the operator's staff as an in-app notice
+        notices.register()

@@ -8,5 +8,7 @@ urlpatterns = [
     path("", include("fenxiao.console.home.urls")),
     path("jobs/", include("fenxiao.console.jobs.urls")),
     path("orders/", include("fenxiao.console.shipping.urls")),
+    path("batches/", include("fenxiao.console.batches.urls")),
     path("coupons/", include("fenxiao.console.coupons.urls")),
+    path("suppliers/scorecard/", include("fenxiao.console.scorecard.urls")),
 ]

@@ -158,6 +158,9 @@ class Notification(models.Model):
         INVITATION_REWARD = "invitation_reward", _("邀请奖励")
         SHOP_MODERATED = "shop_moderated", _("店铺审核")
         FLASH_REMINDER = "flash_reminder", _("秒杀开抢提醒")
+        STOCK_ALERT = "stock_alert", _("安全库存预警")
+        BATCH_RECALL = "batch_recall", _("批次召回")
+        SHIPMENT_EXCEPTION = "shipment_exception", _("发货异常")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("用户")
@@ -177,6 +180,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SafetyStockAlert(models.Model):
+    """A stock record whose free units fell below its safety stock and whose staff were told: no
+    second notice until the record went back up to its safety stock (the row is then removed)."""
+
+    stock_record = models.OneToOneField(
+        "inventory.StockRecord", on_delete=models.CASCADE, related_name="+", verbose_name=_("库存")
+    )
+    available = models.BigIntegerField(_("预警时可用"))
+    safety_stock = models.BigIntegerField(_("安全库存"))
+    alerted_at = models.DateTimeField(_("预警时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-alerted_at", "-id"]
+        verbose_name = _("安全库存预警")
+        verbose_name_plural = _("安全库存预警")
+
+    def __str__(self) -> str:
+        return f"{self.stock_record_id} < {self.safety_stock}"
 
 
 class InvitationRung(models.Model):

@@ -95,9 +95,15 @@ SCHEDULE: tuple[Job, ...] = (
     Job("promotions.expire_bargains", tasks.expire_bargains, Cadence.MINUTE, _("砍价到期结束")),
     # Runs right after every payment commits; every minute too, in case that run was lost.
     Job("commissions.accrual", commission_tasks.accrue_commissions, Cadence.MINUTE, _("已付款订单的预估佣金入账")),
+    # Each parcel is asked about at most once per FENXIAO_TRACKING_POLL_MINUTES; the minute run spreads them.
+    Job("orders.poll_tracking", tasks.poll_tracking, Cadence.MINUTE, _("查询已发货包裹的物流轨迹（签收开始自动收货计时）")),
+    Job("catalog.cost_changes", tasks.apply_cost_changes, Cadence.MINUTE, _("到期的成本价调整生效")),
+    Job("growth.stock_alerts", tasks.safety_stock_alerts, Cadence.MINUTE, _("安全库存预警：通知供应链人员")),
     Job("commissions.settlement", tasks.settle_commissions, Cadence.DAY, _("佣金结算批次")),
+    Job("supply.issue_statements", tasks.issue_supplier_statements, Cadence.DAY, _("供应商对账单出账（按周或按月）")),
     Job("commissions.team_bonus", tasks.propose_team_bonus, Cadence.MONTH, _("上月团队奖励（提交审批）"), _month),
     Job("growth.level_evaluation", tasks.evaluate_levels, Cadence.MONTH, _("上月分销等级评估"), _month),
+    Job("supply.evaluate_suppliers", tasks.evaluate_suppliers, Cadence.MONTH, _("上月供应商考核（预警与暂停）"), _month),
     Job("growth.leaderboard_close", tasks.close_leaderboards, Cadence.MONTH, _("排行榜结榜发奖")),
     # Just after local midnight the day that closed, and every hour again in case a run was lost.
     Job("analytics.daily_figures", tasks.roll_up_daily_figures, Cadence.HOUR, _("首页每日经营数据汇总")),

@@ -90,6 +90,38 @@ def expire_groups() -> dict[str, int]:
 
 
 @task()
+def poll_tracking() -> dict[str, int]:
+    """Shipped parcels not asked about within the poll interval: their journey fetched, signed-for ones dated."""
+    from fenxiao.orders.services.tracking import poll_tracking as poll
+
+    return poll()
+
+
+@task()
+def issue_supplier_statements() -> dict[str, int]:
+    """Each supplier's statement of its last full settlement period (week or month), issued once."""
+    from fenxiao.supply.settlement.services import issue_statements
+
+    return {"supplier_statements_issued": len(issue_statements())}
+
+
+@task()
+def apply_cost_changes() -> dict[str, int]:
+    """成本价调整: SKUs whose scheduled cost change is due take the new cost (orders placed keep theirs)."""
+    from fenxiao.catalog.costs import apply_cost_changes as apply
+
+    return apply()
+
+
+@task()
+def safety_stock_alerts() -> dict[str, int]:
+    """安全库存预警: the 供应链 staff told once about each stock record that fell below its safety stock."""
+    from fenxiao.growth.services.stock_alerts import safety_stock_alerts as alert
+
+    return alert()
+
+
+@task()
 def settle_commissions() -> dict[str, int]:
     """The settlement batch due now (daily T+N, weekly or monthly by the operator's settings)."""
     return commission_tasks.run_settlement()
@@ -99,6 +131,14 @@ def settle_commissions() -> dict[str, int]:
 def propose_team_bonus(month: str) -> dict[str, int]:
     """The month's team bonus, proposed for finance's approval (paid when approved)."""
     return commission_tasks.run_team_bonus(month=month)
+
+
+@task()
+def evaluate_suppliers(month: str) -> dict[str, int]:
+    """供应商月度考核: warnings and suspensions by the month's service levels, once per supplier and month."""
+    from fenxiao.supply.scorecard.services import evaluate_suppliers as evaluate
+
+    return {f"suppliers_{name}": n for name, n in evaluate(month=month).items()}
 
 
 @task()

@@ -3,7 +3,7 @@ cancelling and after-sales decisions call the services, which write the event ro
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import prefetch_related_objects
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +19,8 @@ from fenxiao.promotions.stages import PriceStage
 
 from . import services
 from .admin_filters import BuyerFilter, DistributorFilter, PaymentProviderFilter, ProductFilter, ProvinceFilter
-from .models import AfterSale, AfterSaleEvent, AfterSalePhoto, Order, OrderEvent, OrderLine
+from .models import AfterSale, AfterSaleEvent, AfterSalePhoto, Order, OrderEvent, OrderLine, Shipment
+from .selectors import is_overdue
 
 
 def _stage_label(stage: str) -> str:
@@ -49,6 +50,33 @@ class OrderLineInline(ReadOnlyInline):
         if obj.bundle_sku_id is None:
             return "—"
         return gettext("套装 %(name)s × %(n)s") % {"name": obj.bundle_name, "n": obj.bundle_quantity}
+
+
+class ShipmentInline(ReadOnlyInline):
+    """The order's parcels, one per shipper (platform warehouse, each supplier)."""
+
+    model = Shipment
+    fields = (
+        "route",
+        "supplier",
+        "status",
+        "carrier",
+        "tracking_company",
+        "tracking_number",
+        "ship_by",
+        "overdue",
+        "shipped_at",
+        "received_at",
+        "completed_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("supplier", "carrier")
+
+    @admin.display(description=_("超时未发"), boolean=True)
+    def overdue(self, obj):
+        return is_overdue(obj)
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -90,7 +118,7 @@ class OrderAdmin(ConsoleAdmin):
     list_select_related = ("distributor__user",)
     list_per_page = 50
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [ShipmentInline, OrderLineInline, OrderEventInline]
     actions = ["cancel_orders", "packing_list"]
     exclude = ("price_breakdown",)
 
@@ -231,12 +259,19 @@ class OrderAdmin(ConsoleAdmin):
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
+    def get_queryset(self, request):
+        # whether the platform warehouse still has a parcel of the order to ship (the ship button's)
+        platform = Shipment.objects.filter(order=OuterRef("pk"), supplier__isnull=True, status=Shipment.Status.TO_SHIP)
+        return super().get_queryset(request).annotate(platform_to_ship=Exists(platform))
+
     @admin.display(description=_("操作"))
     def ship_link(self, obj):
         if obj.status != Order.Status.PAID:
             return ""
         if obj.hold:
             return obj.get_hold_display()  # 等待成团: ships once the group succeeds
+        if not getattr(obj, "platform_to_ship", True):
+            return gettext("待供应商发货")
         return format_html(
             '<a class="button" href="{}">{}</a>', reverse("admin:orders_order_ship", args=[obj.pk]), gettext("发货")
         )

@@ -27,6 +27,7 @@ from .schemas import (
     AfterSaleOut,
     CartItemIn,
     CartOut,
+    OperatorOrderDetailOut,
     OperatorOrderOut,
     OperatorRefundIn,
     OrderOut,
@@ -125,9 +126,54 @@ def order_dict(order, *, detail: bool = True) -> dict:
         "cancelled_at": order.cancelled_at,
         "cancel_reason": order.cancel_reason,
         "lines": lines,
+        "shipments": [shipment_dict(s) for s in selectors.order_shipments(order, with_tracking=detail)],
         "events": list(order.events.all()) if detail else [],
         "aftersales": [aftersale_dict(a) for a in order.aftersales.all()] if detail else [],
     }
+    return data
+
+
+def shipment_dict(shipment, *, operator: bool = False) -> dict:
+    """A parcel of the order: who ships it (the buyer is told platform or supplier, not which
+    supplier), its carrier, number, tracking link and journey."""
+    carrier = shipment.carrier if shipment.carrier_id else None
+    data = {
+        "id": shipment.pk,
+        "shipper": "platform" if shipment.supplier_id is None else "supplier",
+        "shipper_label": _("平台发货") if shipment.supplier_id is None else _("供应商发货"),
+        "status": shipment.status,
+        "status_label": shipment.get_status_display(),
+        "carrier_code": carrier.code if carrier else "",
+        "tracking_company": shipment.tracking_company,
+        "tracking_number": shipment.tracking_number,
+        "tracking_url": carrier.tracking_url(shipment.tracking_number) if carrier and shipment.tracking_number else "",
+        "shipped_at": shipment.shipped_at,
+        "delivered_at": shipment.delivered_at,
+        "received_at": shipment.received_at,
+        "completed_at": shipment.completed_at,
+        "line_ids": shipment.line_ids,
+        "tracking_events": [
+            {"occurred_at": e.occurred_at, "state": e.state, "description": e.description, "location": e.location}
+            for e in shipment.tracking_events
+        ],
+    }
+    if operator:
+        data.update(
+            {
+                "route": shipment.route,
+                "supplier_id": shipment.supplier_id,
+                "supplier_name": shipment.supplier.name if shipment.supplier_id else "",
+                "ship_by": shipment.ship_by,
+                "overdue": shipment.overdue,
+                "cancelled_at": shipment.cancelled_at,
+            }
+        )
+    return data
+
+
+def operator_order_dict(order) -> dict:
+    data = order_dict(order)
+    data["shipments"] = [shipment_dict(s, operator=True) for s in selectors.order_shipments(order)]
     return data
 
 
@@ -143,6 +189,7 @@ def aftersale_dict(a) -> dict:
         "reason": a.reason,
         "reject_reason": a.reject_reason,
         "return_tracking_number": a.return_tracking_number,
+        "return_address": services.return_address(a.line) if a.kind == "return_refund" else None,
         "created_at": a.created_at,
         "photos": [photo_dict(photo) for photo in a.photos.all()],
     }
@@ -436,9 +483,20 @@ def cancel(request, order_id: int, payload: OrderReasonIn):
     return order_dict(_detail(order_id))
 
 
-@router.post("/{order_id}/confirm-receipt", response=OrderOut, summary="确认收货")
-def confirm_receipt(request, order_id: int):
-    services.confirm_receipt(order_id=order_id, user=current_user(request))
+@router.post(
+    "/{order_id}/confirm-receipt",
+    response=OrderOut,
+    summary="确认收货（整单已发货的包裹，或 shipment_id 指定的一个包裹）",
+)
+def confirm_receipt(request, order_id: int, shipment_id: int | None = None):
+    user = current_user(request)
+    if shipment_id is None:
+        services.confirm_receipt(order_id=order_id, user=user)
+    else:
+        _detail(order_id, user=user)  # the buyer's own order, else 404
+        if not selectors.shipment_in_order(order_id, shipment_id):
+            raise OrderError(OrderCode.SHIPMENT_NOT_FOUND, _("发货单不存在"), {"shipment_id": shipment_id}, status=404)
+        services.confirm_shipment_receipt(shipment_id=shipment_id, user=user)
     return order_dict(_detail(order_id))
 
 
@@ -508,6 +566,24 @@ def operator_orders(request, q: Query[OrderFilter]):
         }
         for o in qs[start : start + size]
     ]
+
+
+@operator_router.get("/orders/{order_id}", response=OperatorOrderDetailOut, summary="订单详情（含发货单）")
+def operator_order_detail(request, order_id: int):
+    require_staff_perm(request, "orders.view_order")
+    return operator_order_dict(_detail(order_id))
+
+
+@operator_router.post(
+    "/shipments/{shipment_id}/cancel",
+    response=OperatorOrderDetailOut,
+    summary="取消一个发货单（未发货；退回其商品的实付）",
+    description="已付款订单中一个发货方无法发货（如供应商缺货）：释放其库存、退回其订单行的实付；全部发货单取消则订单取消。",
+)
+def operator_cancel_shipment(request, shipment_id: int, payload: OrderReasonIn):
+    require_staff_perm(request, "orders.cancel_order")
+    shipment = services.cancel_shipment(shipment_id=shipment_id, actor=current_user(request), reason=payload.reason)
+    return operator_order_dict(_detail(shipment.order_id))
 
 
 @operator_router.post("/orders/{order_id}/ship", response=OrderOut, summary="发货")

@@ -28,3 +28,9 @@ class OrdersConfig(AppConfig):
             on_approve=services.cancel_after_approval,
             on_reject=services.cancel_rejected,
         )
+        register_kind(
+            services.SHIPMENT_CANCEL_APPROVAL,
+            label=pgettext_lazy("approval kind", "取消发货单退款"),
+            on_approve=services.shipment_cancel_approved,
+            on_reject=services.shipment_cancel_rejected,
+        )

@@ -10,6 +10,8 @@ An app that cares registers its callables once, in its AppConfig.ready() (see `f
   `refunded_fen` already includes it).
 - `on_cancelled_refunded(order)`: a paid order was refunded in full; every line's `refunded_fen` now
   equals its `paid_fen`.
+- `on_shipment_shipped(shipment)`: one shipment of an order left (with its carrier and tracking
+  number), told after the commit: e.g. to follow its parcel or to tell the buyer.
 
 The orders app imports nobody that registers here.
 """
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 from fenxiao.common.hooks import Hooks
 
-order_events = Hooks("order", events=("on_paid", "on_completed", "on_line_refunded", "on_cancelled_refunded"))
+order_events = Hooks(
+    "order", events=("on_paid", "on_completed", "on_line_refunded", "on_cancelled_refunded", "on_shipment_shipped")
+)
 
 register = order_events.register
 unregister = order_events.unregister
@@ -39,3 +43,7 @@ def line_refunded(order, line, amount_fen: int) -> None:
 
 def cancelled_refunded(order) -> None:
     order_events.fire("on_cancelled_refunded", order)
+
+
+def shipment_shipped(shipment) -> None:
+    order_events.fire("on_shipment_shipped", shipment)

@@ -2,6 +2,8 @@
 purchase time, an event row for every status change, after-sales per line, and the idempotency
 records that make order creation safe to retry."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -14,6 +16,9 @@ from fenxiao.promotions.models.activities import ActivityKind
 from fenxiao.promotions.stages import PriceStage
 
 from .photos import photo_path
+
+if TYPE_CHECKING:
+    from fenxiao.logistics.models import TrackingEvent
 
 
 class CartLine(models.Model):
@@ -103,6 +108,8 @@ class Order(models.Model):
     activity_id = models.BigIntegerField(_("活动编号"), null=True, blank=True)
     pays_commission = models.BooleanField(_("计算佣金"), default=True, help_text=_("活动可设置其订单不计佣金"))
     hold = models.CharField(_("暂缓"), max_length=10, blank=True, choices=Hold.choices, help_text=_("拼团成功前不发货、不能售后"))
+    # A product sample (样品) a distributor asked for: zero price, from the samples' own stock, no commission.
+    is_sample = models.BooleanField(_("样品单"), default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -123,7 +130,12 @@ class Order(models.Model):
             ),
             # The console home's sales figures and trend: paid orders by payment time, with the amount
             # in the index so that the sums read only the index.
-            models.Index(fields=["paid_at", "paid_fen"], name="order_paid_time_amount", condition=Q(paid_at__isnull=False)),
+            # Samples are zero-price orders that are not sales: they are left out of the figures.
+            models.Index(
+                fields=["paid_at", "paid_fen"],
+                name="order_paid_time_amount",
+                condition=Q(paid_at__isnull=False, is_sample=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -144,6 +156,73 @@ class Order(models.Model):
     @property
     def masked_receiver_phone(self) -> str:
         return mask_phone(self.receiver_phone)
+
+
+class Shipment(models.Model):
+    """The part of an order one fulfilment route ships: the platform warehouse ("main") or one
+    supplier ("supplier:<id>"). Each has its own carrier and tracking number, status, automatic receipt
+    and after-sales window; the order is shipped, received and complete when all its shipments are."""
+
+    class Status(models.TextChoices):
+        TO_SHIP = "to_ship", _("待发货")
+        SHIPPED = "shipped", _("已发货")
+        RECEIVED = "received", _("已收货")
+        COMPLETED = "completed", _("已完成")
+        CANCELLED = "cancelled", _("已取消")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments", verbose_name=_("订单"))
+    route = models.CharField(_("发货方"), max_length=32, help_text=_("main 为平台仓；supplier:<id> 为供应商代发"))
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shipments",
+        verbose_name=_("供应商"),
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.TO_SHIP, db_index=True)
+    carrier = models.ForeignKey(
+        "logistics.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("快递公司")
+    )
+    tracking_company = models.CharField(_("快递公司名称"), max_length=32, blank=True)
+    tracking_number = models.CharField(_("快递单号"), max_length=40, blank=True)
+    ship_by = models.DateTimeField(_("最晚发货时间"), null=True, blank=True, help_text=_("付款后 48 小时（可配置）"))
+    shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("签收时间"), null=True, blank=True, help_text=_("物流轨迹显示签收的时间"))
+    received_at = models.DateTimeField(_("收货时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    # Set by orders.selectors.order_shipments, not stored.
+    line_ids: list[int]
+    overdue: bool
+    tracking_events: "list[TrackingEvent]"
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        verbose_name = _("发货单")
+        verbose_name_plural = _("发货单")
+        constraints = [models.UniqueConstraint(fields=["order", "route"], name="shipment_one_per_route")]
+        indexes = [
+            models.Index(fields=["supplier", "status"], name="shipment_supplier_status"),
+            models.Index(fields=["status", "ship_by"], name="shipment_status_ship_by"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.route}"
+
+    @property
+    def is_platform(self) -> bool:
+        return self.supplier_id is None
+
+
+class ShipmentEvent(TransitionEvent):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events", verbose_name=_("发货单"))
+
+    class Meta(TransitionEvent.Meta):
+        verbose_name = _("发货单记录")
+        verbose_name_plural = _("发货单记录")
 
 
 class OrderLine(models.Model):
@@ -171,6 +250,9 @@ class OrderLine(models.Model):
     )
     bundle_name = models.CharField(_("套装名称"), max_length=120, blank=True)
     bundle_quantity = models.PositiveIntegerField(_("套装数量"), null=True, blank=True)
+    shipment = models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.PROTECT, related_name="lines", verbose_name=_("发货单")
+    )
 
     class Meta:
         ordering = ["order_id", "id"]
@@ -192,6 +274,27 @@ class OrderLine(models.Model):
     @property
     def refundable_fen(self) -> int:
         return self.paid_fen - self.refunded_fen
+
+
+class ShippedBatch(models.Model):
+    """Which stock batch the units of a shipped line came from (产品溯源): "where did batch X go" is
+    one query over these rows."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="batches", verbose_name=_("订单行"))
+    batch = models.ForeignKey("inventory.StockBatch", on_delete=models.PROTECT, related_name="shipped", verbose_name=_("批次"))
+    quantity = models.PositiveIntegerField(_("数量"))
+
+    class Meta:
+        ordering = ["line_id", "id"]
+        verbose_name = _("出库批次")
+        verbose_name_plural = _("出库批次")
+        constraints = [
+            models.UniqueConstraint(fields=["line", "batch"], name="shipped_batch_once"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="shipped_batch_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id}:{self.batch_id} × {self.quantity}"
 
 
 class OrderLineAdjustment(models.Model):

@@ -218,6 +218,15 @@ class AfterSalePhotoOut(Schema):
     url: str = Field(..., description="照片地址（需登录：下单的买家或有售后查看权限的员工）")
 
 
+class AfterSaleReturnAddressOut(Schema):
+    receiver: str
+    phone: str
+    province: str
+    city: str
+    district: str
+    detail: str
+
+
 class AfterSaleOut(Schema):
     id: int
     line_id: int
@@ -229,8 +238,47 @@ class AfterSaleOut(Schema):
     reason: str
     reject_reason: str
     return_tracking_number: str
+    return_address: AfterSaleReturnAddressOut | None = Field(
+        None, description="供应商发货的商品退回供应商的退货地址；平台发货的为空"
+    )
     created_at: datetime
     photos: list[AfterSalePhotoOut] = []
+
+
+class OrderParcelEventOut(Schema):
+    occurred_at: datetime
+    state: str
+    description: str
+    location: str
+
+
+class OrderShipmentOut(Schema):
+    """One parcel of an order, as its buyer sees it (who ships it, never at what cost)."""
+
+    id: int
+    shipper: str = Field(..., description="platform 平台发货 / supplier 供应商发货")
+    shipper_label: str
+    status: str
+    status_label: str
+    carrier_code: str = Field("", description="快递公司编码（发货后）")
+    tracking_company: str
+    tracking_number: str
+    tracking_url: str = Field("", description="到快递公司查询物流的链接")
+    shipped_at: datetime | None
+    delivered_at: datetime | None = Field(None, description="物流显示签收的时间")
+    received_at: datetime | None
+    completed_at: datetime | None
+    line_ids: list[int] = Field(default_factory=list, description="这个包裹里的订单行")
+    tracking_events: list[OrderParcelEventOut] = Field(default_factory=list, description="物流轨迹（最新在前）")
+
+
+class OperatorOrderShipmentOut(OrderShipmentOut):
+    route: str = Field(..., description="main 平台仓；supplier:<id> 供应商代发")
+    supplier_id: int | None
+    supplier_name: str = ""
+    ship_by: datetime | None = Field(None, description="最晚发货时间（付款后 48 小时，可配置）")
+    overdue: bool = Field(False, description="待发货且已过最晚发货时间")
+    cancelled_at: datetime | None = None
 
 
 class OrderOut(Schema):
@@ -272,8 +320,16 @@ class OrderOut(Schema):
     cancelled_at: datetime | None
     cancel_reason: str
     lines: list[OrderLineOut]
+    shipments: list[OrderShipmentOut] = Field(default_factory=list, description="按发货方拆分的包裹：平台发货、各供应商发货")
     events: list[OrderEventOut] = []
     aftersales: list[AfterSaleOut] = []
+
+
+class OperatorOrderDetailOut(OrderOut):
+    # the operator's view of each shipment, a subclass: a narrower field pydantic allows, mypy does not (list is invariant)
+    shipments: list[OperatorOrderShipmentOut] = Field(  # type: ignore[assignment]
+        default_factory=list, description="发货单：发货方、供应商、状态、最晚发货时间"
+    )
 
 
 class ShopOrderOut(Schema):

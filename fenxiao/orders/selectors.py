@@ -1,10 +1,12 @@
 from datetime import date, datetime
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from fenxiao.common.figures import Window, daily, windowed
+from fenxiao.logistics.selectors import events_for
 
-from .models import AfterSale, AfterSalePhoto, CartLine, Order, OrderEvent, OrderLine, OrderLineAdjustment
+from .models import AfterSale, AfterSalePhoto, CartLine, Order, OrderEvent, OrderLine, OrderLineAdjustment, Shipment
 
 
 def cart_lines(user) -> QuerySet[CartLine]:
@@ -12,7 +14,10 @@ def cart_lines(user) -> QuerySet[CartLine]:
 
 
 def orders_for_user(user, *, status: str | None = None) -> QuerySet[Order]:
-    qs = Order.objects.filter(user=user).prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    qs = Order.objects.filter(user=user).prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("shipments", queryset=Shipment.objects.order_by("id")),
+    )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
@@ -22,7 +27,13 @@ def order_detail(order_id: int, *, user=None) -> Order | None:
     qs = Order.objects.select_related("distributor__user", "user").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("actor").order_by("created_at", "id")),
-        Prefetch("aftersales", queryset=AfterSale.objects.order_by("-created_at").prefetch_related("photos")),
+        Prefetch(
+            "aftersales",
+            queryset=AfterSale.objects.select_related("line__shipment__supplier")
+            .order_by("-created_at")
+            .prefetch_related("photos"),
+        ),
+        Prefetch("shipments", queryset=Shipment.objects.select_related("carrier", "supplier").order_by("id")),
     )
     if user is not None:
         qs = qs.filter(user=user)
@@ -42,7 +53,7 @@ def orders_for_distributor(distributor, *, status: str | None = None) -> QuerySe
 
 
 def aftersales_for_review(*, status: str | None = None) -> QuerySet[AfterSale]:
-    qs = AfterSale.objects.select_related("line", "order__user").prefetch_related("photos")
+    qs = AfterSale.objects.select_related("line__shipment__supplier", "order__user").prefetch_related("photos")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("created_at", "id")
@@ -89,9 +100,29 @@ def orders_for_packing(order_ids) -> list[Order]:
     return list(Order.objects.filter(pk__in=list(order_ids)).prefetch_related(lines).order_by("number"))
 
 
+def overdue_q(now: datetime | None = None, prefix: str = "") -> Q:
+    """Still to ship, and its ship-by time (paid + FENXIAO_SHIP_WITHIN_HOURS) has passed, strictly:
+    the one definition of an overdue shipment. `prefix` applies it through a relation
+    (e.g. "shipments__")."""
+    now = now or timezone.now()
+    return Q(**{f"{prefix}status": Shipment.Status.TO_SHIP, f"{prefix}ship_by__lt": now})
+
+
+def is_overdue(shipment: Shipment, now: datetime | None = None) -> bool:
+    """`overdue_q` for a shipment in hand."""
+    now = now or timezone.now()
+    return bool(shipment.status == Shipment.Status.TO_SHIP and shipment.ship_by is not None and shipment.ship_by < now)
+
+
 def shipping_backlog(*, overdue_before: datetime) -> dict[str, int]:
-    """Paid orders waiting to ship, and how many of them were paid before `overdue_before`."""
-    waiting = Order.objects.filter(status=Order.Status.PAID)
+    """Paid orders the platform warehouse still has to ship (an order whose warehouse parcel left and
+    that waits only for suppliers is not the warehouse's), and how many were paid before
+    `overdue_before`."""
+    any_shipment = Exists(Shipment.objects.filter(order=OuterRef("pk")))
+    warehouse_to_ship = Exists(
+        Shipment.objects.filter(order=OuterRef("pk"), supplier__isnull=True, status=Shipment.Status.TO_SHIP)
+    )
+    waiting = Order.objects.filter(status=Order.Status.PAID).filter(~any_shipment | warehouse_to_ship)
     return waiting.aggregate(to_ship=Count("id"), overdue=Count("id", filter=Q(paid_at__lt=overdue_before)))
 
 
@@ -104,9 +135,10 @@ def aftersale_backlog() -> dict[str, int]:
 
 
 def paid_sales(windows: dict[str, Window]) -> dict[str, dict[str, int]]:
-    """GMV (what buyers paid, before refunds) and paid orders per window, by payment time."""
+    """GMV (what buyers paid, before refunds) and paid orders per window, by payment time (samples are
+    not sales)."""
     return windowed(
-        Order.objects.all(),
+        Order.objects.filter(is_sample=False),
         "paid_at",
         windows,
         gmv_fen=lambda inside: Sum("paid_fen", filter=inside),
@@ -117,7 +149,7 @@ def paid_sales(windows: dict[str, Window]) -> dict[str, dict[str, int]]:
 def daily_paid_sales(first: date, last: date) -> dict[date, dict[str, int]]:
     """GMV and paid orders per local day from `first` to `last`."""
     return daily(
-        Order.objects.all(),
+        Order.objects.filter(is_sample=False),
         "paid_at",
         first,
         last,
@@ -152,3 +184,32 @@ def promotion_figures(stage: str, source_ids) -> dict[int, dict[str, int]]:
         entry["gmv_fen"] += row["line__order__paid_fen"] - row["line__order__refunded_fen"]
         entry["cost_fen"] += row["cost"]
     return figures
+
+
+def order_shipments(order: Order, *, with_tracking: bool = True, now=None) -> list[Shipment]:
+    """The order's shipments (prefetched by `order_detail`), the platform's first, each with
+    `line_ids` (from the order's lines in hand), `tracking_events` (newest first, one query per
+    shipped parcel) and `overdue` (still to ship past `ship_by`)."""
+    now = now or timezone.now()
+    shipments = sorted(order.shipments.all(), key=lambda s: (s.supplier_id is not None, s.pk))
+    lines = list(order.lines.all())
+    for shipment in shipments:
+        shipment.line_ids = [line.pk for line in lines if line.shipment_id == shipment.pk]
+        shipment.overdue = is_overdue(shipment, now)
+        shipment.tracking_events = (
+            events_for(shipment.carrier_id, shipment.tracking_number)
+            if with_tracking and shipment.carrier_id and shipment.tracking_number
+            else []
+        )
+    return shipments
+
+
+def order_progress(order: Order) -> str:
+    """ "partly_shipped" when some but not all of a paid order's live shipments left, else ""."""
+    statuses = [s.status for s in order.shipments.all() if s.status != Shipment.Status.CANCELLED]
+    shipped = [s for s in statuses if s != Shipment.Status.TO_SHIP]
+    return "partly_shipped" if order.status == Order.Status.PAID and shipped and len(shipped) < len(statuses) else ""
+
+
+def shipment_in_order(order_id: int, shipment_id: int) -> bool:
+    return Shipment.objects.filter(pk=shipment_id, order_id=order_id).exists()

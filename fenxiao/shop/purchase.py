@@ -30,8 +30,12 @@ from fenxiao.catalog.models import (
     purchasable_sku_q,
     unpurchasable_reason,
 )
-from fenxiao.inventory.models import MAIN_LOCATION, StockRecord
-from fenxiao.inventory.selectors import available_by_sku
+from fenxiao.inventory.models import MAIN_LOCATION, StockRecord, fulfilment_location, fulfilment_location_expression
+from fenxiao.inventory.selectors import available_at, available_by_sku
+
+# The default `location` of the reads below: every SKU at its own fulfilment location (the platform
+# warehouse, or the supplier who ships it); another location (a flash sale's own stock) is read as given.
+ROUTED = MAIN_LOCATION
 
 __all__ = [
     "ProductPurchase",
@@ -114,11 +118,26 @@ def _info(sku: Sku, available: int, component_reason: Unpurchasable | None = Non
 
 
 def _free(sku_ref: str, location: str) -> Subquery:
-    return Subquery(
-        StockRecord.objects.filter(sku_id=OuterRef(sku_ref), location=location)
-        .annotate(free=F("on_hand") - F("reserved"))
-        .values("free")[:1]
-    )
+    """The free units of the SKU at `sku_ref`, at `location`; at ROUTED, at the SKU's own fulfilment
+    location (its supplier's stock, else the platform warehouse's)."""
+    records = StockRecord.objects.filter(sku_id=OuterRef(sku_ref))
+    if location == ROUTED:
+        records = records.filter(location=fulfilment_location_expression("sku__"))
+    else:
+        records = records.filter(location=location)
+    return Subquery(records.annotate(free=F("on_hand") - F("reserved")).values("free")[:1])
+
+
+def _routed_free(skus: Iterable[Sku], location: str) -> dict[int, int]:
+    """Free units of loaded SKUs (with their products), each at its own fulfilment location when
+    `location` is ROUTED: one query."""
+    skus = list(skus)
+    if location != ROUTED:
+        return available_by_sku({sku.pk for sku in skus}, location)
+    by_location: dict[str, set[int]] = {}
+    for sku in skus:
+        by_location.setdefault(fulfilment_location(sku.fulfilment_supplier_id), set()).add(sku.pk)
+    return available_at(by_location)
 
 
 def _stock_and_bundles(sku_ids: Iterable[int], location: str) -> tuple[dict[int, int], dict[int, bool]]:
@@ -173,8 +192,7 @@ def _loaded_parts(skus: list[Sku]) -> dict[int, list[BundleComponent]] | None:
 
 def _stock_of_loaded(skus: list[Sku], parts: dict[int, list[BundleComponent]], location: str):
     """`_stock_and_bundles` for SKUs whose components are loaded: one query of stock alone."""
-    ids = {sku.pk for sku in skus} | {row.component_id for rows in parts.values() for row in rows}
-    free = available_by_sku(ids, location)
+    free = _routed_free([*skus, *(row.component for rows in parts.values() for row in rows)], location)
     available = {sku.pk: free[sku.pk] for sku in skus}
     bundles: dict[int, bool] = {}
     for sku_id, rows in parts.items():
@@ -191,7 +209,8 @@ def purchase_info(skus: Iterable[Sku], *, location: str = MAIN_LOCATION) -> dict
     skus = list(skus)
     if not skus:
         return {}
-    prefetch_related_objects(skus, "product__category")
+    # the suppliers only where a SKU or its product has one (no query otherwise): see `supplier_ready`
+    prefetch_related_objects(skus, "product__category", "supplier", "product__supplier")
     parts = _loaded_parts(skus)
     if parts is None:
         available, bundles = _stock_and_bundles((sku.pk for sku in skus), location)

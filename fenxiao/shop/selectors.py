@@ -4,13 +4,14 @@ without stock shows as sold out); each read is a fixed number of queries whateve
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 
 from fenxiao.catalog import selectors as catalog_selectors
 from fenxiao.catalog.models import Banner, Category, Product
-from fenxiao.inventory.models import MAIN_LOCATION
+from fenxiao.inventory.models import MAIN_LOCATION, StockBatch, fulfilment_location
 
 from .purchase import ProductPurchase, product_purchase
 
@@ -85,3 +86,58 @@ def products_by_ids(product_ids: list[int], *, location: str = MAIN_LOCATION) ->
 def shop_banners(now: datetime) -> list[Banner]:
     """The home page carousel at `now`: live banners whose link a buyer can open."""
     return list(catalog_selectors.live_banners(now).select_related("product", "category"))
+
+
+@dataclass(frozen=True)
+class ProductLabel:
+    """产品标签: what the product page shows of a product's label, only the fields that are set. The
+    production date is that of the batch a buyer would get now: the first-expiring batch with units
+    free to sell of the product's SKUs, at each SKU's fulfilment location (None when unknown)."""
+
+    ingredients: str = ""
+    production_date: date | None = None
+    shelf_life_days: int | None = None
+    manufacturer: str = ""
+    manufacturer_address: str = ""
+    licence_number: str = ""
+    storage: str = ""
+
+    def __bool__(self) -> bool:
+        return any(value not in ("", None) for value in self.__dict__.values())
+
+
+def next_production_date(skus) -> date | None:
+    """The production date of the first-expiring batch (FEFO: by expiry date, none last) with free
+    units among `skus` (loaded with their products), each at its route's location: one query."""
+    where = Q()
+    by_location: dict[str, list[int]] = {}
+    for sku in skus:
+        by_location.setdefault(fulfilment_location(sku.fulfilment_supplier_id), []).append(sku.pk)
+    if not by_location:
+        return None
+    for location, ids in by_location.items():
+        where |= Q(stock_record__location=location, stock_record__sku_id__in=ids)
+    first = (
+        StockBatch.objects.filter(where, on_hand__gt=F("reserved"))
+        .order_by(F("expiry_date").asc(nulls_last=True), "id")
+        .values_list("production_date", flat=True)
+        .first()
+    )
+    return first
+
+
+def product_label(product: Product) -> ProductLabel:
+    """The label of a product from the shop's reads (its offered SKUs loaded). A product whose label
+    the operator filled in (any label field) also shows the production date of the batch it ships
+    from next, in one query; a product without label data costs no query."""
+    label = ProductLabel(
+        ingredients=product.ingredients,
+        shelf_life_days=product.shelf_life_days,
+        manufacturer=product.manufacturer,
+        manufacturer_address=product.manufacturer_address,
+        licence_number=product.licence_number,
+        storage=product.storage,
+    )
+    if not label:
+        return label
+    return replace(label, production_date=next_production_date(product.skus.all()))

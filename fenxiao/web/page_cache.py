@@ -109,9 +109,11 @@ def connect() -> None:
     """Bumps the catalog version on every save and delete of what the cached fragments show."""
     from fenxiao.catalog.models import BundleComponent, Category, Product, ProductImage, Sku
     from fenxiao.distribution.models import DistributorShop, ShopFeature
+    from fenxiao.suppliers.models import Supplier
 
     # BundleComponent: a bundle's parts are read with its product (new parts, made in bulk, show
-    # within FRAGMENT_SECONDS; parts replaced or removed at once).
-    for model in (BundleComponent, Category, Product, ProductImage, Sku, DistributorShop, ShopFeature):
+    # within FRAGMENT_SECONDS; parts replaced or removed at once). Supplier: a suspended supplier's
+    # products leave the shop at once.
+    for model in (BundleComponent, Category, Product, ProductImage, Sku, DistributorShop, ShopFeature, Supplier):
         post_save.connect(_changed, sender=model, dispatch_uid=f"web-page-cache-save-{model._meta.label}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"web-page-cache-delete-{model._meta.label}")

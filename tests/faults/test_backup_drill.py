@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from fenxiao.orders import services as orders
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import Order, Shipment
 from tests.factories import ADDRESS, StaffFactory
 
 from . import drill
@@ -37,6 +37,7 @@ def test_a_restored_backup_passes_the_ledger_check_and_reconciles_like_the_sourc
         orders.ship_order(order_id=order.pk, actor=operator, tracking_company="SF", tracking_number=f"SF{order.pk}")
         orders.confirm_receipt(order_id=order.pk, user=shop.buyer)
         Order.objects.filter(pk=order.pk).update(received_at=completed_at - timedelta(days=8))
+        Shipment.objects.filter(order_id=order.pk).update(received_at=completed_at - timedelta(days=8))
         orders.complete_orders(now=completed_at)
     drill.finish(drill.manage("run_settlement"))
     orders.place_order(user=shop.buyer, items=[(shop.serum.pk, 1)], address=dict(ADDRESS))  # one left unpaid

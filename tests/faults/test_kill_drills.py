@@ -22,7 +22,7 @@ from fenxiao.inventory.models import Reservation, StockMovement, StockRecord
 from fenxiao.ledger import selectors as ledger_selectors
 from fenxiao.ledger.models import Transaction
 from fenxiao.orders import services as orders
-from fenxiao.orders.models import Order, OrderEvent
+from fenxiao.orders.models import Order, OrderEvent, Shipment
 from fenxiao.payments.models import Payment
 from fenxiao.payments.tests.conftest import NOTIFY_PATH, OPENID
 from tests.factories import (
@@ -78,6 +78,7 @@ def test_settlement_killed_inside_its_batch_then_rerun_settles_each_commission_o
         orders.ship_order(order_id=order.pk, actor=operator, tracking_company="SF", tracking_number=f"SF{order.pk}")
         orders.confirm_receipt(order_id=order.pk, user=shop.buyer)
         Order.objects.filter(pk=order.pk).update(received_at=completed_at - timedelta(days=8))
+        Shipment.objects.filter(order_id=order.pk).update(received_at=completed_at - timedelta(days=8))
         assert orders.complete_orders(now=completed_at) == 1
     # 6 serums: direct 20% of ¥150 = ¥30 each, indirect 5% = ¥7.50 each
     direct, indirect = 6 * 3000, 6 * 750

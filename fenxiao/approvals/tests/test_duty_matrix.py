@@ -13,7 +13,10 @@ from django.test import RequestFactory
 
 from fenxiao.accounts.services import STAFF_GROUPS, ensure_staff_groups, issue_token
 from fenxiao.approvals.models import ApprovalRequest
+from fenxiao.logistics.models import Carrier
 from fenxiao.orders.models import AfterSale, Order
+from fenxiao.suppliers.models import Supplier
+from fenxiao.supply.models import SampleRequest, ShipmentException
 from fenxiao.withdrawals.models import Withdrawal
 from tests.factories import OrderRecordFactory, UserFactory
 
@@ -47,6 +50,34 @@ API_DUTIES = {
         (404, "order_not_found"),
     ),
     "cancel_order": ("post", f"{OP}/orders/{MISSING}/cancel", {"reason": "x"}, {"客服"}, (404, "order_not_found")),
+    "add_carrier": ("post", f"{OP}/carriers", {"code": "NOT A CODE", "name": "x"}, {"供应链"}, (422, "invalid_carrier")),
+    "change_carrier": ("patch", f"{OP}/carriers/{MISSING}", {"name": "x"}, {"供应链"}, (404, "carrier_not_found")),
+    "deactivate_carrier": ("post", f"{OP}/carriers/{MISSING}/deactivate", None, {"供应链"}, (404, "carrier_not_found")),
+    "approve_supplier": ("post", f"{OP}/suppliers/{MISSING}/approve", {"note": ""}, {"供应链"}, (404, "supplier_not_found")),
+    "reject_supplier": ("post", f"{OP}/suppliers/{MISSING}/reject", {"reason": "x"}, {"供应链"}, (404, "supplier_not_found")),
+    "evaluate_supplier": (
+        "post",
+        f"{OP}/suppliers/{MISSING}/evaluate",
+        {"score": 50, "conclusion": "x"},
+        {"供应链"},
+        (404, "supplier_not_found"),
+    ),
+    "suspend_supplier": ("post", f"{OP}/suppliers/{MISSING}/suspend", {"reason": "x"}, {"供应链"}, (404, "supplier_not_found")),
+    "reinstate_supplier": ("post", f"{OP}/suppliers/{MISSING}/reinstate", {"note": ""}, {"供应链"}, (404, "supplier_not_found")),
+    "approve_sample_request": (
+        "post",
+        f"{OP}/sample-requests/{MISSING}/approve",
+        {"note": ""},
+        {"供应链"},
+        (404, "sample_request_not_found"),
+    ),
+    "reject_sample_request": (
+        "post",
+        f"{OP}/sample-requests/{MISSING}/reject",
+        {"reason": "x"},
+        {"供应链"},
+        (404, "sample_request_not_found"),
+    ),
     "refund_money": (
         "post",
         f"{OP}/orders/lines/{MISSING}/refund",
@@ -57,6 +88,7 @@ API_DUTIES = {
     "approve_withdrawal": ("post", f"{OP}/withdrawals/{MISSING}/approve", {"note": ""}, {"财务"}, (404, "withdrawal_not_found")),
     "reject_withdrawal": ("post", f"{OP}/withdrawals/{MISSING}/reject", {"reason": "x"}, {"财务"}, (404, "withdrawal_not_found")),
     "payout_batch": ("post", f"{OP}/withdrawals/batches", {"channel": ""}, {"财务"}, (409, "nothing_to_pay")),
+    "supplier_payout_batch": ("post", f"{OP}/supplier-statements/batches", {}, {"财务"}, (409, "nothing_to_pay")),
     "approve_payout": ("post", f"{OP}/approvals/{MISSING}/approve", {"note": ""}, {"财务"}, (404, "approval_not_found")),
     "reject_payout": ("post", f"{OP}/approvals/{MISSING}/reject", {"reason": "x"}, {"财务"}, (404, "approval_not_found")),
     "propose_team_bonus": ("post", f"{OP}/commissions/team-bonus/run", {"month": "2001-01"}, {"运营"}, (200, None)),
@@ -76,6 +108,14 @@ ADMIN_DUTIES = {
     (AfterSale, "reject"): {"客服"},
     (AfterSale, "receive_return"): {"供应链"},
     (Order, "cancel_orders"): {"客服"},
+    (Carrier, "deactivate_carriers"): {"供应链"},
+    (Supplier, "approve"): {"供应链"},
+    (Supplier, "reject"): {"供应链"},
+    (Supplier, "suspend"): {"供应链"},
+    (Supplier, "reinstate"): {"供应链"},
+    (ShipmentException, "resolve"): {"客服", "供应链"},
+    (SampleRequest, "approve"): {"供应链"},
+    (SampleRequest, "reject"): {"供应链"},
     (Withdrawal, "approve"): {"财务"},
     (Withdrawal, "reject"): {"财务"},
     (Withdrawal, "make_batch"): {"财务"},
@@ -122,11 +162,30 @@ def test_console_cell(group, duty):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("group", GROUPS)
+def test_supplier_payout_file_export_cell(client, group):
+    """The payout file carries full account numbers: only finance may export it."""
+    headers = {"Authorization": f"Bearer {issue_token(user=member_of(group))}"}
+    response = client.get(f"{OP}/supplier-statements/batches/{MISSING}/export.xlsx", headers=headers)
+    expected = (404, "batch_not_found") if group == "财务" else (403, "forbidden")
+    assert (response.status_code, response.json()["code"]) == expected, (group, response.content)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group", GROUPS)
 def test_console_ship_page(client, group):
     order = OrderRecordFactory(status=Order.Status.PAID, goods_fen=100, shipping_fen=0, completed_at=None)
     client.force_login(member_of(group))
     response = client.get(f"/admin/orders/order/{order.pk}/ship/")
     assert (response.status_code == 200) == (group == "供应链"), (group, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("group", GROUPS)
+def test_carriers_and_tracking_are_seen_by_service_and_supply_chain(client, group):
+    response = client.get(f"{OP}/carriers", headers={"Authorization": f"Bearer {issue_token(user=member_of(group))}"})
+    assert (response.status_code == 200) == (group in {"客服", "供应链"}), (group, response.status_code)
+    user = member_of(group)
+    assert user.has_perm("logistics.view_trackingevent") == (group in {"客服", "供应链"})
 
 
 @pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from fenxiao.catalog.bundles import bundle_saving_fen, bundle_views, prefetch_parts, set_bundle_components
 from fenxiao.catalog.errors import CatalogError
 from fenxiao.catalog.models import BundleComponent, Sku
-from fenxiao.inventory.models import StockRecord
+from fenxiao.inventory.models import StockBatch, StockRecord
 from fenxiao.shop.purchase import Unpurchasable, purchasable_skus, purchase_info, purchase_info_for_ids
 from tests.factories import ProductFactory, SkuFactory, StaffFactory
 
@@ -97,6 +97,7 @@ def test_free_units_of_a_bundle_are_the_fewest_whole_sets_of_its_components(seru
 
 def test_a_component_without_stock_record_makes_the_bundle_sold_out(serum, cleanser):
     bundle = make_bundle([(serum, 1), (cleanser, 1)])
+    StockBatch.objects.filter(stock_record__sku=cleanser).delete()  # its batches go with it
     StockRecord.objects.filter(sku=cleanser).delete()
     info = purchase_info_for_ids([bundle.pk])[bundle.pk]
     assert info.available == 0 and info.sold_out

@@ -66,3 +66,23 @@ def test_staff_without_change_permission_cannot_adjust(client):
     response = client.post(reverse("admin:inventory_stockrecord_sku", args=[sku.pk]), {"action": "receive", "quantity": "5"})
     assert response.status_code == 302
     assert StockRecord.objects.get(sku=sku).on_hand == 10
+
+
+def test_receipt_into_a_batch_and_the_batches_shown_on_the_record(operator_client):
+    from fenxiao.inventory.models import StockBatch
+
+    sku = SkuFactory(stock=0)
+    record = StockRecord.objects.get(sku=sku)
+    url = reverse("admin:inventory_stockrecord_adjust", args=[record.pk])
+    body = {"action": "receive", "quantity": "12", "batch_number": "LOT-9", "production_date": "2026-11-01"}
+    bad = operator_client.post(url, {**body, "expiry_date": "2026-10-01"})
+    assert bad.status_code == 200 and "到期日不能早于生产日期" in bad.content.decode()
+    assert operator_client.post(url, {**body, "expiry_date": "2027-05-01"}).status_code == 302
+    batch = StockBatch.objects.get(stock_record=record)
+    assert (batch.batch_number, batch.on_hand, str(batch.expiry_date)) == ("LOT-9", 12, "2027-05-01")
+    # a count taken from that batch
+    assert operator_client.post(url, {"action": "adjust", "quantity": "-2", "batch": str(batch.pk)}).status_code == 302
+    batch.refresh_from_db()
+    assert batch.on_hand == 10
+    page = operator_client.get(reverse("admin:inventory_stockrecord_change", args=[record.pk])).content.decode()
+    assert "LOT-9" in page and "2027" in page

@@ -109,3 +109,34 @@ def test_buyers_and_cancellations_interleaved():
     assert record.reserved == bought
     assert 20 <= bought <= 60
     assert StockMovement.objects.filter(kind="release").count() == 40  # each cancellation counted once
+
+
+@pytest.mark.parametrize(("buyers", "sold"), [(BUYERS, 60), (45, 45)])
+def test_buyers_racing_for_batches_take_them_first_expiring_first(buyers, sold):
+    """Three dated batches and an undated one: exactly as many sold as there are units (or buyers),
+    no batch over-reserved, and no later batch touched while an earlier one had units left."""
+    from datetime import date
+
+    from fenxiao.inventory.models import StockBatch
+    from fenxiao.inventory.selectors import batch_violations
+    from fenxiao.inventory.services import receive_stock
+
+    sku = SkuFactory(stock=0)
+    for number, units, expiry in (("C", 15, date(2027, 9, 1)), ("A", 15, date(2027, 1, 1)), ("B", 20, date(2027, 3, 1))):
+        receive_stock(sku_id=sku.pk, quantity=units, batch_number=number, expiry_date=expiry)
+    receive_stock(sku_id=sku.pk, quantity=10, batch_number="UNDATED")
+
+    outcomes = run_concurrently(buyers, lambda i: reserve(reference=f"order:{i}", items=[(sku.pk, 1)]))
+
+    assert outcomes == Counter({"ok": sold, **({"sold_out": buyers - sold} if buyers > sold else {})})
+    record = record_of(sku)
+    assert record.reserved == sold
+    held = {b.batch_number: (b.on_hand, b.reserved) for b in StockBatch.objects.filter(stock_record=record)}
+    assert all(0 <= reserved <= on_hand for on_hand, reserved in held.values())
+    order = ["A", "B", "C", "UNDATED"]
+    left = sold
+    for number in order:  # FEFO: each batch full before the next one is touched
+        on_hand, reserved = held[number]
+        assert reserved == min(on_hand, left), (number, held)
+        left -= reserved
+    assert batch_violations() == []

@@ -11,7 +11,19 @@ pytestmark = pytest.mark.django_db
 def test_run_jobs_twice(capsys):
     call_command("run_jobs")
     first = capsys.readouterr().out
-    for name in ("expired=", "completed=", "settled=", "team_bonus_proposed=", "levels_upgraded=", "leaderboards_closed="):
+    for name in (
+        "expired=",
+        "completed=",
+        "settled=",
+        "team_bonus_proposed=",
+        "levels_upgraded=",
+        "leaderboards_closed=",
+        "tracking_polled=",
+        "supplier_statements_issued=",
+        "cost_changes_applied=",
+        "stock_alerts_sent=",
+        "suppliers_evaluated=",
+    ):
         assert name in first
     call_command("run_jobs")
     assert "settled=0" in capsys.readouterr().out

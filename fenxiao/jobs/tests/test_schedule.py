@@ -32,9 +32,14 @@ def test_the_table_holds_every_job_once_with_its_cadence():
         "orders.expire_groups": Cadence.MINUTE,
         "promotions.expire_bargains": Cadence.MINUTE,
         "commissions.accrual": Cadence.MINUTE,
+        "orders.poll_tracking": Cadence.MINUTE,
+        "catalog.cost_changes": Cadence.MINUTE,
+        "growth.stock_alerts": Cadence.MINUTE,
         "commissions.settlement": Cadence.DAY,
+        "supply.issue_statements": Cadence.DAY,
         "commissions.team_bonus": Cadence.MONTH,
         "growth.level_evaluation": Cadence.MONTH,
+        "supply.evaluate_suppliers": Cadence.MONTH,
         "growth.leaderboard_close": Cadence.MONTH,
         "analytics.daily_figures": Cadence.HOUR,
         "members.expire_points": Cadence.DAY,
@@ -47,4 +52,5 @@ def test_the_table_holds_every_job_once_with_its_cadence():
 def test_monthly_jobs_receive_their_month():
     assert job_named("growth.level_evaluation").arguments("2026-11") == {"month": "2026-11"}
     assert job_named("commissions.team_bonus").arguments("2026-11") == {"month": "2026-11"}
+    assert job_named("supply.evaluate_suppliers").arguments("2026-11") == {"month": "2026-11"}
     assert job_named("orders.sweep").arguments("2026-11-30T16:00Z") == {}

@@ -39,9 +39,14 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
         ("orders.expire_groups", "2026-11-30T16:00Z"),
         ("promotions.expire_bargains", "2026-11-30T16:00Z"),
         ("commissions.accrual", "2026-11-30T16:00Z"),
+        ("orders.poll_tracking", "2026-11-30T16:00Z"),
+        ("catalog.cost_changes", "2026-11-30T16:00Z"),
+        ("growth.stock_alerts", "2026-11-30T16:00Z"),
         ("commissions.settlement", "2026-12-01"),
+        ("supply.issue_statements", "2026-12-01"),
         ("commissions.team_bonus", "2026-11"),
         ("growth.level_evaluation", "2026-11"),
+        ("supply.evaluate_suppliers", "2026-11"),
         ("growth.leaderboard_close", "2026-11"),
         ("analytics.daily_figures", "2026-11-30T16Z"),
         ("members.expire_points", "2026-12-01"),
@@ -49,7 +54,7 @@ def test_first_tick_enqueues_every_job_once_with_its_period():
         ("jobs.prune", "2026-12-01"),
         ("console.reap_stalled_jobs", "2026-11-30T16:00Z"),  # added to the schedule by the console
     }
-    assert ScheduledRun.objects.count() == 19
+    assert ScheduledRun.objects.count() == 24
     results = {str(r.pk): r for r in DBTaskResult.objects.all()}
     assert set(results) == {e.task_id for e in enqueued}
     by_job = {e.job: results[e.task_id] for e in enqueued}
@@ -64,7 +69,7 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
     services.enqueue_due(DEC_1)
     assert services.enqueue_due(DEC_1) == []
     assert services.enqueue_due(DEC_1 + timedelta(seconds=45)) == []  # still the same minute
-    assert DBTaskResult.objects.count() == 19
+    assert DBTaskResult.objects.count() == 24
     # The next minute: only the minute jobs are due again; the next day: the daily jobs too; the month's stay done.
     assert [e.job for e in services.enqueue_due(DEC_1 + timedelta(minutes=1))] == [
         "orders.sweep",
@@ -77,6 +82,9 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
         "orders.expire_groups",
         "promotions.expire_bargains",
         "commissions.accrual",
+        "orders.poll_tracking",
+        "catalog.cost_changes",
+        "growth.stock_alerts",
         "console.reap_stalled_jobs",
     ]
     next_day = services.enqueue_due(DEC_1 + timedelta(days=1))
@@ -91,14 +99,18 @@ def test_a_rerun_of_the_same_period_enqueues_nothing():
         "orders.expire_groups",
         "promotions.expire_bargains",
         "commissions.accrual",
+        "orders.poll_tracking",
+        "catalog.cost_changes",
+        "growth.stock_alerts",
         "commissions.settlement",
+        "supply.issue_statements",
         "analytics.daily_figures",
         "members.expire_points",
         "members.evaluate_tiers",
         "jobs.prune",
         "console.reap_stalled_jobs",
     }
-    assert DBTaskResult.objects.count() == 19 + 11 + 16
+    assert DBTaskResult.objects.count() == 24 + 14 + 20
     assert ScheduledRun.objects.filter(job="commissions.team_bonus").count() == 1
 
 

@@ -8,8 +8,9 @@ order's money hears it through `fenxiao.orders.hooks`.
 
 - `cart`: the cart and the buyer's addresses;
 - `checkout`: placing and paying;
-- `lifecycle`: cancelling (staff's cancel of a large paid order after finance's approval), shipping,
-  receiving, completing (and the scheduled jobs);
+- `lifecycle`: cancelling (staff's cancel of a large paid order after finance's approval);
+- `shipments`: one shipment per fulfilment route (platform warehouse, each supplier), shipping and
+  cancelling one; `receipt`: receiving and completing per shipment (and the scheduled jobs);
 - `aftersales`: refund-only and return-and-refund requests;
 - `refunds`: sending refunds (large ones after finance's approval) and booking them.
 """
@@ -20,6 +21,7 @@ from .aftersales import (
     operator_refund_line,
     receive_return_and_refund,
     request_aftersale,
+    return_address,
     review_aftersale,
     submit_return,
     withdraw_aftersale,
@@ -38,18 +40,17 @@ from .checkout import (
 )
 from .lifecycle import (
     ORDER_CANCEL_APPROVAL,
-    auto_receive_orders,
     cancel_after_approval,
     cancel_order,
     cancel_rejected,
-    complete_orders,
-    confirm_receipt,
     expire_unpaid_orders,
     pending_cancel_approval,
-    ship_order,
 )
 from .mall import place_mall_order
+from .receipt import auto_receive_orders, complete_orders, confirm_receipt, confirm_shipment_receipt
 from .refunds import REFUND_APPROVAL, on_refund_succeeded, refund_after_approval, refund_approval_limit_fen, refund_rejected
+from .shipment_cancel import SHIPMENT_CANCEL_APPROVAL, cancel_shipment, shipment_cancel_approved, shipment_cancel_rejected
+from .shipments import SHIPMENT_MACHINE, route_of, ship_order, ship_shipment
 from .states import (
     AFTERSALE_MACHINE,
     AFTERSALE_TRANSITIONS,
@@ -82,8 +83,10 @@ __all__ = [
     "cancel_rejected",
     "clean_address",
     "clear_cart",
+    "cancel_shipment",
     "complete_orders",
     "confirm_receipt",
+    "confirm_shipment_receipt",
     "expire_unpaid_orders",
     "new_order_number",
     "on_payment_succeeded",
@@ -99,11 +102,18 @@ __all__ = [
     "refund_approval_limit_fen",
     "refund_rejected",
     "request_aftersale",
+    "return_address",
     "reservation_reference",
+    "route_of",
+    "SHIPMENT_MACHINE",
+    "SHIPMENT_CANCEL_APPROVAL",
+    "shipment_cancel_approved",
+    "shipment_cancel_rejected",
     "review_aftersale",
     "set_cart_quantity",
     "pending_cancel_approval",
     "ship_order",
+    "ship_shipment",
     "start_payment",
     "submit_return",
     "withdraw_aftersale",

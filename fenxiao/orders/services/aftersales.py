@@ -12,12 +12,15 @@ from django.utils.translation import gettext
 from fenxiao.common.duties import refuse_own
 from fenxiao.common.money import yuan
 from fenxiao.inventory import services as inventory
+from fenxiao.inventory.models import MAIN_LOCATION
 
 from .. import photos as photo_rules
 from ..errors import OrderCode, OrderError
-from ..models import AfterSale, AfterSalePhoto, Order, OrderLine
+from ..models import AfterSale, AfterSalePhoto, Order, OrderLine, Shipment
 from .refunds import locked_aftersale, refund_aftersale
 from .states import AFTERSALE_MACHINE, OPEN_AFTERSALE, A, S, locked_order, move_aftersale
+
+SH = Shipment.Status
 
 
 def request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason: str, quantity: int = 0, photos=()) -> AfterSale:
@@ -45,11 +48,12 @@ def _request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason
             gettext("赠品不能申请售后（赠品 0 元，没有可退的金额）"),
             {"line_id": line.pk, "is_gift": True},
         )
-    if order.status not in (S.SHIPPED, S.RECEIVED):
+    status = _shipment_status(line, order)
+    if status not in (SH.SHIPPED, SH.RECEIVED):
         raise OrderError(
             OrderCode.AFTERSALE_NOT_ALLOWED,
-            gettext("只有已发货或已收货、仍在售后期内的订单可以申请售后；未发货的订单请直接取消"),
-            {"status": order.status},
+            gettext("只有已发货或已收货、仍在售后期内的商品可以申请售后；未发货的订单请直接取消"),
+            {"status": order.status, "shipment_status": status},
             status=409,
         )
     reason = (reason or "").strip()
@@ -79,6 +83,17 @@ def _request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason
     AFTERSALE_MACHINE.record(aftersale, "", aftersale.status, actor=user, note=reason)
     _store_photos(aftersale, prepared, start=0)
     return aftersale
+
+
+def _shipment_status(line: OrderLine, order: Order) -> str:
+    """Where the line's own shipment stands (its after-sales window is the shipment's); a line
+    without a shipment follows its order."""
+    if line.shipment_id is not None:
+        status = Shipment.objects.filter(pk=line.shipment_id).values_list("status", flat=True).first()
+        if status:
+            return status
+    by_order: dict[str, str] = {S.SHIPPED: SH.SHIPPED, S.RECEIVED: SH.RECEIVED, S.COMPLETED: SH.COMPLETED}
+    return by_order.get(order.status, SH.TO_SHIP)
 
 
 def _store_photos(aftersale: AfterSale, prepared, *, start: int) -> list[AfterSalePhoto]:
@@ -166,11 +181,12 @@ def operator_refund_line(*, line_id: int, amount_fen: int, actor, reason: str) -
         raise OrderError(OrderCode.ORDER_NOT_FOUND, gettext("订单行不存在"), {"line_id": line_id}, status=404)
     order = locked_order(line.order_id)
     refuse_own(actor, order.user_id, what=f"order:{order.number}")
-    if order.status not in (S.SHIPPED, S.RECEIVED, S.COMPLETED):
+    status = _shipment_status(line, order)
+    if status not in (SH.SHIPPED, SH.RECEIVED, SH.COMPLETED):
         raise OrderError(
             OrderCode.AFTERSALE_NOT_ALLOWED,
-            gettext("只有已发货、已收货或已完成的订单可以由客服退款；未发货的订单请取消"),
-            {"status": order.status},
+            gettext("只有已发货、已收货或已完成的商品可以由客服退款；未发货的订单请取消"),
+            {"status": order.status, "shipment_status": status},
             status=409,
         )
     reason = (reason or "").strip()
@@ -207,16 +223,47 @@ def submit_return(*, aftersale_id: int, user, tracking_number: str) -> AfterSale
     return move_aftersale(aftersale, A.RETURNED, actor=user, note=tracking_number, extra_fields=("return_tracking_number",))
 
 
+def return_address(line: OrderLine) -> dict | None:
+    """Where the buyer sends a returned line: its supplier's return address when a supplier shipped
+    it (receiver, phone, province, city, district, detail), None for the platform warehouse's (the
+    shop's own address, told by customer service)."""
+    shipment = line.shipment if line.shipment_id else None
+    if shipment is None or shipment.supplier_id is None:
+        return None
+    supplier = shipment.supplier
+    if supplier is None:  # supplier_id is set
+        raise AssertionError(f"shipment {shipment.pk} has a supplier_id but no supplier")
+    return {
+        "receiver": supplier.return_receiver,
+        "phone": supplier.return_phone,
+        "province": supplier.return_province,
+        "city": supplier.return_city,
+        "district": supplier.return_district,
+        "detail": supplier.return_detail,
+    }
+
+
 @transaction.atomic
-def receive_return_and_refund(*, aftersale_id: int, actor) -> AfterSale:
-    """The warehouse got the goods back: put them back in stock and refund."""
+def receive_return_and_refund(*, aftersale_id: int, actor, supplier=None) -> AfterSale:
+    """The goods came back: put them back in stock where they shipped from and refund. A supplier's
+    returns are received by that supplier (`supplier`, from its portal): another supplier's or a
+    platform line's return is "not found" to it. Staff receive the platform's returns and may step
+    in for a supplier's."""
+    if supplier is not None:
+        supplier_id = getattr(supplier, "pk", supplier)
+        if not AfterSale.objects.filter(pk=aftersale_id, line__shipment__supplier_id=supplier_id).exists():
+            raise OrderError(OrderCode.AFTERSALE_NOT_FOUND, gettext("售后单不存在"), {"aftersale_id": aftersale_id}, status=404)
     aftersale = locked_aftersale(aftersale_id)
-    _refuse_own_order(aftersale.order_id, actor)
+    if supplier is None:
+        _refuse_own_order(aftersale.order_id, actor)
     if aftersale.status != A.RETURNED:
         raise OrderError(OrderCode.INVALID_TRANSITION, gettext("买家尚未寄回商品"), {"status": aftersale.status}, status=409)
-    line = OrderLine.objects.get(pk=aftersale.line_id)
+    line = OrderLine.objects.select_related("shipment").get(pk=aftersale.line_id)
     if aftersale.quantity:
-        inventory.receive_stock(sku_id=line.sku_id, quantity=aftersale.quantity, actor=actor, note=f"aftersale:{aftersale.pk}")
+        location = line.shipment.route if line.shipment is not None else MAIN_LOCATION
+        inventory.receive_stock(
+            sku_id=line.sku_id, quantity=aftersale.quantity, location=location, actor=actor, note=f"aftersale:{aftersale.pk}"
+        )
     return refund_aftersale(aftersale, actor=actor)
 
 

@@ -89,7 +89,7 @@ def component_lines(line: pricing.PricedLine, bundle: Sku, parts: list[BundleCom
         drafts.append(
             LineDraft(
                 OrderLine(
-                    sku_id=component.pk,
+                    sku=component,
                     product_id=component.product_id,
                     category_id=component.product.category_id,
                     product_name=component.product.name,

@@ -30,7 +30,7 @@ from fenxiao.shop.purchase import purchasable_skus
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import CartLine, Order, OrderLine, OrderLineAdjustment
-from . import activities, bundles, membership
+from . import activities, bundles, membership, shipments
 from .cart import check_quantity, clean_address
 from .states import ORDER_MACHINE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
@@ -161,27 +161,28 @@ def place_order(
     drafts = bundles.order_lines(quote.lines, skus)  # a bundle's line becomes one line per component
     for draft in drafts:
         draft.line.order = order
-    lines = OrderLine.objects.bulk_create(
-        [draft.line for draft in drafts]
-        + [
-            OrderLine(
-                order=order,
-                sku_id=gift.sku.pk,
-                product_id=gift.sku.product_id,
-                category_id=gift.sku.product.category_id,
-                product_name=gift.sku.product.name,
-                sku_spec=gift.sku.spec,
-                unit_price_fen=0,
-                unit_cost_fen=gift.sku.cost_fen,
-                quantity=gift.quantity,
-                line_total_fen=0,
-                discount_fen=0,
-                paid_fen=0,
-                is_gift=True,
-            )
-            for gift in gifts
-        ]
-    )
+    unsaved = [draft.line for draft in drafts] + [
+        OrderLine(
+            order=order,
+            sku_id=gift.sku.pk,
+            product_id=gift.sku.product_id,
+            category_id=gift.sku.product.category_id,
+            product_name=gift.sku.product.name,
+            sku_spec=gift.sku.spec,
+            unit_price_fen=0,
+            unit_cost_fen=gift.sku.cost_fen,
+            quantity=gift.quantity,
+            line_total_fen=0,
+            discount_fen=0,
+            paid_fen=0,
+            is_gift=True,
+        )
+        for gift in gifts
+    ]
+    # One shipment per fulfilment route (the platform warehouse, each supplier), each line in its own.
+    sku_routes = _sku_routes(skus, drafts, gifts)
+    shipments.open_shipments(order, unsaved, [sku_routes[line.sku_id] for line in unsaved])
+    lines = OrderLine.objects.bulk_create(unsaved)
     OrderLineAdjustment.objects.bulk_create(
         [
             OrderLineAdjustment(
@@ -194,17 +195,39 @@ def place_order(
     if quote.user_coupon_id is not None:
         coupon_usage.reserve(user_coupon_id=quote.user_coupon_id, user=user, reference=reservation_reference(order.pk))
     membership.spend(order)
+    # All routes in one reservation, all or none: a supplier short of one SKU holds nothing anywhere.
     inventory.reserve(
         reference=reservation_reference(order.pk),
-        items=[(draft.line.sku_id, draft.line.quantity) for draft in drafts] + [(gift.sku.pk, gift.quantity) for gift in gifts],
+        items=[(line.sku_id, line.quantity) for line in unsaved],
         expires_at=order.expires_at,
         location=location,
         fresh=True,
+        **_locations(shipments.stock_locations(sku_routes)),
     )
     ORDER_MACHINE.record(order, "", order.status, actor=user, note=gettext("下单"))
     if from_cart:
         CartLine.objects.filter(user=user, sku_id__in=[line.sku_id for line in quote.lines]).delete()
     return order
+
+
+def _sku_routes(skus: dict[int, Sku], drafts: list[bundles.LineDraft], gifts: list[pricing.Gift]) -> dict[int, str]:
+    """The fulfilment route of every SKU the order's lines hold (bundle components and gifts
+    included), from the SKUs and products already loaded: no query."""
+    routes: dict[int, str] = {}
+    for draft in drafts:
+        line = draft.line
+        if line.sku_id not in routes:
+            sku = skus.get(line.sku_id) or line.sku  # a bundle component's line carries its SKU
+            routes[line.sku_id] = shipments.route_of(sku)
+    for gift in gifts:
+        routes.setdefault(gift.sku.pk, shipments.route_of(gift.sku))
+    return routes
+
+
+def _locations(locations: dict[int, str]) -> dict:
+    """The `locations` argument of a reservation, only when some SKU is held elsewhere than the
+    order's location (a single-route platform order reserves exactly as before)."""
+    return {"locations": locations} if locations else {}
 
 
 def _stock_location(order: Order) -> str:
@@ -224,7 +247,12 @@ def gifts_in_stock(quote: pricing.Quote, breakdown: dict) -> list[pricing.Gift]:
     gifts = quote.gifts
     if not gifts:
         return []
-    free = inventory_selectors.available_by_sku({gift.sku.pk for gift in gifts})
+    by_route: dict[str, set[int]] = {}
+    for gift in gifts:  # a supplier's gift is counted in the supplier's stock
+        by_route.setdefault(shipments.route_of(gift.sku), set()).add(gift.sku.pk)
+    free: dict[int, int] = {}
+    for route, sku_ids in by_route.items():
+        free.update(inventory_selectors.available_by_sku(sku_ids, location=route))
     taken: dict[int, int] = {}
     for line in quote.lines:
         taken[line.sku_id] = taken.get(line.sku_id, 0) + line.quantity
@@ -329,15 +357,20 @@ def on_payment_succeeded(payment) -> None:
             coupon_usage.consume(reference=ref)
         order.paid_fen, order.payment_id, order.payment_provider = payment.amount_fen, payment.pk, payment.provider
         move_order(order, S.PAID, note=gettext("付款成功"), extra_fields=("paid_fen", "payment_id", "payment_provider"))
+        shipments.set_ship_by(order)
     elif order.status == S.CANCELLED and order.paid_fen == 0:
         # Paid after the reservation lapsed: take the stock (and the coupon) again if they are there,
         # else refund in full.
         try:
             with transaction.atomic():
+                routed = list(order.lines.select_related("shipment").order_by("id"))
                 inventory.reserve(
                     reference=ref,
-                    items=[(line.sku_id, line.quantity) for line in order.lines.all()],
+                    items=[(line.sku_id, line.quantity) for line in routed],
                     location=_stock_location(order),
+                    **_locations(
+                        shipments.stock_locations({line.sku_id: line.shipment.route for line in routed if line.shipment})
+                    ),
                 )
                 inventory.confirm(reference=ref)
                 if order.user_coupon_id is not None and not coupon_usage.retake(
@@ -372,6 +405,8 @@ def on_payment_succeeded(payment) -> None:
             note=gettext("付款晚于库存保留期，已重新保留库存"),
             extra_fields=("paid_fen", "payment_id", "payment_provider", "cancelled_at", "cancel_reason"),
         )
+        shipments.reopen_shipments(order, note=gettext("付款晚于库存保留期，已重新保留库存"))
+        shipments.set_ship_by(order)
     else:
         # A second payment for an order already paid: give it back.
         note_on_order(order, gettext("重复付款，已自动退款"))

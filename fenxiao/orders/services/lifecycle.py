@@ -1,12 +1,11 @@
-"""An order after it was placed: cancelled (released, refunded when paid), shipped, received and
-completed, by people and by the scheduled jobs."""
+"""An order after it was placed: cancelled (released, refunded when paid) by its buyer, by staff (a
+large refund after finance's approval) or by the unpaid-order job. Shipping, receipt and completion
+go per shipment (`shipments`, `receipt`)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -15,15 +14,14 @@ from fenxiao.common.errors import DomainError
 from fenxiao.inventory import services as inventory
 from fenxiao.payments import selectors as payment_selectors
 from fenxiao.payments import services as payments
-from fenxiao.promotions.services import referrals
 from fenxiao.promotions.services import usage as coupon_usage
 
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import Order
-from . import activities, mall, membership
+from . import activities, mall, membership, shipments
 from .refunds import awaiting_approval_note, needs_refund_approval, propose_refund_approval
-from .states import OPEN_AFTERSALE, PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
+from .states import PAYMENT_PURPOSE, S, locked_order, move_order, note_on_order, reservation_reference
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +48,7 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
             {"status": order.status},
             status=409,
         )
+    shipments.refuse_once_shipped(order)
     if as_buyer and order.status == S.PAID:
         # a paid 拼团 order waits for its group; one not paid yet has joined nothing and may go
         activities.refuse_held(order, what=gettext("取消订单"))
@@ -65,6 +64,7 @@ def cancel_order(*, order_id: int, actor, reason: str = "", as_buyer: bool = Tru
     if not was_paid:
         membership.give_back(order)
     mall.order_ended(order)
+    shipments.cancel_open_shipments(order, actor=actor, note=reason)
     order.cancel_reason = reason
     move_order(order, S.CANCELLED, actor=actor, note=reason, extra_fields=("cancel_reason",))
     activities.order_ended(order)
@@ -177,37 +177,6 @@ def _close_payment(payment_id: int, order_number: str, actor=None) -> None:
         logger.info("payment %s of order %s not closed: %s", payment_id, order_number, exc)
 
 
-@transaction.atomic
-def ship_order(*, order_id: int, actor, tracking_company: str, tracking_number: str) -> Order:
-    tracking_company, tracking_number = (tracking_company or "").strip(), (tracking_number or "").strip()
-    if not tracking_company or not tracking_number:
-        raise OrderError(OrderCode.TRACKING_REQUIRED, gettext("发货须填写快递公司和快递单号"))
-    if len(tracking_company) > 32 or len(tracking_number) > 40:
-        raise OrderError(OrderCode.TRACKING_REQUIRED, gettext("快递公司或单号过长"))
-    order = locked_order(order_id)
-    activities.refuse_held(order, what=gettext("发货"))
-    if order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
-        raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("订单有进行中的售后，暂不能发货"), status=409)
-    if pending_cancel_approval(order.pk) is not None:
-        raise OrderError(OrderCode.CANCEL_AWAITING_APPROVAL, gettext("订单的取消申请正在等待财务审批，暂不能发货"), status=409)
-    order.tracking_company, order.tracking_number = tracking_company, tracking_number
-    move_order(
-        order,
-        S.SHIPPED,
-        actor=actor,
-        note=f"{tracking_company} {tracking_number}",
-        extra_fields=("tracking_company", "tracking_number"),
-    )
-    inventory.consume(reference=reservation_reference(order.pk), actor=actor)
-    return order
-
-
-@transaction.atomic
-def confirm_receipt(*, order_id: int, user) -> Order:
-    order = locked_order(order_id, user=user)
-    return move_order(order, S.RECEIVED, actor=user, note=gettext("买家确认收货"))
-
-
 def expire_unpaid_orders(*, now=None) -> int:
     """Scheduled: cancel orders left unpaid past their deadline and release their stock. Idempotent."""
     now = now or timezone.now()
@@ -222,46 +191,9 @@ def expire_unpaid_orders(*, now=None) -> int:
             membership.give_back(order)
             mall.order_ended(order)
             order.cancel_reason = gettext("超时未付款，系统自动取消")
+            shipments.cancel_open_shipments(order, note=order.cancel_reason, at=now)
             move_order(order, S.CANCELLED, note=order.cancel_reason, extra_fields=("cancel_reason",), at=now)
             activities.order_ended(order)
             _close_open_payment(order)
-            done += 1
-    return done
-
-
-def auto_receive_orders(*, now=None) -> int:
-    """Scheduled: orders shipped N days ago (default 10) count as received. Idempotent."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.FENXIAO_AUTO_RECEIVE_DAYS)
-    done = 0
-    for order_id in Order.objects.filter(status=S.SHIPPED, shipped_at__lte=cutoff).values_list("pk", flat=True):
-        with transaction.atomic():
-            order = locked_order(order_id)
-            if order.status == S.SHIPPED:
-                move_order(order, S.RECEIVED, note=gettext("发货后超时自动确认收货"), at=now)
-                done += 1
-    return done
-
-
-def complete_orders(*, now=None) -> int:
-    """Scheduled: received orders whose after-sales window (default 7 days) has closed, with no open
-    after-sale, are completed. Idempotent."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.FENXIAO_AFTERSALE_WINDOW_DAYS)
-    candidates = (
-        Order.objects.filter(status=S.RECEIVED, received_at__lte=cutoff)
-        .exclude(aftersales__status__in=OPEN_AFTERSALE)
-        .values_list("pk", flat=True)
-    )
-    done = 0
-    for order_id in candidates:
-        with transaction.atomic():
-            order = locked_order(order_id)
-            if order.status != S.RECEIVED or order.aftersales.filter(status__in=OPEN_AFTERSALE).exists():
-                continue
-            move_order(order, S.COMPLETED, note=gettext("售后期结束，订单完成"), at=now)
-            referrals.on_order_completed(user_id=order.user_id, reference=order.number)
-            membership.completed(order)
-            hooks.completed(order)
             done += 1
     return done

@@ -31,7 +31,7 @@ from fenxiao.shop.purchase import purchasable_skus
 from .. import hooks
 from ..errors import OrderCode, OrderError
 from ..models import Order, OrderLine
-from . import membership
+from . import membership, shipments
 from .cart import clean_address
 from .checkout import attribution_for, new_order_number, order_address_fields, unpaid_deadline
 from .states import ORDER_MACHINE, S, move_order, reservation_reference
@@ -116,7 +116,7 @@ def place_mall_order(*, user, item_id, address: dict, note: str = "") -> Order:
         points_used=item.points_price,
         expires_at=unpaid_deadline(now),
     )
-    OrderLine.objects.create(
+    line = OrderLine(
         order=order,
         sku=sku,
         product_id=sku.product_id,
@@ -130,6 +130,9 @@ def place_mall_order(*, user, item_id, address: dict, note: str = "") -> Order:
         discount_fen=0,
         paid_fen=item.cash_fen,
     )
+    route = shipments.route_of(sku)
+    shipments.open_shipments(order, [line], [route])
+    line.save()
     ref = reservation_reference(order.pk)
     points_mall.record_exchange(user=user, item=item, order_reference=ref)
     try:
@@ -138,7 +141,13 @@ def place_mall_order(*, user, item_id, address: dict, note: str = "") -> Order:
         if exc.code == MemberCode.INSUFFICIENT_POINTS:
             raise points_mall.not_enough_points(item, exc) from exc
         raise
-    inventory.reserve(reference=ref, items=[(sku.pk, 1)], expires_at=order.expires_at, fresh=True)
+    inventory.reserve(
+        reference=ref,
+        items=[(sku.pk, 1)],
+        expires_at=order.expires_at,
+        fresh=True,
+        locations=shipments.stock_locations({sku.pk: route}) if route != shipments.MAIN_ROUTE else None,
+    )
     ORDER_MACHINE.record(order, "", order.status, actor=user, note=gettext("积分兑换下单"))
     if order.total_fen == 0:
         _paid_without_payment(order, actor=user)
@@ -151,6 +160,7 @@ def _paid_without_payment(order: Order, *, actor) -> None:
     nothing."""
     inventory.confirm(reference=reservation_reference(order.pk))
     move_order(order, S.PAID, actor=actor, note=gettext("积分兑换，无需付款"))
+    shipments.set_ship_by(order)
     membership.paid(order)
     hooks.paid(order)
 

@@ -144,6 +144,20 @@ def on_refund_succeeded(refund) -> None:
         activities.refunded(order, refund.amount_fen)
         if not OrderLine.objects.filter(order=order, refunded_fen__lt=F("paid_fen")).exists():
             _refunded_in_full(order)
+    elif kind == "shipment-cancel":
+        # One shipment cancelled before it shipped: what its lines paid comes back, line by line.
+        lines = list(OrderLine.objects.filter(shipment_id=int(ident), order=order).order_by("id"))
+        owed = {line.pk: line.paid_fen - line.refunded_fen for line in lines}
+        OrderLine.objects.filter(pk__in=list(owed)).update(refunded_fen=F("paid_fen"))
+        Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)
+        membership.line_refunded(order, amount_fen=refund.amount_fen, refund_reference=key)
+        for line in lines:
+            if owed[line.pk] > 0:
+                line.refunded_fen = line.paid_fen
+                hooks.line_refunded(order, line, owed[line.pk])
+        activities.refunded(order, refund.amount_fen)
+        if not OrderLine.objects.filter(order=order, refunded_fen__lt=F("paid_fen")).exists():
+            _refunded_in_full(order)
     elif kind in ("order-cancel", "order-late"):
         OrderLine.objects.filter(order=order).update(refunded_fen=F("paid_fen"))
         Order.objects.filter(pk=order.pk).update(refunded_fen=F("refunded_fen") + refund.amount_fen)

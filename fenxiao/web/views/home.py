@@ -33,6 +33,7 @@ from fenxiao.orders.models import AfterSale, Order, OrderLine
 from fenxiao.orders.services import MAX_QUANTITY
 from fenxiao.shop.selectors import (
     listed_products,
+    product_label,
     products_by_ids,
     shelf_product,
     shop_banners,
@@ -245,6 +246,7 @@ def _product_page(request: HttpRequest, product, shop: Distributor | None) -> Ht
         "max_quantity": MAX_QUANTITY,
         "shop": shop,
         "viewer_distributor": viewer,
+        "label": product_label(product),
     }
     if viewer is not None:
         context.update(share_urls(request, viewer, product.pk))

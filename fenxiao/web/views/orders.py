@@ -24,7 +24,7 @@ from fenxiao.common.phone import mask_name, mask_phone
 from fenxiao.growth import selectors as growth_selectors
 from fenxiao.orders import selectors, services
 from fenxiao.orders.errors import OrderCode
-from fenxiao.orders.models import AfterSale, Order, OrderLine
+from fenxiao.orders.models import AfterSale, Order, OrderLine, Shipment
 from fenxiao.orders.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 from ..bundles import group_bundle_lines
@@ -95,6 +95,7 @@ def _with_item_counts(orders) -> None:
     prefetch_related_objects(orders, "lines__sku__product__images")
     for order in orders:
         order.item_count = sum(line.quantity for line in order.lines.all())
+        order.partly_shipped = selectors.order_progress(order) == "partly_shipped"
 
 
 # Notes the order services write on a plain status change; the timeline's title already says as much.
@@ -124,7 +125,9 @@ def _detail_context(order: Order, *, action_error: str = "", aftersale_errors: d
     aftersale_errors = aftersale_errors or {}
     aftersales = list(order.aftersales.all())
     open_lines = {a.line_id for a in aftersales if a.status in AFTERSALE_OPEN}
-    can_aftersale = order.status in (S.SHIPPED, S.RECEIVED)
+    shipments = selectors.order_shipments(order)
+    # a line's after-sales window is its own parcel's: from shipping until that parcel completes
+    in_window = {s.pk for s in shipments if s.status in (Shipment.Status.SHIPPED, Shipment.Status.RECEIVED)}
     lines = list(order.lines.all())
     prefetch_related_objects(lines, "sku__product__images")
     by_id = {line.pk: line for line in lines}
@@ -140,7 +143,7 @@ def _detail_context(order: Order, *, action_error: str = "", aftersale_errors: d
                     {
                         "line": line,
                         "open_aftersale": line.pk in open_lines,
-                        "can_aftersale": can_aftersale
+                        "can_aftersale": line.shipment_id in in_window
                         and not line.is_gift
                         and line.pk not in open_lines
                         and line.refundable_fen > 0,
@@ -157,6 +160,9 @@ def _detail_context(order: Order, *, action_error: str = "", aftersale_errors: d
                 "aftersale": a,
                 "line": by_id.get(a.line_id),
                 "awaiting_return": a.status == AfterSale.Status.AWAITING_RETURN,
+                "return_address": services.return_address(a.line)
+                if a.kind == AfterSale.Kind.RETURN_REFUND and a.status == AfterSale.Status.AWAITING_RETURN
+                else None,
                 "can_withdraw": a.status in AFTERSALE_WITHDRAWABLE,
                 "error": aftersale_errors.get(a.pk, ""),
             }
@@ -165,6 +171,23 @@ def _detail_context(order: Order, *, action_error: str = "", aftersale_errors: d
         # a paid 拼团 order waits for its group: its buyer cannot cancel it meanwhile
         "can_cancel": order.status == S.PENDING_PAYMENT or (order.status == S.PAID and not order.hold),
         "can_receive": order.status == S.SHIPPED,
+        # one parcel per shipper: listed each with its own tracking and receipt when there are several
+        "shipments": [
+            {
+                "shipment": shipment,
+                "shipper": _("平台发货") if shipment.supplier_id is None else _("供应商发货"),
+                "tracking_url": shipment.carrier.tracking_url(shipment.tracking_number)
+                if shipment.tracking_number and shipment.carrier is not None
+                else "",
+                "lines": [by_id[pk] for pk in shipment.line_ids if pk in by_id],
+                "can_receive": len(shipments) > 1 and shipment.status == Shipment.Status.SHIPPED,
+            }
+            for shipment in shipments
+            if shipment.status != Shipment.Status.CANCELLED or len(shipments) > 1
+        ]
+        if len(shipments) > 1 or any(s.carrier_id for s in shipments)
+        else [],
+        "partly_shipped": selectors.order_progress(order) == "partly_shipped",
         "action_error": action_error,
     }
 
@@ -215,9 +238,19 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_receive(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _after_action(
-        request, order_id, lambda: services.confirm_receipt(order_id=order_id, user=request.user), _("已确认收货")
-    )
+    """Receive the whole order, or (`shipment_id`) one parcel of it."""
+    raw = request.POST.get("shipment_id") if request.method == "POST" else None
+    shipment_id = None if raw is None else (positive_int(raw) or 0)  # a parcel named but not a number: not found
+
+    def receive() -> None:
+        if shipment_id is None:
+            services.confirm_receipt(order_id=order_id, user=request.user)
+        elif shipment_id and selectors.shipment_in_order(order_id, shipment_id):
+            services.confirm_shipment_receipt(shipment_id=shipment_id, user=request.user)
+        else:
+            services.confirm_shipment_receipt(shipment_id=0, user=request.user)  # not this order's: not found
+
+    return _after_action(request, order_id, receive, _("已确认收货"))
 
 
 @login_required
