@@ -4,15 +4,27 @@ allowed, and the change form of a real object."""
 import pytest
 from django.contrib import admin
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.factories import StaffFactory
 
 
-@pytest.fixture
-def seeded(db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("seed_demo", password="seed-pass-1", verbosity=0)
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo data, seeded once for the module inside a transaction rolled back at its end; each
+    test runs in a savepoint of its own, so what one test changes the next does not see."""
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("seed_demo", password="seed-pass-1", verbosity=0)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            connection.close()
 
 
 @pytest.fixture

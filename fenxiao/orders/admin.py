@@ -18,7 +18,7 @@ from fenxiao.common.money import yuan
 from fenxiao.promotions.stages import PriceStage
 
 from . import services
-from .admin_filters import BuyerFilter, DistributorFilter, PaymentProviderFilter, ProductFilter, ProvinceFilter
+from .admin_filters import BuyerFilter, DistributorFilter, PaymentProviderFilter, ProductFilter, ProvinceFilter, WarehouseFilter
 from .models import AfterSale, AfterSaleEvent, AfterSalePhoto, Order, OrderEvent, OrderLine, Shipment
 from .selectors import is_overdue
 
@@ -101,6 +101,7 @@ class OrderAdmin(ConsoleAdmin):
     list_display = ("number", "status", "paid", "buyer_phone", "province", "distributor", "created_at", "ship_link")
     list_filter = (
         "status",
+        WarehouseFilter,
         range_filter("created_at", _("下单日期")),
         range_filter("paid_at", _("付款日期")),
         DistributorFilter,

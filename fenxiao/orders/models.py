@@ -283,6 +283,7 @@ class ShippedBatch(models.Model):
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="batches", verbose_name=_("订单行"))
     batch = models.ForeignKey("inventory.StockBatch", on_delete=models.PROTECT, related_name="shipped", verbose_name=_("批次"))
     quantity = models.PositiveIntegerField(_("数量"))
+    returned = models.PositiveIntegerField(_("已退回"), default=0, help_text=_("买家退货后放回该批次的件数"))
 
     class Meta:
         ordering = ["line_id", "id"]
@@ -291,6 +292,7 @@ class ShippedBatch(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["line", "batch"], name="shipped_batch_once"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="shipped_batch_quantity_positive"),
+            models.CheckConstraint(condition=Q(returned__lte=F("quantity")), name="shipped_batch_returned_le_quantity"),
         ]
 
     def __str__(self) -> str:

@@ -114,16 +114,31 @@ def is_overdue(shipment: Shipment, now: datetime | None = None) -> bool:
     return bool(shipment.status == Shipment.Status.TO_SHIP and shipment.ship_by is not None and shipment.ship_by < now)
 
 
-def shipping_backlog(*, overdue_before: datetime) -> dict[str, int]:
-    """Paid orders the platform warehouse still has to ship (an order whose warehouse parcel left and
-    that waits only for suppliers is not the warehouse's), and how many were paid before
-    `overdue_before`."""
+def _warehouse_overdue(now: datetime | None = None) -> Exists:
+    """The order's platform-warehouse parcel is overdue (`overdue_q`)."""
+    return Exists(Shipment.objects.filter(overdue_q(now), order=OuterRef("pk"), supplier__isnull=True))
+
+
+def warehouse_backlog() -> QuerySet[Order]:
+    """Paid orders the platform warehouse still has to ship: its parcel is still to ship, or the order
+    has no shipment at all (an order whose warehouse parcel left and that waits only for suppliers is
+    not the warehouse's). The console's "待发货" to-do counts these and the order list's filter shows
+    them."""
     any_shipment = Exists(Shipment.objects.filter(order=OuterRef("pk")))
     warehouse_to_ship = Exists(
         Shipment.objects.filter(order=OuterRef("pk"), supplier__isnull=True, status=Shipment.Status.TO_SHIP)
     )
-    waiting = Order.objects.filter(status=Order.Status.PAID).filter(~any_shipment | warehouse_to_ship)
-    return waiting.aggregate(to_ship=Count("id"), overdue=Count("id", filter=Q(paid_at__lt=overdue_before)))
+    return Order.objects.filter(status=Order.Status.PAID).filter(~any_shipment | warehouse_to_ship)
+
+
+def warehouse_overdue(now: datetime | None = None) -> QuerySet[Order]:
+    """The orders of `warehouse_backlog` whose warehouse parcel is overdue by `overdue_q`."""
+    return warehouse_backlog().filter(_warehouse_overdue(now))
+
+
+def shipping_backlog(*, now: datetime | None = None) -> dict[str, int]:
+    """How many orders `warehouse_backlog` and `warehouse_overdue` hold, in one statement."""
+    return warehouse_backlog().aggregate(to_ship=Count("id"), overdue=Count("id", filter=Q(_warehouse_overdue(now))))
 
 
 def aftersale_backlog() -> dict[str, int]:
@@ -213,3 +228,12 @@ def order_progress(order: Order) -> str:
 
 def shipment_in_order(order_id: int, shipment_id: int) -> bool:
     return Shipment.objects.filter(pk=shipment_id, order_id=order_id).exists()
+
+
+def returnable_quantity(line: OrderLine) -> int:
+    """Units of the line the buyer may still send back: its quantity less the units of its refunded
+    returns (the one rule for the after-sale service and the request page)."""
+    returned = AfterSale.objects.filter(
+        line_id=line.pk, kind=AfterSale.Kind.RETURN_REFUND, status=AfterSale.Status.REFUNDED
+    ).aggregate(n=Sum("quantity", default=0))["n"]
+    return max(line.quantity - returned, 0)

@@ -32,6 +32,7 @@ class TracedLine:
     distributor_id: int | None
     distributor_name: str
     shipped_at: datetime | None
+    returned: int = 0  # of `quantity`, put back into the batch after buyers' returns
 
 
 @dataclass
@@ -95,6 +96,7 @@ def batch_trace(batch_id: int) -> BatchTrace:
                 distributor_id=order.distributor_id,
                 distributor_name=(distributor.real_name or distributor.user.display_name) if distributor else "",
                 shipped_at=(shipment.shipped_at if shipment and shipment.shipped_at else order.shipped_at),
+                returned=row.returned,
             )
         )
     return trace

@@ -74,8 +74,22 @@ class StatementLine(models.Model):
     the share not refunded) minus what earlier statements already counted. A later refund of a
     settled line gives a negative row (a deduction) on the next statement."""
 
-    statement = models.ForeignKey(SupplierStatement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("对账单"))
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+", verbose_name=_("订单行"))
+    # Written in bulk, one row per order line and period (millions a month on a big platform), so the
+    # database checks no foreign key row by row: both ids come from the same INSERT … SELECT that
+    # joins the rows they name, order lines are never deleted, and `selectors.line_mismatches` finds
+    # a line whose statement or order line is missing (docs/decisions/0014). The unique pair is the
+    # index from a statement to its lines.
+    statement = models.ForeignKey(
+        SupplierStatement,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("对账单"),
+        db_index=False,
+        db_constraint=False,
+    )
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="+", verbose_name=_("订单行"), db_constraint=False
+    )
     order_number = models.CharField(_("订单号"), max_length=32)
     sku_code = models.CharField(_("SKU 编码"), max_length=40)
     product_name = models.CharField(_("商品"), max_length=120)
@@ -89,7 +103,6 @@ class StatementLine(models.Model):
         verbose_name = _("对账明细")
         verbose_name_plural = _("对账明细")
         constraints = [models.UniqueConstraint(fields=["statement", "order_line"], name="statement_line_once")]
-        indexes = [models.Index(fields=["order_line"], name="statement_line_order_line")]
 
     def __str__(self) -> str:
         return f"{self.order_number} {self.amount_fen}"

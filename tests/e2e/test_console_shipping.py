@@ -87,7 +87,7 @@ def test_operations_sees_its_todos_and_supply_chain_ships_five_orders_by_file(
         admin_log_in(page, base, "supply1")
         expect(page.locator('[data-todo="to_ship"] [data-count]')).to_have_text("5")
         page.locator('[data-todo="to_ship"] a').first.click()
-        page.wait_for_url(re.compile(r"/admin/orders/order/\?status__exact=paid"))
+        page.wait_for_url(re.compile(r"/admin/orders/order/\?warehouse=to_ship"))
         page.locator("#ship-import-link").click()
         page.wait_for_url(re.compile(r"/admin/console/orders/ship-import/$"))
 

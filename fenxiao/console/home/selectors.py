@@ -14,10 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from fenxiao.accounts import selectors as accounts_selectors
 from fenxiao.analytics.selectors import daily as daily_figures
@@ -33,7 +35,6 @@ from fenxiao.jobs import selectors as task_selectors
 from fenxiao.orders import selectors as order_selectors
 from fenxiao.withdrawals import selectors as withdrawal_selectors
 
-SHIP_OVERDUE = timedelta(hours=48)
 TREND_DAYS = 30
 
 
@@ -48,7 +49,7 @@ class Todo:
     label: str | Promise
     count: int
     url: str
-    # A second count inside the first (orders past 48 h among those to ship), with its own list.
+    # A second count inside the first (overdue orders among those to ship), with its own list.
     detail_label: str | Promise = ""
     detail_count: int = 0
     detail_url: str = ""
@@ -128,19 +129,17 @@ def todos(user: Any, now: datetime | None = None) -> list[Todo]:
             )
         )
     if _may(user, "orders.ship_order"):
-        cutoff = now - SHIP_OVERDUE
-        shipping = order_selectors.shipping_backlog(overdue_before=cutoff)
+        shipping = order_selectors.shipping_backlog(now=now)
+        hours = settings.FENXIAO_SHIP_WITHIN_HOURS
         items.append(
             Todo(
                 "to_ship",
                 _("待发货的订单"),
                 shipping["to_ship"],
-                _changelist("orders.order", status__exact="paid"),
-                detail_label=_("超过 48 小时"),
+                _changelist("orders.order", warehouse="to_ship"),
+                detail_label=ngettext("超过 %(hours)d 小时", "超过 %(hours)d 小时", hours) % {"hours": hours},
                 detail_count=shipping["overdue"],
-                detail_url=_changelist(
-                    "orders.order", status__exact="paid", paid_at__lt=timezone.localtime(cutoff).isoformat(timespec="seconds")
-                ),
+                detail_url=_changelist("orders.order", warehouse="overdue"),
             )
         )
     if _may(user, "inventory.view_stockrecord"):

@@ -62,12 +62,13 @@ def test_near_expiry_pages_need_their_permissions(client, soon):
 def test_trace_page_and_recall(client, soon):
     operations = staff_in("运营")
     order = OrderRecordFactory(lines=[{"sku": soon.stock_record.sku, "quantity": 2}])
-    ShippedBatch.objects.create(line=order.lines.get(), batch=soon, quantity=2)
+    ShippedBatch.objects.create(line=order.lines.get(), batch=soon, quantity=2, returned=1)
     supply = staff_in("供应链")
     client.force_login(supply)
     page = client.get(reverse("console:batches_trace"), {"batch_number": "m2601"})
     html = page.content.decode()
     assert page.status_code == 200 and order.number in html and 'id="recall-form"' in html
+    assert '<td class="trace-returned">1</td>' in html  # one of the two came back
 
     url = reverse("console:batches_recall", args=[soon.pk])
     assert client.post(url, {"note": " "}).status_code == 302

@@ -16,8 +16,11 @@ from django.urls import reverse
 from fenxiao.commissions.models import Commission
 from fenxiao.common.figures import comparison_windows
 from fenxiao.distribution.models import Distributor, Visit
-from fenxiao.inventory.models import StockRecord
-from fenxiao.orders.models import AfterSale, Order
+from fenxiao.inventory.models import MAIN_LOCATION, StockRecord
+from fenxiao.orders.models import AfterSale, Order, Shipment
+from fenxiao.orders.services.shipments import set_ship_by
+from fenxiao.orders.tests.shipment_world import make_supplier
+from fenxiao.suppliers.models import supplier_location
 from fenxiao.withdrawals.models import PayoutBatch, Withdrawal
 from tests.factories import DistributorFactory, OrderRecordFactory, SkuFactory, StaffFactory, UserFactory, clock
 
@@ -37,6 +40,25 @@ def paid_order(paid_at, paid_fen=10000, status=Order.Status.PAID, **kwargs):
     return OrderRecordFactory(
         status=status, goods_fen=paid_fen - 1000, paid_at=paid_at, completed_at=None, paid_fen=paid_fen, **kwargs
     )
+
+
+def parcel(order, *, supplier=None, status=Shipment.Status.TO_SHIP):
+    """The order's shipment from the platform warehouse (or `supplier`), due FENXIAO_SHIP_WITHIN_HOURS
+    after payment."""
+    shipment = Shipment.objects.create(
+        order=order, route=supplier_location(supplier.pk) if supplier else MAIN_LOCATION, supplier=supplier, status=status
+    )
+    set_ship_by(order)
+    shipment.refresh_from_db()
+    return shipment
+
+
+def waits_for_supplier(paid_at):
+    """A paid order whose warehouse parcel left; its supplier's parcel is late."""
+    order = paid_order(paid_at)
+    parcel(order, status=Shipment.Status.SHIPPED)
+    parcel(order, supplier=make_supplier(f"供应商{order.pk}"))
+    return order
 
 
 def aftersale(status):
@@ -76,8 +98,9 @@ def payout_batch(status, number):
 def build_backlog(scale=1):
     """`scale` copies of every kind of waiting work, and as many rows that are not waiting."""
     for _ in range(scale):
-        paid_order(NOW - timedelta(hours=1))
-        paid_order(NOW - timedelta(hours=50))  # past 48 h
+        paid_order(NOW - timedelta(hours=1))  # no shipment yet: the warehouse's
+        parcel(paid_order(NOW - timedelta(hours=50)))  # past its ship-by time
+        waits_for_supplier(NOW - timedelta(hours=60))  # the warehouse's parcel left: not counted
         paid_order(NOW - timedelta(hours=2), status=Order.Status.SHIPPED)
         DistributorFactory(status=Distributor.Status.PENDING, approved_at=None)
         DistributorFactory(status=Distributor.Status.AWAITING_PURCHASE, approved_at=None)
@@ -142,6 +165,52 @@ def test_todo_counts_link_to_lists_of_exactly_those_rows(client):
     with clock(NOW):
         page = client.get(todos["to_ship"].detail_url)
     assert [order.paid_at for order in page.context["cl"].result_list] == [NOW - timedelta(hours=50)]
+
+
+def warehouse_list(client, value):
+    with clock(NOW):
+        page = client.get(reverse("admin:orders_order_changelist"), {"warehouse": value})
+    assert page.status_code == 200
+    return page.context["cl"]
+
+
+def test_to_ship_counts_the_warehouse_parcels_its_lists_show(client):
+    no_parcel = paid_order(NOW - timedelta(hours=70))
+    on_time = parcel(paid_order(NOW - timedelta(hours=47))).order
+    late = parcel(paid_order(NOW - timedelta(hours=49))).order
+    supplier_only = waits_for_supplier(NOW - timedelta(hours=90))
+    parcel(paid_order(NOW - timedelta(hours=80), status=Order.Status.SHIPPED), status=Shipment.Status.SHIPPED)
+    todo = next(todo for todo in get_home(client, StaffFactory()).context["todos"] if todo.key == "to_ship")
+    assert (todo.count, todo.detail_count) == (3, 1)
+    assert todo.url.endswith("?warehouse=to_ship") and todo.detail_url.endswith("?warehouse=overdue")
+
+    listed = warehouse_list(client, "to_ship")
+    assert listed.result_count == todo.count
+    assert {order.pk for order in listed.result_list} == {no_parcel.pk, on_time.pk, late.pk}
+    overdue = warehouse_list(client, "overdue")
+    assert overdue.result_count == todo.detail_count
+    assert [order.pk for order in overdue.result_list] == [late.pk]
+    # the supplier's parcel is late, but the order waits only for the supplier: on neither list
+    assert supplier_only.pk not in {order.pk for order in listed.result_list}
+    with clock(NOW):
+        everything = client.get(reverse("admin:orders_order_changelist"), {"warehouse": "x"})
+    assert everything.context["cl"].result_count == 0
+    assert "仓库待发货" in everything.content.decode() and "仓库发货超时" in everything.content.decode()
+
+
+def test_the_ship_within_setting_moves_the_cutoff_and_the_label(client, settings):
+    settings.FENXIAO_SHIP_WITHIN_HOURS = 24
+    parcel(paid_order(NOW - timedelta(hours=30)))
+    parcel(paid_order(NOW - timedelta(hours=20)))
+    html = get_home(client, StaffFactory()).content.decode()
+    assert re.search(r'data-detail="1">超过 24 小时：1<', html)
+    assert warehouse_list(client, "overdue").result_count == 1
+
+    settings.FENXIAO_SHIP_WITHIN_HOURS = 1
+    parcel(paid_order(NOW - timedelta(hours=2)))  # due one hour after payment: late
+    todo = next(todo for todo in get_home(client, StaffFactory()).context["todos"] if todo.key == "to_ship")
+    assert (str(todo.detail_label), todo.detail_count) == ("超过 1 小时", 2)
+    assert warehouse_list(client, "overdue").result_count == 2
 
 
 def test_each_group_sees_the_parts_its_permissions_allow(client):

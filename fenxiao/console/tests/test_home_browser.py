@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fenxiao.orders.models import Order
+from fenxiao.inventory.models import MAIN_LOCATION
+from fenxiao.orders.models import Order, Shipment
+from fenxiao.orders.services.shipments import set_ship_by
 from tests.e2e.conftest import PASSWORD, browser  # noqa: F401  (the browser fixture)
 from tests.factories import OrderRecordFactory, StaffFactory
 
@@ -30,7 +32,9 @@ def test_home_shows_todos_and_draws_the_trend(browser, live_server, size):  # no
     from playwright.sync_api import expect
 
     for hours in (1, 3, 60):
-        OrderRecordFactory(status=Order.Status.PAID, paid_at=timezone.now() - timedelta(hours=hours), completed_at=None)
+        order = OrderRecordFactory(status=Order.Status.PAID, paid_at=timezone.now() - timedelta(hours=hours), completed_at=None)
+        Shipment.objects.create(order=order, route=MAIN_LOCATION)
+        set_ship_by(order)  # the one paid 60 hours ago is late
     StaffFactory(username="boss")
     context = browser.new_context(locale="zh-CN", **SIZES[size])
     page = context.new_page()
@@ -55,7 +59,7 @@ def test_home_shows_todos_and_draws_the_trend(browser, live_server, size):  # no
         assert page.evaluate("document.scrollingElement.scrollWidth") <= width
 
         to_ship.locator("a").first.click()
-        page.wait_for_url(re.compile(r"/admin/orders/order/\?status__exact=paid$"))
+        page.wait_for_url(re.compile(r"/admin/orders/order/\?warehouse=to_ship$"))
         expect(page.locator("#result_list tbody tr")).to_have_count(3)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= width
     finally:

@@ -12,7 +12,7 @@ from ._base import HELD, MAX_STOCK_CHANGE, OPENING_BATCH
 from .imports import import_stock_file
 from .recalls import record_recall
 from .reservations import confirm, consume, expired_references, release, reserve
-from .stock import adjust_stock, receive_stock, set_safety_stock, transfer_stock
+from .stock import adjust_stock, receive_stock, return_to_batches, set_safety_stock, transfer_stock
 
 __all__ = [
     "HELD",
@@ -27,6 +27,7 @@ __all__ = [
     "record_recall",
     "release",
     "reserve",
+    "return_to_batches",
     "set_safety_stock",
     "transfer_stock",
 ]

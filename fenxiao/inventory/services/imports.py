@@ -4,16 +4,15 @@ the file is received whole or not at all."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.db import transaction
 from django.utils.translation import gettext
 
 from fenxiao.catalog.models import Sku
+from fenxiao.common import spreadsheets
 from fenxiao.inventory.errors import InventoryCode, InventoryError
 from fenxiao.inventory.models import StockBatch
 
@@ -23,7 +22,6 @@ from .stock import receive_stock
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 COLUMNS = ("SKU编码", "数量", "批次号", "生产日期", "到期日")
-XLSX_MAGIC = b"PK\x03\x04"
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -73,47 +71,19 @@ def _invalid(message: str, **detail) -> InventoryError:
     return InventoryError(InventoryCode.INVALID_FILE, message, {"field": "file", **detail})
 
 
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _too_large() -> InventoryError:
+    return _invalid(gettext("文件不能超过 2 MB"))
 
 
 def _table(name: str, content: bytes) -> list[list[str]]:
-    if content[:4] == XLSX_MAGIC:
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise _invalid(gettext("无法读取 Excel 文件，请确认是 .xlsx 格式")) from exc
-        try:
-            table = []
-            for values in book.worksheets[0].iter_rows(values_only=True):
-                table.append([_text(v) for v in values])
-                if len(table) > MAX_ROWS + 1:
-                    break
-            return table
-        finally:
-            book.close()
-    if name.lower().endswith((".xls", ".xlsx")):
-        raise _invalid(gettext("请上传 .xlsx 或 .csv 文件（不支持旧版 .xls）"))
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("gb18030", errors="replace")  # what Excel on a Chinese Windows saves
-    if "\x00" in text:
-        raise _invalid(gettext("文件不是 CSV 文本，请上传 .csv 或 .xlsx 文件"))
-    try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
-    except csv.Error as exc:
-        raise _invalid(gettext("CSV 文件格式有误：%(error)s") % {"error": exc}) from exc
+    return spreadsheets.read_table(
+        name,
+        content,
+        max_bytes=MAX_FILE_BYTES,
+        max_rows=MAX_ROWS,
+        invalid=_invalid,
+        too_large=_too_large,
+    )
 
 
 def _date(text: str, label: str, errors: list[str]) -> date | None:
@@ -139,11 +109,7 @@ def _supplier_of(location: str) -> int | None:
 
 def read_rows(location: str, name: str, content: bytes) -> list[RowResult]:
     """Every data row of the file, checked; file-level problems raise invalid_file."""
-    if not content:
-        raise _invalid(gettext("文件是空的"))
-    if len(content) > MAX_FILE_BYTES:
-        raise _invalid(gettext("文件不能超过 2 MB"))
-    table = [row for row in _table(name, content) if any(cell for cell in row)]
+    table = [row for row in _table(name, content) if not spreadsheets.is_blank(row)]
     if not table:
         raise _invalid(gettext("文件是空的"))
     header = [cell.strip() for cell in table[0]]
@@ -225,7 +191,7 @@ def import_stock_file(location: str, file, actor=None) -> ImportResult:
     else:
         name = getattr(file, "name", "") or ""
         if getattr(file, "size", None) is not None and file.size > MAX_FILE_BYTES:
-            raise _invalid(gettext("文件不能超过 2 MB"))
+            raise _too_large()
         content = file.read(MAX_FILE_BYTES + 1)
     rows = read_rows(location, name, content)
     if any(not r.ok for r in rows):

@@ -1,4 +1,4 @@
-"""Units on hand: receiving (into a batch), adjusting (from a named batch or first-expiring first),
+"""Units on hand: receiving (into a batch), returns going back into the batches they left, adjusting (from a named batch or first-expiring first),
 moving free units between locations (the batches travel with them) and the safety-stock line."""
 
 from __future__ import annotations
@@ -193,6 +193,82 @@ def receive_stock(
         production_date=production_date,
         expiry_date=expiry_date,
     )
+
+
+def return_to_batches(
+    *, sku_id: int, location: str, parts: list[tuple[int, int]], actor=None, note: str = "", reference: str = ""
+) -> StockRecord:
+    """Units that left in known batches come back (a buyer's return): each (batch_id, quantity) of
+    `parts` goes back into that batch, all under the lock of the (sku, location) record, with one
+    receive movement per batch. A batch kept at another location of the SKU (a flash sale's or
+    other copy moved out with its number and dates) is matched by its number at `location`, created
+    there with the same dates when missing, so the units land where the caller receives them."""
+    wanted: dict[int, int] = {}
+    for batch_id, quantity in parts:
+        if not is_int(batch_id):
+            raise InventoryError(InventoryCode.UNKNOWN_BATCH, gettext("批次不存在"), {"batch_id": str(batch_id)[:40]}, status=404)
+        if not is_int(quantity) or not 0 < quantity <= MAX_STOCK_CHANGE:
+            raise InventoryError(
+                InventoryCode.INVALID_QUANTITY,
+                gettext("入库数量必须是 1 到 %(max)s 之间的整数") % {"max": MAX_STOCK_CHANGE},
+                {"batch_id": batch_id, "quantity": quantity},
+            )
+        wanted[batch_id] = wanted.get(batch_id, 0) + quantity
+    total = sum(wanted.values())
+    if not wanted or total > MAX_STOCK_CHANGE:
+        raise InventoryError(InventoryCode.INVALID_QUANTITY, gettext("退回数量无效"), {"quantity": total})
+    with transaction.atomic():
+        record = _locked_record(sku_id, location, create=True)
+        assert record is not None
+        here = {b.pk: b for b in batches_of([record])[record.pk]}
+        by_number = {b.batch_number: b for b in here.values()}
+        elsewhere = {
+            b.pk: b
+            for b in StockBatch.objects.filter(pk__in=[pk for pk in wanted if pk not in here], stock_record__sku_id=sku_id)
+        }
+        into: dict[int, tuple[StockBatch, int]] = {}
+        for batch_id, quantity in wanted.items():
+            batch = here.get(batch_id)
+            if batch is None:
+                origin = elsewhere.get(batch_id)
+                if origin is None:
+                    raise InventoryError(
+                        InventoryCode.UNKNOWN_BATCH,
+                        gettext("批次不存在"),
+                        {"batch_id": batch_id, "location": location},
+                        status=404,
+                    )
+                batch = by_number.get(origin.batch_number)
+                if batch is None:
+                    batch = StockBatch.objects.create(
+                        stock_record=record,
+                        batch_number=origin.batch_number,
+                        production_date=origin.production_date,
+                        expiry_date=origin.expiry_date,
+                    )
+                    by_number[batch.batch_number] = batch
+            previous = into.get(batch.pk, (batch, 0))[1]
+            into[batch.pk] = (batch, previous + quantity)
+        StockBatch.objects.filter(pk__in=list(into)).update(
+            on_hand=F("on_hand") + per_row({pk: quantity for pk, (_, quantity) in into.items()})
+        )
+        StockRecord.objects.filter(pk=record.pk).update(on_hand=F("on_hand") + total)
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    stock_record=record,
+                    batch=batch,
+                    kind=StockMovement.Kind.RECEIVE,
+                    on_hand_delta=quantity,
+                    reference=reference[:64],
+                    actor=actor,
+                    note=note[:200],
+                )
+                for batch, quantity in into.values()
+            ]
+        )
+        record.refresh_from_db()
+        return record
 
 
 def adjust_stock(

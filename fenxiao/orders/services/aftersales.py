@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext
 
 from fenxiao.common.duties import refuse_own
@@ -15,8 +15,9 @@ from fenxiao.inventory import services as inventory
 from fenxiao.inventory.models import MAIN_LOCATION
 
 from .. import photos as photo_rules
+from .. import selectors
 from ..errors import OrderCode, OrderError
-from ..models import AfterSale, AfterSalePhoto, Order, OrderLine, Shipment
+from ..models import AfterSale, AfterSalePhoto, Order, OrderLine, Shipment, ShippedBatch
 from .refunds import locked_aftersale, refund_aftersale
 from .states import AFTERSALE_MACHINE, OPEN_AFTERSALE, A, S, locked_order, move_aftersale
 
@@ -63,6 +64,26 @@ def _request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason
         raise OrderError(OrderCode.INVALID_AMOUNT, gettext("退款金额必须大于 0"), {"amount_fen": amount_fen})
     if AfterSale.objects.filter(line=line, status__in=OPEN_AFTERSALE).exists():
         raise OrderError(OrderCode.AFTERSALE_OPEN, gettext("该商品已有进行中的售后"), status=409)
+    if kind == AfterSale.Kind.RETURN_REFUND:
+        # Units already sent back and refunded cannot be returned again (no other after-sale of the
+        # line is open: checked above, under the order's lock).
+        left = selectors.returnable_quantity(line)
+        if left <= 0:
+            raise OrderError(
+                OrderCode.AFTERSALE_NOT_ALLOWED,
+                gettext("该商品已全部退货"),
+                {"line_id": line.pk, "quantity": line.quantity, "returnable": 0},
+                status=409,
+            )
+        quantity = quantity or left
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= left:
+            raise OrderError(
+                OrderCode.INVALID_QUANTITY,
+                gettext("退货数量不正确（还可退 %(left)s 件）") % {"left": left},
+                {"quantity": quantity, "max": left},
+            )
+    else:
+        quantity = 0
     line.refresh_from_db(fields=["refunded_fen"])
     if amount_fen > line.refundable_fen:
         raise OrderError(
@@ -71,12 +92,6 @@ def _request_aftersale(*, user, line_id: int, kind: str, amount_fen: int, reason
             {"requested_fen": amount_fen, "refundable_fen": line.refundable_fen},
             status=422,
         )
-    if kind == AfterSale.Kind.RETURN_REFUND:
-        quantity = quantity or line.quantity
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= line.quantity:
-            raise OrderError(OrderCode.INVALID_QUANTITY, gettext("退货数量不正确"), {"quantity": quantity, "max": line.quantity})
-    else:
-        quantity = 0
     aftersale = AfterSale.objects.create(
         line=line, order=order, kind=kind, amount_fen=amount_fen, quantity=quantity, reason=reason[:200]
     )
@@ -248,7 +263,7 @@ def receive_return_and_refund(*, aftersale_id: int, actor, supplier=None) -> Aft
     """The goods came back: put them back in stock where they shipped from and refund. A supplier's
     returns are received by that supplier (`supplier`, from its portal): another supplier's or a
     platform line's return is "not found" to it. Staff receive the platform's returns and may step
-    in for a supplier's."""
+    in for a supplier's. The units go back into the batches they left (see `_return_units`)."""
     if supplier is not None:
         supplier_id = getattr(supplier, "pk", supplier)
         if not AfterSale.objects.filter(pk=aftersale_id, line__shipment__supplier_id=supplier_id).exists():
@@ -260,11 +275,33 @@ def receive_return_and_refund(*, aftersale_id: int, actor, supplier=None) -> Aft
         raise OrderError(OrderCode.INVALID_TRANSITION, gettext("买家尚未寄回商品"), {"status": aftersale.status}, status=409)
     line = OrderLine.objects.select_related("shipment").get(pk=aftersale.line_id)
     if aftersale.quantity:
-        location = line.shipment.route if line.shipment is not None else MAIN_LOCATION
-        inventory.receive_stock(
-            sku_id=line.sku_id, quantity=aftersale.quantity, location=location, actor=actor, note=f"aftersale:{aftersale.pk}"
-        )
+        _return_units(line, aftersale, actor=actor)
     return refund_aftersale(aftersale, actor=actor)
+
+
+def _return_units(line: OrderLine, aftersale: AfterSale, *, actor) -> None:
+    """Returned units go back into the batches the line shipped from, filled in the order the line's
+    `ShippedBatch` rows were recorded when it shipped (by id), each batch up to what it gave less
+    what earlier returns of the line already put back (`returned`); the rows
+    are locked, so two returns of one line never count the same units twice. Units no row covers (a
+    line shipped before batches were recorded) are received into a new batch, as any receipt."""
+    location = line.shipment.route if line.shipment is not None else MAIN_LOCATION
+    note = f"aftersale:{aftersale.pk}"
+    left = aftersale.quantity
+    parts: list[tuple[int, int]] = []
+    for row in ShippedBatch.objects.select_for_update().filter(line=line).order_by("id"):
+        take = min(left, row.quantity - row.returned)
+        if take <= 0:
+            continue
+        ShippedBatch.objects.filter(pk=row.pk).update(returned=F("returned") + take)
+        parts.append((row.batch_id, take))
+        left -= take
+        if left == 0:
+            break
+    if parts:
+        inventory.return_to_batches(sku_id=line.sku_id, location=location, parts=parts, actor=actor, note=note, reference=note)
+    if left:
+        inventory.receive_stock(sku_id=line.sku_id, quantity=left, location=location, actor=actor, note=note)
 
 
 @transaction.atomic

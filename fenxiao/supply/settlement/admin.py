@@ -191,8 +191,13 @@ class SupplierPayoutBatchAdmin(ConsoleAdmin):
             request,
             gettext("导入打款结果：%(n)s") % {"n": batch.number},
             original=batch,
+            line_count=batch.statement_count,
+            note=gettext(
+                "每张对账单的结果只处理一次：重复导入同一结果显示为“已处理”，与已导入结果矛盾的行显示为“冲突”，都不会改变任何数据。"
+            ),
+            number_label=gettext("对账单号"),
             form=form,
             summary=summary,
             error=error,
         )
-        return TemplateResponse(request, "admin/supply/supplierpayoutbatch/import_results.html", context)
+        return TemplateResponse(request, "admin/payout_import_results.html", context)

@@ -1,15 +1,16 @@
-"""Reads of supplier settlement: statements for the supplier and for finance, batches, and the
-reconciliation of the statements with the ledger."""
+"""Reads of supplier settlement: statements for the supplier and for finance, batches, the
+reconciliation of the statements with the ledger and of the statements with their lines."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from fenxiao.ledger.models import Account
+from fenxiao.orders.models import OrderLine
 
-from ..models import StatementEvent, SupplierPayoutBatch, SupplierStatement
+from ..models import StatementEvent, StatementLine, SupplierPayoutBatch, SupplierStatement
 from . import postings
 
 S = SupplierStatement.Status
@@ -111,3 +112,32 @@ def reconcile() -> list[Mismatch]:
         if ledger != expected:
             mismatches.append(Mismatch(supplier_id, ledger, expected))
     return mismatches
+
+
+def line_mismatches() -> list[str]:
+    """Statements whose lines do not add up to what the statement says (count, goods, deductions),
+    and lines whose statement or order line is missing (the lines table has no foreign-key checks of
+    the database: it is written in bulk). Returns statement numbers, and "line <id>" for a line
+    without its rows; two queries."""
+    sums = (
+        StatementLine.objects.values("statement_id")
+        .annotate(
+            n=Count("id"),
+            goods=Sum("amount_fen", filter=Q(amount_fen__gt=0), default=0),
+            deductions=Sum("amount_fen", filter=Q(amount_fen__lt=0), default=0),
+        )
+        .order_by()
+    )
+    found = {row["statement_id"]: (row["n"], row["goods"], -row["deductions"]) for row in sums}
+    wrong = [
+        number
+        for pk, number, n, goods, deductions in SupplierStatement.objects.order_by("pk").values_list(
+            "pk", "number", "line_count", "goods_fen", "deduction_fen"
+        )
+        if found.pop(pk, (0, 0, 0)) != (n, goods, deductions)
+    ]
+    orphans = StatementLine.objects.filter(
+        ~Exists(SupplierStatement.objects.filter(pk=OuterRef("statement_id")))
+        | ~Exists(OrderLine.objects.filter(pk=OuterRef("order_line_id")))
+    ).values_list("pk", flat=True)
+    return wrong + [f"line {pk}" for pk in orphans]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -126,9 +126,10 @@ def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _insert_lines(statement_of: dict[int, int], end: datetime) -> None:
+def _insert_lines(statement_of: dict[int, int], end: datetime) -> dict[int, tuple[int, int, int]]:
     """Every line of these suppliers (supplier id → its new statement's id) whose owed amount differs
-    from what earlier statements counted, written under the supplier's new statement. Lines never
+    from what earlier statements counted, written under the supplier's new statement; returns, per
+    statement with lines, (line count, goods, deductions) summed from the lines written. Lines never
     counted are found by NOT EXISTS; a line counted before is looked at again only once it has a
     refund (otherwise its owed amount cannot have changed). The statement of each supplier comes from
     a VALUES list, whose size the planner knows (a join with the statements just inserted would be
@@ -171,8 +172,18 @@ def _insert_lines(statement_of: dict[int, int], end: datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
         cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} AS {select}", params)
-        cursor.execute(f"INSERT INTO {t['line']} ({fields}) SELECT {fields} FROM {CANDIDATES}")
+        # In order-line order: the new index entries then go in page by page instead of at random
+        # (half the time of an unordered insert at a million lines).
+        cursor.execute(f"INSERT INTO {t['line']} ({fields}) SELECT {fields} FROM {CANDIDATES} ORDER BY order_line_id")
+        cursor.execute(
+            "SELECT statement_id, COUNT(*), "
+            "COALESCE(SUM(CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN amount_fen < 0 THEN -amount_fen ELSE 0 END), 0) "
+            f"FROM {CANDIDATES} GROUP BY statement_id"
+        )
+        totals = {statement_id: (int(n), int(goods), int(deductions)) for statement_id, n, goods, deductions in cursor.fetchall()}
         cursor.execute(f"DROP TABLE {CANDIDATES}")
+    return totals
 
 
 @transaction.atomic
@@ -212,25 +223,16 @@ def _issue_cycle(cycle: str, start: datetime, end: datetime) -> list[SupplierSta
         for supplier_id, previous in due
     )
     by_id = {s.pk: s for s in statements}
+    totals: dict[int, tuple[int, int, int]] = {}
     for start_at in range(0, len(statements), CHUNK):
-        _insert_lines({s.supplier_id: s.pk for s in statements[start_at : start_at + CHUNK]}, end)
+        totals |= _insert_lines({s.supplier_id: s.pk for s in statements[start_at : start_at + CHUNK]}, end)
 
-    totals = (
-        StatementLine.objects.filter(statement_id__in=list(by_id))
-        .values("statement_id")
-        .annotate(
-            n=Count("id"),
-            goods=Sum("amount_fen", filter=Q(amount_fen__gt=0), default=0),
-            deductions=Sum("amount_fen", filter=Q(amount_fen__lt=0), default=0),
-        )
-        .order_by()
-    )
     kept: list[SupplierStatement] = []
-    for row in totals:
-        statement = by_id[row["statement_id"]]
-        statement.line_count = row["n"]
-        statement.goods_fen = row["goods"]
-        statement.deduction_fen = -row["deductions"]
+    for statement_id, (n, goods, deductions) in sorted(totals.items()):
+        statement = by_id[statement_id]
+        statement.line_count = n
+        statement.goods_fen = goods
+        statement.deduction_fen = deductions
         statement.amount_fen = statement.goods_fen - statement.deduction_fen
         statement.payable_fen = statement.amount_fen + statement.carried_fen
         kept.append(statement)

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db.models import F
 from openpyxl import Workbook, load_workbook
 
 from fenxiao.accounts.services import ensure_staff_groups
@@ -493,7 +494,26 @@ def test_the_command_issues_then_reconciles():
     completed_line(supplier, completed_at=at(2026, 11, 10))
     out = io.StringIO()
     call_command("issue_supplier_statements", now="2026-12-01T01:00+08:00", stdout=out)
-    assert out.getvalue().strip() == "supplier_statements_issued=1 reconcile_mismatches=0"
+    assert out.getvalue().strip() == "supplier_statements_issued=1 reconcile_mismatches=0 statement_line_mismatches=0"
     out = io.StringIO()
     call_command("issue_supplier_statements", now="2026-12-01T02:00+08:00", stdout=out)
-    assert out.getvalue().strip() == "supplier_statements_issued=0 reconcile_mismatches=0"
+    assert out.getvalue().strip() == "supplier_statements_issued=0 reconcile_mismatches=0 statement_line_mismatches=0"
+
+
+@pytest.mark.django_db
+def test_line_mismatches_finds_lines_that_do_not_add_up_or_lost_their_rows():
+    supplier = make_supplier()
+    completed_line(supplier, completed_at=at(2026, 11, 10))
+    completed_line(supplier, completed_at=at(2026, 11, 11))
+    (statement,) = services.issue_statements(now=at(2026, 12, 1, 1, 0))
+    assert selectors.line_mismatches() == []
+    first, second = StatementLine.objects.filter(statement=statement).order_by("pk")
+    StatementLine.objects.filter(pk=first.pk).update(amount_fen=F("amount_fen") + 1)
+    assert selectors.line_mismatches() == [statement.number]
+    StatementLine.objects.filter(pk=first.pk).update(amount_fen=F("amount_fen") - 1)
+    StatementLine.objects.filter(pk=second.pk).update(order_line_id=second.order_line_id + 10_000)
+    assert selectors.line_mismatches() == [f"line {second.pk}"]
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("issue_supplier_statements", now="2026-12-01T02:00+08:00", stdout=out, stderr=err)
+    assert "statement_line_mismatches=1" in out.getvalue()

@@ -300,10 +300,11 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
         return redirect("web:order_detail", order_id=order.pk)
 
     Kind = AfterSale.Kind
+    returnable = selectors.returnable_quantity(line)
     form = {
         "kind": Kind.REFUND_ONLY,
         "amount": yuan(line.refundable_fen, grouping=False),
-        "quantity": str(line.quantity),
+        "quantity": str(returnable),
         "reason": "",
     }
     error, error_field = "", ""
@@ -327,8 +328,8 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
             error, error_field = _("退款金额不能超过 ¥%(max)s") % {"max": yuan(line.refundable_fen)}, "amount"
         elif form["kind"] == Kind.RETURN_REFUND:
             quantity = positive_int(form["quantity"]) or 0
-            if not 1 <= quantity <= line.quantity:
-                error, error_field = _("退货数量须为 1 到 %(max)s 件") % {"max": line.quantity}, "quantity"
+            if not 1 <= quantity <= returnable:
+                error, error_field = _("退货数量须为 1 到 %(max)s 件") % {"max": returnable}, "quantity"
         if not error:
             try:
                 services.request_aftersale(
@@ -354,6 +355,7 @@ def aftersale_new(request: HttpRequest, line_id: int) -> HttpResponse:
         "form": form,
         "error": error,
         "error_field": error_field,
+        "returnable": returnable,
         "max_photos": MAX_PHOTOS,
         "max_photo_mb": MAX_PHOTO_BYTES // (1024 * 1024),
     }

@@ -189,11 +189,16 @@ class PayoutBatchAdmin(ConsoleAdmin):
             request,
             gettext("导入打款结果：%(n)s") % {"n": batch.number},
             original=batch,
+            line_count=batch.line_count,
+            note=gettext(
+                "每笔提现的结果只入账一次：重复导入同一结果显示为“已处理”，与已导入结果矛盾的行显示为“冲突”，都不会改变任何数据。"
+            ),
+            number_label=gettext("提现单号"),
             form=form,
             summary=summary,
             error=error,
         )
-        return TemplateResponse(request, "admin/withdrawals/payoutbatch/import_results.html", context)
+        return TemplateResponse(request, "admin/payout_import_results.html", context)
 
 
 # --- real-name records --------------------------------------------------------------------------

@@ -21,8 +21,14 @@ class Command(BaseCommand):
                 raise CommandError("--now: an ISO 8601 time with its offset, e.g. 2026-12-01T01:00+08:00")
         issued = issue_statements(now=moment)
         mismatches = selectors.reconcile()
-        self.stdout.write(f"supplier_statements_issued={len(issued)} reconcile_mismatches={len(mismatches)}")
+        wrong_lines = selectors.line_mismatches()
+        self.stdout.write(
+            f"supplier_statements_issued={len(issued)} reconcile_mismatches={len(mismatches)} "
+            f"statement_line_mismatches={len(wrong_lines)}"
+        )
         for m in mismatches:
             self.stderr.write(f"supplier {m.supplier_id}: ledger {m.ledger_fen} != statements {m.expected_fen}")
-        if mismatches:
+        for number in wrong_lines:
+            self.stderr.write(f"{number}: lines do not add up to the statement")
+        if mismatches or wrong_lines:
             raise CommandError("supplier payables do not reconcile", returncode=1)
