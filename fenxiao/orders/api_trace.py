@@ -32,6 +32,7 @@ class TracedLineOut(Schema):
     distributor_id: int | None
     distributor_name: str
     shipped_at: datetime | None
+    returned: int  # of `quantity`, back in the batch after the buyer's return
 
 
 class BatchTraceOut(Schema):
@@ -41,6 +42,7 @@ class BatchTraceOut(Schema):
     location: str
     expiry_date: date | None
     units: int
+    returned: int
     orders: int
     buyers: int
     distributors: int
@@ -61,5 +63,6 @@ def trace(request, batch_id: int):
         "location": batch.stock_record.location,
         "expiry_date": batch.expiry_date,
         **found.totals(),
+        "returned": sum(line.returned for line in found.lines),
         "lines": [line.__dict__ for line in found.lines],
     }

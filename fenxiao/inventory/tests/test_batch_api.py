@@ -81,11 +81,11 @@ def test_receive_into_a_batch_through_the_api(client, stocked):
 def test_trace_api(client, stocked):
     batch = StockBatch.objects.get(batch_number="SOON")
     order = OrderRecordFactory(lines=[{"sku": stocked, "quantity": 2}])
-    ShippedBatch.objects.create(line=order.lines.get(), batch=batch, quantity=2)
+    ShippedBatch.objects.create(line=order.lines.get(), batch=batch, quantity=2, returned=1)
     response = client.get(f"{INV}/batches/{batch.pk}/trace", headers=bearer("运营"))
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["batch_number"], body["units"], body["orders"], body["buyers"]) == ("SOON", 2, 1, 1)
-    assert body["lines"][0]["order_number"] == order.number
+    assert (body["batch_number"], body["units"], body["returned"], body["orders"], body["buyers"]) == ("SOON", 2, 1, 1, 1)
+    assert (body["lines"][0]["order_number"], body["lines"][0]["returned"]) == (order.number, 1)
     assert "****" in body["lines"][0]["receiver_phone"]
     assert_error(client.get(f"{INV}/batches/987654/trace", headers=bearer("运营")), 404, "unknown_batch")
