@@ -19,8 +19,10 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Model
 from django.forms.models import _get_foreign_key
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from .errors import DomainError
 from .forms import PercentField, YuanField
@@ -284,3 +286,49 @@ def act_on_each(
     if done:
         modeladmin.message_user(request, done_message(done))
     return done
+
+
+class PayoutBatchConsoleAdmin(ConsoleAdmin):
+    """What the admins of payout batches (distributors' withdrawals, suppliers' statements) share: the
+    page context, the exported file as a download, and the page that imports the bank's results."""
+
+    results_form: type[Any]  # a form with one `file` field
+    results_line_count: str  # the batch's attribute counting its lines
+    results_note: Any  # how repeated or conflicting rows are treated
+    results_number_label: Any  # the column that names a line
+
+    def _context(self, request: HttpRequest, title: Any, **extra: Any) -> dict[str, Any]:
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
+
+    @staticmethod
+    def file_response(exported: Any) -> HttpResponse:
+        response = HttpResponse(exported.content, content_type=exported.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def results_page(self, request: HttpRequest, batch: Any, import_results: Callable[..., Any]) -> TemplateResponse:
+        """The result-file form; `import_results(batch_id=, actor=, filename=, content=)` is the service
+        that applies it and returns a summary holding the batch."""
+        form = self.results_form(request.POST or None, request.FILES or None)
+        summary, error = None, ""
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                summary = import_results(batch_id=batch.pk, actor=request.user, filename=upload.name, content=upload.read())
+            except DomainError as exc:
+                error = exc.message
+            else:
+                batch = summary.batch
+        context = self._context(
+            request,
+            gettext("导入打款结果：%(n)s") % {"n": batch.number},
+            original=batch,
+            line_count=getattr(batch, self.results_line_count),
+            note=self.results_note,
+            number_label=self.results_number_label,
+            form=form,
+            summary=summary,
+            error=error,
+        )
+        return TemplateResponse(request, "admin/payout_import_results.html", context)

@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,7 +12,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fenxiao.common.admin import ConsoleAdmin, ReadOnlyInline
+from fenxiao.common.admin import PayoutBatchConsoleAdmin, ReadOnlyInline
 from fenxiao.common.errors import DomainError
 
 from .. import selectors
@@ -78,7 +77,13 @@ class ImportResultsForm(forms.Form):
 
 
 @admin.register(PayoutBatch)
-class PayoutBatchAdmin(ConsoleAdmin):
+class PayoutBatchAdmin(PayoutBatchConsoleAdmin):
+    results_form = ImportResultsForm
+    results_line_count = "line_count"
+    results_note = _(
+        "每笔提现的结果只入账一次：重复导入同一结果显示为“已处理”，与已导入结果矛盾的行显示为“冲突”，都不会改变任何数据。"
+    )
+    results_number_label = _("提现单号")
     list_display = ("number", "status", "channel", "line_count", "amount", "net", "results", "created_at", "created_by", "files")
     list_filter = ("status", "channel")
     search_fields = ("number",)
@@ -134,9 +139,6 @@ class PayoutBatchAdmin(ConsoleAdmin):
         extra_context = {**(extra_context or {}), "can_create_batch": request.user.has_perm("withdrawals.add_payoutbatch")}
         return super().changelist_view(request, extra_context)
 
-    def _context(self, request, title: str, **extra) -> dict:
-        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
-
     def create_view(self, request):
         if not request.user.has_perm("withdrawals.add_payoutbatch"):
             raise PermissionDenied
@@ -164,41 +166,13 @@ class PayoutBatchAdmin(ConsoleAdmin):
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return redirect("admin:withdrawals_payoutbatch_change", batch_id)
-        response = HttpResponse(exported.content, content_type=exported.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return self.file_response(exported)
 
     def import_view(self, request, batch_id: int):
         batch = get_object_or_404(PayoutBatch, pk=batch_id)
         if not request.user.has_perm("withdrawals.change_payoutbatch"):
             raise PermissionDenied
-        form = ImportResultsForm(request.POST or None, request.FILES or None)
-        summary, error = None, ""
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                summary = payouts.import_results(
-                    batch_id=batch.pk, actor=request.user, filename=upload.name, content=upload.read()
-                )
-            except DomainError as exc:
-                error = exc.message
-            else:
-                batch = summary.batch
-        context = self._context(
-            request,
-            gettext("导入打款结果：%(n)s") % {"n": batch.number},
-            original=batch,
-            line_count=batch.line_count,
-            note=gettext(
-                "每笔提现的结果只入账一次：重复导入同一结果显示为“已处理”，与已导入结果矛盾的行显示为“冲突”，都不会改变任何数据。"
-            ),
-            number_label=gettext("提现单号"),
-            form=form,
-            summary=summary,
-            error=error,
-        )
-        return TemplateResponse(request, "admin/payout_import_results.html", context)
+        return self.results_page(request, batch, payouts.import_results)
 
 
 # --- real-name records --------------------------------------------------------------------------
